@@ -1,0 +1,175 @@
+# PMM server core: one Makefile for the whole suite.
+#   make            release build into build/release
+#   make test       sanitizer build (ASan+UBSan) into build/asan, then every test
+#   make run        install deps, build, start PostgreSQL + supervisord with all daemons
+#   make install PREFIX=/usr/local DESTDIR=
+# Sources are found by folder: common/*.c -> libcommon.a, <prog>/*.c -> <prog>,
+# tests/{unit,integration}/test_*.c -> one Check binary each, proto/**/*.proto -> protoc-c.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SAN     ?= 0
+VERSION ?= 3.0.0
+ifeq ($(SAN),1)
+BUILD   ?= build/asan
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT      = -O1
+else
+BUILD   ?= build/release
+SANFLAGS =
+OPT      = -O2
+endif
+GEN      = $(BUILD)/gen
+CC      ?= cc
+
+PKGS_BASE = libprotobuf-c libpq libzmq msgpack jansson libsodium libcurl
+PKGS_GW   = grpc libmicrohttpd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_BASE) $(PKGS_GW) check 2>/dev/null)
+LIBS_BASE  := $(shell pkg-config --libs $(PKGS_BASE) 2>/dev/null) -lpthread -lm
+LIBS_GW    := $(shell pkg-config --libs $(PKGS_GW) 2>/dev/null)
+LIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null)
+
+BUILD_TS := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+WARN     = -Wall -Wextra -Werror -Wno-missing-field-initializers
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -g -MMD -MP -I. -Icommon -I$(GEN) $(PKG_CFLAGS) \
+              -DPMM_VERSION='"$(VERSION)"' -DPMM_BUILD_TS='"$(BUILD_TS)"' -DPMM_GIT_REV='"$(GIT_REV)"'
+CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(EXTRA_CFLAGS)
+# protoc-c output is not ours to keep warning-free.
+GEN_CFLAGS = $(filter-out -Werror,$(CFLAGS_ALL)) -Wno-unused-parameter
+
+PROGRAMS = gateway inventoryd configd
+
+# ---- protos -----------------------------------------------------------------
+PROTO_FILES := $(shell cd proto && find . -name '*.proto' | sed 's|^\./||' | sort)
+WKT_FILES   := google/protobuf/timestamp.proto google/protobuf/duration.proto \
+               google/protobuf/empty.proto google/protobuf/wrappers.proto \
+               google/protobuf/struct.proto google/protobuf/any.proto \
+               google/protobuf/descriptor.proto
+ALL_PROTOS  := $(PROTO_FILES) $(WKT_FILES)
+GEN_PB_C    := $(ALL_PROTOS:%.proto=$(GEN)/%.pb-c.c)
+GEN_PB_O    := $(GEN_PB_C:.c=.o)
+PROTO_STAMP := $(GEN)/.protos
+
+$(PROTO_STAMP): $(addprefix proto/,$(PROTO_FILES))
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) -Iproto -I/usr/include $(ALL_PROTOS)
+	protoc --include_imports --descriptor_set_out=$(GEN)/api.desc -Iproto -I/usr/include $(PROTO_FILES)
+	@mkdir -p $(GEN)/py && protoc --python_out=$(GEN)/py -Iproto -I/usr/include $(PROTO_FILES)
+	@touch $@
+
+$(GEN_PB_C): $(PROTO_STAMP)
+	@true
+
+$(GEN)/%.pb-c.o: $(GEN)/%.pb-c.c $(PROTO_STAMP)
+	$(CC) $(GEN_CFLAGS) -c $< -o $@
+
+# ---- build tools (never sanitized: they run during the build) ----------------
+TOOLS_DIR = $(BUILD)/tools
+TOOL_CFLAGS = $(BASE_CFLAGS) -O1 -Wno-unused-parameter
+$(TOOLS_DIR)/routegen: tools/routegen.c $(PROTO_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(TOOL_CFLAGS) -o $@ tools/routegen.c $(GEN)/google/protobuf/descriptor.pb-c.c \
+	      $(GEN)/google/api/http.pb-c.c $(GEN)/google/api/annotations.pb-c.c $(LIBS_BASE)
+
+$(GEN)/routes.c: $(TOOLS_DIR)/routegen $(PROTO_STAMP)
+	$(TOOLS_DIR)/routegen $(GEN)/api.desc > $@.tmp && mv $@.tmp $@
+
+$(GEN)/migrations.c: tools/embed_sql.sh $(wildcard common/migrations/*.sql)
+	@mkdir -p $(@D)
+	sh tools/embed_sql.sh common/migrations/*.sql > $@.tmp && mv $@.tmp $@
+
+$(GEN)/routes.o $(GEN)/migrations.o: %.o: %.c
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# ---- common library ---------------------------------------------------------
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o) $(GEN_PB_O) $(GEN)/routes.o $(GEN)/migrations.o
+LIBCOMMON  := $(BUILD)/libcommon.a
+
+$(BUILD)/%.o: %.c | $(PROTO_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# ---- programs: <prog>/main.c wires, the rest goes into lib<prog>.a ------------
+define PROGRAM_template
+$(1)_SRC := $$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c))
+$(1)_OBJ := $$($(1)_SRC:%.c=$(BUILD)/%.o)
+$(BUILD)/lib$(1).a: $$($(1)_OBJ)
+	@rm -f $$@
+	ar rcs $$@ $$^ $$(if $$^,,)
+$(BUILD)/bin/$(1): $(BUILD)/$(1)/main.o $(BUILD)/lib$(1).a $(LIBCOMMON)
+	@mkdir -p $$(@D)
+	$(CC) $(CFLAGS_ALL) -o $$@ $$^ $(LIBS_GW) $(LIBS_BASE)
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_template,$(p))))
+
+PROG_LIBS = $(PROGRAMS:%=$(BUILD)/lib%.a)
+BINS      = $(PROGRAMS:%=$(BUILD)/bin/%)
+
+# ---- tests ------------------------------------------------------------------
+# Test-only protos (tests/proto/*.proto) compile into $(GEN)/testproto.
+TEST_PROTO_FILES := $(notdir $(wildcard tests/proto/*.proto))
+TEST_PB_O := $(TEST_PROTO_FILES:%.proto=$(GEN)/testproto/%.pb-c.o)
+$(GEN)/testproto/.protos: $(addprefix tests/proto/,$(TEST_PROTO_FILES)) $(PROTO_STAMP)
+	@mkdir -p $(@D)
+	$(if $(TEST_PROTO_FILES),protoc-c --c_out=$(@D) -Itests/proto -Iproto -I/usr/include $(TEST_PROTO_FILES))
+	@touch $@
+$(GEN)/testproto/%.pb-c.o: $(GEN)/testproto/.protos
+	$(CC) $(GEN_CFLAGS) -I$(GEN)/testproto -c $(GEN)/testproto/$*.pb-c.c -o $@
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+INTEG_SRC := $(wildcard tests/integration/test_*.c)
+TEST_BINS := $(UNIT_SRC:%.c=$(BUILD)/%) $(INTEG_SRC:%.c=$(BUILD)/%)
+TEST_SUPPORT_SRC := $(wildcard tests/lib/*.c)
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
+
+$(BUILD)/tests/%.o: tests/%.c $(GEN)/testproto/.protos
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -I$(GEN)/testproto -c $< -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(TEST_PB_O) $(PROG_LIBS) $(LIBCOMMON)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJ) $(TEST_PB_O) -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) -Wl,--end-group \
+	      $(LIBS_CHECK) $(LIBS_GW) $(LIBS_BASE)
+
+# ---- bench ------------------------------------------------------------------
+BENCH_SRC  := $(wildcard bench/*.c)
+BENCH_BINS := $(BENCH_SRC:%.c=$(BUILD)/%)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBCOMMON)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS_GW) $(LIBS_BASE)
+
+# ---- targets ----------------------------------------------------------------
+.PHONY: all deps test test-build run install clean bench
+all: $(BINS) $(BENCH_BINS)
+
+deps:
+	sh deploy/install-deps.sh
+
+test: deps
+	$(MAKE) SAN=1 all-tests
+	sh tests/run.sh build/asan
+
+.PHONY: all-tests
+all-tests: $(BINS) $(TEST_BINS)
+
+run: deps
+	$(MAKE) all
+	sh deploy/run.sh build/release
+
+bench: deps
+	$(MAKE) all
+	sh bench/run.sh build/release
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pmm-core
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	cp -r deploy $(DESTDIR)$(PREFIX)/share/pmm-core/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

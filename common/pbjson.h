@@ -1,0 +1,39 @@
+/* pbjson: JSON <-> protobuf transcoding driven by protobuf-c descriptors,
+ * following grpc-gateway's protojson settings in PMM: proto field names,
+ * unpopulated fields emitted ("" 0 false [] {} null), unset oneof members
+ * and proto3 optionals (one-member oneofs) omitted, enums as names,
+ * 64-bit integers as strings, Duration "60s", Timestamp RFC 3339, Empty {},
+ * wrappers as their value, Struct/Value/ListValue as JSON, maps as objects,
+ * bytes as base64. Input: proto names and lowerCamel names accepted,
+ * unknown fields ignored, enum names or numbers, unknown enum names and
+ * wrong JSON types rejected. Never crashes on any input. */
+#ifndef PMM_PBJSON_H
+#define PMM_PBJSON_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include <protobuf-c/protobuf-c.h>
+
+#define PBJSON_ERR_MAX 512
+
+/* New reference to a JSON object for m (NULL only on ENOMEM). */
+json_t *pbjson_encode(const ProtobufCMessage *m);
+
+/* Pretty text with two-space indentation, as PMM prints; malloc'd. */
+char *pbjson_dumps(const json_t *j);
+
+/* Builds a new message of type d from j (an object). Returns 0 and *out
+ * (free with protobuf_c_message_free_unpacked(*out, NULL)), or -1 with a
+ * human message in err. */
+int pbjson_decode(const json_t *j, const ProtobufCMessageDescriptor *d,
+                  ProtobufCMessage **out, char *err, size_t errlen);
+
+/* Sets the field named by a dotted path ("node_type", "a.b") in the JSON
+ * object obj from a textual value (URL path or query parameter), converted
+ * to the JSON type the field wants (bool, number, string, enum name);
+ * repeated fields accumulate into an array. Returns 0, or -1 with err set
+ * (unknown field names are ignored and return 0, as grpc-gateway does). */
+int pbjson_set_text(json_t *obj, const ProtobufCMessageDescriptor *d,
+                    const char *path, const char *value, char *err, size_t errlen);
+
+#endif
