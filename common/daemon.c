@@ -1,0 +1,122 @@
+/* daemon: signals, schema and serving, shared by every bus daemon. */
+#include "daemon.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+volatile sig_atomic_t *daemon_stop_flag(void)
+{
+    static int installed;
+    if (!installed) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        installed = 1;
+    }
+    return &stop_flag;
+}
+
+int daemon_prepare_db(db *d, int max_seconds, volatile sig_atomic_t *stop)
+{
+    for (int waited = 0; !*stop; waited++) {
+        if (db_migrate(d) == 0)
+            return 0;
+        if (waited >= max_seconds) {
+            log_error("giving up: the database is not usable after %d s", max_seconds);
+            return -1;
+        }
+        sleep(1);
+    }
+    return -1;
+}
+
+rpc_method *daemon_join_methods(size_t *n, const rpc_method *first, size_t first_n, ...)
+{
+    size_t total = first_n;
+    va_list ap;
+    va_start(ap, first_n);
+    for (const rpc_method *t; (t = va_arg(ap, const rpc_method *)) != NULL;)
+        total += va_arg(ap, size_t);
+    va_end(ap);
+
+    rpc_method *all = malloc((total ? total : 1) * sizeof *all);
+    if (!all)
+        return NULL;
+    memcpy(all, first, first_n * sizeof *all);
+    size_t at = first_n;
+    va_start(ap, first_n);
+    for (const rpc_method *t; (t = va_arg(ap, const rpc_method *)) != NULL;) {
+        size_t tn = va_arg(ap, size_t);
+        memcpy(all + at, t, tn * sizeof *all);
+        at += tn;
+    }
+    va_end(ap);
+    *n = total;
+    return all;
+}
+
+typedef struct {
+    const db_params *dbp;
+    void *app;
+} serve_args;
+
+static void *worker_init(void *arg)
+{
+    serve_args *a = arg;
+    daemon_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->app = a->app;
+    w->db = db_new(a->dbp);
+    return w;
+}
+
+static void worker_fini(void *arg)
+{
+    daemon_worker *w = arg;
+    if (!w)
+        return;
+    db_destroy(w->db);
+    free(w);
+}
+
+int daemon_serve(void *zmq_ctx, const char *run_dir, const char *name, const rpc_method *methods,
+                 size_t n_methods, int workers, const db_params *dbp, void *app,
+                 volatile sig_atomic_t *stop)
+{
+    char ep[512];
+    bus_endpoint(ep, sizeof ep, run_dir, name);
+    serve_args args = { dbp, app };
+    bus_server_config cfg = {
+        .endpoint = ep,
+        .methods = methods,
+        .n_methods = n_methods,
+        .workers = workers > 0 ? workers : 1,
+        .worker_init = worker_init,
+        .worker_fini = worker_fini,
+        .app = &args,
+    };
+    bus_server *s = bus_server_new(zmq_ctx, &cfg);
+    if (!s)
+        return -1;
+    log_info("serving %zu methods on %s with %d workers", n_methods, ep, cfg.workers);
+    int rc = bus_server_run(s, stop);
+    bus_server_destroy(s);
+    return rc;
+}

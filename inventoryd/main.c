@@ -1,0 +1,77 @@
+/* inventoryd: nodes, services, agents, users. Wires the database, the
+ * first-start fixtures, the event publisher and the bus methods. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "app.h"
+#include "config.h"
+#include "daemon.h"
+#include "fixtures.h"
+#include "log.h"
+#include "nodes.h"
+#include "users.h"
+
+int main(int argc, char **argv)
+{
+    app a = { 0 };
+    char *run_dir = NULL, *level = NULL;
+    int workers;
+    bool pg_qan;
+    const cfg_option opts[] = {
+        { "run-dir", "PMM_RUN_DIR", CFG_STRING, "/srv/pmm/run", "directory of the bus sockets", &run_dir },
+        { "log-level", "PMM_LOG_LEVEL", CFG_STRING, "info", "trace, debug, info, warn, error or fatal", &level },
+        { "workers", NULL, CFG_INT, "4", "threads serving requests, each with one PostgreSQL connection", &workers },
+        { "admin-password", "PMM_ADMIN_PASSWORD", CFG_STRING, "admin", "password of user admin, set on first start", &a.admin_password },
+        { "enable-internal-pg-qan", "PMM_ENABLE_INTERNAL_PG_QAN", CFG_BOOL, "false", "enable QAN for PMM's own PostgreSQL", &pg_qan },
+        DB_CFG_OPTIONS(&a.db),
+        { NULL },
+    };
+    int rc = cfg_parse(opts, argc, argv, "inventoryd", "PMM inventory daemon: nodes, services, agents, users.");
+    if (rc != 0) {
+        cfg_free(opts);
+        return rc > 0 ? 0 : 2;
+    }
+    log_level lvl;
+    if (log_level_parse(level, &lvl) != 0 || workers < 1 || sodium_init() < 0) {
+        fprintf(stderr, "inventoryd: invalid --log-level or --workers\n");
+        cfg_free(opts);
+        return 2;
+    }
+    log_init("inventoryd", lvl);
+    volatile sig_atomic_t *stop = daemon_stop_flag();
+
+    int status = 1;
+    void *zctx = zmq_ctx_new();
+    db *d = db_new(&a.db);
+    size_t n_methods = 0;
+    rpc_method *methods = daemon_join_methods(&n_methods, nodes_methods, nodes_methods_count,
+                                              users_methods, users_methods_count, NULL);
+    if (!zctx || !d || !methods || daemon_prepare_db(d, 300, stop) != 0)
+        goto out;
+    if (fixtures_ensure(d, &a.db, pg_qan) != 0 || users_ensure_admin(d, a.admin_password) != 0)
+        goto out;
+    db_destroy(d);
+    d = NULL;
+
+    char ep[512];
+    bus_pub_endpoint(ep, sizeof ep, run_dir, "inventoryd");
+    a.pub = bus_pub_new(zctx, ep);
+    if (!a.pub) {
+        log_error("cannot bind %s", ep);
+        goto out;
+    }
+    if (daemon_serve(zctx, run_dir, "inventoryd", methods, n_methods, workers, &a.db, &a, stop) == 0)
+        status = 0;
+    log_info("stopped");
+out:
+    bus_pub_destroy(a.pub);
+    db_destroy(d);
+    free(methods);
+    if (zctx)
+        zmq_ctx_term(zctx);
+    cfg_free(opts);
+    return status;
+}

@@ -1,0 +1,10 @@
+/* nodes: the inventory.v1.NodesService handlers. */
+#ifndef INVENTORYD_NODES_H
+#define INVENTORYD_NODES_H
+
+#include "bus.h"
+
+extern const rpc_method nodes_methods[];
+extern const size_t nodes_methods_count;
+
+#endif
