@@ -1,0 +1,362 @@
+#!/bin/sh
+# suite: run the whole PMM core (private PostgreSQL + daemons) under supervisord.
+# One script for `make run` and for the e2e tests.
+#
+#   suite.sh init        create the var dir; first time: a private PostgreSQL cluster
+#   suite.sh render      write $PMM_VAR_DIR/supervisord.conf
+#   suite.sh start       init + render + supervisord in the background, wait for readyz
+#   suite.sh foreground  init + render + supervisord -n (Ctrl-C stops everything)
+#   suite.sh stop        shut supervisord and its programs down, wait until gone
+#   suite.sh ctl ARGS    supervisorctl against this suite (status, restart inventoryd, ...)
+#
+# Environment:
+#   PMM_VAR_DIR      state, logs, sockets (default ./var)
+#   PMM_BIN_DIR      where gateway, inventoryd, configd are (default build/release/bin)
+#   PMM_PORT_BASE    when set: gRPC/REST/debug/PostgreSQL on BASE+1/+2/+3/+4;
+#                    otherwise 7771/7772/7773 and PostgreSQL 5433 (not 5432, where
+#                    Debian's own cluster may already listen)
+#   PMM_PG_PORT      overrides the private PostgreSQL port
+#   PMM_POSTGRES_DSN / PMM_POSTGRES_ADDR
+#                    when either is set, no private cluster is created or run; the
+#                    daemons inherit these (and PMM_POSTGRES_*) from this environment
+#   PMM_READY_TIMEOUT seconds `start` waits for /v1/server/readyz (default 60)
+#   PMM_INTERFACE_TO_BIND, PMM_LOG_LEVEL, PMM_ADMIN_PASSWORD pass through to the daemons.
+set -eu
+
+PROGRAM=$(basename "$0")
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PGBIN=${PMM_PG_BIN:-/usr/lib/postgresql/15/bin}
+BIND=${PMM_INTERFACE_TO_BIND:-127.0.0.1}
+READY_TIMEOUT=${PMM_READY_TIMEOUT:-60}
+DAEMONS="inventoryd configd gateway"
+
+die() { echo "$PROGRAM: $*" >&2; exit 1; }
+say() { echo "$PROGRAM: $*"; }
+
+# ---- settings ---------------------------------------------------------------
+
+if [ -n "${PMM_PORT_BASE:-}" ]; then
+    case $PMM_PORT_BASE in *[!0-9]*) die "PMM_PORT_BASE must be a number" ;; esac
+    GRPC_PORT=$((PMM_PORT_BASE + 1))
+    REST_PORT=$((PMM_PORT_BASE + 2))
+    DEBUG_PORT=$((PMM_PORT_BASE + 3))
+    PG_PORT=${PMM_PG_PORT:-$((PMM_PORT_BASE + 4))}
+else
+    GRPC_PORT=7771
+    REST_PORT=7772
+    DEBUG_PORT=7773
+    PG_PORT=${PMM_PG_PORT:-5433}
+fi
+
+# An external PostgreSQL is chosen by the caller's environment, before we touch it.
+if [ -n "${PMM_POSTGRES_DSN:-}" ] || [ -n "${PMM_POSTGRES_ADDR:-}" ]; then
+    PRIVATE_PG=0
+else
+    PRIVATE_PG=1
+fi
+
+# Relative paths are taken from the caller's working directory.
+abspath() {
+    case $1 in
+        /*) echo "$1" ;;
+        *) echo "$(pwd)/$1" ;;
+    esac
+}
+
+VAR=$(abspath "${PMM_VAR_DIR:-./var}")
+BIN=$(abspath "${PMM_BIN_DIR:-$ROOT/build/release/bin}")
+CONF=$VAR/supervisord.conf
+PIDFILE=$VAR/run/supervisord.pid
+SOCK=$VAR/run/supervisor.sock
+PGDATA=$VAR/pg/data
+PGRUN=$VAR/pg/run
+
+if [ "$(id -u)" -eq 0 ]; then
+    PG_OS_USER=postgres
+else
+    PG_OS_USER=$(id -un)
+fi
+
+# Runs a PostgreSQL tool as the cluster owner (initdb/postgres refuse root).
+pg_run() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# ---- init -------------------------------------------------------------------
+
+init_dirs() {
+    mkdir -p "$VAR" "$VAR/run" "$VAR/log"
+    VAR=$(cd "$VAR" && pwd -P)
+    CONF=$VAR/supervisord.conf
+    PIDFILE=$VAR/run/supervisord.pid
+    SOCK=$VAR/run/supervisor.sock
+    PGDATA=$VAR/pg/data
+    PGRUN=$VAR/pg/run
+}
+
+init_private_pg() {
+    [ -x "$PGBIN/initdb" ] || die "no $PGBIN/initdb: install postgresql-15 (deploy/install-deps.sh)"
+    mkdir -p "$PGDATA" "$PGRUN"
+    if [ "$(id -u)" -eq 0 ]; then
+        chmod o+x "$VAR"
+        chown postgres:postgres "$VAR/pg" "$PGDATA" "$PGRUN"
+        runuser -u postgres -- test -w "$PGDATA" ||
+            die "user postgres cannot reach $PGDATA: every parent of $VAR must be traversable (chmod o+x)"
+    fi
+    chmod 700 "$PGDATA"
+
+    if [ ! -f "$PGDATA/PG_VERSION" ]; then
+        say "creating a private PostgreSQL cluster in $PGDATA"
+        pg_run "$PGBIN/initdb" -D "$PGDATA" -U postgres -E UTF8 --locale=C \
+            --auth-local=trust --auth-host=scram-sha-256 >"$VAR/log/initdb.log" 2>&1 ||
+            { cat "$VAR/log/initdb.log" >&2; die "initdb failed"; }
+    fi
+    [ -f "$VAR/pg/.bootstrapped" ] || bootstrap_pg
+}
+
+# Creates role and database pmm-managed, starting the cluster temporarily
+# (unix socket only, so it cannot clash with anything on TCP).
+bootstrap_pg() {
+    started=0
+    if ! pg_run "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+        pg_run "$PGBIN/pg_ctl" -D "$PGDATA" -l "$VAR/pg/bootstrap.log" -w -t 60 \
+            -o "-k $PGRUN -h '' -p $PG_PORT" start >/dev/null ||
+            { cat "$VAR/pg/bootstrap.log" >&2; die "temporary PostgreSQL start failed"; }
+        started=1
+    fi
+    rc=0
+    pg_run "$PGBIN/psql" -h "$PGRUN" -p "$PG_PORT" -U postgres -d postgres \
+        -v ON_ERROR_STOP=1 -qAt >/dev/null <<'SQL' || rc=$?
+SELECT 'CREATE ROLE "pmm-managed" LOGIN PASSWORD ''pmm-managed'''
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pmm-managed') \gexec
+SELECT 'CREATE DATABASE "pmm-managed" OWNER "pmm-managed"'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'pmm-managed') \gexec
+SQL
+    if [ "$started" -eq 1 ]; then
+        pg_run "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null || rc=1
+    fi
+    [ "$rc" -eq 0 ] || die "creating role/database pmm-managed failed"
+    touch "$VAR/pg/.bootstrapped"
+    say "PostgreSQL role and database pmm-managed created"
+}
+
+cmd_init() {
+    init_dirs
+    if [ "$PRIVATE_PG" -eq 1 ]; then
+        init_private_pg
+    fi
+}
+
+# ---- render -----------------------------------------------------------------
+
+# supervisord expands %(...)s in its config: a literal % must be doubled.
+conf_escape() { printf '%s' "$1" | sed 's/%/%%/g'; }
+
+render_program() {
+    name=$1 priority=$2
+    shift 2
+    cat <<EOF
+
+[program:$name]
+command=$(conf_escape "$BIN/$name") $(conf_escape "$*")
+directory=$(conf_escape "$VAR")
+priority=$priority
+autostart=true
+autorestart=true
+startsecs=1
+startretries=1000
+stopsignal=TERM
+stopwaitsecs=10
+stdout_logfile=$(conf_escape "$VAR/log/$name.log")
+stdout_logfile_maxbytes=50MB
+stdout_logfile_backups=3
+redirect_stderr=true
+environment=$(conf_escape "$PROGRAM_ENV")
+EOF
+}
+
+render_conf() {
+    v=$(conf_escape "$VAR")
+    SUPERVISORD_USER=
+    # as root, saying so keeps supervisord from logging a CRIT line at every start
+    [ "$(id -u)" -ne 0 ] || SUPERVISORD_USER="user=root"
+    # The daemons inherit the rest of supervisord's environment (PMM_LOG_LEVEL,
+    # PMM_ADMIN_PASSWORD, an external PMM_POSTGRES_*), so no secret lands in this file.
+    PROGRAM_ENV="PMM_RUN_DIR=\"$VAR/run\",PMM_INTERFACE_TO_BIND=\"$BIND\""
+    if [ "$PRIVATE_PG" -eq 1 ]; then
+        PROGRAM_ENV="$PROGRAM_ENV,PMM_POSTGRES_ADDR=\"127.0.0.1:$PG_PORT\""
+    fi
+    cat <<EOF
+; Generated by deploy/suite.sh render; edits are overwritten.
+[unix_http_server]
+file=$v/run/supervisor.sock
+chmod=0700
+
+[supervisord]
+logfile=$v/log/supervisord.log
+logfile_maxbytes=50MB
+logfile_backups=3
+pidfile=$v/run/supervisord.pid
+childlogdir=$v/log
+directory=$v
+identifier=pmm-core
+$SUPERVISORD_USER
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://$v/run/supervisor.sock
+EOF
+    if [ "$PRIVATE_PG" -eq 1 ]; then
+        cat <<EOF
+
+[program:postgresql]
+command=$(conf_escape "$PGBIN/postgres") -D $(conf_escape "$PGDATA") -k $(conf_escape "$PGRUN") -h 127.0.0.1 -p $PG_PORT
+user=$PG_OS_USER
+directory=$(conf_escape "$VAR/pg")
+priority=1
+autostart=true
+autorestart=true
+startsecs=2
+stopsignal=INT
+stopwaitsecs=30
+stdout_logfile=$v/log/postgresql.log
+stdout_logfile_maxbytes=50MB
+stdout_logfile_backups=3
+redirect_stderr=true
+EOF
+    fi
+    render_program inventoryd 10 --workers=4
+    render_program configd 20 --workers=2
+    render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
+        --http-port="$REST_PORT" --debug-port="$DEBUG_PORT"
+}
+
+cmd_render() {
+    init_dirs
+    render_conf >"$CONF.tmp"
+    mv "$CONF.tmp" "$CONF"
+}
+
+# ---- start / stop -----------------------------------------------------------
+
+supervisord_pid() {
+    [ -f "$PIDFILE" ] || return 1
+    pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
+    case $pid in '' | *[!0-9]*) return 1 ;; esac
+    kill -0 "$pid" 2>/dev/null || return 1
+    echo "$pid"
+}
+
+check_binaries() {
+    for d in $DAEMONS; do
+        [ -x "$BIN/$d" ] || die "no $BIN/$d: build first (make), or set PMM_BIN_DIR"
+    done
+}
+
+print_endpoints() {
+    echo "PMM core suite (var dir $VAR)"
+    echo "  gRPC        $BIND:$GRPC_PORT"
+    echo "  REST        http://$BIND:$REST_PORT  (curl -u admin:admin http://$BIND:$REST_PORT/v1/server/version)"
+    echo "  debug       http://$BIND:$DEBUG_PORT/debug/metrics  /debug/vars"
+    if [ "$PRIVATE_PG" -eq 1 ]; then
+        echo "  PostgreSQL  127.0.0.1:$PG_PORT (private cluster in $PGDATA; port $PG_PORT so that"
+        echo "              a Debian cluster on 5432 does not clash) socket dir $PGRUN"
+    else
+        echo "  PostgreSQL  external: ${PMM_POSTGRES_DSN:+DSN from PMM_POSTGRES_DSN}${PMM_POSTGRES_DSN:-${PMM_POSTGRES_ADDR}}"
+    fi
+    echo "  logs        $VAR/log/*.log"
+    echo "  control     PMM_VAR_DIR=$VAR sh $ROOT/deploy/suite.sh ctl status | restart inventoryd | ..."
+}
+
+http_status() {
+    curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" 2>/dev/null || true
+}
+
+cmd_start() {
+    if pid=$(supervisord_pid); then
+        die "already running (supervisord pid $pid); use: $PROGRAM stop"
+    fi
+    cmd_init
+    cmd_render
+    check_binaries
+    rm -f "$SOCK"
+    supervisord -c "$CONF" || die "supervisord did not start (see $VAR/log/supervisord.log)"
+    url="http://127.0.0.1:$REST_PORT/v1/server/readyz"
+    [ "$BIND" = 127.0.0.1 ] || [ "$BIND" = 0.0.0.0 ] || url="http://$BIND:$REST_PORT/v1/server/readyz"
+    deadline=$(($(date +%s) + READY_TIMEOUT))
+    while [ "$(http_status "$url")" != 200 ]; do
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            echo "$PROGRAM: not ready after ${READY_TIMEOUT}s ($url); still running, stop with: $PROGRAM stop" >&2
+            supervisorctl -c "$CONF" status >&2 || true
+            exit 1
+        fi
+        sleep 0.2
+    done
+    print_endpoints
+}
+
+cmd_foreground() {
+    if pid=$(supervisord_pid); then
+        die "already running (supervisord pid $pid); use: $PROGRAM stop"
+    fi
+    cmd_init
+    cmd_render
+    check_binaries
+    rm -f "$SOCK"
+    print_endpoints
+    echo "Ctrl-C stops everything."
+    exec supervisord -n -c "$CONF"
+}
+
+cmd_stop() {
+    [ -d "$VAR" ] || { say "nothing to stop ($VAR does not exist)"; return 0; }
+    VAR=$(cd "$VAR" && pwd -P)
+    CONF=$VAR/supervisord.conf
+    PIDFILE=$VAR/run/supervisord.pid
+    if ! pid=$(supervisord_pid); then
+        say "not running"
+        return 0
+    fi
+    # shutdown stops every program in reverse priority order, then supervisord exits.
+    supervisorctl -c "$CONF" shutdown >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+    i=0
+    while kill -0 "$pid" 2>/dev/null; do
+        i=$((i + 1))
+        if [ "$i" -eq 600 ]; then # 60 s: more than every stopwaitsecs together
+            echo "$PROGRAM: supervisord $pid still alive after 60s, sending SIGKILL" >&2
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        [ "$i" -lt 650 ] || die "supervisord $pid will not go away"
+        sleep 0.1
+    done
+    say "stopped"
+}
+
+cmd_ctl() {
+    [ -f "$VAR/supervisord.conf" ] || die "no $VAR/supervisord.conf: start the suite first"
+    exec supervisorctl -c "$VAR/supervisord.conf" "$@"
+}
+
+usage() {
+    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+[ $# -ge 1 ] || { usage >&2; exit 2; }
+cmd=$1
+shift
+case $cmd in
+    init) cmd_init ;;
+    render) cmd_render; say "wrote $CONF" ;;
+    start) cmd_start ;;
+    foreground) cmd_foreground ;;
+    stop) cmd_stop ;;
+    ctl) cmd_ctl "$@" ;;
+    -h | --help | help) usage ;;
+    *) usage >&2; exit 2 ;;
+esac

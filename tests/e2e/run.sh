@@ -1,0 +1,137 @@
+#!/bin/sh
+# e2e: the whole suite under supervisord (deploy/suite.sh) in a throwaway var
+# dir on free ports, exercised by real clients (tests/e2e/test_*.py with
+# Debian's /usr/bin/python3, grpcio and protobuf).
+#   sh tests/e2e/run.sh build/asan [test names...]
+# Besides the python tests it checks, after stopping the suite, that the daemon
+# logs hold no sanitizer report, that no daemon exited unexpectedly and that
+# each one exited cleanly on SIGTERM. Prints the daemons' logs on failure.
+# Last line: `e2e: N passed, M failed`; exit 0 only when M = 0.
+# E2E_KEEP=1 keeps the var dir; E2E_PORT_BASE forces the ports.
+set -u
+
+BUILD=${1:-build/release}
+[ $# -gt 0 ] && shift
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+case $BUILD in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
+PY=/usr/bin/python3
+DAEMONS="inventoryd configd gateway"
+
+VAR=$(mktemp -d "${TMPDIR:-/tmp}/pmm-e2e.XXXXXX")
+chmod 755 "$VAR" # PostgreSQL runs as user postgres and must reach its data dir
+
+pick_port_base() {
+    "$PY" - <<'EOF'
+import random, socket
+for _ in range(200):
+    base = 20000 + random.randrange(4000) * 10
+    free = True
+    for port in range(base + 1, base + 5):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            free = False
+        finally:
+            s.close()
+    if free:
+        print(base)
+        break
+EOF
+}
+
+PORT_BASE=${E2E_PORT_BASE:-$(pick_port_base)}
+[ -n "$PORT_BASE" ] || { echo "e2e: no free ports found"; echo "e2e: 0 passed, 1 failed"; exit 1; }
+
+# The suite gets a private PostgreSQL and default credentials whatever the caller has set.
+unset PMM_POSTGRES_DSN PMM_POSTGRES_ADDR PMM_POSTGRES_DBNAME PMM_POSTGRES_USERNAME \
+      PMM_POSTGRES_DBPASSWORD PMM_POSTGRES_SSL_MODE PMM_PG_PORT
+export PMM_VAR_DIR="$VAR" PMM_BIN_DIR="$BUILD/bin" PMM_PORT_BASE="$PORT_BASE"
+export PMM_ADMIN_PASSWORD=admin PMM_INTERFACE_TO_BIND=127.0.0.1
+export PMM_READY_TIMEOUT="${PMM_READY_TIMEOUT:-90}"
+SUITE="sh $ROOT/deploy/suite.sh"
+
+export E2E_REST="http://127.0.0.1:$((PORT_BASE + 2))"
+export E2E_GRPC="127.0.0.1:$((PORT_BASE + 1))"
+export E2E_DEBUG="http://127.0.0.1:$((PORT_BASE + 3))"
+export E2E_CTL="$SUITE ctl"
+export E2E_PYGEN="$BUILD/gen/py"
+export E2E_COUNTS_FILE="$VAR/py-counts"
+export PYTHONDONTWRITEBYTECODE=1
+
+on_exit() {
+    $SUITE stop >/dev/null 2>&1
+    if [ "${E2E_KEEP:-0}" = 1 ]; then
+        echo "e2e: var dir kept: $VAR"
+    else
+        rm -rf "$VAR"
+    fi
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+show_logs() {
+    for f in "$VAR"/log/supervisord.log "$VAR"/log/postgresql.log; do
+        [ -f "$f" ] && { echo "----- $f (last 40 lines)"; tail -n 40 "$f"; }
+    done
+    for d in $DAEMONS; do
+        f=$VAR/log/$d.log
+        [ -f "$f" ] && { echo "----- $f (last 200 lines)"; tail -n 200 "$f"; }
+    done
+    echo "----- end of logs"
+}
+
+PASSED=0
+FAILED=0
+check() { # name, then a command that succeeds when the check passes
+    name=$1
+    shift
+    if "$@"; then
+        echo "check $name ... ok"
+        PASSED=$((PASSED + 1))
+    else
+        echo "check $name ... FAIL"
+        FAILED=$((FAILED + 1))
+    fi
+}
+
+echo "e2e: var dir $VAR, ports $((PORT_BASE + 1))-$((PORT_BASE + 4)), binaries $PMM_BIN_DIR"
+[ -d "$E2E_PYGEN/inventory" ] ||
+    echo "e2e: warning: no generated python modules in $E2E_PYGEN (built by make)"
+if ! $SUITE start; then
+    echo "e2e: the suite did not become ready"
+    show_logs
+    echo "e2e: 0 passed, 1 failed"
+    exit 1
+fi
+
+(cd "$ROOT" && "$PY" "$ROOT/tests/e2e/runner.py" "$@")
+if [ -f "$E2E_COUNTS_FILE" ]; then
+    read -r p f _ <"$E2E_COUNTS_FILE"
+    PASSED=$((PASSED + p))
+    FAILED=$((FAILED + f))
+else
+    echo "e2e: the python runner crashed"
+    FAILED=$((FAILED + 1))
+fi
+
+$SUITE stop
+
+no_sanitizer_reports() {
+    ! grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: ' "$VAR"/log/*.log
+}
+no_unexpected_exits() {
+    ! grep -E '(exited|stopped): .*not expected' "$VAR/log/supervisord.log"
+}
+clean_sigterm_exits() { # supervisord logs "stopped: X (exit status 0)" for a clean exit
+    ! grep -E "stopped: ($(echo $DAEMONS | tr ' ' '|')) \((terminated by|exit status [1-9])" \
+        "$VAR/log/supervisord.log"
+}
+check "daemon logs free of sanitizer reports" no_sanitizer_reports
+check "no unexpected daemon exits" no_unexpected_exits
+check "daemons exit 0 on SIGTERM" clean_sigterm_exits
+
+[ "$FAILED" -eq 0 ] || show_logs
+echo "e2e: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
