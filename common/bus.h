@@ -6,6 +6,8 @@
  * a call to a daemon that is down fails at once with UNAVAILABLE, and the
  * daemon drops requests whose deadline has passed, so a request queued while
  * a daemon restarts can never run after its caller gave up.
+ * Frames: a call is ["", request envelope], its answer ["", reply envelope]
+ * (REQ-compatible framing, so a ROUTER can route it back).
  * Events: each daemon binds a PUB at ipc://<run_dir>/<daemon>.pub; a message
  * is two frames, topic ("inventory.changed") and a msgpack payload. */
 #ifndef PMM_BUS_H
@@ -31,10 +33,17 @@ typedef struct bus_client bus_client;
 bus_client *bus_client_new(void *zmq_ctx, const char *endpoint);
 void bus_client_destroy(bus_client *c);
 
-/* Sends req (its id is assigned here) and waits up to timeout_ms for the
- * matching reply; stale replies of earlier calls are discarded. Always
- * fills *rep: transport failures become UNAVAILABLE (daemon down or
- * unreachable) or DEADLINE_EXCEEDED (no answer in time). Returns rep->code. */
+/* Sends req (its id is assigned here, and deadline_ms = now + timeout_ms
+ * when it is 0) and waits for the matching reply until timeout_ms or
+ * req->deadline_ms, whichever comes first (timeout_ms <= 0: the deadline
+ * alone, or 30 s without one); stale replies of earlier calls are discarded.
+ * Always fills *rep (free with bus_reply_clear); returns rep->code.
+ * Transport failures:
+ *   UNAVAILABLE "<endpoint> is unavailable": no connection to the daemon;
+ *   UNAVAILABLE "<method>: no reply from daemon within N ms": no answer and
+ *     the connection is gone by the deadline (the daemon died or restarted);
+ *   DEADLINE_EXCEEDED: no answer while the daemon is still connected (slow);
+ *   INTERNAL: the reply did not decode. */
 int bus_client_call(bus_client *c, bus_request *req, int timeout_ms, bus_reply *rep);
 
 /* ---- server: ROUTER front, N worker threads --------------------------- */
@@ -63,7 +72,7 @@ typedef struct {
 
 typedef struct {
     const char *endpoint;
-    const rpc_method *methods;
+    const rpc_method *methods;                 /* borrowed: must outlive the server */
     size_t n_methods;
     int workers;                               /* >= 1 */
     void *(*worker_init)(void *app);           /* may be NULL */
@@ -71,10 +80,15 @@ typedef struct {
     void *app;
 } bus_server_config;
 
+/* Binds cfg->endpoint (removing a stale ipc socket file); NULL when it
+ * cannot, e.g. another live process serves it. */
 bus_server *bus_server_new(void *zmq_ctx, const bus_server_config *cfg);
-/* Serves until *stop becomes non-zero (checked at least every 200 ms).
- * Returns 0 on a clean stop, -1 if the endpoint could not be bound. */
+/* Serves until *stop becomes non-zero (checked at least every 200 ms), then
+ * lets the workers finish and answers the requests they had taken.
+ * Returns 0 on a clean stop, -1 if the workers could not start or polling
+ * failed. */
 int bus_server_run(bus_server *s, volatile sig_atomic_t *stop);
+/* Closes the sockets and removes the ipc socket file. Not while running. */
 void bus_server_destroy(bus_server *s);
 
 /* Counters for /debug/metrics style reporting. */
@@ -95,6 +109,9 @@ void bus_pub_destroy(bus_pub *p);
 
 typedef struct bus_sub bus_sub;
 bus_sub *bus_sub_new(void *zmq_ctx);
+/* Connects (reconnecting by itself while the publisher is away) and adds a
+ * topic prefix subscription (NULL or "": everything). As with any ZeroMQ
+ * SUB socket, a subscription applies to every endpoint it is connected to. */
 int bus_sub_connect(bus_sub *s, const char *endpoint, const char *topic_prefix);
 /* Waits up to timeout_ms. Returns 1 with malloc'd *topic and *payload,
  * 0 on timeout, -1 on error. */

@@ -11,13 +11,20 @@
 
 #define ENVELOPE_VERSION 1
 
+/* Limits enforced by both encode and decode. */
+#define ENVELOPE_MAX_BODY    ((size_t)110 << 20) /* bytes of protobuf body */
+#define ENVELOPE_MAX_METHOD  256                 /* bytes of method name */
+#define ENVELOPE_MAX_NAME    1024                /* bytes of user / role */
+#define ENVELOPE_MAX_MESSAGE 65536               /* bytes of reply message */
+#define ENVELOPE_MAX_OBJECTS 4096                /* msgpack objects in one envelope */
+
 typedef struct {
     uint64_t id;
     char *method;        /* "/inventory.v1.NodesService/GetNode" */
     int64_t deadline_ms; /* absolute, ms since the Unix epoch; 0 = none */
     char *user;          /* authenticated caller, "" when none */
     char *role;          /* "admin" | "editor" | "viewer" | "" */
-    uint8_t *body;
+    uint8_t *body;       /* may be NULL when body_len is 0 */
     size_t body_len;
 } bus_request;
 
@@ -29,7 +36,9 @@ typedef struct {
     size_t body_len;
 } bus_reply;
 
-/* Encode into a malloc'd buffer (*out, *len). Return 0, or -1 on ENOMEM. */
+/* Encode into a malloc'd buffer (*out, *len; release with free()). Return 0,
+ * or -1 on ENOMEM or when a field breaks the limits above (NULL or empty
+ * method; NULL user/role/message are encoded as ""). */
 int bus_request_encode(const bus_request *r, uint8_t **out, size_t *len);
 int bus_reply_encode(const bus_reply *r, uint8_t **out, size_t *len);
 
