@@ -12,8 +12,12 @@
  * When no reply arrives by the deadline the socket is closed and made anew:
  * a late reply then has nowhere to land and the next call starts clean. The
  * code is DEADLINE_EXCEEDED while a connection to the daemon is still up
- * (it is alive but slow) and UNAVAILABLE when it is gone (it died or
- * restarted under the call). */
+ * (it is alive but slow) and UNAVAILABLE when it is gone.
+ *
+ * A socket monitor reports the connection dropping while a call waits: the
+ * daemon died or was restarted under the call, so its answer will never
+ * come, and the call ends UNAVAILABLE at once rather than at its deadline
+ * (when a restarted daemon would make it look merely slow). */
 #include "bus.h"
 
 #include <errno.h>
@@ -37,9 +41,59 @@ struct bus_client {
     void *ctx;
     char *endpoint;
     void *sock;
+    void *monitor;        /* PAIR receiving sock's DISCONNECTED events */
     int64_t sock_born_ms; /* monotonic; for the connect grace */
     uint64_t next_id;
 };
+
+/* Without a monitor the client still works; it only learns of a lost
+ * daemon at the deadline. */
+static void monitor_open(bus_client *c)
+{
+    static _Atomic unsigned long seq;
+    char name[96];
+    snprintf(name, sizeof name, "inproc://bus-monitor-%d-%lu", (int)getpid(), ++seq);
+    if (zmq_socket_monitor(c->sock, name, ZMQ_EVENT_DISCONNECTED) != 0)
+        return;
+    void *m = zmq_socket(c->ctx, ZMQ_PAIR);
+    if (!m || bus_sockopt(m, ZMQ_LINGER, 0) != 0 || zmq_connect(m, name) != 0) {
+        if (m)
+            zmq_close(m);
+        zmq_socket_monitor(c->sock, NULL, 0);
+        return;
+    }
+    c->monitor = m;
+}
+
+/* Reads one pending monitor event. 1 when it says the peer disconnected,
+ * 0 when there is none (or another kind), -1 on error. */
+static int monitor_disconnected(bus_client *c)
+{
+    if (!c->monitor)
+        return 0;
+    zmq_msg_t f[2];
+    int count, total;
+    if (bus_recv_frames(c->monitor, f, 2, &count, &total, ZMQ_DONTWAIT) != 0)
+        return 0;
+    int rc = 0;
+    if (count >= 1 && zmq_msg_size(&f[0]) >= 2) {
+        uint16_t event;
+        memcpy(&event, zmq_msg_data(&f[0]), sizeof event);
+        rc = event == ZMQ_EVENT_DISCONNECTED;
+    }
+    bus_close_frames(f, count);
+    return rc;
+}
+
+static void monitor_drain(bus_client *c)
+{
+    while (c->monitor) {
+        zmq_pollitem_t it = { c->monitor, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll(&it, 1, 0) <= 0)
+            return;
+        monitor_disconnected(c);
+    }
+}
 
 static int client_open(bus_client *c)
 {
@@ -57,11 +111,17 @@ static int client_open(bus_client *c)
     }
     c->sock = s;
     c->sock_born_ms = bus_mono_ms();
+    monitor_open(c);
     return 0;
 }
 
 static void client_close(bus_client *c)
 {
+    if (c->monitor) {
+        zmq_socket_monitor(c->sock, NULL, 0);
+        zmq_close(c->monitor);
+        c->monitor = NULL;
+    }
     if (c->sock)
         zmq_close(c->sock);
     c->sock = NULL;
@@ -211,11 +271,19 @@ static int await_reply(bus_client *c, const bus_request *req, int64_t end, int64
                        bus_reply *rep)
 {
     for (int64_t left; (left = end - bus_mono_ms()) > 0;) {
-        zmq_pollitem_t it = {c->sock, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&it, 1, (long)left);
+        zmq_pollitem_t it[2] = { { c->sock, 0, ZMQ_POLLIN, 0 }, { c->monitor, 0, ZMQ_POLLIN, 0 } };
+        int n = zmq_poll(it, c->monitor ? 2 : 1, (long)left);
         if (n < 0 && zmq_errno() != EINTR)
             break;
         if (n <= 0)
+            continue;
+        if (c->monitor && (it[1].revents & ZMQ_POLLIN) && monitor_disconnected(c) == 1 &&
+            !(it[0].revents & ZMQ_POLLIN)) {
+            client_close(c);
+            return fail(rep, req->id, RPC_UNAVAILABLE, "%s: %s went away during the call", req->method,
+                        c->endpoint);
+        }
+        if (!(it[0].revents & ZMQ_POLLIN))
             continue;
         int got = recv_reply(c, req->id, rep);
         if (got > 0)
@@ -266,6 +334,7 @@ int bus_client_call(bus_client *c, bus_request *req, int timeout_ms, bus_reply *
         free(buf);
         return fail(rep, req->id, RPC_UNAVAILABLE, "%s is unavailable", c->endpoint);
     }
+    monitor_drain(c); /* a disconnect between calls is not this call's */
     if (send_request(c, buf, len, end) != 0)
         return fail(rep, req->id, RPC_UNAVAILABLE, "%s is unavailable", c->endpoint);
     return await_reply(c, req, end, wait, rep);
