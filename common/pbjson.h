@@ -36,4 +36,9 @@ int pbjson_decode(const json_t *j, const ProtobufCMessageDescriptor *d,
 int pbjson_set_text(json_t *obj, const ProtobufCMessageDescriptor *d,
                     const char *path, const char *value, char *err, size_t errlen);
 
+/* Makes a message type known to google.protobuf.Any rendering (output:
+ * its fields next to "@type"; input: decoded and packed). Well-known types
+ * are always known. Call at startup, before threads use pbjson. */
+void pbjson_register_type(const ProtobufCMessageDescriptor *d);
+
 #endif

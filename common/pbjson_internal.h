@@ -1,0 +1,103 @@
+/* pbjson_internal: pieces shared by the pbjson encoder, decoder, dumper and
+ * query-text converter: well-known-type detection, field lookup and order,
+ * and the text forms (numbers, base64, Timestamp, Duration). Not a public
+ * interface; only common/pbjson*.c include it. */
+#ifndef PMM_PBJSON_INTERNAL_H
+#define PMM_PBJSON_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pbjson.h"
+
+/* Decoder nesting limit (objects, arrays, messages) against hostile input. */
+#define PBJ_MAX_DEPTH 64
+/* Encoder nesting limit: our own messages, but Struct/Value can recurse. */
+#define PBJ_MAX_ENCODE_DEPTH 200
+
+/* Message types whose JSON form is not a plain object of fields. */
+typedef enum {
+    PBJ_WKT_NONE = 0,
+    PBJ_WKT_TIMESTAMP,
+    PBJ_WKT_DURATION,
+    PBJ_WKT_EMPTY,     /* {} like any message, but "value" inside Any */
+    PBJ_WKT_WRAPPER,   /* DoubleValue ... BytesValue: the bare value */
+    PBJ_WKT_STRUCT,
+    PBJ_WKT_VALUE,
+    PBJ_WKT_LIST,
+    PBJ_WKT_ANY,
+} pbj_wkt;
+
+pbj_wkt pbj_wkt_kind(const ProtobufCMessageDescriptor *d);
+
+/* protobuf-c has no map flag: a map<K,V> is a repeated "XxxEntry" message
+ * with exactly key=1, value=2. */
+bool pbj_is_map(const ProtobufCFieldDescriptor *f);
+
+/* Enum field of type google.protobuf.NullValue (JSON null). */
+bool pbj_is_null_enum(const ProtobufCFieldDescriptor *f);
+
+/* Field for a JSON key: the proto name or the lowerCamel JSON name. */
+const ProtobufCFieldDescriptor *pbj_field_by_key(const ProtobufCMessageDescriptor *d,
+                                                 const char *key);
+
+/* Writes the lowerCamel JSON name of a proto field name into out. */
+void pbj_json_name(const char *proto_name, char *out, size_t outlen);
+
+/* Descriptor for an Any type URL (".../pkg.Msg"): well-known types and
+ * types given to pbjson_register_type; NULL if unknown. */
+const ProtobufCMessageDescriptor *pbj_find_type(const char *type_url);
+
+/* Bytes one element of a scalar/string/bytes/message field takes in a
+ * protobuf-c struct or repeated array. */
+size_t pbj_elem_size(ProtobufCType t);
+
+/* Proto type name for error texts ("int32", "string", "enum", ...). */
+const char *pbj_type_name(const ProtobufCFieldDescriptor *f);
+
+/* ---- numbers ---- */
+
+/* Shortest decimal that reads back as v, in Go's JSON layout: plain
+ * notation for 1e-6 <= |v| < 1e21, else "1e+21" / "1e-7". v finite.
+ * out needs 32 bytes; returns the length. */
+size_t pbj_fmt_double(double v, char *out);
+
+/* The double nearest to the shortest decimal form of f, so that printing
+ * it with pbj_fmt_double shows what Go shows for a float32. */
+double pbj_float_shortest(float f);
+
+/* Parses JSON number text (strict grammar; fraction and exponent allowed
+ * if the value is integral) into sign and magnitude. 0 or -1. */
+int pbj_parse_json_int(const char *s, size_t n, bool *neg, uint64_t *mag);
+
+/* Go strconv.ParseInt/ParseUint(s, 10, bits)-style: optional sign (signed
+ * only), decimal digits only. 0 or -1 (syntax or range). */
+int pbj_parse_dec_int(const char *s, int bits, int64_t *out);
+int pbj_parse_dec_uint(const char *s, int bits, uint64_t *out);
+
+/* Range check of sign/magnitude for a signed or unsigned width. */
+int pbj_mag_to_int(bool neg, uint64_t mag, int bits, int64_t *out);
+int pbj_mag_to_uint(bool neg, uint64_t mag, int bits, uint64_t *out);
+
+/* ---- text forms ---- */
+
+bool pbj_utf8_valid(const char *s, size_t n);
+/* Copy of s with invalid UTF-8 sequences replaced by U+FFFD; malloc'd. */
+char *pbj_utf8_sanitize(const char *s, size_t n, size_t *outlen);
+
+/* Standard padded base64; malloc'd, NUL-terminated. */
+char *pbj_base64_encode(const uint8_t *data, size_t len, size_t *outlen);
+/* Standard or URL-safe alphabet, padded or not. On success *out is
+ * malloc'd (NULL when the result is empty). 0 or -1. */
+int pbj_base64_decode(const char *s, size_t n, uint8_t **out, size_t *outlen);
+
+/* Timestamp: RFC 3339 in UTC with 0/3/6/9 fraction digits. -1 when out of
+ * the protobuf range (0001..9999, nanos 0..999999999). out needs 40. */
+int pbj_fmt_timestamp(int64_t sec, int32_t nanos, char *out);
+int pbj_parse_timestamp(const char *s, int64_t *sec, int32_t *nanos);
+/* Duration "1.500s"; -1 when out of range or signs disagree. out needs 40. */
+int pbj_fmt_duration(int64_t sec, int32_t nanos, char *out);
+int pbj_parse_duration(const char *s, int64_t *sec, int32_t *nanos);
+
+#endif
