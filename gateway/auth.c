@@ -1,10 +1,15 @@
 /* auth: resolves the caller of a request and checks the minimum role of
  * the path (see auth.h). Credentials are verified by inventoryd; answers
  * are cached briefly, keyed by a BLAKE2b hash of the Authorization header,
- * so a password is hashed with argon2id once per TTL, not per request. */
+ * so a password is hashed with argon2id once per TTL, not per request.
+ * When an entry expires, the first request to see it refreshes it while
+ * the others keep using the old answer for up to one more TTL: otherwise
+ * every busy connection would miss at the same instant and queue up
+ * behind a burst of argon2id hashes. */
 #include "auth.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +30,7 @@ typedef struct {
     int code;
     auth_identity id;
     int used;
+    int refreshing;
 } cache_slot;
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -137,14 +143,23 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Returns the cached code (filling *id), or -1 when the caller must ask
+ * inventoryd: no entry, or an expired one that this caller now refreshes. */
 static int cache_get(const uint8_t key[16], auth_identity *id)
 {
     int code = -1;
+    int64_t now = now_ms();
     pthread_mutex_lock(&cache_lock);
     cache_slot *s = &cache[(key[0] | key[1] << 8) % CACHE_SLOTS];
-    if (s->used && sodium_memcmp(s->key, key, 16) == 0 && s->expires_ms > now_ms()) {
-        code = s->code;
-        *id = s->id;
+    if (s->used && sodium_memcmp(s->key, key, 16) == 0) {
+        bool fresh = s->expires_ms > now;
+        bool usable_while_refreshing = s->refreshing && s->expires_ms + cache_ttl_ms > now;
+        if (fresh || usable_while_refreshing) {
+            code = s->code;
+            *id = s->id;
+        } else if (s->expires_ms + cache_ttl_ms > now) {
+            s->refreshing = 1; /* this caller refreshes; others reuse the answer */
+        }
     }
     pthread_mutex_unlock(&cache_lock);
     return code;
@@ -159,6 +174,16 @@ static void cache_put(const uint8_t key[16], int code, const auth_identity *id)
     s->id = *id;
     s->expires_ms = now_ms() + cache_ttl_ms;
     s->used = 1;
+    s->refreshing = 0;
+    pthread_mutex_unlock(&cache_lock);
+}
+
+static void cache_drop(const uint8_t key[16])
+{
+    pthread_mutex_lock(&cache_lock);
+    cache_slot *s = &cache[(key[0] | key[1] << 8) % CACHE_SLOTS];
+    if (s->used && sodium_memcmp(s->key, key, 16) == 0)
+        s->refreshing = 0;
     pthread_mutex_unlock(&cache_lock);
 }
 
@@ -214,9 +239,12 @@ int auth_check(const char *authorization, const char *path_or_method, auth_ident
     int code = cache_get(key, id);
     if (code < 0) {
         code = resolve(authorization, id, st);
-        /* Only definite answers are cached; a daemon restart is not one. */
+        /* Only definite answers are cached; a daemon restart is not one
+         * (cache_drop lets the next caller try again). */
         if (code == RPC_OK || code == RPC_UNAUTHENTICATED)
             cache_put(key, code, id);
+        else
+            cache_drop(key);
     }
     if (code == RPC_UNAUTHENTICATED)
         return rpc_fail(st, RPC_UNAUTHENTICATED, "Unauthorized");
