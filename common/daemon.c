@@ -6,7 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "internal/v1/health.pb-c.h"
 #include "log.h"
+#include "pbutil.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -74,7 +76,27 @@ rpc_method *daemon_join_methods(size_t *n, const rpc_method *first, size_t first
 typedef struct {
     const db_params *dbp;
     void *app;
+    const char *name;
 } serve_args;
+
+/* internal.v1.HealthService/Ping: this daemon serves (bus_peers_ping). */
+static int ping(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    (void)in;
+    serve_args *a = ctx->app;
+    ProtobufCMessage *resp = pb_new(&internal__v1__ping_response__descriptor);
+    if (!resp || pb_set_str(resp, "daemon", a->name) != 0) {
+        if (resp)
+            protobuf_c_message_free_unpacked(resp, NULL);
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    }
+    *out = resp;
+    return RPC_OK;
+}
+
+static const rpc_method ping_method[] = {
+    { "/internal.v1.HealthService/Ping", &internal__v1__ping_request__descriptor, ping },
+};
 
 static void *worker_init(void *arg)
 {
@@ -102,21 +124,28 @@ int daemon_serve(void *zmq_ctx, const char *run_dir, const char *name, const rpc
 {
     char ep[512];
     bus_endpoint(ep, sizeof ep, run_dir, name);
-    serve_args args = { dbp, app };
+    serve_args args = { dbp, app, name };
+    size_t n_all;
+    rpc_method *all = daemon_join_methods(&n_all, methods, n_methods, ping_method, (size_t)1, NULL);
+    if (!all)
+        return -1;
     bus_server_config cfg = {
         .endpoint = ep,
-        .methods = methods,
-        .n_methods = n_methods,
+        .methods = all,
+        .n_methods = n_all,
         .workers = workers > 0 ? workers : 1,
         .worker_init = worker_init,
         .worker_fini = worker_fini,
         .app = &args,
     };
     bus_server *s = bus_server_new(zmq_ctx, &cfg);
-    if (!s)
+    if (!s) {
+        free(all);
         return -1;
-    log_info("serving %zu methods on %s with %d workers", n_methods, ep, cfg.workers);
+    }
+    log_info("serving %zu methods on %s with %d workers", n_all, ep, cfg.workers);
     int rc = bus_server_run(s, stop);
     bus_server_destroy(s);
+    free(all);
     return rc;
 }

@@ -28,7 +28,8 @@ int daemon_prepare_db(db *d, int max_seconds, volatile sig_atomic_t *stop);
  * Returns a malloc'd table and its length in *n. */
 rpc_method *daemon_join_methods(size_t *n, const rpc_method *first, size_t first_n, ...);
 
-/* Binds ipc://<run_dir>/<name>.sock and serves until *stop. Returns 0 on
+/* Binds ipc://<run_dir>/<name>.sock and serves until *stop, adding
+ * internal.v1.HealthService/Ping to the daemon's methods. Returns 0 on
  * a clean stop, -1 when the endpoint could not be bound. */
 int daemon_serve(void *zmq_ctx, const char *run_dir, const char *name, const rpc_method *methods,
                  size_t n_methods, int workers, const db_params *dbp, void *app,

@@ -5,6 +5,7 @@
 #include <zmq.h>
 
 #include "app.h"
+#include "bus_peers.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
 
     int status = 1;
     void *zctx = zmq_ctx_new();
-    if (zctx && daemon_serve(zctx, run_dir, "configd", server_methods, server_methods_count, workers, &a.db,
+    if (zctx && bus_peers_init(zctx, run_dir) == 0 && daemon_serve(zctx, run_dir, "configd", server_methods, server_methods_count, workers, &a.db,
                              &a, stop) == 0)
         status = 0;
     log_info("stopped");

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "bus_peers.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "pbutil.h"
 #include "server/v1/server.pb-c.h"
@@ -78,6 +79,10 @@ static int version(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **
     return RPC_OK;
 }
 
+/* The daemons whose methods clients reach through the gateway; ready means
+ * each of them answers on the bus. */
+static const char *const serving_daemons[] = { "inventoryd" };
+
 static int readiness(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     (void)in;
@@ -89,6 +94,11 @@ static int readiness(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage 
         ready = db_ready(w->db, reason, sizeof reason);
     if (ready != 1)
         return rpc_fail(&ctx->status, RPC_UNAVAILABLE, "%s", reason);
+    for (size_t i = 0; i < sizeof serving_daemons / sizeof *serving_daemons; i++) {
+        rpc_status st;
+        if (bus_peers_ping(serving_daemons[i], 1000, &st) != RPC_OK)
+            return rpc_fail(&ctx->status, RPC_UNAVAILABLE, "%s is not ready: %s", serving_daemons[i], st.message);
+    }
     *out = pb_new(&server__v1__readiness_response__descriptor);
     return *out ? RPC_OK : rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
 }

@@ -1,101 +1,38 @@
-/* dispatch: forwards a call to the daemon that owns its service, over
- * thread-local bus clients (see dispatch.h). */
+/* dispatch: forwards a call to the daemon that owns its service, over the
+ * calling thread's bus clients (see dispatch.h, bus_peers.h). */
 #include "dispatch.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus.h"
+#include "bus_peers.h"
 #include "log.h"
 #include "metrics.h"
 #include "route.h"
 
-#define MAX_DAEMONS 8
-
-typedef struct {
-    const char *daemon;   /* static string from route_daemon_for_method */
-    bus_client *client;
-} thread_client;
-
-typedef struct {
-    thread_client clients[MAX_DAEMONS];
-    int n;
-} thread_clients;
-
-static void *zctx;
-static char *run_dir;
 static int default_timeout = 10000;
-static pthread_key_t clients_key;
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
-static void clients_free(void *p)
+int dispatch_init(void *zmq_ctx, const char *run_dir, int default_timeout_ms)
 {
-    thread_clients *tc = p;
-    if (!tc)
-        return;
-    for (int i = 0; i < tc->n; i++)
-        bus_client_destroy(tc->clients[i].client);
-    free(tc);
-}
-
-static void make_key(void)
-{
-    pthread_key_create(&clients_key, clients_free);
-}
-
-int dispatch_init(void *zmq_ctx, const char *dir, int default_timeout_ms)
-{
-    pthread_once(&key_once, make_key);
-    zctx = zmq_ctx;
-    free(run_dir);
-    run_dir = strdup(dir);
     if (default_timeout_ms > 0)
         default_timeout = default_timeout_ms;
-    return run_dir ? 0 : -1;
+    return bus_peers_init(zmq_ctx, run_dir);
 }
 
 void dispatch_thread_done(void)
 {
-    thread_clients *tc = pthread_getspecific(clients_key);
-    clients_free(tc);
-    pthread_setspecific(clients_key, NULL);
+    bus_peers_thread_done();
 }
 
-static bus_client *client_for(const char *daemon)
-{
-    thread_clients *tc = pthread_getspecific(clients_key);
-    if (!tc) {
-        tc = calloc(1, sizeof *tc);
-        if (!tc)
-            return NULL;
-        pthread_setspecific(clients_key, tc);
-    }
-    for (int i = 0; i < tc->n; i++)
-        if (strcmp(tc->clients[i].daemon, daemon) == 0)
-            return tc->clients[i].client;
-    if (tc->n == MAX_DAEMONS)
-        return NULL;
-    char ep[512];
-    bus_endpoint(ep, sizeof ep, run_dir, daemon);
-    bus_client *c = bus_client_new(zctx, ep);
-    if (!c)
-        return NULL;
-    tc->clients[tc->n].daemon = daemon;
-    tc->clients[tc->n].client = c;
-    tc->n++;
-    return c;
-}
-
-static void fail(bus_reply *rep, int code, const char *fmt, const char *arg)
+static int fail(bus_reply *rep, int code, const char *fmt, const char *arg)
 {
     char msg[512];
     snprintf(msg, sizeof msg, fmt, arg);
     memset(rep, 0, sizeof *rep);
     rep->code = code;
     rep->message = strdup(msg);
+    return code;
 }
 
 /* "/inventory.v1.NodesService/GetNode" -> "inventory.v1.NodesService" */
@@ -117,14 +54,11 @@ int dispatch_call(const char *method, const char *user, const char *role,
     if (!daemon) {
         char svc[256];
         service_of(method, svc, sizeof svc);
-        fail(rep, RPC_UNIMPLEMENTED, "unknown service %s", svc);
-        return rep->code;
+        return fail(rep, RPC_UNIMPLEMENTED, "unknown service %s", svc);
     }
-    bus_client *c = client_for(daemon);
-    if (!c) {
-        fail(rep, RPC_INTERNAL, "no bus client for %s", daemon);
-        return rep->code;
-    }
+    bus_client *c = bus_peers_get(daemon);
+    if (!c)
+        return fail(rep, RPC_INTERNAL, "no bus client for %s", daemon);
     bus_request req = {
         .method = (char *)method,
         .user = (char *)(user ? user : ""),
