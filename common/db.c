@@ -19,6 +19,9 @@
 /* While PostgreSQL stays down, say so at most this often. */
 #define LOG_EVERY_S 30.0
 
+/* Distinct statements a connection keeps prepared; more run unprepared. */
+#define MAX_PREPARED 96
+
 struct db {
     db_params p;        /* our copies */
     char *host, *port;  /* split from p.addr; port may be NULL (libpq default) */
@@ -29,7 +32,17 @@ struct db {
     int failures;       /* consecutive failed connection attempts */
     double last_failure;
     double next_log;
+    /* Statements prepared on this connection, by their text: PostgreSQL
+     * then parses and plans each of them once, not on every call. */
+    struct {
+        char *sql;
+        char name[16];
+        int nparams;
+    } prepared[MAX_PREPARED];
+    int n_prepared;
 };
+
+static void drop_conn(db *d);
 
 static double now_s(void)
 {
@@ -129,8 +142,7 @@ void db_destroy(db *d)
 {
     if (!d)
         return;
-    if (d->conn)
-        PQfinish(d->conn);
+    drop_conn(d);
     free_params(&d->p);
     free(d->host);
     free(d->port);
@@ -264,12 +276,20 @@ static void note_success(db *d, PGconn *c)
 }
 
 /* Forgets a dead connection; a transaction on it is gone with it. */
+static void forget_prepared(db *d)
+{
+    for (int i = 0; i < d->n_prepared; i++)
+        free(d->prepared[i].sql);
+    d->n_prepared = 0;
+}
+
 static void drop_conn(db *d)
 {
     if (!d->conn)
         return;
     PQfinish(d->conn);
     d->conn = NULL;
+    forget_prepared(d);
     if (d->in_tx)
         d->tx_broken = true;
 }
@@ -393,6 +413,28 @@ static PGconn *usable_conn(db *d, rpc_status *st)
     return c;
 }
 
+/* The name sql is prepared under on c, preparing it on first use; NULL
+ * to run it unprepared (cache full, or PREPARE refused, e.g. inside a
+ * failed transaction, where the statement then reports the real error). */
+static const char *prepared_name(db *d, PGconn *c, const char *sql, int nparams)
+{
+    for (int i = 0; i < d->n_prepared; i++)
+        if (d->prepared[i].nparams == nparams && strcmp(d->prepared[i].sql, sql) == 0)
+            return d->prepared[i].name;
+    if (d->n_prepared == MAX_PREPARED)
+        return NULL;
+    int i = d->n_prepared;
+    snprintf(d->prepared[i].name, sizeof d->prepared[i].name, "pmm_s%d", i);
+    PGresult *r = PQprepare(c, d->prepared[i].name, sql, nparams, NULL);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok || !(d->prepared[i].sql = strdup(sql)))
+        return NULL;
+    d->prepared[i].nparams = nparams;
+    d->n_prepared++;
+    return d->prepared[i].name;
+}
+
 PGresult *db_exec(db *d, rpc_status *st, const char *sql, int nparams, const char *const *params)
 {
     rpc_status scratch;
@@ -405,7 +447,9 @@ PGresult *db_exec(db *d, rpc_status *st, const char *sql, int nparams, const cha
     PGconn *c = usable_conn(d, st);
     if (!c)
         return NULL;
-    PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+    const char *name = prepared_name(d, c, sql, nparams);
+    PGresult *r = name ? PQexecPrepared(c, name, nparams, params, NULL, NULL, 0)
+                       : PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
     return check_result(d, c, r, st, sql, false);
 }
 

@@ -1,10 +1,13 @@
 /* users: authentication of callers for the gateway (see users.h). */
 #include "users.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -14,6 +17,65 @@
 #include "pbutil.h"
 
 #define MAX_CREDENTIAL 4096
+
+/* Passwords verified recently. argon2id is deliberately slow (about 50 ms
+ * and 64 MiB), and every gateway re-asks about each credential every few
+ * seconds; so a verified password is remembered as a keyed BLAKE2b of
+ * login and password (the key is random per process), next to the stored
+ * hash it was checked against. A changed password has a new stored hash,
+ * so a remembered one never outlives it. */
+#define VERIFIED_SLOTS 256
+#define VERIFIED_TTL_S 60
+
+typedef struct {
+    unsigned char mac[crypto_generichash_BYTES];
+    char stored[crypto_pwhash_STRBYTES];
+    time_t expires;
+} verified_slot;
+
+static verified_slot verified[VERIFIED_SLOTS];
+static unsigned char verified_key[crypto_generichash_KEYBYTES];
+static pthread_mutex_t verified_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t verified_once = PTHREAD_ONCE_INIT;
+
+static void verified_init(void)
+{
+    randombytes_buf(verified_key, sizeof verified_key);
+}
+
+static void credential_mac(const char *login, const char *password, unsigned char mac[crypto_generichash_BYTES])
+{
+    pthread_once(&verified_once, verified_init);
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, verified_key, sizeof verified_key, crypto_generichash_BYTES);
+    crypto_generichash_update(&h, (const unsigned char *)login, strlen(login) + 1);
+    crypto_generichash_update(&h, (const unsigned char *)password, strlen(password));
+    crypto_generichash_final(&h, mac, crypto_generichash_BYTES);
+}
+
+static bool verified_recently(const unsigned char *mac, const char *stored)
+{
+    bool hit = false;
+    pthread_mutex_lock(&verified_lock);
+    verified_slot *v = &verified[mac[0] % VERIFIED_SLOTS];
+    if (v->expires > time(NULL) && sodium_memcmp(v->mac, mac, crypto_generichash_BYTES) == 0 &&
+        strcmp(v->stored, stored) == 0)
+        hit = true;
+    pthread_mutex_unlock(&verified_lock);
+    return hit;
+}
+
+static void remember_verified(const unsigned char *mac, const char *stored)
+{
+    if (strlen(stored) >= crypto_pwhash_STRBYTES)
+        return;
+    pthread_mutex_lock(&verified_lock);
+    verified_slot *v = &verified[mac[0] % VERIFIED_SLOTS];
+    memcpy(v->mac, mac, crypto_generichash_BYTES);
+    strcpy(v->stored, stored);
+    v->expires = time(NULL) + VERIFIED_TTL_S;
+    pthread_mutex_unlock(&verified_lock);
+}
 
 /* Service tokens are high-entropy, so a fast hash is the right store. */
 static void token_hash_hex(const char *token, char out[crypto_hash_sha256_BYTES * 2 + 1])
@@ -50,8 +112,18 @@ static int by_password(db *d, const char *login, const char *password, char **us
                           (const char *[]){ login });
     if (!r)
         return st->code;
-    int ok = PQntuples(r) == 1 &&
-             crypto_pwhash_str_verify(PQgetvalue(r, 0, 0), password, strlen(password)) == 0;
+    int ok = 0;
+    if (PQntuples(r) == 1) {
+        const char *stored = PQgetvalue(r, 0, 0);
+        unsigned char mac[crypto_generichash_BYTES];
+        credential_mac(login, password, mac);
+        ok = verified_recently(mac, stored);
+        if (!ok && crypto_pwhash_str_verify(stored, password, strlen(password)) == 0) {
+            ok = 1;
+            remember_verified(mac, stored);
+        }
+        sodium_memzero(mac, sizeof mac);
+    }
     if (ok) {
         *user = strdup(login);
         *role = strdup(PQgetvalue(r, 0, 1));

@@ -285,6 +285,15 @@ START_TEST(authentication)
     ck_assert_str_eq(user, "admin");
     ck_assert_str_eq(role, "admin");
     ck_assert_int_eq(authenticate("Basic YWRtaW46b3RoZXI=", user, role), RPC_UNAUTHENTICATED); /* admin:other */
+    /* A remembered verification must not survive a password change. */
+    ck_assert_int_eq(authenticate("Basic YWRtaW46czNjcmV0", user, role), 0);
+    char hash[crypto_pwhash_STRBYTES], sql[512];
+    ck_assert_int_eq(crypto_pwhash_str(hash, "other", 5, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                       crypto_pwhash_MEMLIMIT_INTERACTIVE), 0);
+    snprintf(sql, sizeof sql, "UPDATE users SET password_hash = '%s' WHERE login = 'admin'", hash);
+    exec_sql(sql);
+    ck_assert_int_eq(authenticate("Basic YWRtaW46czNjcmV0", user, role), RPC_UNAUTHENTICATED);
+    ck_assert_int_eq(authenticate("Basic YWRtaW46b3RoZXI=", user, role), 0);
     ck_assert_int_eq(authenticate("Basic !!!", user, role), RPC_UNAUTHENTICATED);
     ck_assert_int_eq(authenticate("Basic YWRtaW4=", user, role), RPC_UNAUTHENTICATED); /* no colon */
     ck_assert_int_eq(authenticate("Digest x", user, role), RPC_UNAUTHENTICATED);
