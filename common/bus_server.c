@@ -233,14 +233,15 @@ static void relay(void *src, void *dst)
     }
 }
 
-/* A worker message: [W] + nothing (free at start) or a reply to forward. */
-static void from_worker(bus_server *s)
+/* A worker message: [W] + nothing (free at start) or a reply to forward.
+ * Returns 1 when it handled one, 0 when none was waiting. */
+static int from_worker(bus_server *s)
 {
     zmq_msg_t id;
     zmq_msg_init(&id);
     if (zmq_msg_recv(&id, s->backend, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&id);
-        return;
+        return 0;
     }
     const unsigned char *p = zmq_msg_data(&id);
     int index = zmq_msg_size(&id) == 3 && p[0] == 'W' ? (p[1] << 8 | p[2]) : -1;
@@ -252,7 +253,7 @@ static void from_worker(bus_server *s)
         zmq_msg_init(&first);
         if (zmq_msg_recv(&first, s->backend, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(&first);
-            return;
+            return 1;
         }
         int rest = zmq_msg_more(&first);
         if (rest && zmq_msg_send(&first, s->frontend, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
@@ -263,17 +264,19 @@ static void from_worker(bus_server *s)
     }
     if (index >= 0 && index < s->cfg.workers && s->n_free < s->cfg.workers)
         s->free_workers[s->n_free++] = index;
+    return 1;
 }
 
 /* Hands the next request to a free worker. The first frame is read before
- * anything is sent, so a failed read never leaves half a message behind. */
-static void to_worker(bus_server *s)
+ * anything is sent, so a failed read never leaves half a message behind.
+ * Returns 1 when a request was taken, 0 when none was waiting. */
+static int to_worker(bus_server *s)
 {
     zmq_msg_t first;
     zmq_msg_init(&first);
     if (zmq_msg_recv(&first, s->frontend, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&first);
-        return;
+        return 0;
     }
     int more = zmq_msg_more(&first);
     int index = s->free_workers[--s->n_free];
@@ -283,12 +286,13 @@ static void to_worker(bus_server *s)
         zmq_msg_close(&first);
         if (more)
             relay(s->frontend, NULL);
-        return;
+        return 1;
     }
     int sent = zmq_msg_send(&first, s->backend, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
     zmq_msg_close(&first);
     if (more)
         relay(s->frontend, sent < 0 ? NULL : s->backend);
+    return 1;
 }
 
 /* Stops the workers and joins them, still forwarding the replies of
@@ -337,10 +341,13 @@ int bus_server_run(bus_server *s, volatile sig_atomic_t *stop)
             rc = -1;
             break;
         }
+        /* Under load several messages wait: take them all per wakeup. */
         if (items[0].revents & ZMQ_POLLIN)
-            from_worker(s);
-        if (s->n_free > 0 && (items[1].revents & ZMQ_POLLIN))
-            to_worker(s);
+            while (from_worker(s))
+                ;
+        if (items[0].revents & ZMQ_POLLIN || items[1].revents & ZMQ_POLLIN)
+            while (s->n_free > 0 && to_worker(s))
+                ;
     }
     stop_workers(s, s->cfg.workers);
     log_info("bus: stopped serving %s", s->endpoint);
