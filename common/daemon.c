@@ -2,6 +2,7 @@
 #include "daemon.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +10,24 @@
 #include "internal/v1/health.pb-c.h"
 #include "log.h"
 #include "pbutil.h"
+
+int daemon_init(const cfg_option *opts, int argc, char **argv, const char *name,
+                const char *summary, char *const *level)
+{
+    int rc = cfg_parse(opts, argc, argv, name, summary);
+    if (rc != 0) {
+        cfg_free(opts);
+        return rc > 0 ? 0 : 2;
+    }
+    log_level lvl;
+    if (log_level_parse(*level, &lvl) != 0) {
+        fprintf(stderr, "%s: invalid --log-level %s\n", name, *level);
+        cfg_free(opts);
+        return 2;
+    }
+    log_init(name, lvl);
+    return -1;
+}
 
 static volatile sig_atomic_t stop_flag;
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "bus.h"
+#include "config.h"
 #include "db.h"
 
 /* What a handler finds in rpc_ctx.worker. */
@@ -15,6 +16,13 @@ typedef struct {
     void *app;   /* the daemon's own state, as given to daemon_serve */
     db *db;      /* this worker's connection */
 } daemon_worker;
+
+/* The start every program shares: flags (cfg_parse), --log-level checked
+ * (*level is the option's target), logging started as name. Returns -1 to
+ * go on; otherwise the exit status to return at once (0 after --help, 2 on
+ * a bad flag or level), with the options already freed. */
+int daemon_init(const cfg_option *opts, int argc, char **argv, const char *name,
+                const char *summary, char *const *level);
 
 /* Installs the SIGTERM/SIGINT handlers (once) and returns the flag they set. */
 volatile sig_atomic_t *daemon_stop_flag(void);

@@ -104,8 +104,10 @@ static int split_addr(db *d, const char *addr)
     return (d->host && (d->port || !port)) ? 0 : -1;
 }
 
-static void free_params(db_params *p)
+void db_params_clear(db_params *p)
 {
+    if (!p)
+        return;
     free(p->addr);
     free(p->dbname);
     free(p->user);
@@ -115,6 +117,7 @@ static void free_params(db_params *p)
     free(p->sslcert);
     free(p->sslkey);
     free(p->dsn);
+    memset(p, 0, sizeof *p);
 }
 
 db *db_new(const db_params *p)
@@ -143,7 +146,7 @@ void db_destroy(db *d)
     if (!d)
         return;
     drop_conn(d);
-    free_params(&d->p);
+    db_params_clear(&d->p);
     free(d->host);
     free(d->port);
     free(d->app_name);

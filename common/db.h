@@ -21,6 +21,9 @@ typedef struct {
     char *dsn;       /* when set (libpq conninfo/URI), used instead of all the above */
 } db_params;
 
+/* Frees every field and zeroes *p. */
+void db_params_clear(db_params *p);
+
 typedef struct db db;
 
 /* Does not connect yet; never fails except on ENOMEM. Copies params.

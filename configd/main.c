@@ -24,18 +24,14 @@ int main(int argc, char **argv)
         DB_CFG_OPTIONS(&a.db),
         { NULL },
     };
-    int rc = cfg_parse(opts, argc, argv, "configd", "PMM configuration daemon: version, readiness, settings.");
-    if (rc != 0) {
-        cfg_free(opts);
-        return rc > 0 ? 0 : 2;
-    }
-    log_level lvl;
-    if (log_level_parse(level, &lvl) != 0 || workers < 1) {
-        fprintf(stderr, "configd: invalid --log-level or --workers\n");
+    int rc = daemon_init(opts, argc, argv, "configd", "PMM configuration daemon: version, readiness, settings.", &level);
+    if (rc >= 0)
+        return rc;
+    if (workers < 1) {
+        log_error("invalid --workers");
         cfg_free(opts);
         return 2;
     }
-    log_init("configd", lvl);
     volatile sig_atomic_t *stop = daemon_stop_flag();
 
     /* Serve at once: Readiness must be able to say why we are not ready.

@@ -9,6 +9,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "daemon.h"
 #include "debug.h"
 #include "dispatch.h"
 #include "grpc_front.h"
@@ -33,18 +34,9 @@ int main(int argc, char **argv)
         { "auth-cache-ms", NULL, CFG_INT, "3000", "how long an authentication answer is reused", &auth_ttl },
         { NULL },
     };
-    int rc = cfg_parse(opts, argc, argv, "gateway", "PMM server gateway: gRPC, REST and debug listeners.");
-    if (rc != 0) {
-        cfg_free(opts);
-        return rc > 0 ? 0 : 2;
-    }
-    log_level lvl;
-    if (log_level_parse(level, &lvl) != 0) {
-        fprintf(stderr, "gateway: invalid --log-level %s\n", level);
-        cfg_free(opts);
-        return 2;
-    }
-    log_init("gateway", lvl);
+    int rc = daemon_init(opts, argc, argv, "gateway", "PMM server gateway: gRPC, REST and debug listeners.", &level);
+    if (rc >= 0)
+        return rc;
 
     /* Signals are taken by sigwait below; every thread inherits the mask. */
     sigset_t sigs;

@@ -219,16 +219,6 @@ static int call_and_respond(struct MHD_Connection *c, const route_match *m, cons
     return RPC_OK;
 }
 
-/* v2 paths that v3 redirects (api.md §4.3). */
-static const char *alias_of(const char *path)
-{
-    if (strcmp(path, "/v1/version") == 0)
-        return "/v1/server/version";
-    if (strcmp(path, "/v1/readyz") == 0)
-        return "/v1/server/readyz";
-    return path;
-}
-
 static bool path_matches_other_verb(const char *verb, const char *path)
 {
     static const char *verbs[] = { "GET", "POST", "PUT", "DELETE", "PATCH" };
@@ -248,7 +238,7 @@ static enum MHD_Result handle(struct rest_server *srv, struct MHD_Connection *c,
                               const char *verb, request_state *rs)
 {
     enum MHD_Result ret;
-    const char *path = alias_of(url);
+    const char *path = url;
     route_match m;
     if (route_find(route_table, route_table_len, verb, path, &m) != 0) {
         char msg[600];

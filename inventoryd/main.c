@@ -29,18 +29,14 @@ int main(int argc, char **argv)
         DB_CFG_OPTIONS(&a.db),
         { NULL },
     };
-    int rc = cfg_parse(opts, argc, argv, "inventoryd", "PMM inventory daemon: nodes, services, agents, users.");
-    if (rc != 0) {
-        cfg_free(opts);
-        return rc > 0 ? 0 : 2;
-    }
-    log_level lvl;
-    if (log_level_parse(level, &lvl) != 0 || workers < 1 || sodium_init() < 0) {
-        fprintf(stderr, "inventoryd: invalid --log-level or --workers\n");
+    int rc = daemon_init(opts, argc, argv, "inventoryd", "PMM inventory daemon: nodes, services, agents, users.", &level);
+    if (rc >= 0)
+        return rc;
+    if (workers < 1 || sodium_init() < 0) {
+        log_error("invalid --workers, or libsodium cannot start");
         cfg_free(opts);
         return 2;
     }
-    log_init("inventoryd", lvl);
     volatile sig_atomic_t *stop = daemon_stop_flag();
 
     int status = 1;

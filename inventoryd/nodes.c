@@ -18,6 +18,22 @@ static int require(rpc_status *st, const char *value, const char *msg, const cha
     return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.%s: value length must be at least 1 runes", msg, field);
 }
 
+/* A response whose node oneof carries node as member (takes node). */
+static int wrap_node(rpc_ctx *ctx, const ProtobufCMessageDescriptor *d, const char *member, ProtobufCMessage *node,
+                     ProtobufCMessage **out)
+{
+    ProtobufCMessage *resp = pb_new(d);
+    if (!resp || pb_set_msg(resp, member, node) != 0) {
+        if (resp)
+            protobuf_c_message_free_unpacked(resp, NULL);
+        else
+            protobuf_c_message_free_unpacked(node, NULL);
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build response");
+    }
+    *out = resp;
+    return RPC_OK;
+}
+
 static int add_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     worker *w = ctx->worker;
@@ -42,14 +58,7 @@ static int add_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *
         return ctx->status.code;
     }
     events_inventory_changed(APP(w)->pub, "node", "add", pb_get_str(node, "node_id"));
-    ProtobufCMessage *resp = pb_new(&inventory__v1__add_node_response__descriptor);
-    if (!resp || pb_set_msg(resp, k->member, node) != 0) {
-        if (resp)
-            protobuf_c_message_free_unpacked(resp, NULL);
-        return rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build response");
-    }
-    *out = resp;
-    return RPC_OK;
+    return wrap_node(ctx, &inventory__v1__add_node_response__descriptor, k->member, node, out);
 }
 
 static int get_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
@@ -62,14 +71,7 @@ static int get_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *
     ProtobufCMessage *node;
     if (node_get(w->db, id, &k, &node, &ctx->status))
         return ctx->status.code;
-    ProtobufCMessage *resp = pb_new(&inventory__v1__get_node_response__descriptor);
-    if (!resp || pb_set_msg(resp, k->member, node) != 0) {
-        if (resp)
-            protobuf_c_message_free_unpacked(resp, NULL);
-        return rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build response");
-    }
-    *out = resp;
-    return RPC_OK;
+    return wrap_node(ctx, &inventory__v1__get_node_response__descriptor, k->member, node, out);
 }
 
 static int list_nodes(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)

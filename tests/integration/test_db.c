@@ -14,6 +14,7 @@
 #include "db.h"
 #include "log.h"
 #include "tests/lib/pgtest.h"
+#include "tests/lib/checkrun.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -579,9 +580,5 @@ static Suite *db_suite(void)
 int main(void)
 {
     log_init("test_db", LOG_WARN);
-    SRunner *sr = srunner_create(db_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(db_suite());
 }

@@ -16,6 +16,7 @@
 #include "pbutil.h"
 #include "tests/lib/pgtest.h"
 #include "inventoryd/users.h"
+#include "tests/lib/checkrun.h"
 
 static db_params params;
 static app the_app;
@@ -324,9 +325,5 @@ int main(void)
     tcase_add_test(tc, remove_rules);
     tcase_add_test(tc, authentication);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run(s);
 }

@@ -14,18 +14,7 @@ static char *env_or(const char *name, const char *def)
 
 void pgtest_params_clear(db_params *p)
 {
-    if (!p)
-        return;
-    free(p->addr);
-    free(p->dbname);
-    free(p->user);
-    free(p->password);
-    free(p->sslmode);
-    free(p->sslrootcert);
-    free(p->sslcert);
-    free(p->sslkey);
-    free(p->dsn);
-    memset(p, 0, sizeof *p);
+    db_params_clear(p);
 }
 
 int pgtest_params(db_params *out)

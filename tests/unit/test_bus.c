@@ -17,6 +17,7 @@
 #include "bus.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
+#include "tests/lib/checkrun.h"
 
 /* ---- handlers -------------------------------------------------------------- */
 
@@ -771,9 +772,5 @@ static Suite *bus_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(bus_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(bus_suite());
 }

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "rpc.h"
+#include "tests/lib/checkrun.h"
 
 static char *s_addr;
 static int s_port;
@@ -158,9 +159,5 @@ int main(void)
     tcase_add_test(tc, code_to_http);
     tcase_add_test(tc, go_quote);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run(s);
 }

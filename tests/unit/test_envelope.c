@@ -9,6 +9,7 @@
 
 #include "envelope.h"
 #include "rpc.h"
+#include "tests/lib/checkrun.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -658,9 +659,5 @@ static Suite *envelope_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(envelope_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(envelope_suite());
 }

@@ -18,6 +18,7 @@
 
 #if __has_include("inventory/v1/nodes.pb-c.h")
 #include "inventory/v1/nodes.pb-c.h"
+#include "tests/lib/checkrun.h"
 #define HAVE_NODES_PROTO 1
 #endif
 
@@ -1824,9 +1825,5 @@ static Suite *pbjson_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(pbjson_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(pbjson_suite());
 }

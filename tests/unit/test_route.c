@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "route.h"
+#include "tests/lib/checkrun.h"
 
 /* ---- hand-built table ------------------------------------------------------ */
 
@@ -438,9 +439,5 @@ static Suite *route_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(route_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(route_suite());
 }
