@@ -298,6 +298,15 @@ cmd_start() {
         fi
         sleep 0.2
     done
+    # readyz can answer while supervisord still counts startsecs: wait for RUNNING too
+    until supervisorctl -c "$CONF" status >/dev/null 2>&1; do
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            echo "$PROGRAM: not every program is RUNNING after ${READY_TIMEOUT}s" >&2
+            supervisorctl -c "$CONF" status >&2 || true
+            exit 1
+        fi
+        sleep 0.2
+    done
     print_endpoints
 }
 

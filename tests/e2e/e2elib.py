@@ -203,6 +203,17 @@ def ctl_status():
     return status
 
 
+def wait_running(names=("inventoryd", "configd", "gateway"), timeout=30):
+    """Status once every named program is RUNNING (readyz can answer while
+    supervisord still counts startsecs), or the last status seen."""
+    deadline = time.time() + timeout
+    while True:
+        status = ctl_status()
+        if all(status.get(n, ("",))[0] == "RUNNING" for n in names) or time.time() > deadline:
+            return status
+        time.sleep(0.2)
+
+
 # ---- assertions -------------------------------------------------------------
 
 class ApiTestCase(unittest.TestCase):

@@ -13,7 +13,7 @@ from google.protobuf import empty_pb2
 from google.protobuf.message import DecodeError
 
 from e2elib import (ADMIN, REST, ApiTestCase, basic, channel, ctl_status, quote,
-                    raw_http, rest, unary, unique)
+                    raw_http, rest, unary, unique, wait_running)
 from inventory.v1 import nodes_pb2 as pb
 
 NODES = "/v1/inventory/nodes"
@@ -48,7 +48,7 @@ def undecodable_messages():
 class BadInput(ApiTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.before = ctl_status()
+        cls.before = wait_running()
 
     def post_nodes(self, body):
         return rest("POST", NODES, body)
@@ -110,6 +110,20 @@ class BadInput(ApiTestCase):
         r = rest("GET", "%s/%s" % (NODES, node["node_id"]))
         self.assertStatus(r, 200)
         self.assertEqual(r.json["generic"]["node_name"], node["node_name"])
+
+    def test_odd_ids(self):
+        """Echoed Go-%q style: printable Unicode as is, a tab as \\t."""
+        for node_id in ("\u00e9t\u00e9-\u2603", "%00", "a\tb"):
+            with self.subTest(node_id=node_id):
+                r = rest("GET", "%s/%s" % (NODES, quote(node_id)))
+                self.assertErrorBody(r, 404, 5, 'Node with ID "%s" not found.' % node_id.replace("\t", "\\t"))
+
+    def test_long_id(self):
+        # the daemons may shorten a huge id in the message; not found it is
+        r = rest("GET", "%s/%s" % (NODES, "n" * 2000))
+        self.assertErrorBody(r, 404, 5)
+        self.assertTrue(r.json["message"].startswith('Node with ID "nnnn'), r.json["message"][:80])
+        self.assertTrue(r.json["message"].endswith('" not found.'), r.json["message"][-80:])
 
     def test_grpc_undecodable_request(self):
         garbage = undecodable_messages()

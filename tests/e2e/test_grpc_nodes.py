@@ -5,7 +5,7 @@ import unittest
 
 import grpc
 
-from e2elib import ADMIN, UUID_RE, ApiTestCase, basic, channel, unary, unique
+from e2elib import ADMIN, AUTH_MD, UUID_RE, ApiTestCase, basic, channel, unary, unique
 from inventory.v1 import nodes_pb2 as pb
 
 SVC = "/inventory.v1.NodesService/"
@@ -118,6 +118,13 @@ class GrpcNodes(ApiTestCase):
         with self.assertRaises(grpc.RpcError) as cm:
             self.call("ListNodes", pb.ListNodesRequest(), pb.ListNodesResponse, metadata=md)
         self.assertGrpcError(cm.exception, grpc.StatusCode.UNAUTHENTICATED)
+
+    def test_concurrent_calls(self):
+        fn = self.ch.unary_unary(SVC + "ListNodes", request_serializer=pb.ListNodesRequest.SerializeToString,
+                                 response_deserializer=pb.ListNodesResponse.FromString)
+        futures = [fn.future(pb.ListNodesRequest(), metadata=AUTH_MD, timeout=30) for _ in range(64)]
+        for f in futures:
+            self.assertIn("pmm-server", [n.node_id for n in f.result().generic])
 
     def test_unknown_method(self):
         with self.assertRaises(grpc.RpcError) as cm:

@@ -1,10 +1,14 @@
 """REST inventory nodes, authentication and server endpoints against the
 reference (api.md §2, §3, §4.1, §6.1)."""
 
+import http.client
+import json
+import threading
 import unittest
+import urllib.parse
 
-from e2elib import (ADMIN, NODE_LIST_KEYS, UUID_RE, ApiTestCase, quote, rest,
-                    unique)
+from e2elib import (ADMIN, NODE_LIST_KEYS, REST, UUID_RE, ApiTestCase, basic, quote,
+                    rest, unique)
 
 NODES = "/v1/inventory/nodes"
 
@@ -174,6 +178,57 @@ class RestNodes(ApiTestCase):
             self.assertStatus(r, 200)
             self.assertStatus(rest("GET", "%s/%s" % (NODES, node_id)), 404)
 
+    def test_unknown_fields_ignored(self):
+        """protojson DiscardUnknown (api.md §2)."""
+        name = unique("unknown")
+        r = rest("POST", NODES, {"bogus": 1, "generic": {"node_name": name, "address": "10.0.0.7",
+                                                         "no_such_field": {"x": [1, 2]}}})
+        self.assertStatus(r, 200)
+        self.addCleanup(rest, "DELETE", "%s/%s?force=true" % (NODES, r.json["generic"]["node_id"]))
+        self.assertEqual(r.json["generic"]["node_name"], name)
+
+    def test_concurrent_duplicate_adds(self):
+        """Racing adds of one name: exactly one wins, the rest get the 409."""
+        name = unique("race")
+        results = []
+
+        def add():
+            results.append(rest("POST", NODES, {"generic": {"node_name": name, "address": "10.0.0.8"}}))
+
+        threads = [threading.Thread(target=add) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        ok = [r for r in results if r.status == 200]
+        self.assertEqual(len(results), 16)
+        self.assertEqual(len(ok), 1, results)
+        self.addCleanup(rest, "DELETE", "%s/%s?force=true" % (NODES, ok[0].json["generic"]["node_id"]))
+        for r in results:
+            if r.status != 200:
+                self.assertErrorBody(r, 409, 6, 'Node with name "%s" already exists.' % name)
+
+    def test_chunked_body_and_keep_alive(self):
+        """A chunked request body, then more requests on the same connection."""
+        u = urllib.parse.urlsplit(REST)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        self.addCleanup(conn.close)
+        hdrs = {"Authorization": basic(*ADMIN), "Content-Type": "application/json"}
+        name = unique("chunked")
+        body = json.dumps({"generic": {"node_name": name, "address": "10.0.0.9"}}).encode()
+        conn.request("POST", NODES, body=iter([body[:10], body[10:]]), headers=hdrs,
+                     encode_chunked=True)
+        r = conn.getresponse()
+        data = json.loads(r.read())
+        self.assertEqual(r.status, 200, data)
+        node_id = data["generic"]["node_id"]
+        self.addCleanup(rest, "DELETE", "%s/%s?force=true" % (NODES, node_id))
+        for _ in range(3):
+            conn.request("GET", "%s/%s" % (NODES, node_id), headers=hdrs)
+            r = conn.getresponse()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(json.loads(r.read())["generic"]["node_name"], name)
+
     def test_path_parameter_is_decoded(self):
         r = rest("GET", "%s/%s" % (NODES, quote("pmm not found")))
         self.assertErrorBody(r, 404, 5, 'Node with ID "pmm not found" not found.')
@@ -183,6 +238,13 @@ class RestRouting(ApiTestCase):
     def test_unknown_route(self):
         r = rest("GET", "/v1/nope")
         self.assertErrorBody(r, 404, 5, "Endpoint not found: /v1/nope, http method: GET")
+
+    def test_method_not_allowed(self):
+        """grpc-gateway's default for a known path with another verb (api.md §3.1:
+        routing errors other than 404 follow grpc-gateway): 405 becomes
+        Unimplemented, HTTP 501, message "Method Not Allowed"."""
+        r = rest("PUT", NODES, {})
+        self.assertErrorBody(r, 501, 12, "Method Not Allowed")
 
     def test_no_auth(self):
         r = rest("GET", NODES, auth=None)

@@ -6,7 +6,7 @@ import threading
 import time
 import unittest
 
-from e2elib import ApiTestCase, channel, ctl, ctl_status, rest, unary, unique
+from e2elib import ApiTestCase, channel, ctl, ctl_status, rest, unary, unique, wait_running
 from inventory.v1 import nodes_pb2 as pb
 
 RECOVERY_SECONDS = 30
@@ -58,7 +58,7 @@ class Writer(threading.Thread):
 
 class Restart(ApiTestCase):
     def test_restart_inventoryd_under_load(self):
-        before = ctl_status()
+        before = wait_running()
         self.assertEqual(before.get("inventoryd", (None,))[0], "RUNNING", before)
         writer = Writer(unique("restart"))
         writer.start()
@@ -98,6 +98,27 @@ class Restart(ApiTestCase):
         print("(%d adds acknowledged, %d answered 503) " % (len(writer.acked), writer.unavailable),
               end="", flush=True)
 
+    def test_restart_configd(self):
+        """server.v1 lives in configd: Version answers 200 or 503/code 14 while
+        it restarts, and 200 again within 30 s."""
+        before = wait_running()
+        self.assertEqual(before.get("configd", (None,))[0], "RUNNING", before)
+        r = ctl("restart", "configd")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        restarted = time.time()
+        answers = []
+        while time.time() < restarted + RECOVERY_SECONDS:
+            resp = rest("GET", "/v1/server/version")
+            answers.append(resp)
+            if resp.status == 200:
+                break
+            time.sleep(0.1)
+        self.assertEqual(answers[-1].status, 200, answers[-5:])
+        for resp in answers[:-1]:
+            self.assertErrorBody(resp, 503, 14)
+        after = ctl_status()
+        self.assertNotEqual(after["configd"][1], before["configd"][1], "configd pid unchanged")
+        self.assertEqual(after["inventoryd"][1], before["inventoryd"][1])
 
 if __name__ == "__main__":
     unittest.main()
