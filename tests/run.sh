@@ -48,6 +48,7 @@ run_binary() {
     echo "=== $name"
     { timeout -k 10 "$BIN_TIMEOUT" "$bin" 2>&1; echo $? >"$WORK/rc"; } | tee "$log"
     rc=$(cat "$WORK/rc")
+    # shellcheck disable=SC2046 # three numbers, split on purpose
     set -- $(check_counts "$log")
     checks=$1 failures=$2 summaries=$3
     if [ "$summaries" -eq 0 ]; then
