@@ -126,6 +126,12 @@ class GrpcNodes(ApiTestCase):
         for f in futures:
             self.assertIn("pmm-server", [n.node_id for n in f.result().generic])
 
+    def test_large_request_accepted(self):
+        """The gRPC receive limit is 100 MiB (api.md §1), not grpc's 4 MiB default."""
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.call("GetNode", pb.GetNodeRequest(node_id="x" * (6 << 20)), pb.GetNodeResponse, timeout=60)
+        self.assertGrpcError(cm.exception, grpc.StatusCode.NOT_FOUND)
+
     def test_unknown_method(self):
         with self.assertRaises(grpc.RpcError) as cm:
             unary(self.ch, "/inventory.v1.NodesService/NoSuchMethod", pb.ListNodesRequest(),
