@@ -109,7 +109,7 @@ int node_create(db *d, const node_kind *k, const ProtobufCMessage *p, ProtobufCM
     const char *name = pb_get_str(p, "node_name");
     const char *address = pb_get_str(p, "address");
     const char *region = nullable(pb_get_str(p, "region"));
-    char q[300];
+    char q[RPC_MESSAGE_MAX];
     bool found = false;
 
     if (!*name)
@@ -125,7 +125,7 @@ int node_create(db *d, const node_kind *k, const ProtobufCMessage *p, ProtobufCM
                    (const char *[]){ address, region }, &found))
             return st->code;
         if (found) {
-            char qr[300];
+            char qr[RPC_MESSAGE_MAX];
             rpc_quote(q, sizeof q, address);
             rpc_quote(qr, sizeof qr, region);
             return rpc_fail(st, RPC_ALREADY_EXISTS, "Node with instance %s and region %s already exists.", q, qr);
@@ -172,7 +172,7 @@ int node_get(db *d, const char *id, const node_kind **kind, ProtobufCMessage **o
         return st->code;
     if (PQntuples(r) == 0) {
         PQclear(r);
-        char q[300];
+        char q[RPC_MESSAGE_MAX];
         rpc_quote(q, sizeof q, id);
         return rpc_fail(st, RPC_NOT_FOUND, "Node with ID %s not found.", q);
     }
@@ -228,7 +228,7 @@ static const char *const cascade[] = {
 int node_remove(db *d, const char *id, bool force, rpc_status *st)
 {
     const char *params[] = { id };
-    char q[300];
+    char q[RPC_MESSAGE_MAX];
     rpc_quote(q, sizeof q, id);
     PGresult *r = db_exec(d, st, "SELECT is_pmm_server_node FROM nodes WHERE node_id = $1 FOR UPDATE", 1, params);
     if (!r)
