@@ -30,7 +30,9 @@ int rpc_code_to_http(int code);
 /* Go-style name: "InvalidArgument", "NotFound", ... ("Code(N)" for others). */
 const char *rpc_code_name(int code);
 
-#define RPC_MESSAGE_MAX 1024
+/* Large enough for upstream texts that echo a whole id (the REST router
+ * caps paths at 8 KiB). */
+#define RPC_MESSAGE_MAX 12288
 
 /* What a handler returns besides its response message. */
 typedef struct {
