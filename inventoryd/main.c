@@ -12,6 +12,7 @@
 #include "fixtures.h"
 #include "log.h"
 #include "nodes.h"
+#include "services.h"
 #include "users.h"
 
 int main(int argc, char **argv)
@@ -44,6 +45,7 @@ int main(int argc, char **argv)
     db *d = db_new(&a.db);
     size_t n_methods = 0;
     rpc_method *methods = daemon_join_methods(&n_methods, nodes_methods, nodes_methods_count,
+                                              services_methods, services_methods_count,
                                               users_methods, users_methods_count, NULL);
     if (!zctx || !d || !methods || daemon_prepare_db(d, 300, stop) != 0)
         goto out;
