@@ -239,6 +239,31 @@ static int valid_code(int code)
 /* Starts SEND_INITIAL_METADATA, SEND_MESSAGE (OK only) and SEND_STATUS.
  * Safe from any thread: grpc_call_start_batch is thread-safe and the call
  * is owned by the caller until this returns. */
+
+/* Status details travel in the trailers, and clients refuse trailers over
+ * 8 KiB (grpc's default metadata limit): longer texts (an echoed huge id)
+ * are cut at a UTF-8 boundary and marked, so the call still ends with its
+ * real code. REST answers carry the whole text. */
+#define GF_MAX_DETAILS 4000
+
+static grpc_slice status_details_slice(const char *message)
+{
+    size_t n = strlen(message);
+    if (n <= GF_MAX_DETAILS)
+        return grpc_slice_from_copied_string(message);
+    n = GF_MAX_DETAILS;
+    while (n > 0 && ((unsigned char)message[n] & 0xC0) == 0x80)
+        n--;
+    char *cut = malloc(n + 4);
+    if (!cut)
+        return grpc_slice_from_copied_buffer(message, n);
+    memcpy(cut, message, n);
+    memcpy(cut + n, "...", 4);
+    grpc_slice s = grpc_slice_from_copied_string(cut);
+    free(cut);
+    return s;
+}
+
 static void call_start_reply(gf_call *c, int code, const char *message,
                              const uint8_t *body, size_t body_len)
 {
@@ -267,7 +292,7 @@ static void call_start_reply(gf_call *c, int code, const char *message,
     ops[n].data.send_status_from_server.status = (grpc_status_code)c->code;
     ops[n].data.send_status_from_server.trailing_metadata_count = 0;
     if (message != NULL && message[0] != '\0') {
-        c->status_details = grpc_slice_from_copied_string(message);
+        c->status_details = status_details_slice(message);
         c->has_status_details = 1;
         ops[n].data.send_status_from_server.status_details = &c->status_details;
     }
