@@ -6,19 +6,21 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "agents.h"
 #include "app.h"
 #include "config.h"
 #include "daemon.h"
 #include "fixtures.h"
 #include "log.h"
 #include "nodes.h"
+#include "secret.h"
 #include "services.h"
 #include "users.h"
 
 int main(int argc, char **argv)
 {
     app a = { 0 };
-    char *run_dir = NULL, *level = NULL;
+    char *run_dir = NULL, *level = NULL, *key_path = NULL;
     int workers;
     bool pg_qan;
     const cfg_option opts[] = {
@@ -27,6 +29,8 @@ int main(int argc, char **argv)
         { "workers", NULL, CFG_INT, "4", "threads serving requests, each with one PostgreSQL connection", &workers },
         { "admin-password", "PMM_ADMIN_PASSWORD", CFG_STRING, "admin", "password of user admin, set on first start", &a.admin_password },
         { "enable-internal-pg-qan", "PMM_ENABLE_INTERNAL_PG_QAN", CFG_BOOL, "false", "enable QAN for PMM's own PostgreSQL", &pg_qan },
+        { "encryption-key-path", "PMM_ENCRYPTION_KEY_PATH", CFG_STRING, "",
+          "file with the key of stored agent credentials (default <run-dir>/../pmm-encryption.key)", &key_path },
         DB_CFG_OPTIONS(&a.db),
         { NULL },
     };
@@ -38,6 +42,12 @@ int main(int argc, char **argv)
         cfg_free(opts);
         return 2;
     }
+    char default_key[4096];
+    snprintf(default_key, sizeof default_key, "%s/../pmm-encryption.key", run_dir);
+    if (secret_init(key_path && *key_path ? key_path : default_key) != 0) {
+        cfg_free(opts);
+        return 1;
+    }
     volatile sig_atomic_t *stop = daemon_stop_flag();
 
     int status = 1;
@@ -46,6 +56,7 @@ int main(int argc, char **argv)
     size_t n_methods = 0;
     rpc_method *methods = daemon_join_methods(&n_methods, nodes_methods, nodes_methods_count,
                                               services_methods, services_methods_count,
+                                              agents_methods, agents_methods_count,
                                               users_methods, users_methods_count, NULL);
     if (!zctx || !d || !methods || daemon_prepare_db(d, 300, stop) != 0)
         goto out;

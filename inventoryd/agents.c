@@ -1,0 +1,158 @@
+/* agents: inventory.v1.AgentsService (AddAgent, GetAgent, ListAgents,
+ * ChangeAgent, RemoveAgent) with upstream's validation texts and codes.
+ * The per-kind work is table driven in agent_model.c. */
+#include "agents.h"
+
+#include <string.h>
+
+#include "agent_model.h"
+#include "app.h"
+#include "events.h"
+#include "inventory/v1/agents.pb-c.h"
+#include "pbutil.h"
+
+/* protoc-gen-validate's text for a min_len string rule. */
+static int require_len(rpc_status *st, const char *value, size_t min, const char *msg, const char *field)
+{
+    if (value && strlen(value) >= min)
+        return RPC_OK;
+    return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.%s: value length must be at least %zu runes", msg, field, min);
+}
+
+/* The min_len 1 fields of kind k's Add params ("proto_name:GoName"). */
+static int require_fields(rpc_status *st, const agent_kind *k, const ProtobufCMessage *p)
+{
+    for (int i = 0; i < 4 && k->required[i]; i++) {
+        const char *colon = strchr(k->required[i], ':');
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(colon - k->required[i]), k->required[i]);
+        if (require_len(st, pb_get_str(p, name), 1, k->add_params, colon + 1))
+            return st->code;
+    }
+    return RPC_OK;
+}
+
+/* A response whose oneof carries agent as member (takes agent). */
+static int wrap(rpc_ctx *ctx, const ProtobufCMessageDescriptor *d, const char *member, ProtobufCMessage *agent,
+                ProtobufCMessage **out)
+{
+    ProtobufCMessage *resp = pb_new(d);
+    if (!resp || pb_set_msg(resp, member, agent) != 0) {
+        if (resp)
+            protobuf_c_message_free_unpacked(resp, NULL);
+        else
+            protobuf_c_message_free_unpacked(agent, NULL);
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build response");
+    }
+    *out = resp;
+    return RPC_OK;
+}
+
+/* Runs fn inside a transaction; commits when it returns RPC_OK. */
+static int in_tx(worker *w, rpc_status *st, int rc_of_fn)
+{
+    if (rc_of_fn != RPC_OK || db_commit(w->db, st) != RPC_OK) {
+        db_rollback(w->db);
+        return st->code ? st->code : RPC_INTERNAL;
+    }
+    return RPC_OK;
+}
+
+static int add_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    worker *w = ctx->worker;
+    const agent_kind *k = agent_kind_by_add_member(pb_oneof_selected(in, "pmm_agent"));
+    const ProtobufCMessage *p = k ? pb_get_msg(in, k->add_member) : NULL;
+    if (!p)
+        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "invalid AddAgentRequest.Agent: value is required");
+    if (require_fields(&ctx->status, k, p))
+        return ctx->status.code;
+    if (db_begin(w->db, &ctx->status))
+        return ctx->status.code;
+    ProtobufCMessage *agent = NULL;
+    if (in_tx(w, &ctx->status, agent_create(w->db, k, p, &agent, &ctx->status))) {
+        if (agent)
+            protobuf_c_message_free_unpacked(agent, NULL);
+        return ctx->status.code;
+    }
+    events_inventory_changed(APP(w)->pub, "agent", "add", pb_get_str(agent, "agent_id"));
+    return wrap(ctx, &inventory__v1__add_agent_response__descriptor, k->add_member, agent, out);
+}
+
+static int get_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    worker *w = ctx->worker;
+    const char *id = pb_get_str(in, "agent_id");
+    if (require_len(&ctx->status, id, 36, "GetAgentRequest", "AgentId"))
+        return ctx->status.code;
+    const agent_kind *k;
+    ProtobufCMessage *agent;
+    if (agent_get(w->db, id, &k, &agent, &ctx->status))
+        return ctx->status.code;
+    return wrap(ctx, &inventory__v1__get_agent_response__descriptor, k->get_member, agent, out);
+}
+
+static int list_agents(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    worker *w = ctx->worker;
+    const char *pmm = pb_get_str(in, "pmm_agent_id"), *node = pb_get_str(in, "node_id"),
+               *svc = pb_get_str(in, "service_id");
+    if ((*pmm != 0) + (*node != 0) + (*svc != 0) > 1)
+        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT,
+                        "expected at most one param: pmm_agent_id, node_id or service_id");
+    ProtobufCMessage *resp = pb_new(&inventory__v1__list_agents_response__descriptor);
+    if (!resp)
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    if (agent_list(w->db, pmm, node, svc, pb_get_i32(in, "agent_type"), resp, &ctx->status)) {
+        protobuf_c_message_free_unpacked(resp, NULL);
+        return ctx->status.code;
+    }
+    *out = resp;
+    return RPC_OK;
+}
+
+static int change_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    worker *w = ctx->worker;
+    const char *id = pb_get_str(in, "agent_id");
+    if (require_len(&ctx->status, id, 1, "ChangeAgentRequest", "AgentId"))
+        return ctx->status.code;
+    const char *member = pb_oneof_selected(in, "node_exporter");
+    const ProtobufCMessage *p = member ? pb_get_msg(in, member) : NULL;
+    if (!p)
+        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "invalid ChangeAgentRequest.Agent: value is required");
+    if (db_begin(w->db, &ctx->status))
+        return ctx->status.code;
+    ProtobufCMessage *agent = NULL;
+    if (in_tx(w, &ctx->status, agent_change(w->db, id, member, p, &agent, &ctx->status))) {
+        if (agent)
+            protobuf_c_message_free_unpacked(agent, NULL);
+        return ctx->status.code;
+    }
+    events_inventory_changed(APP(w)->pub, "agent", "change", id);
+    return wrap(ctx, &inventory__v1__change_agent_response__descriptor, member, agent, out);
+}
+
+static int remove_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    worker *w = ctx->worker;
+    const char *id = pb_get_str(in, "agent_id");
+    if (require_len(&ctx->status, id, 1, "RemoveAgentRequest", "AgentId"))
+        return ctx->status.code;
+    if (db_begin(w->db, &ctx->status))
+        return ctx->status.code;
+    if (in_tx(w, &ctx->status, agent_remove(w->db, id, pb_get_bool(in, "force"), &ctx->status)))
+        return ctx->status.code;
+    events_inventory_changed(APP(w)->pub, "agent", "remove", id);
+    *out = pb_new(&inventory__v1__remove_agent_response__descriptor);
+    return *out ? RPC_OK : rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+}
+
+const rpc_method agents_methods[] = {
+    { "/inventory.v1.AgentsService/AddAgent", &inventory__v1__add_agent_request__descriptor, add_agent },
+    { "/inventory.v1.AgentsService/GetAgent", &inventory__v1__get_agent_request__descriptor, get_agent },
+    { "/inventory.v1.AgentsService/ListAgents", &inventory__v1__list_agents_request__descriptor, list_agents },
+    { "/inventory.v1.AgentsService/ChangeAgent", &inventory__v1__change_agent_request__descriptor, change_agent },
+    { "/inventory.v1.AgentsService/RemoveAgent", &inventory__v1__remove_agent_request__descriptor, remove_agent },
+};
+const size_t agents_methods_count = sizeof agents_methods / sizeof *agents_methods;
