@@ -113,7 +113,7 @@ static const char *nullable(const char *s)
 
 static int fail_quoted(rpc_status *st, int code, const char *fmt, const char *value)
 {
-    char q[RPC_MESSAGE_MAX / 2];
+    char q[RPC_MESSAGE_MAX]; /* upstream echoes the whole value */
     rpc_quote(q, sizeof q, value);
     return rpc_fail(st, code, fmt, q);
 }

@@ -218,6 +218,8 @@ class RestServices(ApiTestCase):
         self.assertErrorBody(r, 404, 5, 'Service with ID "pmm-not-found" not found.')
         r = rest("DELETE", "%s/not-exist-service-id" % SERVICES)
         self.assertErrorBody(r, 404, 5, 'Service with ID "not-exist-service-id" not found.')
+        r = rest("GET", "%s/%s" % (SERVICES, "s" * 2000))  # upstream echoes the whole id
+        self.assertErrorBody(r, 404, 5, 'Service with ID "%s" not found.' % ("s" * 2000))
 
     def test_remove(self):
         s = self.add_service("haproxy", {"service_name": unique("rm"), "node_id": self.node_id})
