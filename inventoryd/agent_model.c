@@ -1083,3 +1083,49 @@ int agent_remove(db *d, const char *id, bool force, rpc_status *st)
     PQclear(r);
     return RPC_OK;
 }
+
+/* Whether a stored row holds a secret without the "enc:" prefix. */
+static bool has_plaintext(json_t *rec)
+{
+    for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
+        const char *s = json_string_value(rec_get(rec, secrets[i].col, secrets[i].key));
+        if (s && *s && strncmp(s, SECRET_PREFIX, strlen(SECRET_PREFIX)) != 0)
+            return true;
+    }
+    return false;
+}
+
+static int seal_rows(db *d, rpc_status *st, int *sealed)
+{
+    PGresult *r = db_exec(d, st, "SELECT row_to_json(a)::text FROM agents a ORDER BY agent_id FOR UPDATE", 0, NULL);
+    if (!r)
+        return st->code;
+    int rc = RPC_OK;
+    for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
+        json_t *raw = json_loads(PQgetvalue(r, i, 0), 0, NULL);
+        if (json_is_object(raw) && has_plaintext(raw)) {
+            json_t *rec = rec_parse(PQgetvalue(r, i, 0), st);
+            rc = rec ? rec_update(d, rec, st) : st->code;
+            json_decref(rec);
+            if (rc == RPC_OK)
+                (*sealed)++;
+        }
+        json_decref(raw);
+    }
+    PQclear(r);
+    return rc;
+}
+
+int agent_seal_plaintext(db *d)
+{
+    rpc_status st = { 0 };
+    int sealed = 0;
+    if (db_begin(d, &st) != RPC_OK || seal_rows(d, &st, &sealed) != RPC_OK || db_commit(d, &st) != RPC_OK) {
+        db_rollback(d);
+        log_error("cannot encrypt stored agent credentials: %s", st.message);
+        return -1;
+    }
+    if (sealed)
+        log_info("encrypted the stored credentials of %d agents", sealed);
+    return 0;
+}

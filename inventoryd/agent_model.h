@@ -69,6 +69,11 @@ int agent_change(db *d, const char *id, const char *member, const ProtobufCMessa
 int agent_list(db *d, const char *pmm_agent_id, const char *node_id, const char *service_id, int type_enum,
                ProtobufCMessage *resp, rpc_status *st);
 
+/* Encrypts credentials still stored in plain text (rows written by the
+ * fixtures or before encryption existed), as upstream's fixtures do first.
+ * In its own transaction; returns 0 or -1 (logged). */
+int agent_seal_plaintext(db *d);
+
 /* Removes an agent; force removes a pmm-agent's agents first. */
 int agent_remove(db *d, const char *id, bool force, rpc_status *st);
 

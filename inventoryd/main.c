@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "agent_model.h"
 #include "agents.h"
 #include "app.h"
 #include "config.h"
@@ -60,7 +61,8 @@ int main(int argc, char **argv)
                                               users_methods, users_methods_count, NULL);
     if (!zctx || !d || !methods || daemon_prepare_db(d, 300, stop) != 0)
         goto out;
-    if (fixtures_ensure(d, &a.db, pg_qan) != 0 || users_ensure_admin(d, a.admin_password) != 0)
+    if (fixtures_ensure(d, &a.db, pg_qan) != 0 || agent_seal_plaintext(d) != 0 ||
+        users_ensure_admin(d, a.admin_password) != 0)
         goto out;
     db_destroy(d);
     d = NULL;

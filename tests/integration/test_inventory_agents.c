@@ -13,6 +13,7 @@
 
 #include "common/common.pb-c.h"
 #include "inventory/v1/agents.pb-c.h"
+#include "inventoryd/agent_model.h"
 #include "inventoryd/agents.h"
 #include "inventoryd/app.h"
 #include "inventoryd/fixtures.h"
@@ -645,6 +646,54 @@ START_TEST(change_presence)
 }
 END_TEST
 
+/* The fixtures store the server's own PostgreSQL password in plain text;
+ * the start-up step seals it, once, and reading still works. */
+START_TEST(seal_plaintext_rows)
+{
+    const char *sql = "SELECT password FROM agents WHERE agent_type = 'postgres_exporter' AND pmm_agent_id = 'pmm-server'";
+    char *before = sql_value(sql, NULL);
+    ck_assert_str_eq(before, "pmm-managed");
+    ck_assert_int_eq(agent_seal_plaintext(w.db), 0);
+    char *after = sql_value(sql, NULL);
+    ck_assert_int_eq(strncmp(after, "enc:", 4), 0);
+    char *plain = secret_decrypt(after);
+    ck_assert_str_eq(plain, "pmm-managed");
+    ck_assert_int_eq(agent_seal_plaintext(w.db), 0);
+    char *again = sql_value(sql, NULL);
+    ck_assert_str_eq(again, after); /* already sealed rows are left alone */
+    char msg[RPC_MESSAGE_MAX];
+    ProtobufCMessage *resp;
+    ck_assert_int_eq(list("pmm-server", "", "", INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_POSTGRES_EXPORTER, &resp, msg), 0);
+    ck_assert_str_eq(pb_get_str(first_of(resp, "postgres_exporter"), "username"), "pmm-managed");
+    protobuf_c_message_free_unpacked(resp, NULL);
+    free(plain);
+    free(again);
+    free(after);
+    free(before);
+}
+END_TEST
+
+/* A row sealed with another key fails cleanly, never with garbage. */
+START_TEST(wrong_key_is_an_error)
+{
+    char *pmm = add_pmm_agent(NODE);
+    char msg[RPC_MESSAGE_MAX];
+    ProtobufCMessage *resp;
+    ck_assert_int_eq(add("mysqld_exporter", kind_params(1, pmm), &resp, msg), 0);
+    char *id = strdup(pb_get_str(pb_get_msg(resp, "mysqld_exporter"), "agent_id"));
+    protobuf_c_message_free_unpacked(resp, NULL);
+    char other[300];
+    snprintf(other, sizeof other, "%s.other", key_path);
+    unlink(other);
+    ck_assert_int_eq(secret_init(other), 0);
+    ck_assert_int_eq(get(id, NULL, msg), 13);
+    ck_assert_str_eq(msg, "cannot decrypt agent credentials");
+    unlink(other);
+    free(id);
+    free(pmm);
+}
+END_TEST
+
 START_TEST(fixture_agents_listed)
 {
     char msg[RPC_MESSAGE_MAX];
@@ -670,6 +719,8 @@ int main(void)
     tcase_add_test(tc, get_and_remove_rules);
     tcase_add_test(tc, change_presence);
     tcase_add_test(tc, fixture_agents_listed);
+    tcase_add_test(tc, seal_plaintext_rows);
+    tcase_add_test(tc, wrong_key_is_an_error);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
