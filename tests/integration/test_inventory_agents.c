@@ -694,6 +694,88 @@ START_TEST(wrong_key_is_an_error)
 }
 END_TEST
 
+/* Every kind's Change member: enable and labels change, the rest stays. */
+START_TEST(change_every_kind)
+{
+    char *pmm = add_pmm_agent(NODE);
+    char msg[RPC_MESSAGE_MAX];
+    for (int i = 0; i < NKINDS; i++) {
+        ProtobufCMessage *resp, *changed;
+        ck_assert_msg(add(kinds[i].member, kind_params(i, pmm), &resp, msg) == 0, "%s: %s", kinds[i].member, msg);
+        ProtobufCMessage *before = (ProtobufCMessage *)pb_get_msg(resp, kinds[i].member);
+        char *id = strdup(pb_get_str(before, "agent_id"));
+        ProtobufCMessage *p = params_for(&inventory__v1__change_agent_request__descriptor, kinds[i].member);
+        pb_set_bool(p, "enable", false);
+        pb_set_msg(p, "custom_labels", string_map("{\"c\": \"d\"}"));
+        ck_assert_msg(change(id, kinds[i].member, p, &changed, msg) == 0, "%s: %s", kinds[i].member, msg);
+        ck_assert_str_eq(pb_oneof_selected(changed, "node_exporter"), kinds[i].member);
+        const ProtobufCMessage *after = pb_get_msg(changed, kinds[i].member);
+        ck_assert_msg(pb_get_bool(after, "disabled"), "%s", kinds[i].member);
+        char *labels = pb_map_to_json(after, "custom_labels");
+        ck_assert_str_eq(labels, "{\"c\":\"d\"}");
+        free(labels);
+        assert_no_secret(changed);
+        /* Put back what was asked, and the rest must equal the original. */
+        pb_set_bool(before, "disabled", true);
+        pb_set_map_json(before, "custom_labels", NULL);
+        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(before->descriptor, "custom_labels");
+        ProtobufCMessage **entries = *(ProtobufCMessage ***)((uint8_t *)before + f->offset);
+        size_t *n = (size_t *)((uint8_t *)before + f->quantifier_offset);
+        for (size_t e = 0; e < *n; e++) {
+            pb_set_str(entries[e], "key", "c");
+            pb_set_str(entries[e], "value", "d");
+        }
+        ck_assert_msg(same_message(before, after), "%s: other fields changed", kinds[i].member);
+        protobuf_c_message_free_unpacked(changed, NULL);
+        protobuf_c_message_free_unpacked(resp, NULL);
+        free(id);
+    }
+    free(pmm);
+}
+END_TEST
+
+/* Push mode moves an external exporter under the node's pmm-agent and back. */
+START_TEST(external_exporter_push_switch)
+{
+    char *pmm = add_pmm_agent(NODE);
+    char msg[RPC_MESSAGE_MAX];
+    ProtobufCMessage *resp;
+    ck_assert_int_eq(add("external_exporter", kind_params(5, pmm), &resp, msg), 0);
+    const ProtobufCMessage *a = pb_get_msg(resp, "external_exporter");
+    char *id = strdup(pb_get_str(a, "agent_id"));
+    ck_assert_str_eq(pb_get_str(a, "runs_on_node_id"), NODE);
+    ck_assert_str_eq(pb_get_str(a, "scheme"), "http");
+    ck_assert_str_eq(pb_get_str(a, "metrics_path"), "/metrics");
+    ck_assert_uint_eq(pb_get_u32(a, "listen_port"), 9999);
+    protobuf_c_message_free_unpacked(resp, NULL);
+
+    ProtobufCMessage *p = params_for(&inventory__v1__change_agent_request__descriptor, "external_exporter");
+    pb_set_bool(p, "enable_push_metrics", true);
+    pb_set_str(p, "metrics_path", "/m2");
+    ck_assert_int_eq(change(id, "external_exporter", p, &resp, msg), 0);
+    a = pb_get_msg(resp, "external_exporter");
+    ck_assert(pb_get_bool(a, "push_metrics_enabled"));
+    ck_assert_str_eq(pb_get_str(a, "runs_on_node_id"), "");
+    ck_assert_str_eq(pb_get_str(a, "metrics_path"), "/m2");
+    ck_assert_str_eq(pb_get_str(a, "scheme"), "http");
+    protobuf_c_message_free_unpacked(resp, NULL);
+    char *owner = sql_value("SELECT pmm_agent_id FROM agents WHERE agent_id = $1", id);
+    ck_assert_str_eq(owner, pmm);
+    free(owner);
+
+    p = params_for(&inventory__v1__change_agent_request__descriptor, "external_exporter");
+    pb_set_bool(p, "enable_push_metrics", false);
+    ck_assert_int_eq(change(id, "external_exporter", p, &resp, msg), 0);
+    ck_assert_str_eq(pb_get_str(pb_get_msg(resp, "external_exporter"), "runs_on_node_id"), NODE);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    owner = sql_value("SELECT pmm_agent_id FROM agents WHERE agent_id = $1", id);
+    ck_assert_str_eq(owner, "(null)");
+    free(owner);
+    free(id);
+    free(pmm);
+}
+END_TEST
+
 START_TEST(fixture_agents_listed)
 {
     char msg[RPC_MESSAGE_MAX];
@@ -720,6 +802,8 @@ int main(void)
     tcase_add_test(tc, change_presence);
     tcase_add_test(tc, fixture_agents_listed);
     tcase_add_test(tc, seal_plaintext_rows);
+    tcase_add_test(tc, change_every_kind);
+    tcase_add_test(tc, external_exporter_push_switch);
     tcase_add_test(tc, wrong_key_is_an_error);
     suite_add_tcase(s, tc);
     return check_run(s);
