@@ -3,6 +3,7 @@
  * every plain field present, only the set oneof member, well-known types
  * in their JSON forms, maps as objects, keys in declaration order. */
 #include "pbjson_internal.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -137,7 +138,7 @@ static json_t *enc_string(const char *s)
         return json_string("");
     size_t n = strlen(s);
     json_t *v = json_stringn(s, n);
-    if (v || pbj_utf8_valid(s, n))
+    if (v || utf8_valid(s, n))
         return v;
     /* protobuf-c does not check UTF-8; show U+FFFD rather than fail the
      * whole response (protojson would refuse to marshal). */
@@ -302,7 +303,7 @@ static json_t *enc_map(const ProtobufCFieldDescriptor *f, size_t n, ProtobufCMes
         if (!key)
             continue;
         char *clean = NULL;
-        if (kf->type == PROTOBUF_C_TYPE_STRING && !pbj_utf8_valid(key, strlen(key))) {
+        if (kf->type == PROTOBUF_C_TYPE_STRING && !utf8_valid(key, strlen(key))) {
             size_t cn; /* not UTF-8: shown cleaned, as for string values */
             if (!(clean = pbj_utf8_sanitize(key, strlen(key), &cn)))
                 goto fail;

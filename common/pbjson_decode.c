@@ -5,6 +5,7 @@
  * protobuf_c_message_free_unpacked(msg, NULL) releases it; on error the
  * partial message is freed and err says which field was wrong. */
 #include "pbjson_internal.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -43,7 +44,7 @@ static void show(const json_t *j, char *out, size_t outlen)
         const char *s = json_string_value(j);
         size_t n = json_string_length(j), o = 0, limit = 48;
         /* error texts end up in JSON bodies: keep them valid UTF-8 */
-        bool raw_ok = pbj_utf8_valid(s, n);
+        bool raw_ok = utf8_valid(s, n);
         out[o++] = '"';
         for (size_t i = 0; i < n && o + 8 < outlen; i++) {
             unsigned char ch = (unsigned char)s[i];
@@ -243,7 +244,7 @@ static int get_string(const json_t *j, const ProtobufCFieldDescriptor *f, char *
         return -1;
     const char *s = json_string_value(j);
     size_t n = json_string_length(j);
-    if (strlen(s) != n || !pbj_utf8_valid(s, n))
+    if (strlen(s) != n || !utf8_valid(s, n))
         return -1;
     if (n == 0 && f->label != PROTOBUF_C_LABEL_REPEATED &&
         !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && f->default_value &&
@@ -409,7 +410,7 @@ static int dec_map_key(dctx *c, const ProtobufCFieldDescriptor *f, const Protobu
     bool ok = strlen(key) == klen;
     switch (kf->type) {
     case PROTOBUF_C_TYPE_STRING:
-        if (!ok || !pbj_utf8_valid(key, klen))
+        if (!ok || !utf8_valid(key, klen))
             break;
         if (klen == 0 && kf->default_value && *(const char *)kf->default_value == '\0') {
             *(char **)dst = (char *)kf->default_value;

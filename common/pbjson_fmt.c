@@ -2,6 +2,7 @@
  * floats in Go's layout, strict integer parsing, UTF-8 checks, base64,
  * RFC 3339 Timestamps and "1.5s" Durations. Pure functions, no JSON. */
 #include "pbjson_internal.h"
+#include "utf8.h"
 
 #include <float.h>
 #include <math.h>
@@ -235,52 +236,6 @@ int pbj_parse_dec_uint(const char *s, int bits, uint64_t *out)
 /* ---- UTF-8 --------------------------------------------------------------- */
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned min;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2; min = 0x80; cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3; min = 0x800; cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4; min = 0x10000; cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-bool pbj_utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t l = utf8_seq(p + i, n - i);
-        if (!l)
-            return false;
-        i += l;
-    }
-    return true;
-}
-
 char *pbj_utf8_sanitize(const char *s, size_t n, size_t *outlen)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -291,7 +246,7 @@ char *pbj_utf8_sanitize(const char *s, size_t n, size_t *outlen)
         return NULL;
     size_t o = 0, i = 0;
     while (i < n) {
-        size_t l = utf8_seq(p + i, n - i);
+        size_t l = utf8_seq_len(p + i, n - i);
         if (l) {
             memcpy(out + o, p + i, l);
             o += l;

@@ -82,7 +82,6 @@ int pbj_mag_to_uint(bool neg, uint64_t mag, int bits, uint64_t *out);
 
 /* ---- text forms ---- */
 
-bool pbj_utf8_valid(const char *s, size_t n);
 /* Copy of s with invalid UTF-8 sequences replaced by U+FFFD; malloc'd. */
 char *pbj_utf8_sanitize(const char *s, size_t n, size_t *outlen);
 

@@ -4,6 +4,7 @@
  * ParseFloat, enum name or number, base64 bytes, Duration, Timestamp,
  * wrappers). pbjson_decode then checks the whole object as usual. */
 #include "pbjson_internal.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -33,7 +34,7 @@ static void quote(const char *s, char *out, size_t outlen)
 {
     size_t o = 0;
     /* error texts end up in JSON bodies: keep them valid UTF-8 */
-    bool raw_ok = pbj_utf8_valid(s, strlen(s));
+    bool raw_ok = utf8_valid(s, strlen(s));
     out[o++] = '"';
     for (size_t i = 0; s[i] && o + 8 < outlen; i++) {
         unsigned char ch = (unsigned char)s[i];
