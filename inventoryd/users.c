@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "app.h"
+#include "credentials.h"
 #include "internal/v1/auth.pb-c.h"
 #include "log.h"
 #include "pbutil.h"
@@ -77,18 +78,12 @@ static void remember_verified(const unsigned char *mac, const char *stored)
     pthread_mutex_unlock(&verified_lock);
 }
 
-/* Service tokens are high-entropy, so a fast hash is the right store. */
-static void token_hash_hex(const char *token, char out[crypto_hash_sha256_BYTES * 2 + 1])
-{
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
-    sodium_bin2hex(out, crypto_hash_sha256_BYTES * 2 + 1, h, sizeof h);
-}
 
 static int by_token(db *d, const char *token, char **user, char **role, rpc_status *st)
 {
-    char hex[crypto_hash_sha256_BYTES * 2 + 1];
-    token_hash_hex(token, hex);
+    /* Service tokens are high-entropy: a fast hash is the right store. */
+    char hex[CRED_TOKEN_HEX];
+    cred_token_hash(token, hex);
     PGresult *r = db_exec(d, st,
                           "SELECT name, role FROM service_tokens WHERE token_hash = $1 "
                           "AND (expires_at IS NULL OR expires_at > now() AT TIME ZONE 'UTC')",
@@ -196,26 +191,14 @@ static int authenticate(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
 
 int users_ensure_admin(db *d, const char *password)
 {
-    char hash[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-        log_error("cannot hash the admin password (out of memory)");
-        return -1;
-    }
     rpc_status st;
-    PGresult *r = db_exec(d, &st,
-                          "INSERT INTO users (login, password_hash, role, created_at, updated_at) "
-                          "VALUES ('admin', $1, 'admin', now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC') "
-                          "ON CONFLICT (login) DO NOTHING",
-                          1, (const char *[]){ hash });
-    sodium_memzero(hash, sizeof hash);
-    if (!r) {
+    int code = cred_user_put(d, "admin", password, "admin", false, &st);
+    if (code == RPC_OK)
+        log_info("created user admin");
+    else if (code != RPC_ALREADY_EXISTS) {
         log_error("cannot create user admin: %s", st.message);
         return -1;
     }
-    if (strcmp(PQcmdTuples(r), "1") == 0)
-        log_info("created user admin");
-    PQclear(r);
     return 0;
 }
 
