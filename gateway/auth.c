@@ -37,7 +37,9 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static cache_slot cache[CACHE_SLOTS];
 static int cache_ttl_ms = 3000;
 
-/* Longest matching prefix wins (api.md §3.3); "" = no credentials needed. */
+/* Minimum role by path (api.md §3.3); "" = no credentials needed. The rule
+ * of the longest prefix, cut at '/' or '.' as upstream's auth server does
+ * (see next_prefix), wins; a path with no rule needs admin. */
 static const struct {
     const char *prefix;
     const char *role;
@@ -72,7 +74,7 @@ static const struct {
     { "/nomad/", "admin" },
     { "/agent.Agent/Connect", "admin" },
     { "/agent.v1.AgentService/Connect", "admin" },
-    /* v2 aliases redirected in v3 */
+    /* v2 paths served as aliases in v3 */
     { "/v1/readyz", "" },
     { "/v1/version", "viewer" },
 };
@@ -105,19 +107,44 @@ static const char *rest_path_of(const char *path_or_method)
     return path_or_method;
 }
 
+static const char *rule_for(const char *prefix, size_t len)
+{
+    for (size_t i = 0; i < sizeof rules / sizeof *rules; i++)
+        if (strlen(rules[i].prefix) == len && strncmp(rules[i].prefix, prefix, len) == 0)
+            return rules[i].role;
+    return NULL;
+}
+
+/* The next shorter prefix, cut at '/' and '.', as upstream walks it:
+ * /v1/inventory/nodes/x -> /v1/inventory/nodes/ -> /v1/inventory/nodes
+ * -> /v1/inventory/ -> ... -> "/". Returns the new length. */
+static size_t next_prefix(const char *path, size_t len)
+{
+    if (len <= 1 || path[0] != '/')
+        return 1;
+    if (path[len - 1] == '.' || path[len - 1] == '/') {
+        char last = path[len - 1];
+        while (len > 1 && path[len - 1] == last)
+            len--;
+        return len;
+    }
+    while (len > 0 && path[len - 1] != '/' && path[len - 1] != '.')
+        len--;
+    return len > 0 ? len : 1;
+}
+
 const char *auth_required_role(const char *path_or_method)
 {
     const char *path = rest_path_of(path_or_method);
-    const char *best = "admin";
-    size_t best_len = 0;
-    for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) {
-        size_t n = strlen(rules[i].prefix);
-        if (n > best_len && strncmp(path, rules[i].prefix, n) == 0) {
-            best = rules[i].role;
-            best_len = n;
-        }
+    size_t len = strcspn(path, "?");
+    for (;;) {
+        const char *role = rule_for(path, len);
+        if (role)
+            return role;
+        if (len <= 1)
+            return "admin";
+        len = next_prefix(path, len);
     }
-    return best;
 }
 
 int auth_is_public(const char *path_or_method)

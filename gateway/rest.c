@@ -3,7 +3,9 @@
  * their bus clients for the life of the connection (dispatch.h). */
 #include "rest.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "pbjson.h"
 #include "route.h"
 #include "rpc.h"
+#include "utf8.h"
 
 struct rest_server {
     struct MHD_Daemon *mhd;
@@ -77,6 +80,17 @@ static int hexval(int ch)
     if (ch >= 'a' && ch <= 'f')
         return ch - 'a' + 10;
     return -1;
+}
+
+/* Upstream's auth server answers every refusal with 401, whatever the gRPC
+ * code in the body (16 no or bad credentials, 7 role too low): only 401
+ * lets nginx's auth_request hand the body to the client. A daemon that
+ * cannot answer stays a 503. */
+static enum MHD_Result send_auth_error(struct MHD_Connection *c, int code, const char *message)
+{
+    if (code == RPC_UNAUTHENTICATED || code == RPC_PERMISSION_DENIED)
+        return send_error_http(c, 401, code, message);
+    return send_error(c, code, message);
 }
 
 /* Query-string decoding as Go's url.ParseQuery: %XX and '+' -> ' '.
@@ -219,6 +233,63 @@ static int call_and_respond(struct MHD_Connection *c, const route_match *m, cons
     return RPC_OK;
 }
 
+/* The pmm-agent inside PMM Server connects from 127.0.0.1 as pmm-server
+ * and needs no credentials (api.md §3.3). */
+static bool is_local_server_agent(struct MHD_Connection *c, const char *uri)
+{
+    const char *agent = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Pmm-Agent-Id");
+    if (!agent || strcmp(agent, "pmm-server") != 0 || strcmp(uri, "/agent.v1.AgentService/Connect") != 0)
+        return false;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr_in *in = ci ? (const struct sockaddr_in *)ci->client_addr : NULL;
+    return in && in->sin_family == AF_INET && ntohl(in->sin_addr.s_addr) == INADDR_LOOPBACK;
+}
+
+/* /auth_request: nginx asks whether the original request (X-Original-Method,
+ * X-Original-Uri) may pass: 200, or 401 with {code, error, message}; 400
+ * when the original request is not described. */
+static enum MHD_Result handle_auth_request(struct MHD_Connection *c, request_state *rs)
+{
+    const char *method = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Original-Method");
+    const char *uri = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Original-Uri");
+    int code = RPC_OK;
+    enum MHD_Result ret;
+    if (!method || !*method || !uri || uri[0] != '/' || !utf8_valid(uri, strlen(uri))) {
+        code = RPC_INVALID_ARGUMENT;
+        ret = httpd_send(c, 400, NULL, NULL, 0, NULL);
+    } else if (is_local_server_agent(c, uri)) {
+        ret = httpd_send(c, 200, NULL, NULL, 0, NULL);
+    } else {
+        rpc_status st = { 0 };
+        auth_identity id;
+        const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        code = auth_check(authz, uri, &id, &st);
+        if (code == RPC_OK) {
+            ret = httpd_send(c, 200, NULL, NULL, 0, NULL);
+        } else {
+            json_t *j = json_object();
+            json_object_set_new(j, "code", json_integer(code));
+            json_object_set_new(j, "error", json_string(st.message));
+            json_object_set_new(j, "message", json_string(st.message));
+            char *text = json_dumps(j, JSON_COMPACT);
+            json_decref(j);
+            size_t n = text ? strlen(text) : 0;
+            char *body = text ? realloc(text, n + 2) : NULL;
+            if (body) {
+                body[n] = '\n';
+                body[n + 1] = '\0';
+                n++;
+            } else {
+                free(text);
+                n = 0;
+            }
+            ret = httpd_send(c, 401, CONTENT_JSON, body, n, NULL);
+        }
+    }
+    metrics_observe("rest", "/auth_request", code, seconds_since(&rs->start));
+    return ret;
+}
+
 static bool path_matches_other_verb(const char *verb, const char *path)
 {
     static const char *verbs[] = { "GET", "POST", "PUT", "DELETE", "PATCH" };
@@ -239,6 +310,8 @@ static enum MHD_Result handle(struct rest_server *srv, struct MHD_Connection *c,
 {
     enum MHD_Result ret;
     const char *path = url;
+    if (strcmp(path, "/auth_request") == 0)
+        return handle_auth_request(c, rs);
     route_match m;
     if (route_find(route_table, route_table_len, verb, path, &m) != 0) {
         char msg[600];
@@ -266,7 +339,7 @@ static enum MHD_Result handle(struct rest_server *srv, struct MHD_Connection *c,
 
     code = auth_check(authz, path, &id, &st);
     if (code != RPC_OK) {
-        ret = send_error(c, code, st.message);
+        ret = send_auth_error(c, code, st.message);
         goto done;
     }
     if (build_request_json(c, &m, rs, &reqjson, err, sizeof err) != 0 ||
