@@ -16,6 +16,9 @@
 
 #define NOW "now() AT TIME ZONE 'UTC'"
 
+/* The min_len 1 pair every service-attached kind validates first. */
+#define PMM_SVC "pmm_agent_id:PmmAgentId", "service_id:ServiceId"
+
 const agent_kind agent_kinds[] = {
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_PMM_AGENT, "pmm-agent", "pmm_agent", "pmm_agent", "pmm_agent", NULL,
       "AddPMMAgentParams", &inventory__v1__pmmagent__descriptor, ATTACH_NODE_RUNS_ON, FAM_NONE,
@@ -27,63 +30,63 @@ const agent_kind agent_kinds[] = {
       ATTACH_PMM_NODE, FAM_NONE, { "pmm_agent_id:PmmAgentId" }, { NULL } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_MYSQLD_EXPORTER, "mysqld_exporter", "mysqld_exporter", "mysqld_exporter",
       "mysqld_exporter", "mysqld_exporter", "AddMySQLdExporterParams", &inventory__v1__my_sqld_exporter__descriptor,
-      ATTACH_SERVICE, FAM_MYSQL, { "pmm_agent_id:PmmAgentId", "service_id:ServiceId", "username:Username" },
-      { "mysql" } },
+      ATTACH_SERVICE, FAM_MYSQL, { PMM_SVC, "username:Username" }, { "mysql" } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_MONGODB_EXPORTER, "mongodb_exporter", "mongodb_exporter",
       "mongodb_exporter", "mongodb_exporter", "mongodb_exporter", "AddMongoDBExporterParams",
       &inventory__v1__mongo_dbexporter__descriptor, ATTACH_SERVICE, FAM_MONGO,
-      { "pmm_agent_id:PmmAgentId", "service_id:ServiceId" }, { "mongodb" } },
+      { PMM_SVC }, { "mongodb" } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_POSTGRES_EXPORTER, "postgres_exporter", "postgres_exporter",
       "postgres_exporter", "postgres_exporter", "postgres_exporter", "AddPostgresExporterParams",
-      &inventory__v1__postgres_exporter__descriptor, ATTACH_SERVICE, FAM_PG, { "username:Username" },
+      &inventory__v1__postgres_exporter__descriptor, ATTACH_SERVICE, FAM_PG, { PMM_SVC, "username:Username" },
       { "postgresql" } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_PROXYSQL_EXPORTER, "proxysql_exporter", "proxysql_exporter",
       "proxysql_exporter", "proxysql_exporter", "proxysql_exporter", "AddProxySQLExporterParams",
-      &inventory__v1__proxy_sqlexporter__descriptor, ATTACH_SERVICE, FAM_NONE, { "username:Username" },
+      &inventory__v1__proxy_sqlexporter__descriptor, ATTACH_SERVICE, FAM_NONE, { PMM_SVC, "username:Username" },
       { "proxysql" } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MYSQL_PERFSCHEMA_AGENT, "qan-mysql-perfschema-agent",
       "qan_mysql_perfschema_agent", "qan_mysql_perfschema_agent", "qan_mysql_perfschema_agent",
       "qan_mysql_perfschema_agent", "AddQANMySQLPerfSchemaAgentParams",
-      &inventory__v1__qanmy_sqlperf_schema_agent__descriptor, ATTACH_SERVICE, FAM_MYSQL, { "username:Username" },
+      &inventory__v1__qanmy_sqlperf_schema_agent__descriptor, ATTACH_SERVICE, FAM_MYSQL, { PMM_SVC, "username:Username" },
       { "mysql" } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MYSQL_SLOWLOG_AGENT, "qan-mysql-slowlog-agent",
       "qan_mysql_slowlog_agent", "qan_mysql_slowlog_agent", "qan_mysql_slowlog_agent", "qan_mysql_slowlog_agent",
       "AddQANMySQLSlowlogAgentParams", &inventory__v1__qanmy_sqlslowlog_agent__descriptor, ATTACH_SERVICE,
-      FAM_MYSQL, { "username:Username" }, { "mysql" } },
+      FAM_MYSQL, { PMM_SVC, "username:Username" }, { "mysql" } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MONGODB_PROFILER_AGENT, "qan-mongodb-profiler-agent",
       "qan_mongodb_profiler_agent", "qan_mongodb_profiler_agent", "qan_mongodb_profiler_agent",
       "qan_mongodb_profiler_agent", "AddQANMongoDBProfilerAgentParams",
-      &inventory__v1__qanmongo_dbprofiler_agent__descriptor, ATTACH_SERVICE, FAM_MONGO, { NULL }, { "mongodb" } },
+      &inventory__v1__qanmongo_dbprofiler_agent__descriptor, ATTACH_SERVICE, FAM_MONGO, { PMM_SVC }, { "mongodb" } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_POSTGRESQL_PGSTATEMENTS_AGENT, "qan-postgresql-pgstatements-agent",
       "qan_postgresql_pgstatements_agent", "qan_postgresql_pgstatements_agent", "qan_postgresql_pgstatements_agent",
       "qan_postgresql_pgstatements_agent", "AddQANPostgreSQLPgStatementsAgentParams",
-      &inventory__v1__qanpostgre_sqlpg_statements_agent__descriptor, ATTACH_SERVICE, FAM_PG, { "username:Username" },
+      &inventory__v1__qanpostgre_sqlpg_statements_agent__descriptor, ATTACH_SERVICE, FAM_PG, { PMM_SVC, "username:Username" },
       { "postgresql" } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_POSTGRESQL_PGSTATMONITOR_AGENT, "qan-postgresql-pgstatmonitor-agent",
       "qan_postgresql_pgstatmonitor_agent", "qan_postgresql_pgstatmonitor_agent",
       "qan_postgresql_pgstatmonitor_agent", "qan_postgresql_pgstatmonitor_agent",
       "AddQANPostgreSQLPgStatMonitorAgentParams", &inventory__v1__qanpostgre_sqlpg_stat_monitor_agent__descriptor,
-      ATTACH_SERVICE, FAM_PG, { "username:Username" }, { "postgresql" } },
+      ATTACH_SERVICE, FAM_PG, { PMM_SVC, "username:Username" }, { "postgresql" } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_EXTERNAL_EXPORTER, "external-exporter", "external_exporter",
       "external_exporter", "external_exporter", "external_exporter", "AddExternalExporterParams",
       &inventory__v1__external_exporter__descriptor, ATTACH_EXTERNAL, FAM_NONE, { "runs_on_node_id:RunsOnNodeId" },
       { "external" } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_RDS_EXPORTER, "rds_exporter", "rds_exporter", "rds_exporter",
       "rds_exporter", "rds_exporter", "AddRDSExporterParams", &inventory__v1__rdsexporter__descriptor, ATTACH_NODE,
-      FAM_NONE, { NULL }, { NULL } },
+      FAM_NONE, { "pmm_agent_id:PmmAgentId", "node_id:NodeId" }, { NULL } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_AZURE_DATABASE_EXPORTER, "azure_database_exporter",
       "azure_database_exporter", "azure_database_exporter", "azure_database_exporter", "azure_database_exporter",
       "AddAzureDatabaseExporterParams", &inventory__v1__azure_database_exporter__descriptor, ATTACH_NODE, FAM_NONE,
-      { "azure_database_resource_type:AzureDatabaseResourceType" }, { NULL } },
+      { "pmm_agent_id:PmmAgentId", "node_id:NodeId",
+        "azure_database_resource_type:AzureDatabaseResourceType" }, { NULL } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_NOMAD_AGENT, "nomad-agent", "nomad_agent", "nomad_agent", NULL,
       "nomad_agent", "", &inventory__v1__nomad_agent__descriptor, ATTACH_NODE, FAM_NONE, { NULL }, { NULL } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_VALKEY_EXPORTER, "valkey_exporter", "valkey_exporter", "valkey_exporter",
       "valkey_exporter", "valkey_exporter", "AddValkeyExporterParams", &inventory__v1__valkey_exporter__descriptor,
-      ATTACH_SERVICE, FAM_VALKEY, { "username:Username" }, { "valkey" } },
+      ATTACH_SERVICE, FAM_VALKEY, { PMM_SVC, "username:Username" }, { "valkey" } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MONGODB_MONGOLOG_AGENT, "qan-mongodb-mongolog-agent",
       "qan_mongodb_mongolog_agent", "qan_mongodb_mongolog_agent", "qan_mongodb_mongolog_agent",
       "qan_mongodb_mongolog_agent", "AddQANMongoDBMongologAgentParams",
-      &inventory__v1__qanmongo_dbmongolog_agent__descriptor, ATTACH_SERVICE, FAM_MONGO, { NULL }, { "mongodb" } },
+      &inventory__v1__qanmongo_dbmongolog_agent__descriptor, ATTACH_SERVICE, FAM_MONGO, { PMM_SVC }, { "mongodb" } },
 };
 const int agent_kinds_count = sizeof agent_kinds / sizeof *agent_kinds;
 
@@ -223,8 +226,8 @@ static const field_map fields[] = {
     { "azure_tenant_id", NULL, NULL, "azure_options", "tenant_id", K_STR, 0 },
     { "azure_subscription_id", NULL, "azure_database_subscription_id", "azure_options", "subscription_id", K_STR, 0 },
     { "azure_resource_group", NULL, NULL, "azure_options", "resource_group", K_STR, 0 },
-    { "azure_database_resource_type", NULL, "azure_database_resource_type", "azure_options", "resource_type", K_STR,
-      0 },
+    /* Upstream does not show the resource type back (api-tests). */
+    { "azure_database_resource_type", NULL, NULL, "azure_options", "resource_type", K_STR, 0 },
 };
 
 /* Stored encrypted: upstream's DefaultAgentEncryptionColumnsV3 columns, and
@@ -257,6 +260,15 @@ static const char *const json_columns[] = {
     "environment_variables"
 
 /* ---- record helpers ----------------------------------------------------- */
+
+/* Not a column (jsonb_populate_record ignores it): the node of the agent's
+ * pmm-agent, for showing where a push-mode external exporter runs. */
+#define PMM_NODE_KEY "_pmm_agent_node"
+
+/* Loads rows with that node alongside; %s is the WHERE clause. */
+#define SELECT_ROWS \
+    "SELECT row_to_json(a)::text, p.runs_on_node_id FROM agents a " \
+    "LEFT JOIN agents p ON p.agent_id = a.pmm_agent_id "
 
 static json_t *rec_get(json_t *rec, const char *col, const char *key)
 {
@@ -622,6 +634,14 @@ static ProtobufCMessage *agent_to_msg(json_t *rec, const agent_kind **kind)
             protobuf_c_message_free_unpacked(m, NULL);
             return NULL;
         }
+    /* A push-mode external exporter belongs to a pmm-agent; upstream still
+     * shows the node it runs on. */
+    const char *pmm_node = json_string_value(json_object_get(rec, PMM_NODE_KEY));
+    if (k->attach == ATTACH_EXTERNAL && !*pb_get_str(m, "runs_on_node_id") && pmm_node &&
+        pb_set_str(m, "runs_on_node_id", pmm_node) < 0) {
+        protobuf_c_message_free_unpacked(m, NULL);
+        return NULL;
+    }
     if (pb_set_bool(m, "tablestats_group_disabled", tablestats_disabled(rec)) < 0) {
         protobuf_c_message_free_unpacked(m, NULL);
         return NULL;
@@ -634,14 +654,16 @@ static ProtobufCMessage *agent_to_msg(json_t *rec, const agent_kind **kind)
 /* ---- database ------------------------------------------------------------- */
 
 /* Parses a row_to_json text and decrypts its secrets. */
-static json_t *rec_parse(const char *text, rpc_status *st)
+static json_t *rec_parse(PGresult *r, int row, rpc_status *st)
 {
-    json_t *rec = json_loads(text, 0, NULL);
+    json_t *rec = json_loads(PQgetvalue(r, row, 0), 0, NULL);
     if (!json_is_object(rec)) {
         json_decref(rec);
         rpc_fail(st, RPC_INTERNAL, "bad agent row");
         return NULL;
     }
+    if (PQnfields(r) > 1 && !PQgetisnull(r, row, 1))
+        json_object_set_new(rec, PMM_NODE_KEY, json_string(PQgetvalue(r, row, 1)));
     if (rec_transform_secrets(rec, secret_decrypt) != 0) {
         log_error("agent %s: stored credentials cannot be decrypted (wrong encryption key?)", rec_str(rec, "agent_id"));
         json_decref(rec);
@@ -654,8 +676,8 @@ static json_t *rec_parse(const char *text, rpc_status *st)
 static int rec_load(db *d, const char *id, bool for_update, json_t **out, rpc_status *st)
 {
     PGresult *r = db_exec(d, st,
-                          for_update ? "SELECT row_to_json(a)::text FROM agents a WHERE agent_id = $1 FOR UPDATE"
-                                     : "SELECT row_to_json(a)::text FROM agents a WHERE agent_id = $1",
+                          for_update ? SELECT_ROWS "WHERE a.agent_id = $1 FOR UPDATE OF a"
+                                     : SELECT_ROWS "WHERE a.agent_id = $1",
                           1, (const char *[]){ id });
     if (!r)
         return st->code;
@@ -663,7 +685,7 @@ static int rec_load(db *d, const char *id, bool for_update, json_t **out, rpc_st
         PQclear(r);
         return rpc_fail(st, RPC_NOT_FOUND, "Agent with ID %s not found.", id);
     }
-    *out = rec_parse(PQgetvalue(r, 0, 0), st);
+    *out = rec_parse(r, 0, st);
     PQclear(r);
     return *out ? RPC_OK : st->code;
 }
@@ -890,7 +912,7 @@ static int attach(db *d, const agent_kind *k, const ProtobufCMessage *p, json_t 
     case ATTACH_EXTERNAL: {
         uint32_t port = pb_get_u32(p, "listen_port");
         const char *node = pb_get_str(p, "runs_on_node_id"), *svc = pb_get_str(p, "service_id");
-        if (port == 0 || port > 65535)
+        if (port == 0 || port > 65535) /* agents.c validates first; kept for other callers */
             return rpc_fail(st, RPC_INVALID_ARGUMENT, "Listen port should be between 1 and 65535.");
         char *owner = NULL;
         if (pb_get_bool(p, "push_metrics") && pmm_agent_on_node(d, node, &owner, st))
@@ -901,7 +923,8 @@ static int attach(db *d, const agent_kind *k, const ProtobufCMessage *p, json_t 
         }
         /* Push mode: the pmm-agent scrapes it, so it belongs to that agent. */
         int rc = rec_set(rec, "service_id", NULL, json_string(svc)) ||
-                 (owner ? rec_set(rec, "pmm_agent_id", NULL, json_string(owner))
+                 (owner ? rec_set(rec, "pmm_agent_id", NULL, json_string(owner)) ||
+                              rec_set(rec, PMM_NODE_KEY, NULL, json_string(node))
                         : rec_set(rec, "runs_on_node_id", NULL, json_string(node)));
         free(owner);
         return rc ? rpc_fail(st, RPC_INTERNAL, "out of memory") : 0;
@@ -965,7 +988,8 @@ static int external_push_switch(db *d, json_t *rec, rpc_status *st)
         char *owner = NULL;
         if (pmm_agent_on_node(d, json_string_value(node) ? json_string_value(node) : "", &owner, st))
             return st->code;
-        int rc = rec_set(rec, "pmm_agent_id", NULL, json_string(owner)) || rec_set(rec, "runs_on_node_id", NULL, json_null());
+        int rc = rec_set(rec, PMM_NODE_KEY, NULL, json_deep_copy(node)) ||
+                 rec_set(rec, "pmm_agent_id", NULL, json_string(owner)) || rec_set(rec, "runs_on_node_id", NULL, json_null());
         free(owner);
         return rc ? rpc_fail(st, RPC_INTERNAL, "out of memory") : 0;
     }
@@ -981,6 +1005,17 @@ static int external_push_switch(db *d, json_t *rec, rpc_status *st)
     return RPC_OK;
 }
 
+/* Disabling stops the agent: upstream reports it DONE at once (api-tests);
+ * pmm-agents and external exporters have no status of their own. */
+static int set_enabled(json_t *rec, const agent_kind *k, bool enable)
+{
+    if (rec_set(rec, "disabled", NULL, json_boolean(!enable)) != 0)
+        return -1;
+    if (!enable && k->attach != ATTACH_EXTERNAL && k->attach != ATTACH_NODE_RUNS_ON)
+        return rec_set(rec, "status", NULL, json_string("AGENT_STATUS_DONE"));
+    return 0;
+}
+
 int agent_change(db *d, const char *id, const char *member, const ProtobufCMessage *p, ProtobufCMessage **out,
                  rpc_status *st)
 {
@@ -992,7 +1027,7 @@ int agent_change(db *d, const char *id, const char *member, const ProtobufCMessa
     if (!k || !k->change_member || strcmp(k->change_member, member) != 0)
         rc = rpc_fail(st, RPC_INVALID_ARGUMENT, "Agent with ID %s is not a %s.", id,
                       agent_kind_by_change_member(member) ? agent_kind_by_change_member(member)->stored : member);
-    if (rc == RPC_OK && pb_has(p, "enable") && rec_set(rec, "disabled", NULL, json_boolean(!pb_get_bool(p, "enable"))))
+    if (rc == RPC_OK && pb_has(p, "enable") && set_enabled(rec, k, pb_get_bool(p, "enable")) != 0)
         rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
     if (rc == RPC_OK && apply_params(rec, k, p, true) != 0)
         rc = rpc_fail(st, RPC_INTERNAL, "failed to change agent");
@@ -1032,15 +1067,15 @@ int agent_list(db *d, const char *pmm_agent_id, const char *node_id, const char 
     /* col is one of three constants, never input. */
     char sql[256];
     snprintf(sql, sizeof sql,
-             "SELECT row_to_json(a)::text FROM agents a WHERE ($1::text IS NULL OR %s = $1) "
-             "AND ($2::text IS NULL OR agent_type = $2) ORDER BY agent_id",
+             SELECT_ROWS "WHERE ($1::text IS NULL OR a.%s = $1) "
+             "AND ($2::text IS NULL OR a.agent_type = $2) ORDER BY a.agent_id",
              col ? col : "agent_id");
     PGresult *r = db_exec(d, st, sql, 2, (const char *[]){ val, only ? only->stored : NULL });
     if (!r)
         return st->code;
     int rc = RPC_OK;
     for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
-        json_t *rec = rec_parse(PQgetvalue(r, i, 0), st);
+        json_t *rec = rec_parse(r, i, st);
         if (!rec) {
             rc = st->code;
             break;
@@ -1104,7 +1139,7 @@ static int seal_rows(db *d, rpc_status *st, int *sealed)
     for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
         json_t *raw = json_loads(PQgetvalue(r, i, 0), 0, NULL);
         if (json_is_object(raw) && has_plaintext(raw)) {
-            json_t *rec = rec_parse(PQgetvalue(r, i, 0), st);
+            json_t *rec = rec_parse(r, i, st);
             rc = rec ? rec_update(d, rec, st) : st->code;
             json_decref(rec);
             if (rc == RPC_OK)

@@ -48,7 +48,8 @@ static int wrap(rpc_ctx *ctx, const ProtobufCMessageDescriptor *d, const char *m
     return RPC_OK;
 }
 
-/* Runs fn inside a transaction; commits when it returns RPC_OK. */
+/* Ends the transaction a handler began: commits when the work (whose
+ * result is rc_of_fn) succeeded, else rolls back. */
 static int in_tx(worker *w, rpc_status *st, int rc_of_fn)
 {
     if (rc_of_fn != RPC_OK || db_commit(w->db, st) != RPC_OK) {
@@ -67,6 +68,11 @@ static int add_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage 
         return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "invalid AddAgentRequest.Agent: value is required");
     if (require_fields(&ctx->status, k, p))
         return ctx->status.code;
+    /* protoc-gen-validate's uint32 {gt: 0, lt: 65536} rule. */
+    uint32_t port = pb_get_u32(p, "listen_port");
+    if (k->attach == ATTACH_EXTERNAL && (port == 0 || port >= 65536))
+        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT,
+                        "invalid %s.ListenPort: value must be inside range (0, 65536)", k->add_params);
     if (db_begin(w->db, &ctx->status))
         return ctx->status.code;
     ProtobufCMessage *agent = NULL;

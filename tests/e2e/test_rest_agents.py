@@ -120,6 +120,7 @@ class RestAgents(ApiTestCase):
         self.assertStatus(r, 200)
         changed = r.json["node_exporter"]
         self.assertTrue(changed["disabled"])
+        self.assertEqual(changed["status"], "AGENT_STATUS_DONE")
         self.assertEqual(changed["custom_labels"], {"a": "b"})
         self.assertEqual(changed["disabled_collectors"], ["textfile"])
 

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "common/common.pb-c.h"
+#include "inventory/v1/agent_status.pb-c.h"
 #include "inventory/v1/agents.pb-c.h"
 #include "inventoryd/agent_model.h"
 #include "inventoryd/agents.h"
@@ -392,7 +393,24 @@ START_TEST(add_errors)
     expect_add_error("rds_exporter", p, 5, "Node with ID \"no-such-node\" not found.");
     p = kind_params(5, pmm);
     pb_set_u32(p, "listen_port", 0);
-    expect_add_error("external_exporter", p, 3, "Listen port should be between 1 and 65535.");
+    expect_add_error("external_exporter", p, 3,
+                     "invalid AddExternalExporterParams.ListenPort: value must be inside range (0, 65536)");
+    p = kind_params(5, pmm);
+    pb_set_str(p, "service_id", "");
+    expect_add_error("external_exporter", p, 3, "Empty Service ID.");
+    p = kind_params(1, pmm);
+    pb_set_str(p, "service_id", "");
+    expect_add_error("mysqld_exporter", p, 3, "invalid AddMySQLdExporterParams.ServiceId: value length must be at least 1 runes");
+    p = kind_params(6, pmm);
+    pb_set_str(p, "node_id", "");
+    expect_add_error("rds_exporter", p, 3, "invalid AddRDSExporterParams.NodeId: value length must be at least 1 runes");
+    p = kind_params(7, pmm);
+    pb_set_str(p, "node_id", "");
+    expect_add_error("azure_database_exporter", p, 3,
+                     "invalid AddAzureDatabaseExporterParams.NodeId: value length must be at least 1 runes");
+    p = kind_params(14, pmm);
+    pb_set_str(p, "pmm_agent_id", "");
+    expect_add_error("valkey_exporter", p, 3, "invalid AddValkeyExporterParams.PmmAgentId: value length must be at least 1 runes");
     p = kind_params(1, pmm);
     pb_set_map_json(p, "extra_dsn_params", "{\"multiStatements\": \"true\"}");
     expect_add_error("mysqld_exporter", p, 3, "Unsupported DSN parameter: multiStatements");
@@ -558,6 +576,7 @@ START_TEST(change_presence)
     ck_assert_int_eq(change(id, "node_exporter", p, &resp, msg), 0);
     const ProtobufCMessage *a = pb_get_msg(resp, "node_exporter");
     ck_assert(pb_get_bool(a, "disabled"));
+    ck_assert_int_eq(pb_get_i32(a, "status"), INVENTORY__V1__AGENT_STATUS__AGENT_STATUS_DONE);
     char *labels = pb_map_to_json(a, "custom_labels");
     ck_assert_str_eq(labels, "{\"kind\":\"k\"}");
     free(labels);
@@ -598,6 +617,8 @@ START_TEST(change_presence)
     a = pb_get_msg(resp, "node_exporter");
     ck_assert_uint_eq(count_of(a, "custom_labels"), 0);
     ck_assert(!pb_get_bool(a, "disabled"));
+    /* Enabling does not make up a status: the pmm-agent will report one. */
+    ck_assert_int_eq(pb_get_i32(a, "status"), INVENTORY__V1__AGENT_STATUS__AGENT_STATUS_DONE);
     ProtobufCMessage *got;
     ck_assert_int_eq(get(id, &got, msg), 0);
     ck_assert(same_message(a, pb_get_msg(got, "node_exporter")));
@@ -717,6 +738,8 @@ START_TEST(change_every_kind)
         assert_no_secret(changed);
         /* Put back what was asked, and the rest must equal the original. */
         pb_set_bool(before, "disabled", true);
+        if (kinds[i].status) /* disabling reports DONE at once, as upstream */
+            pb_set_i32(before, "status", INVENTORY__V1__AGENT_STATUS__AGENT_STATUS_DONE);
         pb_set_map_json(before, "custom_labels", NULL);
         const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(before->descriptor, "custom_labels");
         ProtobufCMessage **entries = *(ProtobufCMessage ***)((uint8_t *)before + f->offset);
@@ -755,13 +778,19 @@ START_TEST(external_exporter_push_switch)
     ck_assert_int_eq(change(id, "external_exporter", p, &resp, msg), 0);
     a = pb_get_msg(resp, "external_exporter");
     ck_assert(pb_get_bool(a, "push_metrics_enabled"));
-    ck_assert_str_eq(pb_get_str(a, "runs_on_node_id"), "");
+    ck_assert_str_eq(pb_get_str(a, "runs_on_node_id"), NODE); /* upstream shows the node still */
     ck_assert_str_eq(pb_get_str(a, "metrics_path"), "/m2");
     ck_assert_str_eq(pb_get_str(a, "scheme"), "http");
     protobuf_c_message_free_unpacked(resp, NULL);
-    char *owner = sql_value("SELECT pmm_agent_id FROM agents WHERE agent_id = $1", id);
-    ck_assert_str_eq(owner, pmm);
+    char *owner = sql_value("SELECT pmm_agent_id || ' ' || (runs_on_node_id IS NULL) FROM agents WHERE agent_id = $1", id);
+    char want[100];
+    snprintf(want, sizeof want, "%s true", pmm);
+    ck_assert_str_eq(owner, want);
     free(owner);
+    ProtobufCMessage *got;
+    ck_assert_int_eq(get(id, &got, msg), 0);
+    ck_assert_str_eq(pb_get_str(pb_get_msg(got, "external_exporter"), "runs_on_node_id"), NODE);
+    protobuf_c_message_free_unpacked(got, NULL);
 
     p = params_for(&inventory__v1__change_agent_request__descriptor, "external_exporter");
     pb_set_bool(p, "enable_push_metrics", false);
