@@ -163,6 +163,7 @@ run: deps
 bench: deps
 	$(MAKE) all
 	sh bench/run.sh build/release
+	sh bench/inventory_lists.sh build/release
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pmm-core
