@@ -1,0 +1,45 @@
+/* agent_record: an agent row held as one JSON object (the row_to_json of
+ * agents: columns as keys, JSONB option columns nested), with secrets in
+ * plain text while in memory. The field map in agent_record.c says which
+ * column or JSONB key holds each Add/Change parameter and response field,
+ * so every kind shares the conversions below. Internal to inventoryd. */
+#ifndef INVENTORYD_AGENT_RECORD_H
+#define INVENTORYD_AGENT_RECORD_H
+
+#include <stdbool.h>
+#include <jansson.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "agent_model.h"
+
+/* Not a column (jsonb_populate_record ignores it): the node of the agent's
+ * pmm-agent, for showing where a push-mode external exporter runs. */
+#define PMM_NODE_KEY "_pmm_agent_node"
+
+/* A new row of kind k: fresh UUID, type, initial status, '{}' options. */
+json_t *agent_rec_new(const agent_kind *k);
+
+/* A column (key NULL) or a key of a JSONB column; borrowed, may be NULL. */
+json_t *agent_rec_get(json_t *rec, const char *col, const char *key);
+/* Sets it, creating the JSONB object when needed; steals v. 0 or -1. */
+int agent_rec_set(json_t *rec, const char *col, const char *key, json_t *v);
+/* A string column, "" when absent or not a string. */
+const char *agent_rec_str(json_t *rec, const char *col);
+
+/* Applies f (secret_encrypt / secret_decrypt) to every stored secret. */
+int agent_rec_transform_secrets(json_t *rec, char *(*f)(const char *));
+/* Whether some secret is stored without the "enc:" prefix. */
+bool agent_rec_has_plaintext(json_t *rec);
+
+/* Copies the parameters of Add…Params (change false: every field the
+ * message has) or Change…Params (change true: only fields present) into
+ * the row. 0, or -1 on ENOMEM / a value JSON cannot hold. */
+int agent_rec_apply(json_t *rec, const agent_kind *k, const ProtobufCMessage *p, bool change);
+/* enable / disable; disabling reports DONE as upstream does. */
+int agent_rec_set_enabled(json_t *rec, const agent_kind *k, bool enable);
+
+/* The row as its kind's API message (NULL for an unknown type or ENOMEM);
+ * *kind set when not NULL. Secrets upstream's message lacks never appear. */
+ProtobufCMessage *agent_rec_to_msg(json_t *rec, const agent_kind **kind);
+
+#endif
