@@ -112,6 +112,27 @@ int pb_set_msg(ProtobufCMessage *m, const char *field, ProtobufCMessage *child)
     return 0;
 }
 
+ProtobufCMessage *pb_wrap(const ProtobufCMessageDescriptor *d, const char *field, ProtobufCMessage *child)
+{
+    ProtobufCMessage *m = pb_new(d);
+    if (!m) {
+        protobuf_c_message_free_unpacked(child, NULL);
+        return NULL;
+    }
+    if (pb_set_msg(m, field, child) != 0) {
+        protobuf_c_message_free_unpacked(m, NULL);
+        return NULL;
+    }
+    return m;
+}
+
+int pb_respond(rpc_status *st, const ProtobufCMessageDescriptor *d, const char *field, ProtobufCMessage *child,
+               ProtobufCMessage **out)
+{
+    *out = pb_wrap(d, field, child);
+    return *out ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "failed to build the response");
+}
+
 /* Grows a repeated field by one pointer-sized element. */
 static int append_ptr(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, void *elem)
 {

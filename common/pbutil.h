@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
 
+#include "rpc.h"
+
 /* A new zero-initialised message of type d (NULL on ENOMEM). */
 ProtobufCMessage *pb_new(const ProtobufCMessageDescriptor *d);
 
@@ -23,6 +25,13 @@ int pb_set_i64(ProtobufCMessage *m, const char *field, int64_t value);
 /* Takes ownership of child (freed on failure). */
 int pb_set_msg(ProtobufCMessage *m, const char *field, ProtobufCMessage *child);
 int pb_append_msg(ProtobufCMessage *m, const char *field, ProtobufCMessage *child);
+/* A new message of type d with child set as field (a oneof member: the
+ * usual response shape). Takes child; NULL on failure (child freed). */
+ProtobufCMessage *pb_wrap(const ProtobufCMessageDescriptor *d, const char *field, ProtobufCMessage *child);
+/* A handler's ending with pb_wrap: *out = the wrapped child, RPC_OK; or
+ * INTERNAL in st. */
+int pb_respond(rpc_status *st, const ProtobufCMessageDescriptor *d, const char *field, ProtobufCMessage *child,
+               ProtobufCMessage **out);
 int pb_append_str(ProtobufCMessage *m, const char *field, const char *value);
 /* map<string,string> from a JSON object text ("{}" or NULL -> empty). */
 int pb_set_map_json(ProtobufCMessage *m, const char *field, const char *json_text);

@@ -9,30 +9,7 @@
 #include "inventory/v1/nodes.pb-c.h"
 #include "node_model.h"
 #include "pbutil.h"
-
-/* protoc-gen-validate's text for a min_len 1 string rule. */
-static int require(rpc_status *st, const char *value, const char *msg, const char *field)
-{
-    if (value && *value)
-        return RPC_OK;
-    return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.%s: value length must be at least 1 runes", msg, field);
-}
-
-/* A response whose node oneof carries node as member (takes node). */
-static int wrap_node(rpc_ctx *ctx, const ProtobufCMessageDescriptor *d, const char *member, ProtobufCMessage *node,
-                     ProtobufCMessage **out)
-{
-    ProtobufCMessage *resp = pb_new(d);
-    if (!resp || pb_set_msg(resp, member, node) != 0) {
-        if (resp)
-            protobuf_c_message_free_unpacked(resp, NULL);
-        else
-            protobuf_c_message_free_unpacked(node, NULL);
-        return rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build response");
-    }
-    *out = resp;
-    return RPC_OK;
-}
+#include "validate.h"
 
 static int add_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
@@ -43,9 +20,9 @@ static int add_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *
     const ProtobufCMessage *p = pb_get_msg(in, k->add_member);
     if (!p)
         return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "invalid AddNodeRequest.Node: value is required");
-    if (require(&ctx->status, pb_get_str(p, "node_name"), k->add_params, "NodeName") ||
-        require(&ctx->status, pb_get_str(p, "address"), k->add_params, "Address") ||
-        (k->region_required && require(&ctx->status, pb_get_str(p, "region"), k->add_params, "Region")))
+    if (validate_min_len(&ctx->status, pb_get_str(p, "node_name"), 1, k->add_params, "NodeName") ||
+        validate_min_len(&ctx->status, pb_get_str(p, "address"), 1, k->add_params, "Address") ||
+        (k->region_required && validate_min_len(&ctx->status, pb_get_str(p, "region"), 1, k->add_params, "Region")))
         return ctx->status.code;
 
     if (db_begin(w->db, &ctx->status))
@@ -58,20 +35,20 @@ static int add_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *
         return ctx->status.code;
     }
     events_inventory_changed(APP(w)->pub, "node", "add", pb_get_str(node, "node_id"));
-    return wrap_node(ctx, &inventory__v1__add_node_response__descriptor, k->member, node, out);
+    return pb_respond(&ctx->status, &inventory__v1__add_node_response__descriptor, k->member, node, out);
 }
 
 static int get_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     worker *w = ctx->worker;
     const char *id = pb_get_str(in, "node_id");
-    if (require(&ctx->status, id, "GetNodeRequest", "NodeId"))
+    if (validate_min_len(&ctx->status, id, 1, "GetNodeRequest", "NodeId"))
         return ctx->status.code;
     const node_kind *k;
     ProtobufCMessage *node;
     if (node_get(w->db, id, &k, &node, &ctx->status))
         return ctx->status.code;
-    return wrap_node(ctx, &inventory__v1__get_node_response__descriptor, k->member, node, out);
+    return pb_respond(&ctx->status, &inventory__v1__get_node_response__descriptor, k->member, node, out);
 }
 
 static int list_nodes(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
@@ -92,7 +69,7 @@ static int remove_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessag
 {
     worker *w = ctx->worker;
     const char *id = pb_get_str(in, "node_id");
-    if (require(&ctx->status, id, "RemoveNodeRequest", "NodeId"))
+    if (validate_min_len(&ctx->status, id, 1, "RemoveNodeRequest", "NodeId"))
         return ctx->status.code;
     if (db_begin(w->db, &ctx->status))
         return ctx->status.code;

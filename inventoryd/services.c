@@ -10,31 +10,8 @@
 #include "events.h"
 #include "inventory/v1/services.pb-c.h"
 #include "pbutil.h"
+#include "validate.h"
 #include "service_model.h"
-
-/* protoc-gen-validate's text for a min_len 1 string rule. */
-static int require(rpc_status *st, const char *value, const char *msg, const char *field)
-{
-    if (value && *value)
-        return RPC_OK;
-    return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.%s: value length must be at least 1 runes", msg, field);
-}
-
-/* A response whose service oneof carries service as member (takes service). */
-static int wrap_service(rpc_ctx *ctx, const ProtobufCMessageDescriptor *d, const char *member,
-                        ProtobufCMessage *service, ProtobufCMessage **out)
-{
-    ProtobufCMessage *resp = pb_new(d);
-    if (!resp || pb_set_msg(resp, member, service) != 0) {
-        if (resp)
-            protobuf_c_message_free_unpacked(resp, NULL);
-        else
-            protobuf_c_message_free_unpacked(service, NULL);
-        return rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build response");
-    }
-    *out = resp;
-    return RPC_OK;
-}
 
 static int add_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
@@ -44,8 +21,8 @@ static int add_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessag
     /* Upstream's handler text for a request with no service in its oneof. */
     if (!p)
         return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "unsupported service type <nil>");
-    if (require(&ctx->status, pb_get_str(p, "service_name"), k->add_params, "ServiceName") ||
-        require(&ctx->status, pb_get_str(p, "node_id"), k->add_params, "NodeId"))
+    if (validate_min_len(&ctx->status, pb_get_str(p, "service_name"), 1, k->add_params, "ServiceName") ||
+        validate_min_len(&ctx->status, pb_get_str(p, "node_id"), 1, k->add_params, "NodeId"))
         return ctx->status.code;
 
     if (db_begin(w->db, &ctx->status))
@@ -58,20 +35,20 @@ static int add_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessag
         return ctx->status.code;
     }
     events_inventory_changed(APP(w)->pub, "service", "add", pb_get_str(service, "service_id"));
-    return wrap_service(ctx, &inventory__v1__add_service_response__descriptor, k->member, service, out);
+    return pb_respond(&ctx->status, &inventory__v1__add_service_response__descriptor, k->member, service, out);
 }
 
 static int get_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     worker *w = ctx->worker;
     const char *id = pb_get_str(in, "service_id");
-    if (require(&ctx->status, id, "GetServiceRequest", "ServiceId"))
+    if (validate_min_len(&ctx->status, id, 1, "GetServiceRequest", "ServiceId"))
         return ctx->status.code;
     const service_kind *k;
     ProtobufCMessage *service;
     if (service_get(w->db, id, &k, &service, &ctx->status))
         return ctx->status.code;
-    return wrap_service(ctx, &inventory__v1__get_service_response__descriptor, k->member, service, out);
+    return pb_respond(&ctx->status, &inventory__v1__get_service_response__descriptor, k->member, service, out);
 }
 
 static int list_services(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
@@ -108,7 +85,7 @@ static int remove_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
 {
     worker *w = ctx->worker;
     const char *id = pb_get_str(in, "service_id");
-    if (require(&ctx->status, id, "RemoveServiceRequest", "ServiceId"))
+    if (validate_min_len(&ctx->status, id, 1, "RemoveServiceRequest", "ServiceId"))
         return ctx->status.code;
     char removed_node[256];
     if (db_begin(w->db, &ctx->status))
@@ -129,7 +106,7 @@ static int change_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
 {
     worker *w = ctx->worker;
     const char *id = pb_get_str(in, "service_id");
-    if (require(&ctx->status, id, "ChangeServiceRequest", "ServiceId"))
+    if (validate_min_len(&ctx->status, id, 1, "ChangeServiceRequest", "ServiceId"))
         return ctx->status.code;
     if (db_begin(w->db, &ctx->status))
         return ctx->status.code;
@@ -142,7 +119,7 @@ static int change_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
         return ctx->status.code;
     }
     events_inventory_changed(APP(w)->pub, "service", "change", id);
-    return wrap_service(ctx, &inventory__v1__change_service_response__descriptor, k->member, service, out);
+    return pb_respond(&ctx->status, &inventory__v1__change_service_response__descriptor, k->member, service, out);
 }
 
 const rpc_method services_methods[] = {

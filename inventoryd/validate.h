@@ -1,0 +1,15 @@
+/* validate: the request checks protoc-gen-validate makes upstream, with
+ * its exact texts ("invalid GetNodeRequest.NodeId: value length must be at
+ * least 1 runes"). */
+#ifndef INVENTORYD_VALIDATE_H
+#define INVENTORYD_VALIDATE_H
+
+#include <stddef.h>
+
+#include "rpc.h"
+
+/* min_len: value must have at least min runes (UTF-8 code points, not
+ * bytes). msg is the request message name, field its Go name. */
+int validate_min_len(rpc_status *st, const char *value, size_t min, const char *msg, const char *field);
+
+#endif
