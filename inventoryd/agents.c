@@ -11,10 +11,19 @@
 #include "inventory/v1/agents.pb-c.h"
 #include "pbutil.h"
 
+/* UTF-8 code points (protoc-gen-validate counts runes, not bytes). */
+static size_t runes(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
 /* protoc-gen-validate's text for a min_len string rule. */
 static int require_len(rpc_status *st, const char *value, size_t min, const char *msg, const char *field)
 {
-    if (value && strlen(value) >= min)
+    if (runes(value) >= min)
         return RPC_OK;
     return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.%s: value length must be at least %zu runes", msg, field, min);
 }

@@ -510,6 +510,10 @@ START_TEST(get_and_remove_rules)
     char msg[RPC_MESSAGE_MAX];
     ck_assert_int_eq(get("short", NULL, msg), 3);
     ck_assert_str_eq(msg, "invalid GetAgentRequest.AgentId: value length must be at least 36 runes");
+    /* 36 bytes but 18 runes: still too short. */
+    ck_assert_int_eq(get("\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+                         "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9", NULL, msg), 3);
+    ck_assert_str_eq(msg, "invalid GetAgentRequest.AgentId: value length must be at least 36 runes");
     ck_assert_int_eq(get("00000000-0000-4000-8000-000000000000", NULL, msg), 5);
     ck_assert_str_eq(msg, "Agent with ID 00000000-0000-4000-8000-000000000000 not found.");
 
