@@ -136,6 +136,9 @@ static int change_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
     const ProtobufCMessage *p = member ? pb_get_msg(in, member) : NULL;
     if (!p)
         return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "invalid ChangeAgentRequest.Agent: value is required");
+    if (pb_has(p, "listen_port") && (pb_get_u32(p, "listen_port") == 0 || pb_get_u32(p, "listen_port") >= 65536))
+        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT,
+                        "invalid ChangeExternalExporterParams.ListenPort: value must be inside range (0, 65536)");
     if (db_begin(w->db, &ctx->status))
         return ctx->status.code;
     ProtobufCMessage *agent = NULL;

@@ -112,6 +112,68 @@ class RestAgents(ApiTestCase):
             "pmm_agent_id": self.pmm_id, "service_id": svc, "username": "u"}})
         self.assertErrorBody(r, 400, 9, "invalid combination of service type mysql and agent type mongodb_exporter")
 
+    def test_every_kind_add_get_list(self):
+        svc = {kind: self.add_service(kind, params) for kind, params in {
+            "mysql": {"address": "10.3.0.6", "port": 3306},
+            "mongodb": {"address": "10.3.0.7", "port": 27017},
+            "postgresql": {"address": "10.3.0.8", "port": 5432},
+            "proxysql": {"address": "10.3.0.9", "port": 6032},
+            "external": {"group": "e2e"},
+            "valkey": {"address": "10.3.0.10", "port": 6379},
+        }.items()}
+        rds = self.add_node("remote_rds", {"node_name": unique("rds"), "address": unique("rds-db"),
+                                           "region": "us-east-1"})["node_id"]
+        azure = self.add_node("remote_azure", {"node_name": unique("az"), "address": unique("az-db"),
+                                               "region": "eastus"})["node_id"]
+        creds = {"username": "monitor", "password": PASSWORD, "skip_connection_check": True}
+        cases = [
+            ("mysqld_exporter", dict(creds, service_id=svc["mysql"])),
+            ("mongodb_exporter", dict(creds, service_id=svc["mongodb"], stats_collections=["db.c"],
+                                      connection_timeout="5s")),
+            ("postgres_exporter", dict(creds, service_id=svc["postgresql"], auto_discovery_limit=10,
+                                       tls_key=PASSWORD)),
+            ("proxysql_exporter", dict(creds, service_id=svc["proxysql"])),
+            ("valkey_exporter", dict(creds, service_id=svc["valkey"], tls_key=PASSWORD)),
+            ("qan_mysql_perfschema_agent", dict(creds, service_id=svc["mysql"], max_query_length=100)),
+            ("qan_mysql_slowlog_agent", dict(creds, service_id=svc["mysql"])),
+            ("qan_mongodb_profiler_agent", dict(creds, service_id=svc["mongodb"])),
+            ("qan_mongodb_mongolog_agent", dict(creds, service_id=svc["mongodb"])),
+            ("qan_postgresql_pgstatements_agent", dict(creds, service_id=svc["postgresql"])),
+            ("qan_postgresql_pgstatmonitor_agent", dict(creds, service_id=svc["postgresql"],
+                                                        disable_query_examples=True)),
+            ("rds_exporter", {"node_id": rds, "aws_access_key": "AKIA", "aws_secret_key": PASSWORD}),
+            ("azure_database_exporter", {"node_id": azure, "azure_client_secret": PASSWORD,
+                                         "azure_database_resource_type": "mysql",
+                                         "azure_subscription_id": "sub"}),
+        ]
+        for kind, params in cases:
+            with self.subTest(kind=kind):
+                agent = self.add_agent(kind, dict(params, pmm_agent_id=self.pmm_id))
+                self.assertEqual(agent["status"], "AGENT_STATUS_UNKNOWN")
+                self.assertEqual(agent["custom_labels"], {})
+                self.assertFalse(any("password" in key or key.endswith("_key") and key != "aws_access_key"
+                                     for key in agent if key != "tls_key"), agent)
+                r = rest("GET", "%s/%s" % (AGENTS, agent["agent_id"]))
+                self.assertStatus(r, 200)
+                self.assertEqual(r.json, {kind: agent})
+                self.assertNotIn(PASSWORD.encode(), r.body)
+        ext = self.add_agent("external_exporter", {"runs_on_node_id": self.node_id, "service_id": svc["external"],
+                                                   "listen_port": 9104, "password": PASSWORD})
+        self.assertEqual((ext["scheme"], ext["metrics_path"], ext["status"]),
+                         ("http", "/metrics", "AGENT_STATUS_UNSPECIFIED"))
+
+        r = rest("GET", AGENTS + "?pmm_agent_id=" + self.pmm_id)
+        self.assertStatus(r, 200)
+        self.assertNotIn(PASSWORD.encode(), r.body)
+        for kind, _ in cases:
+            self.assertEqual(len(r.json[kind]), 1, kind)
+        self.assertEqual(r.json["qan_mongodb_profiler_agent"][0]["max_query_length"], 0)
+        mongo = r.json["mongodb_exporter"][0]
+        self.assertEqual((mongo["stats_collections"], mongo["connection_timeout"],
+                          mongo["environment_variable_names"]), (["db.c"], "5s", []))
+        self.assertEqual(r.json["azure_database_exporter"][0]["azure_database_subscription_id"], "sub")
+        self.assertEqual(r.json["rds_exporter"][0]["aws_access_key"], "AKIA")
+
     def test_change_presence(self):
         ne = self.add_agent("node_exporter", {"pmm_agent_id": self.pmm_id, "custom_labels": {"a": "b"},
                                               "disable_collectors": ["textfile"]})

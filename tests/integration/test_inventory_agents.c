@@ -797,9 +797,16 @@ START_TEST(external_exporter_push_switch)
     protobuf_c_message_free_unpacked(got, NULL);
 
     p = params_for(&inventory__v1__change_agent_request__descriptor, "external_exporter");
+    pb_set_u32(p, "listen_port", 70000);
+    ck_assert_int_eq(change(id, "external_exporter", p, NULL, msg), 3);
+    ck_assert_str_eq(msg, "invalid ChangeExternalExporterParams.ListenPort: value must be inside range (0, 65536)");
+
+    p = params_for(&inventory__v1__change_agent_request__descriptor, "external_exporter");
     pb_set_bool(p, "enable_push_metrics", false);
+    pb_set_u32(p, "listen_port", 9105);
     ck_assert_int_eq(change(id, "external_exporter", p, &resp, msg), 0);
     ck_assert_str_eq(pb_get_str(pb_get_msg(resp, "external_exporter"), "runs_on_node_id"), NODE);
+    ck_assert_uint_eq(pb_get_u32(pb_get_msg(resp, "external_exporter"), "listen_port"), 9105);
     protobuf_c_message_free_unpacked(resp, NULL);
     owner = sql_value("SELECT pmm_agent_id FROM agents WHERE agent_id = $1", id);
     ck_assert_str_eq(owner, "(null)");
