@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "fixtures.h"
 #include "log.h"
+#include "management.h"
 #include "nodes.h"
 #include "secret.h"
 #include "services.h"
@@ -58,7 +59,8 @@ int main(int argc, char **argv)
     rpc_method *methods = daemon_join_methods(&n_methods, nodes_methods, nodes_methods_count,
                                               services_methods, services_methods_count,
                                               agents_methods, agents_methods_count,
-                                              users_methods, users_methods_count, NULL);
+                                              users_methods, users_methods_count,
+                                              management_methods, management_methods_count, NULL);
     if (!zctx || !d || !methods || daemon_prepare_db(d, 300, stop) != 0)
         goto out;
     if (fixtures_ensure(d, &a.db, pg_qan) != 0 || agent_seal_plaintext(d) != 0 ||

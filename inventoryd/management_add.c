@@ -1,0 +1,267 @@
+/* management_add: management.v1 AddService. One table row per service
+ * kind says which agents the request may ask for; the service (on its node,
+ * or on a node made from add_node) and those agents are created with the
+ * inventory models (service_model.h, agent_model.h) in one transaction, so
+ * a failure anywhere leaves nothing behind. Request fields reach the
+ * inventory parameter messages by name.
+ * Not done here (needs agentsd): upstream's connection check through the
+ * pmm-agent unless skip_connection_check, and the MySQL table count it
+ * returns; table_count stays 0. RDS needs AWS and answers Unimplemented. */
+#include "management_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_model.h"
+#include "events.h"
+#include "inventory/v1/agents.pb-c.h"
+#include "inventory/v1/services.pb-c.h"
+#include "management/v1/service.pb-c.h"
+#include "pbutil.h"
+#include "service_model.h"
+
+typedef struct {
+    const char *flag;   /* request bool that asks for the agent; NULL: always */
+    const char *agent;  /* AddAgentRequest member of its kind */
+    const char *result; /* *ServiceResult field */
+} agent_part;
+
+typedef struct {
+    const char *member;      /* AddServiceRequest / AddServiceResponse member */
+    const char *params;      /* message name for validation texts */
+    const char *required[3]; /* "proto_name:GoName", in field order */
+    bool external;           /* an external exporter on a node, not under a pmm-agent's service */
+    agent_part agents[3];
+} add_kind;
+
+static const add_kind kinds[] = {
+    { "mysql", "AddMySQLServiceParams",
+      { "service_name:ServiceName", "pmm_agent_id:PmmAgentId", "username:Username" }, false,
+      { { NULL, "mysqld_exporter", "mysqld_exporter" },
+        { "qan_mysql_perfschema", "qan_mysql_perfschema_agent", "qan_mysql_perfschema" },
+        { "qan_mysql_slowlog", "qan_mysql_slowlog_agent", "qan_mysql_slowlog" } } },
+    { "mongodb", "AddMongoDBServiceParams", { "service_name:ServiceName", "pmm_agent_id:PmmAgentId" }, false,
+      { { NULL, "mongodb_exporter", "mongodb_exporter" },
+        { "qan_mongodb_profiler", "qan_mongodb_profiler_agent", "qan_mongodb_profiler" },
+        { "qan_mongodb_mongolog", "qan_mongodb_mongolog_agent", "qan_mongodb_mongolog" } } },
+    { "postgresql", "AddPostgreSQLServiceParams", { "service_name:ServiceName", "pmm_agent_id:PmmAgentId" }, false,
+      { { NULL, "postgres_exporter", "postgres_exporter" },
+        { "qan_postgresql_pgstatements_agent", "qan_postgresql_pgstatements_agent",
+          "qan_postgresql_pgstatements_agent" },
+        { "qan_postgresql_pgstatmonitor_agent", "qan_postgresql_pgstatmonitor_agent",
+          "qan_postgresql_pgstatmonitor_agent" } } },
+    { "proxysql", "AddProxySQLServiceParams", { "service_name:ServiceName", "pmm_agent_id:PmmAgentId" }, false,
+      { { NULL, "proxysql_exporter", "proxysql_exporter" } } },
+    { "valkey", "AddValkeyServiceParams", { "service_name:ServiceName", "pmm_agent_id:PmmAgentId" }, false,
+      { { NULL, "valkey_exporter", "valkey_exporter" } } },
+    { "haproxy", "AddHAProxyServiceParams", { "service_name:ServiceName" }, true,
+      { { NULL, "external_exporter", "external_exporter" } } },
+    { "external", "AddExternalServiceParams", { "service_name:ServiceName" }, true,
+      { { NULL, "external_exporter", "external_exporter" } } },
+};
+
+/* Upstream's defaults for MySQL (see the AddMySQLServiceParams docs). */
+#define DEFAULT_TABLESTATS_GROUP_TABLE_LIMIT 1000
+#define DEFAULT_MAX_SLOWLOG_FILE_SIZE (1LL << 30)
+
+static const add_kind *kind_of(const char *member)
+{
+    for (size_t i = 0; member && i < sizeof kinds / sizeof *kinds; i++)
+        if (strcmp(kinds[i].member, member) == 0)
+            return &kinds[i];
+    return NULL;
+}
+
+/* The message type of member in a request/response oneof descriptor d. */
+static ProtobufCMessage *new_member(const ProtobufCMessageDescriptor *d, const char *member)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, member);
+    return f && f->type == PROTOBUF_C_TYPE_MESSAGE ? pb_new(f->descriptor) : NULL;
+}
+
+static int64_t get_i64(const ProtobufCMessage *m, const char *name)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+    if (!f || f->type != PROTOBUF_C_TYPE_INT64)
+        return 0;
+    return *(const int64_t *)((const uint8_t *)m + f->offset);
+}
+
+static int validate(const add_kind *k, const ProtobufCMessage *p, rpc_status *st)
+{
+    for (int i = 0; i < 3 && k->required[i]; i++) {
+        const char *colon = strchr(k->required[i], ':');
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(colon - k->required[i]), k->required[i]);
+        if (mgmt_require(st, pb_get_str(p, name), k->params, colon + 1))
+            return st->code;
+    }
+    if (k->external) {
+        uint32_t port = pb_get_u32(p, "listen_port");
+        if (port < 1 || port > 65535)
+            return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.ListenPort: value must be inside range [1, 65536)",
+                            k->params);
+    }
+    return RPC_OK;
+}
+
+/* What one AddService builds, for the response and the events. */
+typedef struct {
+    ProtobufCMessage *result; /* the *ServiceResult */
+    char service_id[64], node_id[64];
+    bool node_added;
+    char agent_ids[3][64];
+} added;
+
+static int create_service(db *d, const add_kind *k, const ProtobufCMessage *p, const char *node_id, added *a,
+                          rpc_status *st)
+{
+    const service_kind *sk = service_kind_by_member(k->member);
+    ProtobufCMessage *sp = new_member(&inventory__v1__add_service_request__descriptor, k->member);
+    if (!sk || !sp || mgmt_copy_fields(sp, p, (const char *const[]){ "node_id", NULL }) != 0 ||
+        pb_set_str(sp, "node_id", node_id) < 0) {
+        if (sp)
+            protobuf_c_message_free_unpacked(sp, NULL);
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    }
+    ProtobufCMessage *service = NULL;
+    int rc = service_create(d, sk, sp, &service, st);
+    protobuf_c_message_free_unpacked(sp, NULL);
+    if (rc != RPC_OK)
+        return rc;
+    snprintf(a->service_id, sizeof a->service_id, "%s", pb_get_str(service, "service_id"));
+    if (pb_set_msg(a->result, "service", service) != 0)
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    /* The inventory model names PostgreSQL's database "postgres"; the
+     * management request may name another. */
+    const char *database = pb_get_str(p, "database");
+    if (strcmp(k->member, "postgresql") != 0 || !*database)
+        return RPC_OK;
+    PGresult *r = db_exec(d, st, "UPDATE services SET database_name = $2 WHERE service_id = $1", 2,
+                          (const char *[]){ a->service_id, database });
+    if (!r)
+        return st->code;
+    PQclear(r);
+    ProtobufCMessage *svc = (ProtobufCMessage *)pb_get_msg(a->result, "service");
+    return pb_set_str(svc, "database_name", database) < 0 ? rpc_fail(st, RPC_INTERNAL, "out of memory") : RPC_OK;
+}
+
+/* The Add…Params of one agent, from the request by field name. */
+static ProtobufCMessage *agent_params(const add_kind *k, const agent_part *part, const ProtobufCMessage *p,
+                                      const char *node_id, const char *service_id)
+{
+    static const char *const skip[] = { "custom_labels", "service_id", "pmm_agent_id", "runs_on_node_id",
+                                        "push_metrics", "skip_connection_check", NULL };
+    ProtobufCMessage *ap = new_member(&inventory__v1__add_agent_request__descriptor, part->agent);
+    bool push = pb_get_i32(p, "metrics_mode") == MGMT_METRICS_MODE_PUSH;
+    if (!ap || mgmt_copy_fields(ap, p, skip) != 0 || pb_set_str(ap, "service_id", service_id) < 0 ||
+        pb_set_bool(ap, "push_metrics", push) < 0)
+        goto fail;
+    if (k->external) {
+        /* Upstream gives an external exporter the service's labels and
+         * runs it on runs_on_node_id, else on the service's node. */
+        const char *runs_on = pb_get_str(p, "runs_on_node_id");
+        char *labels = pb_map_to_json(p, "custom_labels");
+        int rc = labels ? pb_set_map_json(ap, "custom_labels", labels) : -1;
+        free(labels);
+        if (rc < 0 || pb_set_str(ap, "runs_on_node_id", *runs_on ? runs_on : node_id) < 0)
+            goto fail;
+        return ap;
+    }
+    if (pb_set_str(ap, "pmm_agent_id", pb_get_str(p, "pmm_agent_id")) < 0)
+        goto fail;
+    if (strcmp(k->member, "mysql") == 0) {
+        int32_t limit = pb_get_i32(p, "tablestats_group_table_limit");
+        int64_t size = get_i64(p, "max_slowlog_file_size");
+        if (pb_set_i32(ap, "tablestats_group_table_limit",
+                       limit == 0 ? DEFAULT_TABLESTATS_GROUP_TABLE_LIMIT : limit < 0 ? -1 : limit) < 0 ||
+            pb_set_i64(ap, "max_slowlog_file_size", size == 0 ? DEFAULT_MAX_SLOWLOG_FILE_SIZE : size < 0 ? 0 : size) < 0)
+            goto fail;
+    }
+    return ap;
+fail:
+    if (ap)
+        protobuf_c_message_free_unpacked(ap, NULL);
+    return NULL;
+}
+
+static int create_agents(db *d, const add_kind *k, const ProtobufCMessage *p, added *a, rpc_status *st)
+{
+    for (int i = 0; i < 3 && k->agents[i].agent; i++) {
+        const agent_part *part = &k->agents[i];
+        if (part->flag && !pb_get_bool(p, part->flag))
+            continue;
+        const agent_kind *ak = agent_kind_by_add_member(part->agent);
+        ProtobufCMessage *ap = ak ? agent_params(k, part, p, a->node_id, a->service_id) : NULL;
+        if (!ap)
+            return rpc_fail(st, RPC_INTERNAL, "failed to build agent parameters");
+        ProtobufCMessage *agent = NULL;
+        int rc = agent_create(d, ak, ap, &agent, st);
+        protobuf_c_message_free_unpacked(ap, NULL);
+        if (rc != RPC_OK)
+            return rc;
+        snprintf(a->agent_ids[i], sizeof a->agent_ids[i], "%s", pb_get_str(agent, "agent_id"));
+        if (pb_set_msg(a->result, part->result, agent) != 0)
+            return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    }
+    return RPC_OK;
+}
+
+static int do_add(db *d, const add_kind *k, const ProtobufCMessage *p, added *a, rpc_status *st)
+{
+    const ProtobufCMessage *add_node = pb_get_msg(p, "add_node");
+    if (mgmt_resolve_node(d, pb_get_str(p, "node_id"), pb_get_str(p, "node_name"), add_node,
+                          pb_get_str(p, "address"), a->node_id, sizeof a->node_id, st))
+        return st->code;
+    a->node_added = add_node != NULL;
+    if (create_service(d, k, p, a->node_id, a, st))
+        return st->code;
+    return create_agents(d, k, p, a, st);
+}
+
+static void publish(worker *w, const added *a)
+{
+    if (a->node_added)
+        events_inventory_changed(APP(w)->pub, "node", "add", a->node_id);
+    events_inventory_changed(APP(w)->pub, "service", "add", a->service_id);
+    for (int i = 0; i < 3; i++)
+        if (a->agent_ids[i][0])
+            events_inventory_changed(APP(w)->pub, "agent", "add", a->agent_ids[i]);
+}
+
+int mgmt_add_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    worker *w = ctx->worker;
+    const char *member = pb_oneof_selected(in, "mysql");
+    if (member && strcmp(member, "rds") == 0)
+        return rpc_fail(&ctx->status, RPC_UNIMPLEMENTED,
+                        "Adding RDS services is not supported by this server: it needs AWS access.");
+    const add_kind *k = kind_of(member);
+    const ProtobufCMessage *p = k ? pb_get_msg(in, k->member) : NULL;
+    if (!p) /* upstream's text (a plain Go error: code Unknown) for an empty oneof */
+        return rpc_fail(&ctx->status, RPC_UNKNOWN, "invalid request <nil>");
+    if (validate(k, p, &ctx->status))
+        return ctx->status.code;
+
+    added a = { 0 };
+    a.result = new_member(&management__v1__add_service_response__descriptor, k->member);
+    if (!a.result)
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    if (db_begin(w->db, &ctx->status) ||
+        mgmt_end_tx(w->db, &ctx->status, do_add(w->db, k, p, &a, &ctx->status))) {
+        protobuf_c_message_free_unpacked(a.result, NULL);
+        return ctx->status.code;
+    }
+    publish(w, &a);
+    ProtobufCMessage *resp = pb_new(&management__v1__add_service_response__descriptor);
+    if (!resp || pb_set_msg(resp, k->member, a.result) != 0) {
+        if (resp)
+            protobuf_c_message_free_unpacked(resp, NULL);
+        else
+            protobuf_c_message_free_unpacked(a.result, NULL);
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build response");
+    }
+    *out = resp;
+    return RPC_OK;
+}

@@ -1,0 +1,153 @@
+/* management_node_list: ListNodes and GetNode as management.v1
+ * UniversalNode. Upstream takes each node's status from VictoriaMetrics
+ * (up{job=~".*_hr$"}); this suite has no VictoriaMetrics query path yet, so
+ * every node reads STATUS_UNKNOWN, which is upstream's answer for a node
+ * without that metric. ListNodes lists each node's agents and services;
+ * GetNode does not, as upstream. */
+#include "management_internal.h"
+
+#include <string.h>
+
+#include "management/v1/node.pb-c.h"
+#include "node_model.h"
+#include "pbutil.h"
+
+#define UNIVERSAL_NODE_COLUMNS \
+    "node_id, node_type, node_name, machine_id, distro, node_model, container_id, container_name, address, " \
+    "region, az, custom_labels, " \
+    "floor(extract(epoch FROM created_at))::bigint, mod(extract(microseconds FROM created_at)::bigint, 1000000), " \
+    "floor(extract(epoch FROM updated_at))::bigint, mod(extract(microseconds FROM updated_at)::bigint, 1000000)"
+
+/* Columns 0..10 are strings named as the message's fields. */
+static ProtobufCMessage *node_from_row(PGresult *r, int row)
+{
+    ProtobufCMessage *m = pb_new(&management__v1__universal_node__descriptor);
+    if (!m)
+        return NULL;
+    int rc = 0;
+    for (int c = 0; c <= 10 && rc >= 0; c++)
+        rc = pb_set_str(m, PQfname(r, c), mgmt_cell(r, row, c));
+    if (rc < 0 || pb_set_map_json(m, "custom_labels", mgmt_cell(r, row, 11)) < 0 ||
+        mgmt_set_timestamp(m, "created_at", mgmt_cell(r, row, 12), mgmt_cell(r, row, 13)) != 0 ||
+        mgmt_set_timestamp(m, "updated_at", mgmt_cell(r, row, 14), mgmt_cell(r, row, 15)) != 0 ||
+        pb_set_i32(m, "status", MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_UNKNOWN) < 0) {
+        protobuf_c_message_free_unpacked(m, NULL);
+        return NULL;
+    }
+    return m;
+}
+
+/* Appends the node's agents (node_id, else runs_on_node_id, as upstream
+ * groups them) and services. */
+static int add_children(db *d, ProtobufCMessage *node, rpc_status *st)
+{
+    const char *id = pb_get_str(node, "node_id");
+    PGresult *r = db_exec(d, st,
+                          "SELECT agent_id, agent_type, status, is_connected FROM agents "
+                          "WHERE COALESCE(node_id, runs_on_node_id) = $1 ORDER BY agent_id",
+                          1, (const char *[]){ id });
+    if (!r)
+        return st->code;
+    int rc = RPC_OK;
+    for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
+        ProtobufCMessage *a = pb_new(&management__v1__universal_node__agent__descriptor);
+        if (!a || pb_set_str(a, "agent_id", mgmt_cell(r, i, 0)) < 0 ||
+            pb_set_str(a, "agent_type", mgmt_cell(r, i, 1)) < 0 || pb_set_str(a, "status", mgmt_cell(r, i, 2)) < 0 ||
+            pb_set_bool(a, "is_connected", strcmp(mgmt_cell(r, i, 3), "t") == 0) < 0) {
+            if (a)
+                protobuf_c_message_free_unpacked(a, NULL);
+            rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
+        } else if (pb_append_msg(node, "agents", a) != 0) {
+            rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
+        }
+    }
+    PQclear(r);
+    if (rc != RPC_OK)
+        return rc;
+    r = db_exec(d, st,
+                "SELECT service_id, service_type, service_name FROM services WHERE node_id = $1 ORDER BY service_id",
+                1, (const char *[]){ id });
+    if (!r)
+        return st->code;
+    for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
+        ProtobufCMessage *s = pb_new(&management__v1__universal_node__service__descriptor);
+        if (!s || pb_set_str(s, "service_id", mgmt_cell(r, i, 0)) < 0 ||
+            pb_set_str(s, "service_type", mgmt_cell(r, i, 1)) < 0 ||
+            pb_set_str(s, "service_name", mgmt_cell(r, i, 2)) < 0) {
+            if (s)
+                protobuf_c_message_free_unpacked(s, NULL);
+            rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
+        } else if (pb_append_msg(node, "services", s) != 0) {
+            rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
+int mgmt_list_nodes(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    worker *w = ctx->worker;
+    int type = pb_get_i32(in, "node_type");
+    const node_kind *k = node_kind_by_enum(type);
+    ProtobufCMessage *resp = pb_new(&management__v1__list_nodes_response__descriptor);
+    if (!resp)
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    if (type && !k) { /* an unknown type matches nothing */
+        *out = resp;
+        return RPC_OK;
+    }
+    PGresult *r = db_exec(w->db, &ctx->status,
+                          "SELECT " UNIVERSAL_NODE_COLUMNS " FROM nodes WHERE ($1::text IS NULL OR node_type = $1) "
+                          "ORDER BY node_id",
+                          1, (const char *[]){ k ? k->stored : NULL });
+    if (!r) {
+        protobuf_c_message_free_unpacked(resp, NULL);
+        return ctx->status.code;
+    }
+    int rc = RPC_OK;
+    for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
+        ProtobufCMessage *node = node_from_row(r, i);
+        if (!node || pb_append_msg(resp, "nodes", node) != 0)
+            rc = rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build node list");
+        else
+            rc = add_children(w->db, node, &ctx->status);
+    }
+    PQclear(r);
+    if (rc != RPC_OK) {
+        protobuf_c_message_free_unpacked(resp, NULL);
+        return rc;
+    }
+    *out = resp;
+    return RPC_OK;
+}
+
+int mgmt_get_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    worker *w = ctx->worker;
+    const char *id = pb_get_str(in, "node_id");
+    if (mgmt_require(&ctx->status, id, "GetNodeRequest", "NodeId"))
+        return ctx->status.code;
+    PGresult *r = db_exec(w->db, &ctx->status, "SELECT " UNIVERSAL_NODE_COLUMNS " FROM nodes WHERE node_id = $1", 1,
+                          (const char *[]){ id });
+    if (!r)
+        return ctx->status.code;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        char q[RPC_MESSAGE_MAX];
+        rpc_quote(q, sizeof q, id);
+        return rpc_fail(&ctx->status, RPC_NOT_FOUND, "Node with ID %s not found.", q);
+    }
+    ProtobufCMessage *node = node_from_row(r, 0);
+    PQclear(r);
+    ProtobufCMessage *resp = node ? pb_new(&management__v1__get_node_response__descriptor) : NULL;
+    if (!resp || pb_set_msg(resp, "node", node) != 0) {
+        if (resp)
+            protobuf_c_message_free_unpacked(resp, NULL);
+        else if (node)
+            protobuf_c_message_free_unpacked(node, NULL);
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build node");
+    }
+    *out = resp;
+    return RPC_OK;
+}

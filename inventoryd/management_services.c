@@ -1,0 +1,157 @@
+/* management_services: management.v1 RemoveService (by id or by name,
+ * with the service type check pmm-admin sends) and ListServices
+ * (UniversalService with its agents). Upstream reads each service's status
+ * from VictoriaMetrics; there is no query path to it yet, so a service of
+ * a kind upstream watches reads STATUS_UNKNOWN (upstream's answer when the
+ * metric is absent) and any other kind STATUS_UNSPECIFIED. */
+#include "management_internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "management/v1/service.pb-c.h"
+#include "pbutil.h"
+#include "service_model.h"
+
+/* upstream LooksLikeID: the text ends with a lower-case UUID. */
+static bool looks_like_id(const char *s)
+{
+    static const char pattern[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    size_t n = strlen(s), m = sizeof pattern - 1;
+    if (n < m)
+        return false;
+    s += n - m;
+    for (size_t i = 0; i < m; i++) {
+        if (pattern[i] == '-' ? s[i] != '-' : !(isdigit((unsigned char)s[i]) || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+/* The service's id and stored type, by id or by name. */
+static int find_service(db *d, const char *key, char *id, size_t id_len, char *type, size_t type_len, rpc_status *st)
+{
+    bool by_id = looks_like_id(key);
+    PGresult *r = db_exec(d, st,
+                          by_id ? "SELECT service_id, service_type FROM services WHERE service_id = $1"
+                                : "SELECT service_id, service_type FROM services WHERE service_name = $1",
+                          1, (const char *[]){ key });
+    if (!r)
+        return st->code;
+    int rc = RPC_OK;
+    if (PQntuples(r) == 0) {
+        char q[RPC_MESSAGE_MAX];
+        rpc_quote(q, sizeof q, key);
+        rc = rpc_fail(st, RPC_NOT_FOUND, by_id ? "Service with ID %s not found." : "Service with name %s not found.", q);
+    } else {
+        snprintf(id, id_len, "%s", PQgetvalue(r, 0, 0));
+        snprintf(type, type_len, "%s", PQgetvalue(r, 0, 1));
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int do_remove(db *d, const ProtobufCMessage *in, char *id, size_t id_len, char *removed_node,
+                     size_t removed_len, rpc_status *st)
+{
+    char type[64];
+    if (find_service(d, pb_get_str(in, "service_id"), id, id_len, type, sizeof type, st))
+        return st->code;
+    int want = pb_get_i32(in, "service_type");
+    const service_kind *k = service_kind_by_enum(want);
+    if (want && (!k || strcmp(k->stored, type) != 0))
+        return rpc_fail(st, RPC_INVALID_ARGUMENT, "wrong service type");
+    /* force: the service's agents go with it, and a remote RDS / Azure
+     * node left without services, as upstream. */
+    return service_remove(d, id, true, removed_node, removed_len, st);
+}
+
+int mgmt_remove_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    worker *w = ctx->worker;
+    if (!*pb_get_str(in, "service_id"))
+        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "service_id or service_name expected");
+    char id[256], removed_node[256] = "";
+    if (db_begin(w->db, &ctx->status) ||
+        mgmt_end_tx(w->db, &ctx->status,
+                    do_remove(w->db, in, id, sizeof id, removed_node, sizeof removed_node, &ctx->status)))
+        return ctx->status.code;
+    events_inventory_changed(APP(w)->pub, "service", "remove", id);
+    if (*removed_node)
+        events_inventory_changed(APP(w)->pub, "node", "remove", removed_node);
+    *out = pb_new(&management__v1__remove_service_response__descriptor);
+    return *out ? RPC_OK : rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+}
+
+/* Columns 0..10 are strings named as UniversalService's fields. */
+#define UNIVERSAL_SERVICE_COLUMNS \
+    "s.service_id, s.service_type, s.service_name, s.database_name, s.node_id, n.node_name, s.environment, " \
+    "s.cluster, s.replication_set, s.external_group, s.address, s.socket, s.version, s.port, s.custom_labels, " \
+    "floor(extract(epoch FROM s.created_at))::bigint, mod(extract(microseconds FROM s.created_at)::bigint, 1000000), " \
+    "floor(extract(epoch FROM s.updated_at))::bigint, mod(extract(microseconds FROM s.updated_at)::bigint, 1000000)"
+
+/* The kinds whose status upstream reads from an *_up metric. */
+static bool status_watched(const char *type)
+{
+    static const char *const watched[] = { "mysql", "mongodb", "postgresql", "proxysql", "haproxy" };
+    for (size_t i = 0; i < sizeof watched / sizeof *watched; i++)
+        if (strcmp(watched[i], type) == 0)
+            return true;
+    return false;
+}
+
+static ProtobufCMessage *service_from_row(PGresult *r, int row)
+{
+    ProtobufCMessage *m = pb_new(&management__v1__universal_service__descriptor);
+    if (!m)
+        return NULL;
+    int rc = 0;
+    for (int c = 0; c <= 12 && rc >= 0; c++)
+        rc = pb_set_str(m, PQfname(r, c), mgmt_cell(r, row, c));
+    int status = status_watched(mgmt_cell(r, row, 1)) ? MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_UNKNOWN
+                                                      : MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_UNSPECIFIED;
+    if (rc < 0 || pb_set_u32(m, "port", (uint32_t)strtoul(mgmt_cell(r, row, 13), NULL, 10)) < 0 ||
+        pb_set_map_json(m, "custom_labels", mgmt_cell(r, row, 14)) < 0 ||
+        mgmt_set_timestamp(m, "created_at", mgmt_cell(r, row, 15), mgmt_cell(r, row, 16)) != 0 ||
+        mgmt_set_timestamp(m, "updated_at", mgmt_cell(r, row, 17), mgmt_cell(r, row, 18)) != 0 ||
+        pb_set_i32(m, "status", status) < 0) {
+        protobuf_c_message_free_unpacked(m, NULL);
+        return NULL;
+    }
+    return m;
+}
+
+int mgmt_list_services(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    worker *w = ctx->worker;
+    const service_kind *k = service_kind_by_enum(pb_get_i32(in, "service_type"));
+    const char *params[] = { pb_get_str(in, "node_id"), k ? k->stored : "", pb_get_str(in, "external_group") };
+    PGresult *r = db_exec(w->db, &ctx->status,
+                          "SELECT " UNIVERSAL_SERVICE_COLUMNS " FROM services s LEFT JOIN nodes n ON n.node_id = s.node_id "
+                          "WHERE ($1 = '' OR s.node_id = $1) AND ($2 = '' OR s.service_type = $2) AND "
+                          "($3 = '' OR s.external_group = $3) ORDER BY s.service_id",
+                          3, params);
+    if (!r)
+        return ctx->status.code;
+    ProtobufCMessage *resp = pb_new(&management__v1__list_services_response__descriptor);
+    int rc = resp ? RPC_OK : rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
+        ProtobufCMessage *svc = service_from_row(r, i);
+        if (!svc || pb_append_msg(resp, "services", svc) != 0)
+            rc = rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build service list");
+        else
+            rc = mgmt_append_agents(w->db, MGMT_AGENTS_OF_SERVICE, pb_get_str(svc, "service_id"), false, svc, "agents",
+                                    &ctx->status);
+    }
+    PQclear(r);
+    if (rc != RPC_OK) {
+        if (resp)
+            protobuf_c_message_free_unpacked(resp, NULL);
+        return rc;
+    }
+    *out = resp;
+    return RPC_OK;
+}

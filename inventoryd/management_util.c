@@ -1,0 +1,192 @@
+/* management_util: helpers the management.v1 handlers share: validation
+ * texts, copying request fields into inventory parameter messages by name,
+ * timestamps, transactions, and upstream's choice of a node (nodeID()). */
+#include "management_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inventory/v1/nodes.pb-c.h"
+#include "node_model.h"
+#include "pbutil.h"
+
+int mgmt_require(rpc_status *st, const char *value, const char *msg, const char *field)
+{
+    if (value && *value)
+        return RPC_OK;
+    return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.%s: value length must be at least 1 runes", msg, field);
+}
+
+#define MEMBER(m, off, type) (*(type *)((const uint8_t *)(m) + (off)))
+
+static bool is_map(const ProtobufCFieldDescriptor *f)
+{
+    if (f->type != PROTOBUF_C_TYPE_MESSAGE || f->label != PROTOBUF_C_LABEL_REPEATED)
+        return false;
+    const ProtobufCMessageDescriptor *d = f->descriptor;
+    return d->n_fields == 2 && strcmp(d->fields[0].name, "key") == 0 && strcmp(d->fields[1].name, "value") == 0;
+}
+
+static bool skipped(const char *name, const char *const *skip)
+{
+    for (size_t i = 0; skip && skip[i]; i++)
+        if (strcmp(skip[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* One field of the same name and type; 0 when copied or not copyable. */
+static int copy_field(ProtobufCMessage *dst, const ProtobufCFieldDescriptor *df, const ProtobufCMessage *src,
+                      const ProtobufCFieldDescriptor *sf)
+{
+    const char *name = df->name;
+    if (is_map(df) || is_map(sf)) {
+        if (!is_map(df) || !is_map(sf))
+            return 0;
+        char *json = pb_map_to_json(src, name);
+        int rc = json ? pb_set_map_json(dst, name, json) : -1;
+        free(json);
+        return rc < 0 ? -1 : 0;
+    }
+    if (df->type != sf->type || df->label != sf->label)
+        return 0;
+    if (df->label == PROTOBUF_C_LABEL_REPEATED) {
+        if (df->type != PROTOBUF_C_TYPE_STRING)
+            return 0;
+        size_t n = MEMBER(src, sf->quantifier_offset, size_t);
+        char **arr = MEMBER(src, sf->offset, char **);
+        for (size_t i = 0; i < n; i++)
+            if (pb_append_str(dst, name, arr[i] ? arr[i] : "") < 0)
+                return -1;
+        return 0;
+    }
+    /* An unset oneof member / optional stays unset in dst too. */
+    if ((sf->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && !pb_has(src, name))
+        return 0;
+    switch (df->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        return pb_set_str(dst, name, pb_get_str(src, name)) < 0 ? -1 : 0;
+    case PROTOBUF_C_TYPE_BOOL:
+        return pb_set_bool(dst, name, pb_get_bool(src, name)) < 0 ? -1 : 0;
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_ENUM:
+        return pb_set_i32(dst, name, pb_get_i32(src, name)) < 0 ? -1 : 0;
+    case PROTOBUF_C_TYPE_UINT32:
+        return pb_set_u32(dst, name, pb_get_u32(src, name)) < 0 ? -1 : 0;
+    case PROTOBUF_C_TYPE_INT64:
+        return pb_set_i64(dst, name, MEMBER(src, sf->offset, int64_t)) < 0 ? -1 : 0;
+    default:
+        return 0;
+    }
+}
+
+int mgmt_copy_fields(ProtobufCMessage *dst, const ProtobufCMessage *src, const char *const *skip)
+{
+    const ProtobufCMessageDescriptor *d = dst->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *df = &d->fields[i];
+        if (skipped(df->name, skip))
+            continue;
+        const ProtobufCFieldDescriptor *sf = protobuf_c_message_descriptor_get_field_by_name(src->descriptor, df->name);
+        if (sf && copy_field(dst, df, src, sf) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int mgmt_set_timestamp(ProtobufCMessage *m, const char *field, const char *seconds, const char *micros)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, field);
+    if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE)
+        return -1;
+    ProtobufCMessage *ts = pb_new(f->descriptor);
+    if (!ts)
+        return -1;
+    int64_t s = strtoll(seconds, NULL, 10);
+    long us = strtol(micros, NULL, 10);
+    if (us < 0 || us >= 1000000)
+        us = 0;
+    if (pb_set_i64(ts, "seconds", s) < 0 || pb_set_i32(ts, "nanos", (int32_t)(us * 1000)) < 0) {
+        protobuf_c_message_free_unpacked(ts, NULL);
+        return -1;
+    }
+    return pb_set_msg(m, field, ts) == 0 ? 0 : -1;
+}
+
+const char *mgmt_cell(PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col);
+}
+
+int mgmt_end_tx(db *d, rpc_status *st, int rc)
+{
+    if (rc == RPC_OK && db_commit(d, st) == RPC_OK)
+        return RPC_OK;
+    db_rollback(d);
+    if (st->code == RPC_OK)
+        rpc_fail(st, RPC_INTERNAL, "transaction failed");
+    return st->code;
+}
+
+/* upstream addNode(): a node of add's type at address. */
+static int add_node(db *d, const ProtobufCMessage *add, const char *address, char *id, size_t id_len, rpc_status *st)
+{
+    int type = pb_get_i32(add, "node_type");
+    const node_kind *k = node_kind_by_enum(type);
+    if (!k) {
+        const ProtobufCEnumValue *ev =
+            protobuf_c_enum_descriptor_get_value(&inventory__v1__node_type__descriptor, type);
+        char q[64];
+        if (ev)
+            rpc_quote(q, sizeof q, ev->name);
+        else
+            snprintf(q, sizeof q, "%d", type);
+        return rpc_fail(st, RPC_INVALID_ARGUMENT, "Unsupported Node type %s.", q);
+    }
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(&inventory__v1__add_node_request__descriptor, k->add_member);
+    ProtobufCMessage *params = f ? pb_new(f->descriptor) : NULL;
+    if (!params || mgmt_copy_fields(params, add, NULL) != 0 || pb_set_str(params, "address", address) < 0) {
+        if (params)
+            protobuf_c_message_free_unpacked(params, NULL);
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    }
+    ProtobufCMessage *node = NULL;
+    int rc = node_create(d, k, params, &node, st);
+    protobuf_c_message_free_unpacked(params, NULL);
+    if (rc == RPC_OK) {
+        snprintf(id, id_len, "%s", pb_get_str(node, "node_id"));
+        protobuf_c_message_free_unpacked(node, NULL);
+    }
+    return rc;
+}
+
+int mgmt_resolve_node(db *d, const char *node_id, const char *node_name, const ProtobufCMessage *add,
+                      const char *address, char *id, size_t id_len, rpc_status *st)
+{
+    int given = (node_id && *node_id) + (node_name && *node_name) + (add != NULL);
+    if (given != 1)
+        return rpc_fail(st, RPC_INVALID_ARGUMENT,
+                        "expected only one param; node id, node name or register node params");
+    if (add)
+        return add_node(d, add, address ? address : "", id, id_len, st);
+    bool by_id = node_id && *node_id;
+    PGresult *r = db_exec(d, st,
+                          by_id ? "SELECT node_id FROM nodes WHERE node_id = $1"
+                                : "SELECT node_id FROM nodes WHERE node_name = $1",
+                          1, (const char *[]){ by_id ? node_id : node_name });
+    if (!r)
+        return st->code;
+    int rc = RPC_OK;
+    if (PQntuples(r) == 0) {
+        char q[RPC_MESSAGE_MAX];
+        rpc_quote(q, sizeof q, by_id ? node_id : node_name);
+        rc = rpc_fail(st, RPC_NOT_FOUND, by_id ? "Node with ID %s not found." : "Node with name %s not found.", q);
+    } else {
+        snprintf(id, id_len, "%s", PQgetvalue(r, 0, 0));
+    }
+    PQclear(r);
+    return rc;
+}

@@ -1,0 +1,852 @@
+/* Integration tests of inventoryd's management.v1.ManagementService,
+ * calling the bus handlers directly against a real PostgreSQL (a fresh
+ * database per test): RegisterNode / UnregisterNode, node lists,
+ * AddService for each kind, RemoveService, ListServices, ListAgents,
+ * ListAgentVersions, the upstream error texts, and that a failing call
+ * leaves nothing behind. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "inventory/v1/nodes.pb-c.h"
+#include "inventory/v1/services.pb-c.h"
+#include "credentials.h"
+#include "inventoryd/app.h"
+#include "inventoryd/fixtures.h"
+#include "inventoryd/management.h"
+#include "management/v1/agent.pb-c.h"
+#include "management/v1/annotation.pb-c.h"
+#include "management/v1/node.pb-c.h"
+#include "management/v1/rds.pb-c.h"
+#include "management/v1/service.pb-c.h"
+#include "pbutil.h"
+#include "secret.h"
+#include "tests/lib/checkrun.h"
+#include "tests/lib/pgtest.h"
+
+#define MGMT "/management.v1.ManagementService/"
+
+static db_params params;
+static app the_app;
+static daemon_worker w;
+static char key_path[256];
+
+/* Runs one handler as the bus server does: returns the code; *resp (if
+ * not NULL) gets the response and msg the status text. */
+static int call(const char *method, const ProtobufCMessage *req, ProtobufCMessage **resp, char *msg)
+{
+    for (size_t i = 0; i < management_methods_count; i++) {
+        if (strcmp(management_methods[i].method, method) != 0)
+            continue;
+        ck_assert_ptr_eq(management_methods[i].request, req->descriptor);
+        rpc_ctx ctx = { .worker = &w, .app = &the_app };
+        ProtobufCMessage *out = NULL;
+        int code = management_methods[i].handler(&ctx, req, &out);
+        if (msg)
+            snprintf(msg, RPC_MESSAGE_MAX, "%s", code ? ctx.status.message : "");
+        ck_assert((code == 0) == (out != NULL));
+        if (resp)
+            *resp = out;
+        else if (out)
+            protobuf_c_message_free_unpacked(out, NULL);
+        return code;
+    }
+    ck_abort_msg("no method %s", method);
+    return -1;
+}
+
+/* Calls and frees req. */
+static int call_free(const char *method, ProtobufCMessage *req, ProtobufCMessage **resp, char *msg)
+{
+    int code = call(method, req, resp, msg);
+    protobuf_c_message_free_unpacked(req, NULL);
+    return code;
+}
+
+static void expect_error(const char *method, ProtobufCMessage *req, int code, const char *text)
+{
+    char msg[RPC_MESSAGE_MAX];
+    int got = call_free(method, req, NULL, msg);
+    ck_assert_msg(got == code, "%s: code %d (%s), want %d", method, got, msg, code);
+    ck_assert_str_eq(msg, text);
+}
+
+static char *query1(const char *sql, const char *param)
+{
+    rpc_status st;
+    PGresult *r = db_exec(w.db, &st, sql, param ? 1 : 0, param ? (const char *[]){ param } : NULL);
+    ck_assert_msg(r != NULL, "%s: %s", sql, st.message);
+    char *v = strdup(PQntuples(r) == 0 ? "<none>" : PQgetisnull(r, 0, 0) ? "<null>" : PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
+}
+
+static void assert_query(const char *sql, const char *param, const char *want)
+{
+    char *got = query1(sql, param);
+    ck_assert_msg(strcmp(got, want) == 0, "%s [%s]: got %s, want %s", sql, param ? param : "", got, want);
+    free(got);
+}
+
+static void exec_sql(const char *sql)
+{
+    rpc_status st;
+    PGresult *r = db_exec_script(w.db, &st, sql);
+    ck_assert_msg(r != NULL, "%s: %s", sql, st.message);
+    PQclear(r);
+}
+
+static ProtobufCMessage *register_req(const char *name, int type)
+{
+    ProtobufCMessage *req = pb_new(&management__v1__register_node_request__descriptor);
+    pb_set_str(req, "node_name", name);
+    pb_set_i32(req, "node_type", type);
+    pb_set_str(req, "address", "10.0.0.1");
+    return req;
+}
+
+typedef struct {
+    char node_id[64], pmm_agent_id[64], token[128];
+} registered;
+
+static registered register_ok(ProtobufCMessage *req)
+{
+    ProtobufCMessage *resp;
+    char msg[RPC_MESSAGE_MAX];
+    ck_assert_msg(call_free(MGMT "RegisterNode", req, &resp, msg) == 0, "%s", msg);
+    registered g;
+    const ProtobufCMessage *node = pb_get_msg(resp, "generic_node");
+    if (!node)
+        node = pb_get_msg(resp, "container_node");
+    ck_assert_ptr_nonnull(node);
+    snprintf(g.node_id, sizeof g.node_id, "%s", pb_get_str(node, "node_id"));
+    snprintf(g.pmm_agent_id, sizeof g.pmm_agent_id, "%s", pb_get_str(pb_get_msg(resp, "pmm_agent"), "agent_id"));
+    snprintf(g.token, sizeof g.token, "%s", pb_get_str(resp, "token"));
+    ck_assert_str_eq(pb_get_str(pb_get_msg(resp, "pmm_agent"), "runs_on_node_id"), g.node_id);
+    ck_assert_str_eq(pb_get_str(resp, "warning"), "");
+    protobuf_c_message_free_unpacked(resp, NULL);
+    ck_assert_int_eq(strlen(g.node_id), 36);
+    ck_assert_int_eq(strlen(g.pmm_agent_id), 36);
+    return g;
+}
+
+/* An AddServiceRequest with params of kind member (returned through p). */
+static ProtobufCMessage *add_req(const char *member, ProtobufCMessage **p)
+{
+    ProtobufCMessage *req = pb_new(&management__v1__add_service_request__descriptor);
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(req->descriptor, member);
+    ck_assert_ptr_nonnull(f);
+    *p = pb_new(f->descriptor);
+    ck_assert_int_eq(pb_set_msg(req, member, *p), 0);
+    return req;
+}
+
+static ProtobufCMessage *mysql_req(const char *name, const registered *g, ProtobufCMessage **pp)
+{
+    ProtobufCMessage *p;
+    ProtobufCMessage *req = add_req("mysql", &p);
+    pb_set_str(p, "service_name", name);
+    pb_set_str(p, "node_id", g->node_id);
+    pb_set_str(p, "pmm_agent_id", g->pmm_agent_id);
+    pb_set_str(p, "address", "127.0.0.1");
+    pb_set_u32(p, "port", 3306);
+    pb_set_str(p, "username", "pmm");
+    pb_set_str(p, "password", "s3cret");
+    if (pp)
+        *pp = p;
+    return req;
+}
+
+static char *add_ok(ProtobufCMessage *req, const char *member, ProtobufCMessage **result)
+{
+    ProtobufCMessage *resp;
+    char msg[RPC_MESSAGE_MAX];
+    ck_assert_msg(call_free(MGMT "AddService", req, &resp, msg) == 0, "%s: %s", member, msg);
+    const ProtobufCMessage *res = pb_get_msg(resp, member);
+    ck_assert_ptr_nonnull(res);
+    char *id = strdup(pb_get_str(pb_get_msg(res, "service"), "service_id"));
+    ck_assert_int_eq(strlen(id), 36);
+    if (result)
+        *result = resp;
+    else
+        protobuf_c_message_free_unpacked(resp, NULL);
+    return id;
+}
+
+static void setup(void)
+{
+    ck_assert_int_eq(sodium_init() >= 0, 1);
+    snprintf(key_path, sizeof key_path, "/tmp/test_management.%d.key", (int)getpid());
+    unlink(key_path);
+    ck_assert_int_eq(secret_init(key_path), 0);
+    ck_assert_int_eq(pgtest_fresh_db("test_management", &params), 0);
+    the_app.db = params;
+    w.app = &the_app;
+    w.db = db_new(&params);
+    ck_assert_int_eq(db_migrate(w.db), 0);
+    ck_assert_int_eq(fixtures_ensure(w.db, &params, false), 0);
+}
+
+static void teardown(void)
+{
+    db_destroy(w.db);
+    pgtest_params_clear(&params);
+    unlink(key_path);
+}
+
+START_TEST(register_node_creates_everything)
+{
+    ProtobufCMessage *req = register_req("node-a", INVENTORY__V1__NODE_TYPE__NODE_TYPE_GENERIC_NODE);
+    pb_set_str(req, "distro", "linux");
+    pb_set_str(req, "machine_id", "m-1");
+    pb_set_str(req, "region", "eu");
+    pb_set_map_json(req, "custom_labels", "{\"a\":\"b\"}");
+    pb_set_i32(req, "metrics_mode", 2);
+    pb_append_str(req, "disable_collectors", "cpu");
+    pb_append_str(req, "disable_collectors", "diskstats");
+    pb_set_str(req, "agent_password", "agent-pw");
+    pb_set_bool(req, "expose_exporter", true);
+    registered g = register_ok(req);
+    ck_assert_msg(strncmp(g.token, "pmmsa_", 6) == 0, "token %s", g.token);
+
+    assert_query("SELECT node_name || '|' || node_type || '|' || distro || '|' || address || '|' || region || '|' || "
+                 "custom_labels FROM nodes WHERE node_id = $1",
+                 g.node_id, "node-a|generic|linux|10.0.0.1|eu|{\"a\":\"b\"}");
+    assert_query("SELECT agent_type FROM agents WHERE agent_id = $1", g.pmm_agent_id, "pmm-agent");
+    assert_query("SELECT (exporter_options->>'push_metrics') || '|' || (exporter_options->>'expose_exporter') || "
+                 "'|' || (exporter_options->'disabled_collectors')::text || '|' || status "
+                 "FROM agents WHERE agent_type = 'node_exporter' AND pmm_agent_id = $1",
+                 g.pmm_agent_id, "true|true|[\"cpu\", \"diskstats\"]|AGENT_STATUS_UNKNOWN");
+    char *node_of = query1("SELECT node_id FROM agents WHERE agent_type = 'node_exporter' AND pmm_agent_id = $1",
+                           g.pmm_agent_id);
+    ck_assert_str_eq(node_of, g.node_id);
+    free(node_of);
+    /* The agent password is stored sealed. */
+    assert_query("SELECT left(agent_password, 4) FROM agents WHERE agent_type = 'node_exporter' AND pmm_agent_id = $1",
+                 g.pmm_agent_id, "enc:");
+    /* One admin token named after the node, tied to it, stored as a hash. */
+    assert_query("SELECT name || '|' || role || '|' || count(*) OVER () FROM service_tokens WHERE node_id = $1",
+                 g.node_id, "node-a|admin|1");
+    char hex[CRED_TOKEN_HEX];
+    cred_token_hash(g.token, hex);
+    assert_query("SELECT node_id FROM service_tokens WHERE token_hash = $1", hex, g.node_id);
+}
+END_TEST
+
+START_TEST(register_node_errors)
+{
+    expect_error(MGMT "RegisterNode", register_req("", 1), RPC_INVALID_ARGUMENT,
+                 "invalid RegisterNodeRequest.NodeName: value length must be at least 1 runes");
+    registered g = register_ok(register_req("dup", INVENTORY__V1__NODE_TYPE__NODE_TYPE_GENERIC_NODE));
+    (void)g;
+    expect_error(MGMT "RegisterNode", register_req("dup", 1), RPC_ALREADY_EXISTS,
+                 "Node with name \"dup\" already exists.");
+    /* Only generic and container nodes; a refused one leaves nothing. */
+    expect_error(MGMT "RegisterNode", register_req("remote-1", INVENTORY__V1__NODE_TYPE__NODE_TYPE_REMOTE_NODE),
+                 RPC_INVALID_ARGUMENT, "Unsupported Node type \"NODE_TYPE_REMOTE_NODE\".");
+    expect_error(MGMT "RegisterNode", register_req("unspec", 0), RPC_INVALID_ARGUMENT,
+                 "Unsupported Node type \"NODE_TYPE_UNSPECIFIED\".");
+    assert_query("SELECT count(*) FROM nodes WHERE node_name IN ('remote-1', 'unspec')", NULL, "0");
+    /* Address + region are unique when a region is given. */
+    ProtobufCMessage *req = register_req("r1", 1);
+    pb_set_str(req, "region", "us-east");
+    register_ok(req);
+    req = register_req("r2", 1);
+    pb_set_str(req, "region", "us-east");
+    expect_error(MGMT "RegisterNode", req, RPC_ALREADY_EXISTS,
+                 "Node with address \"10.0.0.1\" and region \"us-east\" already exists.");
+    req = register_req("r3", 1);
+    pb_set_str(req, "region", "us-east");
+    pb_set_str(req, "address", "");
+    expect_error(MGMT "RegisterNode", req, RPC_INVALID_ARGUMENT, "Empty Node address.");
+    /* A container node comes back as container_node. */
+    req = register_req("c1", INVENTORY__V1__NODE_TYPE__NODE_TYPE_CONTAINER_NODE);
+    pb_set_str(req, "container_name", "box");
+    ProtobufCMessage *resp;
+    ck_assert_int_eq(call_free(MGMT "RegisterNode", req, &resp, NULL), 0);
+    ck_assert_ptr_null(pb_get_msg(resp, "generic_node"));
+    ck_assert_str_eq(pb_get_str(pb_get_msg(resp, "container_node"), "container_name"), "box");
+    protobuf_c_message_free_unpacked(resp, NULL);
+}
+END_TEST
+
+START_TEST(reregister_replaces_node)
+{
+    registered g = register_ok(register_req("again", 1));
+    free(add_ok(mysql_req("mysql-again", &g, NULL), "mysql", NULL));
+    ProtobufCMessage *req = register_req("again", 1);
+    pb_set_bool(req, "reregister", true);
+    registered g2 = register_ok(req);
+    ck_assert_str_ne(g.node_id, g2.node_id);
+    ck_assert_str_ne(g.token, g2.token);
+    assert_query("SELECT count(*) FROM nodes WHERE node_id = $1", g.node_id, "0");
+    assert_query("SELECT count(*) FROM services WHERE service_name = 'mysql-again'", NULL, "0");
+    assert_query("SELECT count(*) FROM agents WHERE agent_id = $1 OR pmm_agent_id = $1", g.pmm_agent_id, "0");
+    assert_query("SELECT count(*) FROM service_tokens WHERE node_id = $1", g.node_id, "0");
+    assert_query("SELECT count(*) FROM service_tokens WHERE node_id = $1", g2.node_id, "1");
+    /* The PMM Server node is never replaced. */
+    req = register_req("pmm-server", 1);
+    pb_set_bool(req, "reregister", true);
+    expect_error(MGMT "RegisterNode", req, RPC_PERMISSION_DENIED, "PMM Server node can't be removed.");
+}
+END_TEST
+
+static ProtobufCMessage *unregister_req(const char *id, bool force)
+{
+    ProtobufCMessage *req = pb_new(&management__v1__unregister_node_request__descriptor);
+    pb_set_str(req, "node_id", id);
+    pb_set_bool(req, "force", force);
+    return req;
+}
+
+START_TEST(unregister_node)
+{
+    registered g = register_ok(register_req("gone", 1));
+    expect_error(MGMT "UnregisterNode", unregister_req("", false), RPC_INVALID_ARGUMENT,
+                 "invalid UnregisterNodeRequest.NodeId: value length must be at least 1 runes");
+    expect_error(MGMT "UnregisterNode", unregister_req("nope", false), RPC_NOT_FOUND, "Node with ID \"nope\" not found.");
+    char text[256];
+    snprintf(text, sizeof text, "Node with ID \"%s\" has agents.", g.node_id);
+    expect_error(MGMT "UnregisterNode", unregister_req(g.node_id, false), RPC_FAILED_PRECONDITION, text);
+    assert_query("SELECT count(*) FROM service_tokens WHERE node_id = $1", g.node_id, "1");
+    ProtobufCMessage *resp;
+    ck_assert_int_eq(call_free(MGMT "UnregisterNode", unregister_req(g.node_id, true), &resp, NULL), 0);
+    ck_assert_str_eq(pb_get_str(resp, "warning"), "");
+    protobuf_c_message_free_unpacked(resp, NULL);
+    assert_query("SELECT count(*) FROM nodes WHERE node_id = $1", g.node_id, "0");
+    assert_query("SELECT count(*) FROM agents WHERE agent_id = $1 OR pmm_agent_id = $1", g.pmm_agent_id, "0");
+    assert_query("SELECT count(*) FROM service_tokens WHERE node_id = $1", g.node_id, "0");
+    expect_error(MGMT "UnregisterNode", unregister_req("pmm-server", true), RPC_PERMISSION_DENIED,
+                 "PMM Server node can't be removed.");
+}
+END_TEST
+
+static const ProtobufCMessage *find_node(const ProtobufCMessage *resp, const char *id)
+{
+    const Management__V1__ListNodesResponse *l = (const Management__V1__ListNodesResponse *)resp;
+    for (size_t i = 0; i < l->n_nodes; i++)
+        if (strcmp(l->nodes[i]->node_id, id) == 0)
+            return &l->nodes[i]->base;
+    return NULL;
+}
+
+START_TEST(list_and_get_nodes)
+{
+    ProtobufCMessage *req = register_req("listed", 1);
+    pb_set_map_json(req, "custom_labels", "{\"k\":\"v\"}");
+    registered g = register_ok(req);
+    char *svc = add_ok(mysql_req("mysql-listed", &g, NULL), "mysql", NULL);
+
+    ProtobufCMessage *resp;
+    ck_assert_int_eq(call_free(MGMT "ListNodes", pb_new(&management__v1__list_nodes_request__descriptor), &resp, NULL),
+                     0);
+    const Management__V1__UniversalNode *n = (const Management__V1__UniversalNode *)find_node(resp, g.node_id);
+    ck_assert_ptr_nonnull(n);
+    ck_assert_ptr_nonnull(find_node(resp, "pmm-server"));
+    ck_assert_str_eq(n->node_type, "generic");
+    ck_assert_str_eq(n->node_name, "listed");
+    ck_assert_str_eq(n->address, "10.0.0.1");
+    ck_assert_int_eq(n->status, MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_UNKNOWN);
+    ck_assert_int_eq(n->n_custom_labels, 1);
+    ck_assert_ptr_nonnull(n->created_at);
+    ck_assert_int_gt(n->created_at->seconds, 1600000000);
+    ck_assert_int_eq(n->n_agents, 2); /* pmm-agent, node_exporter */
+    int pmm = 0;
+    for (size_t i = 0; i < n->n_agents; i++) {
+        pmm += strcmp(n->agents[i]->agent_type, "pmm-agent") == 0;
+        ck_assert(!n->agents[i]->is_connected);
+    }
+    ck_assert_int_eq(pmm, 1);
+    ck_assert_int_eq(n->n_services, 1);
+    ck_assert_str_eq(n->services[0]->service_id, svc);
+    ck_assert_str_eq(n->services[0]->service_type, "mysql");
+    ck_assert_str_eq(n->services[0]->service_name, "mysql-listed");
+    protobuf_c_message_free_unpacked(resp, NULL);
+
+    /* Filtered by type: no container nodes. */
+    req = pb_new(&management__v1__list_nodes_request__descriptor);
+    pb_set_i32(req, "node_type", INVENTORY__V1__NODE_TYPE__NODE_TYPE_CONTAINER_NODE);
+    ck_assert_int_eq(call_free(MGMT "ListNodes", req, &resp, NULL), 0);
+    ck_assert_int_eq(((Management__V1__ListNodesResponse *)resp)->n_nodes, 0);
+    protobuf_c_message_free_unpacked(resp, NULL);
+
+    req = pb_new(&management__v1__get_node_request__descriptor);
+    pb_set_str(req, "node_id", g.node_id);
+    ck_assert_int_eq(call_free(MGMT "GetNode", req, &resp, NULL), 0);
+    n = (const Management__V1__UniversalNode *)pb_get_msg(resp, "node");
+    ck_assert_str_eq(n->node_name, "listed");
+    ck_assert_int_eq(n->status, MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_UNKNOWN);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    req = pb_new(&management__v1__get_node_request__descriptor);
+    expect_error(MGMT "GetNode", req, RPC_INVALID_ARGUMENT,
+                 "invalid GetNodeRequest.NodeId: value length must be at least 1 runes");
+    req = pb_new(&management__v1__get_node_request__descriptor);
+    pb_set_str(req, "node_id", "pmm-not-found");
+    expect_error(MGMT "GetNode", req, RPC_NOT_FOUND, "Node with ID \"pmm-not-found\" not found.");
+    free(svc);
+}
+END_TEST
+
+static ProtobufCMessage *list_agents_req(const char *service_id, const char *node_id)
+{
+    ProtobufCMessage *req = pb_new(&management__v1__list_agents_request__descriptor);
+    if (service_id)
+        pb_set_str(req, "service_id", service_id);
+    if (node_id)
+        pb_set_str(req, "node_id", node_id);
+    return req;
+}
+
+static const Management__V1__UniversalAgent *find_agent(const ProtobufCMessage *resp, const char *type)
+{
+    const Management__V1__ListAgentsResponse *l = (const Management__V1__ListAgentsResponse *)resp;
+    for (size_t i = 0; i < l->n_agents; i++)
+        if (strcmp(l->agents[i]->agent_type, type) == 0)
+            return l->agents[i];
+    return NULL;
+}
+
+START_TEST(list_agents_redacts)
+{
+    ProtobufCMessage *req = register_req("agents-node", 1);
+    pb_set_str(req, "agent_password", "node-pw");
+    registered g = register_ok(req);
+    ProtobufCMessage *p;
+    req = mysql_req("mysql-agents", &g, &p);
+    pb_set_bool(p, "tls", true);
+    pb_set_str(p, "tls_key", "PRIVATE KEY");
+    pb_set_str(p, "agent_password", "exp-pw");
+    pb_set_bool(p, "qan_mysql_slowlog", true);
+    char *svc = add_ok(req, "mysql", NULL);
+
+    expect_error(MGMT "ListAgents", list_agents_req(NULL, NULL), RPC_INVALID_ARGUMENT,
+                 "Either service_id or node_id is expected.");
+    expect_error(MGMT "ListAgents", list_agents_req(svc, g.node_id), RPC_INVALID_ARGUMENT,
+                 "Either service_id or node_id is expected, not both.");
+    expect_error(MGMT "ListAgents", list_agents_req("nope", NULL), RPC_NOT_FOUND, "Service with ID \"nope\" not found.");
+
+    ProtobufCMessage *resp;
+    ck_assert_int_eq(call_free(MGMT "ListAgents", list_agents_req(svc, NULL), &resp, NULL), 0);
+    ck_assert_int_eq(((Management__V1__ListAgentsResponse *)resp)->n_agents, 3); /* pmm-agent, exporter, slowlog */
+    const Management__V1__UniversalAgent *a = find_agent(resp, "mysqld_exporter");
+    ck_assert_ptr_nonnull(a);
+    ck_assert_str_eq(a->username, "pmm");
+    ck_assert(a->is_password_set);
+    ck_assert(a->is_agent_password_set);
+    ck_assert(a->tls);
+    ck_assert(a->mysql_options && a->mysql_options->is_tls_key_set);
+    ck_assert(a->postgresql_options && !a->postgresql_options->is_ssl_key_set);
+    ck_assert_str_eq(a->service_id, svc);
+    ck_assert_str_eq(a->status, "AGENT_STATUS_UNKNOWN");
+    ck_assert_int_eq(a->table_count_tablestats_group_limit, 1000);
+    ck_assert_ptr_nonnull(a->created_at);
+    a = find_agent(resp, "qan-mysql-slowlog-agent");
+    ck_assert_ptr_nonnull(a);
+    ck_assert_int_eq(a->max_query_log_size, 1LL << 30);
+    ck_assert(!a->is_agent_password_set);
+    ck_assert_ptr_nonnull(find_agent(resp, "pmm-agent"));
+    /* No secret in clear anywhere in the packed response. */
+    size_t len = protobuf_c_message_get_packed_size(resp);
+    uint8_t *buf = malloc(len + 1);
+    protobuf_c_message_pack(resp, buf);
+    buf[len] = 0;
+    ck_assert_ptr_null(memmem(buf, len, "s3cret", 6));
+    ck_assert_ptr_null(memmem(buf, len, "PRIVATE KEY", 11));
+    ck_assert_ptr_null(memmem(buf, len, "exp-pw", 6));
+    free(buf);
+    protobuf_c_message_free_unpacked(resp, NULL);
+
+    ck_assert_int_eq(call_free(MGMT "ListAgents", list_agents_req(NULL, g.node_id), &resp, NULL), 0);
+    ck_assert_int_eq(((Management__V1__ListAgentsResponse *)resp)->n_agents, 2); /* pmm-agent, node_exporter */
+    a = find_agent(resp, "node_exporter");
+    ck_assert_ptr_nonnull(a);
+    ck_assert(a->is_agent_password_set);
+    ck_assert_str_eq(a->pmm_agent_id, g.pmm_agent_id);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    free(svc);
+}
+END_TEST
+
+START_TEST(add_mysql_service)
+{
+    registered g = register_ok(register_req("mysql-node", 1));
+    ProtobufCMessage *p, *resp;
+    ProtobufCMessage *req = mysql_req("mysql-1", &g, &p);
+    pb_set_bool(p, "qan_mysql_perfschema", true);
+    pb_set_str(p, "environment", "prod");
+    pb_set_i32(p, "tablestats_group_table_limit", -5);
+    pb_set_i32(p, "metrics_mode", 2);
+    char *svc = add_ok(req, "mysql", &resp);
+    const Management__V1__MySQLServiceResult *r = ((Management__V1__AddServiceResponse *)resp)->mysql;
+    ck_assert_str_eq(r->service->service_name, "mysql-1");
+    ck_assert_str_eq(r->service->node_id, g.node_id);
+    ck_assert_str_eq(r->service->environment, "prod");
+    ck_assert_int_eq(r->service->port, 3306);
+    ck_assert_ptr_nonnull(r->mysqld_exporter);
+    ck_assert_str_eq(r->mysqld_exporter->pmm_agent_id, g.pmm_agent_id);
+    ck_assert_str_eq(r->mysqld_exporter->service_id, svc);
+    ck_assert_str_eq(r->mysqld_exporter->username, "pmm");
+    ck_assert(r->mysqld_exporter->push_metrics_enabled);
+    ck_assert_int_eq(r->mysqld_exporter->tablestats_group_table_limit, -1);
+    ck_assert_ptr_nonnull(r->qan_mysql_perfschema);
+    ck_assert_ptr_null(r->qan_mysql_slowlog);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    assert_query("SELECT count(*) FROM agents WHERE service_id = $1", svc, "2");
+    assert_query("SELECT left(password, 4) FROM agents WHERE service_id = $1 LIMIT 1", svc, "enc:");
+
+    /* By node name, and on a node made from add_node. */
+    req = mysql_req("mysql-2", &g, &p);
+    pb_set_str(p, "node_id", "");
+    pb_set_str(p, "node_name", "mysql-node");
+    free(add_ok(req, "mysql", NULL));
+    req = mysql_req("mysql-3", &g, &p);
+    pb_set_str(p, "node_id", "");
+    ProtobufCMessage *an = pb_new(&management__v1__add_node_params__descriptor);
+    pb_set_i32(an, "node_type", INVENTORY__V1__NODE_TYPE__NODE_TYPE_REMOTE_NODE);
+    pb_set_str(an, "node_name", "db-host");
+    pb_set_msg(p, "add_node", an);
+    char *svc3 = add_ok(req, "mysql", NULL);
+    assert_query("SELECT n.node_type || '|' || n.address FROM services s JOIN nodes n USING (node_id) "
+                 "WHERE s.service_id = $1",
+                 svc3, "remote|127.0.0.1");
+    free(svc3);
+    free(svc);
+}
+END_TEST
+
+START_TEST(add_service_errors)
+{
+    registered g = register_ok(register_req("err-node", 1));
+    ProtobufCMessage *p;
+    ProtobufCMessage *req = mysql_req("", &g, NULL);
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "invalid AddMySQLServiceParams.ServiceName: value length must be at least 1 runes");
+    req = mysql_req("e1", &g, &p);
+    pb_set_str(p, "pmm_agent_id", "");
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "invalid AddMySQLServiceParams.PmmAgentId: value length must be at least 1 runes");
+    req = mysql_req("e1", &g, &p);
+    pb_set_str(p, "username", "");
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "invalid AddMySQLServiceParams.Username: value length must be at least 1 runes");
+    req = mysql_req("e1", &g, &p);
+    pb_set_str(p, "node_name", "err-node");
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "expected only one param; node id, node name or register node params");
+    req = mysql_req("e1", &g, &p);
+    pb_set_str(p, "node_id", "");
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "expected only one param; node id, node name or register node params");
+    req = mysql_req("e1", &g, &p);
+    pb_set_str(p, "node_id", "nope");
+    expect_error(MGMT "AddService", req, RPC_NOT_FOUND, "Node with ID \"nope\" not found.");
+    req = mysql_req("e1", &g, &p);
+    pb_set_str(p, "node_id", "");
+    pb_set_str(p, "node_name", "nope");
+    expect_error(MGMT "AddService", req, RPC_NOT_FOUND, "Node with name \"nope\" not found.");
+    req = mysql_req("e1", &g, &p);
+    pb_set_str(p, "address", "");
+    pb_set_u32(p, "port", 0);
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT, "Neither socket nor address passed.");
+    req = mysql_req("e1", &g, &p);
+    pb_set_u32(p, "port", 0);
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "Port is expected to be passed along with the host address.");
+    free(add_ok(mysql_req("e-dup", &g, NULL), "mysql", NULL));
+    expect_error(MGMT "AddService", mysql_req("e-dup", &g, NULL), RPC_ALREADY_EXISTS,
+                 "Service with name \"e-dup\" already exists.");
+    expect_error(MGMT "AddService", pb_new(&management__v1__add_service_request__descriptor), RPC_UNKNOWN,
+                 "invalid request <nil>");
+    req = add_req("rds", &p);
+    expect_error(MGMT "AddService", req, RPC_UNIMPLEMENTED,
+                 "Adding RDS services is not supported by this server: it needs AWS access.");
+    assert_query("SELECT count(*) FROM services WHERE service_name = 'e1'", NULL, "0");
+}
+END_TEST
+
+/* A failure after the service was made (here: the agents' pmm-agent does
+ * not exist) leaves neither the service nor the node add_node made. */
+START_TEST(add_service_is_one_transaction)
+{
+    registered g = register_ok(register_req("tx-node", 1));
+    ProtobufCMessage *p;
+    ProtobufCMessage *req = mysql_req("tx-mysql", &g, &p);
+    pb_set_str(p, "pmm_agent_id", "no-such-agent");
+    pb_set_str(p, "node_id", "");
+    ProtobufCMessage *an = pb_new(&management__v1__add_node_params__descriptor);
+    pb_set_i32(an, "node_type", INVENTORY__V1__NODE_TYPE__NODE_TYPE_GENERIC_NODE);
+    pb_set_str(an, "node_name", "tx-new-node");
+    pb_set_msg(p, "add_node", an);
+    expect_error(MGMT "AddService", req, RPC_NOT_FOUND, "Agent with ID no-such-agent not found.");
+    assert_query("SELECT count(*) FROM services WHERE service_name = 'tx-mysql'", NULL, "0");
+    assert_query("SELECT count(*) FROM nodes WHERE node_name = 'tx-new-node'", NULL, "0");
+    /* A QAN agent failing after the exporter was made: bad DSN parameter. */
+    req = mysql_req("tx-mysql2", &g, &p);
+    pb_set_bool(p, "qan_mysql_perfschema", true);
+    pb_set_map_json(p, "extra_dsn_params", "{\"bad\":\"x\"}");
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT, "Unsupported DSN parameter: bad");
+    assert_query("SELECT count(*) FROM services WHERE service_name = 'tx-mysql2'", NULL, "0");
+    assert_query("SELECT count(*) FROM agents WHERE pmm_agent_id = $1 AND service_id IS NOT NULL", g.pmm_agent_id,
+                 "0");
+}
+END_TEST
+
+START_TEST(add_other_kinds)
+{
+    registered g = register_ok(register_req("kinds-node", 1));
+    ProtobufCMessage *p, *resp;
+    /* PostgreSQL with its database and both QAN agents. */
+    ProtobufCMessage *req = add_req("postgresql", &p);
+    pb_set_str(p, "service_name", "pg-1");
+    pb_set_str(p, "node_id", g.node_id);
+    pb_set_str(p, "pmm_agent_id", g.pmm_agent_id);
+    pb_set_str(p, "socket", "/run/pg");
+    pb_set_str(p, "database", "appdb");
+    pb_set_str(p, "username", "pmm");
+    pb_set_bool(p, "qan_postgresql_pgstatements_agent", true);
+    pb_set_i32(p, "auto_discovery_limit", 7);
+    char *pg = add_ok(req, "postgresql", &resp);
+    const Management__V1__PostgreSQLServiceResult *pr = ((Management__V1__AddServiceResponse *)resp)->postgresql;
+    ck_assert_str_eq(pr->service->database_name, "appdb");
+    ck_assert_str_eq(pr->service->socket, "/run/pg");
+    ck_assert_ptr_nonnull(pr->postgres_exporter);
+    ck_assert_int_eq(pr->postgres_exporter->auto_discovery_limit, 7);
+    ck_assert_ptr_nonnull(pr->qan_postgresql_pgstatements_agent);
+    ck_assert_ptr_null(pr->qan_postgresql_pgstatmonitor_agent);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    assert_query("SELECT database_name FROM services WHERE service_id = $1", pg, "appdb");
+
+    /* MongoDB with the profiler. */
+    req = add_req("mongodb", &p);
+    pb_set_str(p, "service_name", "mongo-1");
+    pb_set_str(p, "node_id", g.node_id);
+    pb_set_str(p, "pmm_agent_id", g.pmm_agent_id);
+    pb_set_str(p, "address", "10.0.0.2");
+    pb_set_u32(p, "port", 27017);
+    pb_set_str(p, "authentication_database", "admin");
+    pb_set_bool(p, "qan_mongodb_profiler", true);
+    pb_set_str(p, "tls_certificate_key", "KEYDATA");
+    char *mongo = add_ok(req, "mongodb", &resp);
+    const Management__V1__MongoDBServiceResult *mr = ((Management__V1__AddServiceResponse *)resp)->mongodb;
+    ck_assert_ptr_nonnull(mr->mongodb_exporter);
+    ck_assert_ptr_nonnull(mr->qan_mongodb_profiler);
+    ck_assert_ptr_null(mr->qan_mongodb_mongolog);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    assert_query("SELECT mongo_options->>'authentication_database' FROM agents WHERE service_id = $1 AND "
+                 "agent_type = 'mongodb_exporter'",
+                 mongo, "admin");
+
+    /* ProxySQL and Valkey: one exporter each. */
+    req = add_req("proxysql", &p);
+    pb_set_str(p, "service_name", "proxy-1");
+    pb_set_str(p, "node_id", g.node_id);
+    pb_set_str(p, "pmm_agent_id", g.pmm_agent_id);
+    pb_set_str(p, "address", "10.0.0.3");
+    pb_set_u32(p, "port", 6032);
+    pb_set_str(p, "username", "admin");
+    free(add_ok(req, "proxysql", NULL));
+    req = add_req("valkey", &p);
+    pb_set_str(p, "service_name", "valkey-1");
+    pb_set_str(p, "node_id", g.node_id);
+    pb_set_str(p, "pmm_agent_id", g.pmm_agent_id);
+    pb_set_str(p, "address", "10.0.0.4");
+    pb_set_u32(p, "port", 6379);
+    pb_set_str(p, "username", "default");
+    free(add_ok(req, "valkey", NULL));
+
+    /* HAProxy and external: an external exporter on the node. */
+    req = add_req("haproxy", &p);
+    pb_set_str(p, "service_name", "haproxy-1");
+    pb_set_str(p, "node_id", g.node_id);
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "invalid AddHAProxyServiceParams.ListenPort: value must be inside range [1, 65536)");
+    req = add_req("haproxy", &p);
+    pb_set_str(p, "service_name", "haproxy-1");
+    pb_set_str(p, "node_id", g.node_id);
+    pb_set_u32(p, "listen_port", 8404);
+    char *ha = add_ok(req, "haproxy", &resp);
+    const Management__V1__HAProxyServiceResult *hr = ((Management__V1__AddServiceResponse *)resp)->haproxy;
+    ck_assert_ptr_nonnull(hr->external_exporter);
+    ck_assert_str_eq(hr->external_exporter->runs_on_node_id, g.node_id);
+    ck_assert_int_eq(hr->external_exporter->listen_port, 8404);
+    ck_assert_str_eq(hr->external_exporter->scheme, "http");
+    protobuf_c_message_free_unpacked(resp, NULL);
+    req = add_req("external", &p);
+    pb_set_str(p, "service_name", "ext-1");
+    pb_set_str(p, "node_id", g.node_id);
+    pb_set_str(p, "group", "redis");
+    pb_set_u32(p, "listen_port", 9121);
+    pb_set_str(p, "metrics_path", "/m");
+    char *ext = add_ok(req, "external", &resp);
+    const Management__V1__ExternalServiceResult *er = ((Management__V1__AddServiceResponse *)resp)->external;
+    ck_assert_str_eq(er->service->group, "redis");
+    ck_assert_str_eq(er->external_exporter->metrics_path, "/m");
+    protobuf_c_message_free_unpacked(resp, NULL);
+    assert_query("SELECT count(*) FROM agents WHERE service_id = $1", ha, "1");
+    assert_query("SELECT count(*) FROM agents WHERE service_id = $1", ext, "1");
+    free(ha);
+    free(ext);
+    free(pg);
+    free(mongo);
+}
+END_TEST
+
+static ProtobufCMessage *remove_req(const char *id, int type)
+{
+    ProtobufCMessage *req = pb_new(&management__v1__remove_service_request__descriptor);
+    pb_set_str(req, "service_id", id);
+    pb_set_i32(req, "service_type", type);
+    return req;
+}
+
+START_TEST(remove_service)
+{
+    registered g = register_ok(register_req("rm-node", 1));
+    ProtobufCMessage *p;
+    ProtobufCMessage *req = mysql_req("rm-mysql", &g, &p);
+    pb_set_bool(p, "qan_mysql_slowlog", true);
+    char *svc = add_ok(req, "mysql", NULL);
+    char *svc2 = add_ok(mysql_req("rm-mysql-2", &g, NULL), "mysql", NULL);
+
+    expect_error(MGMT "RemoveService", remove_req("", 0), RPC_INVALID_ARGUMENT, "service_id or service_name expected");
+    expect_error(MGMT "RemoveService", remove_req("no-service", 0), RPC_NOT_FOUND,
+                 "Service with name \"no-service\" not found.");
+    expect_error(MGMT "RemoveService", remove_req("00000000-0000-4000-8000-000000000000", 0), RPC_NOT_FOUND,
+                 "Service with ID \"00000000-0000-4000-8000-000000000000\" not found.");
+    expect_error(MGMT "RemoveService", remove_req("rm-mysql", INVENTORY__V1__SERVICE_TYPE__SERVICE_TYPE_MONGODB_SERVICE),
+                 RPC_INVALID_ARGUMENT, "wrong service type");
+    assert_query("SELECT count(*) FROM agents WHERE service_id = $1", svc, "2");
+
+    /* By name with the right type (pmm-admin remove mysql NAME). */
+    ck_assert_int_eq(call_free(MGMT "RemoveService",
+                               remove_req("rm-mysql", INVENTORY__V1__SERVICE_TYPE__SERVICE_TYPE_MYSQL_SERVICE), NULL,
+                               NULL),
+                     0);
+    assert_query("SELECT count(*) FROM services WHERE service_id = $1", svc, "0");
+    assert_query("SELECT count(*) FROM agents WHERE service_id = $1", svc, "0");
+    /* By id, without a type; the node and its agents stay. */
+    ck_assert_int_eq(call_free(MGMT "RemoveService", remove_req(svc2, 0), NULL, NULL), 0);
+    assert_query("SELECT count(*) FROM services WHERE service_id = $1", svc2, "0");
+    assert_query("SELECT count(*) FROM agents WHERE runs_on_node_id = $1", g.node_id, "1");
+    free(svc);
+    free(svc2);
+}
+END_TEST
+
+START_TEST(list_services)
+{
+    registered g = register_ok(register_req("ls-node", 1));
+    ProtobufCMessage *p;
+    ProtobufCMessage *req = mysql_req("ls-mysql", &g, &p);
+    pb_set_map_json(p, "custom_labels", "{\"team\":\"db\"}");
+    char *svc = add_ok(req, "mysql", NULL);
+
+    ProtobufCMessage *resp;
+    req = pb_new(&management__v1__list_services_request__descriptor);
+    pb_set_str(req, "node_id", g.node_id);
+    ck_assert_int_eq(call_free(MGMT "ListServices", req, &resp, NULL), 0);
+    const Management__V1__ListServicesResponse *l = (const Management__V1__ListServicesResponse *)resp;
+    ck_assert_int_eq(l->n_services, 1);
+    const Management__V1__UniversalService *s = l->services[0];
+    ck_assert_str_eq(s->service_id, svc);
+    ck_assert_str_eq(s->service_type, "mysql");
+    ck_assert_str_eq(s->node_name, "ls-node");
+    ck_assert_str_eq(s->address, "127.0.0.1");
+    ck_assert_int_eq(s->port, 3306);
+    ck_assert_int_eq(s->n_custom_labels, 1);
+    ck_assert_int_eq(s->status, MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_UNKNOWN);
+    ck_assert_ptr_nonnull(s->created_at);
+    ck_assert_int_eq(s->n_agents, 2); /* the node's pmm-agent and the exporter */
+    for (size_t i = 0; i < s->n_agents; i++) {
+        ck_assert_int_eq(strlen(s->agents[i]->agent_id), 36);
+        ck_assert_str_eq(s->agents[i]->username, ""); /* the short form */
+    }
+    protobuf_c_message_free_unpacked(resp, NULL);
+
+    req = pb_new(&management__v1__list_services_request__descriptor);
+    pb_set_i32(req, "service_type", INVENTORY__V1__SERVICE_TYPE__SERVICE_TYPE_MONGODB_SERVICE);
+    pb_set_str(req, "node_id", g.node_id);
+    ck_assert_int_eq(call_free(MGMT "ListServices", req, &resp, NULL), 0);
+    ck_assert_int_eq(((Management__V1__ListServicesResponse *)resp)->n_services, 0);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    free(svc);
+}
+END_TEST
+
+START_TEST(list_agent_versions)
+{
+    registered old = register_ok(register_req("v-old", 1));
+    registered same = register_ok(register_req("v-same", 1));
+    registered newer = register_ok(register_req("v-new", 1));
+    registered none = register_ok(register_req("v-none", 1));
+    (void)none;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "UPDATE agents SET version = '2.44.0' WHERE agent_id = '%s';"
+             "UPDATE agents SET version = '%s' WHERE agent_id = '%s';"
+             "UPDATE agents SET version = '99.0.0' WHERE agent_id = '%s';",
+             old.pmm_agent_id, PMM_VERSION, same.pmm_agent_id, newer.pmm_agent_id);
+    exec_sql(sql);
+    ProtobufCMessage *resp;
+    ck_assert_int_eq(call_free(MGMT "ListAgentVersions",
+                               pb_new(&management__v1__list_agent_versions_request__descriptor), &resp, NULL),
+                     0);
+    const Management__V1__ListAgentVersionsResponse *l = (const Management__V1__ListAgentVersionsResponse *)resp;
+    int seen = 0;
+    for (size_t i = 0; i < l->n_agent_versions; i++) {
+        const Management__V1__AgentVersions *v = l->agent_versions[i];
+        if (strcmp(v->agent_id, old.pmm_agent_id) == 0) {
+            ck_assert_int_eq(v->severity, MANAGEMENT__V1__UPDATE_SEVERITY__UPDATE_SEVERITY_CRITICAL);
+            ck_assert_str_eq(v->node_name, "v-old");
+            seen++;
+        } else if (strcmp(v->agent_id, same.pmm_agent_id) == 0) {
+            ck_assert_int_eq(v->severity, MANAGEMENT__V1__UPDATE_SEVERITY__UPDATE_SEVERITY_UP_TO_DATE);
+            seen++;
+        } else if (strcmp(v->agent_id, newer.pmm_agent_id) == 0) {
+            ck_assert_int_eq(v->severity, MANAGEMENT__V1__UPDATE_SEVERITY__UPDATE_SEVERITY_UNSUPPORTED);
+            seen++;
+        } else {
+            ck_assert_str_ne(v->agent_id, none.pmm_agent_id); /* no version: skipped */
+        }
+    }
+    ck_assert_int_eq(seen, 3);
+    protobuf_c_message_free_unpacked(resp, NULL);
+}
+END_TEST
+
+START_TEST(unimplemented_methods)
+{
+    expect_error(MGMT "DiscoverRDS", pb_new(&management__v1__discover_rdsrequest__descriptor), RPC_UNIMPLEMENTED,
+                 "RDS discovery is not supported by this server: it needs AWS access.");
+    expect_error(MGMT "AddAnnotation", pb_new(&management__v1__add_annotation_request__descriptor), RPC_UNIMPLEMENTED,
+                 "Annotations are not supported by this server: they are stored in Grafana, which it does not run.");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("management");
+    TCase *tc = tcase_create("management");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, register_node_creates_everything);
+    tcase_add_test(tc, register_node_errors);
+    tcase_add_test(tc, reregister_replaces_node);
+    tcase_add_test(tc, unregister_node);
+    tcase_add_test(tc, list_and_get_nodes);
+    tcase_add_test(tc, list_agents_redacts);
+    tcase_add_test(tc, add_mysql_service);
+    tcase_add_test(tc, add_service_errors);
+    tcase_add_test(tc, add_service_is_one_transaction);
+    tcase_add_test(tc, add_other_kinds);
+    tcase_add_test(tc, remove_service);
+    tcase_add_test(tc, list_services);
+    tcase_add_test(tc, list_agent_versions);
+    tcase_add_test(tc, unimplemented_methods);
+    suite_add_tcase(s, tc);
+    return check_run(s);
+}
