@@ -103,6 +103,12 @@ static int validate(const add_kind *k, const ProtobufCMessage *p, rpc_status *st
             return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.ListenPort: value must be inside range [1, 65536)",
                             k->params);
     }
+    if (strcmp(k->member, "external") == 0) {
+        if (!*pb_get_str(p, "node_id") != !*pb_get_str(p, "runs_on_node_id"))
+            return rpc_fail(st, RPC_INVALID_ARGUMENT, "runs_on_node_id and node_id should be specified together.");
+        if (!*pb_get_str(p, "address") && pb_get_msg(p, "add_node"))
+            return rpc_fail(st, RPC_INVALID_ARGUMENT, "address can't be empty for add node request.");
+    }
     return RPC_OK;
 }
 

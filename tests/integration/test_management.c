@@ -678,6 +678,13 @@ START_TEST(add_other_kinds)
     req = add_req("external", &p);
     pb_set_str(p, "service_name", "ext-1");
     pb_set_str(p, "node_id", g.node_id);
+    pb_set_u32(p, "listen_port", 9121);
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "runs_on_node_id and node_id should be specified together.");
+    req = add_req("external", &p);
+    pb_set_str(p, "service_name", "ext-1");
+    pb_set_str(p, "node_id", g.node_id);
+    pb_set_str(p, "runs_on_node_id", g.node_id);
     pb_set_str(p, "group", "redis");
     pb_set_u32(p, "listen_port", 9121);
     pb_set_str(p, "metrics_path", "/m");
