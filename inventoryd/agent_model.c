@@ -20,24 +20,74 @@
     "aws_options, azure_options, mysql_options, mongo_options, postgresql_options, valkey_options, " \
     "environment_variables"
 
-/* Loads rows with that node alongside; %s is the WHERE clause. */
+/* Loads rows with their pmm-agent's node alongside. Plain columns, not
+ * row_to_json: with 20,000 agents PostgreSQL spends twice as long
+ * rendering rows as JSON, and we spent as long again parsing it. */
 #define SELECT_ROWS \
-    "SELECT row_to_json(a)::text, p.runs_on_node_id FROM agents a " \
+    "SELECT a.*, p.runs_on_node_id AS " PMM_NODE_KEY " FROM agents a " \
     "LEFT JOIN agents p ON p.agent_id = a.pmm_agent_id "
 
 /* ---- database ------------------------------------------------------------- */
 
-/* Parses a row_to_json text and decrypts its secrets. */
+/* PostgreSQL type OIDs of the agents columns (pg_type.h). */
+enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_JSON = 114, OID_TIMESTAMP = 1114, OID_JSONB = 3802 };
+
+/* One column value as row_to_json would render it. */
+static json_t *cell_json(PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return json_null();
+    const char *v = PQgetvalue(r, row, col);
+    switch (PQftype(r, col)) {
+    case OID_BOOL:
+        return json_boolean(v[0] == 't');
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+        return json_integer(strtoll(v, NULL, 10));
+    case OID_JSON:
+    case OID_JSONB:
+        /* Most option columns hold just {}: no parser needed. */
+        return strcmp(v, "{}") == 0 ? json_object() : json_loads(v, JSON_DECODE_ANY, NULL);
+    case OID_TIMESTAMP: {
+        json_t *t = json_string(v);
+        char *sp = t ? strchr((char *)json_string_value(t), ' ') : NULL;
+        if (sp)
+            *sp = 'T'; /* row_to_json's ISO form */
+        return t;
+    }
+    default:
+        return json_string(v);
+    }
+}
+
+/* One agents row as the record agent_record.c works on: column names as
+ * keys, JSONB columns as objects, the pmm-agent's node under PMM_NODE_KEY. */
+static json_t *rec_from_row(PGresult *r, int row)
+{
+    json_t *rec = json_object();
+    int n = PQnfields(r);
+    for (int c = 0; rec && c < n; c++) {
+        const char *name = PQfname(r, c);
+        if (strcmp(name, PMM_NODE_KEY) == 0 && PQgetisnull(r, row, c))
+            continue;
+        json_t *v = cell_json(r, row, c);
+        if (!v || json_object_set_new(rec, name, v) != 0) {
+            json_decref(rec);
+            return NULL;
+        }
+    }
+    return rec;
+}
+
+/* The record of one row with its secrets decrypted. */
 static json_t *rec_parse(PGresult *r, int row, rpc_status *st)
 {
-    json_t *rec = json_loads(PQgetvalue(r, row, 0), 0, NULL);
-    if (!json_is_object(rec)) {
-        json_decref(rec);
+    json_t *rec = rec_from_row(r, row);
+    if (!rec) {
         rpc_fail(st, RPC_INTERNAL, "bad agent row");
         return NULL;
     }
-    if (PQnfields(r) > 1 && !PQgetisnull(r, row, 1))
-        json_object_set_new(rec, PMM_NODE_KEY, json_string(PQgetvalue(r, row, 1)));
     if (agent_rec_transform_secrets(rec, secret_decrypt) != 0) {
         log_error("agent %s: stored credentials cannot be decrypted (wrong encryption key?)", agent_rec_str(rec, "agent_id"));
         json_decref(rec);
@@ -464,12 +514,12 @@ int agent_remove(db *d, const char *id, bool force, rpc_status *st)
 
 static int seal_rows(db *d, rpc_status *st, int *sealed)
 {
-    PGresult *r = db_exec(d, st, "SELECT row_to_json(a)::text FROM agents a ORDER BY agent_id FOR UPDATE", 0, NULL);
+    PGresult *r = db_exec(d, st, "SELECT * FROM agents a ORDER BY agent_id FOR UPDATE", 0, NULL);
     if (!r)
         return st->code;
     int rc = RPC_OK;
     for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
-        json_t *raw = json_loads(PQgetvalue(r, i, 0), 0, NULL);
+        json_t *raw = rec_from_row(r, i);
         if (json_is_object(raw) && agent_rec_has_plaintext(raw)) {
             json_t *rec = rec_parse(r, i, st);
             rc = rec ? rec_update(d, rec, st) : st->code;
