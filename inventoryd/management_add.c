@@ -6,7 +6,7 @@
  * inventory parameter messages by name.
  * Not done here (needs agentsd): upstream's connection check through the
  * pmm-agent unless skip_connection_check, and the MySQL table count it
- * returns; table_count stays 0. RDS needs AWS and answers Unimplemented. */
+ * returns; table_count stays 0. RDS is management_rds.c. */
 #include "management_internal.h"
 
 #include <stdio.h>
@@ -73,13 +73,6 @@ static const add_kind *kind_of(const char *member)
     return NULL;
 }
 
-/* The message type of member in a request/response oneof descriptor d. */
-static ProtobufCMessage *new_member(const ProtobufCMessageDescriptor *d, const char *member)
-{
-    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, member);
-    return f && f->type == PROTOBUF_C_TYPE_MESSAGE ? pb_new(f->descriptor) : NULL;
-}
-
 static int64_t get_i64(const ProtobufCMessage *m, const char *name)
 {
     const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
@@ -124,7 +117,7 @@ static int create_service(db *d, const add_kind *k, const ProtobufCMessage *p, c
                           rpc_status *st)
 {
     const service_kind *sk = service_kind_by_member(k->member);
-    ProtobufCMessage *sp = new_member(&inventory__v1__add_service_request__descriptor, k->member);
+    ProtobufCMessage *sp = mgmt_new_member(&inventory__v1__add_service_request__descriptor, k->member);
     if (!sk || !sp || mgmt_copy_fields(sp, p, (const char *const[]){ "node_id", NULL }) != 0 ||
         pb_set_str(sp, "node_id", node_id) < 0) {
         if (sp)
@@ -159,7 +152,7 @@ static ProtobufCMessage *agent_params(const add_kind *k, const agent_part *part,
 {
     static const char *const skip[] = { "custom_labels", "service_id", "pmm_agent_id", "runs_on_node_id",
                                         "push_metrics", "skip_connection_check", NULL };
-    ProtobufCMessage *ap = new_member(&inventory__v1__add_agent_request__descriptor, part->agent);
+    ProtobufCMessage *ap = mgmt_new_member(&inventory__v1__add_agent_request__descriptor, part->agent);
     bool push = pb_get_i32(p, "metrics_mode") == MGMT_METRICS_MODE_PUSH;
     if (!ap || mgmt_copy_fields(ap, p, skip) != 0 || pb_set_str(ap, "service_id", service_id) < 0 ||
         pb_set_bool(ap, "push_metrics", push) < 0)
@@ -241,8 +234,7 @@ int mgmt_add_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage 
     worker *w = ctx->worker;
     const char *member = pb_oneof_selected(in, "mysql");
     if (member && strcmp(member, "rds") == 0)
-        return rpc_fail(&ctx->status, RPC_UNIMPLEMENTED,
-                        "Adding RDS services is not supported by this server: it needs AWS access.");
+        return mgmt_add_rds(ctx, pb_get_msg(in, "rds"), out);
     const add_kind *k = kind_of(member);
     const ProtobufCMessage *p = k ? pb_get_msg(in, k->member) : NULL;
     if (!p) /* upstream's text (a plain Go error: code Unknown) for an empty oneof */
@@ -251,7 +243,7 @@ int mgmt_add_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage 
         return ctx->status.code;
 
     added a = { 0 };
-    a.result = new_member(&management__v1__add_service_response__descriptor, k->member);
+    a.result = mgmt_new_member(&management__v1__add_service_response__descriptor, k->member);
     if (!a.result)
         return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
     if (db_begin(w->db, &ctx->status) ||

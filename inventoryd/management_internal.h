@@ -39,6 +39,19 @@ int mgmt_copy_fields(ProtobufCMessage *dst, const ProtobufCMessage *src, const c
  * (as the SQL of these files selects them). Returns 0 or -1. */
 int mgmt_set_timestamp(ProtobufCMessage *m, const char *field, const char *seconds, const char *micros);
 
+/* A new message of the type of field member of descriptor d (a oneof
+ * member of a request or response); NULL on ENOMEM or no such member. */
+ProtobufCMessage *mgmt_new_member(const ProtobufCMessageDescriptor *d, const char *member);
+
+/* Creates an agent of the kind whose AddAgentRequest member is member from
+ * params, inside the caller's transaction; sets result field `field` of
+ * result to it and copies its id to id. (management_util.c) */
+int mgmt_create_agent(db *d, const char *member, const ProtobufCMessage *params, ProtobufCMessage *result,
+                      const char *field, char *id, size_t id_len, rpc_status *st);
+
+/* AddService for RDS (management_rds.c): p is AddRDSServiceParams. */
+int mgmt_add_rds(rpc_ctx *ctx, const ProtobufCMessage *p, ProtobufCMessage **out);
+
 /* A cell as a string: "" for NULL. */
 const char *mgmt_cell(PGresult *r, int row, int col);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_model.h"
 #include "inventory/v1/nodes.pb-c.h"
 #include "node_model.h"
 #include "pbutil.h"
@@ -113,6 +114,26 @@ int mgmt_set_timestamp(ProtobufCMessage *m, const char *field, const char *secon
         return -1;
     }
     return pb_set_msg(m, field, ts) == 0 ? 0 : -1;
+}
+
+ProtobufCMessage *mgmt_new_member(const ProtobufCMessageDescriptor *d, const char *member)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, member);
+    return f && f->type == PROTOBUF_C_TYPE_MESSAGE ? pb_new(f->descriptor) : NULL;
+}
+
+int mgmt_create_agent(db *d, const char *member, const ProtobufCMessage *params, ProtobufCMessage *result,
+                      const char *field, char *id, size_t id_len, rpc_status *st)
+{
+    const agent_kind *k = agent_kind_by_add_member(member);
+    if (!k)
+        return rpc_fail(st, RPC_INTERNAL, "no agent kind %s", member);
+    ProtobufCMessage *agent = NULL;
+    int rc = agent_create(d, k, params, &agent, st);
+    if (rc != RPC_OK)
+        return rc;
+    snprintf(id, id_len, "%s", pb_get_str(agent, "agent_id"));
+    return pb_set_msg(result, field, agent) == 0 ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "out of memory");
 }
 
 const char *mgmt_cell(PGresult *r, int row, int col)

@@ -561,9 +561,6 @@ START_TEST(add_service_errors)
                  "Service with name \"e-dup\" already exists.");
     expect_error(MGMT "AddService", pb_new(&management__v1__add_service_request__descriptor), RPC_UNKNOWN,
                  "invalid request <nil>");
-    req = add_req("rds", &p);
-    expect_error(MGMT "AddService", req, RPC_UNIMPLEMENTED,
-                 "Adding RDS services is not supported by this server: it needs AWS access.");
     assert_query("SELECT count(*) FROM services WHERE service_name = 'e1'", NULL, "0");
 }
 END_TEST
@@ -699,6 +696,85 @@ START_TEST(add_other_kinds)
     free(ext);
     free(pg);
     free(mongo);
+}
+END_TEST
+
+static ProtobufCMessage *remove_req(const char *id, int type);
+
+static ProtobufCMessage *rds_req(const char *instance, int engine, ProtobufCMessage **pp)
+{
+    ProtobufCMessage *p;
+    ProtobufCMessage *req = add_req("rds", &p);
+    pb_set_str(p, "region", "us-east-1");
+    pb_set_str(p, "instance_id", instance);
+    pb_set_str(p, "address", "db.example.rds.amazonaws.com");
+    pb_set_u32(p, "port", engine == 1 ? 3306 : 5432);
+    pb_set_i32(p, "engine", engine);
+    pb_set_str(p, "username", "admin");
+    pb_set_str(p, "password", "rds-pw");
+    pb_set_str(p, "aws_access_key", "AKIA1");
+    pb_set_str(p, "aws_secret_key", "aws-secret");
+    pb_set_bool(p, "rds_exporter", true);
+    if (pp)
+        *pp = p;
+    return req;
+}
+
+START_TEST(add_rds_service)
+{
+    ProtobufCMessage *p, *resp;
+    ProtobufCMessage *req = rds_req("rds-mysql-1", 1, &p);
+    pb_set_bool(p, "qan_mysql_perfschema", true);
+    ck_assert_int_eq(call_free(MGMT "AddService", req, &resp, NULL), 0);
+    const Management__V1__RDSServiceResult *r = ((Management__V1__AddServiceResponse *)resp)->rds;
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(r->node->node_name, "rds-mysql-1");
+    ck_assert_str_eq(r->node->address, "rds-mysql-1");
+    ck_assert_str_eq(r->node->region, "us-east-1");
+    ck_assert_str_eq(r->rds_exporter->pmm_agent_id, "pmm-server");
+    ck_assert_str_eq(r->rds_exporter->node_id, r->node->node_id);
+    ck_assert_str_eq(r->rds_exporter->aws_access_key, "AKIA1");
+    ck_assert_str_eq(r->mysql->service_name, "rds-mysql-1");
+    ck_assert_str_eq(r->mysql->address, "db.example.rds.amazonaws.com");
+    ck_assert_str_eq(r->mysqld_exporter->service_id, r->mysql->service_id);
+    ck_assert_int_eq(r->mysqld_exporter->tablestats_group_table_limit, 1000);
+    ck_assert_ptr_nonnull(r->qan_mysql_perfschema);
+    ck_assert_ptr_null(r->postgresql);
+    char *node_id = strdup(r->node->node_id), *svc = strdup(r->mysql->service_id);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    assert_query("SELECT left(aws_options->>'aws_secret_key', 4) FROM agents WHERE node_id = $1", node_id, "enc:");
+
+    /* PostgreSQL with its database and pg_stat_statements. */
+    req = rds_req("rds-pg-1", 2, &p);
+    pb_set_str(p, "service_name", "rds-pg-service");
+    pb_set_str(p, "database", "app");
+    pb_set_bool(p, "qan_postgresql_pgstatements", true);
+    pb_set_i32(p, "max_postgresql_exporter_connections", 3);
+    ck_assert_int_eq(call_free(MGMT "AddService", req, &resp, NULL), 0);
+    r = ((Management__V1__AddServiceResponse *)resp)->rds;
+    ck_assert_str_eq(r->postgresql->service_name, "rds-pg-service");
+    ck_assert_str_eq(r->postgresql->database_name, "app");
+    ck_assert_int_eq(r->postgresql_exporter->max_exporter_connections, 3);
+    ck_assert_ptr_nonnull(r->qan_postgresql_pgstatements);
+    protobuf_c_message_free_unpacked(resp, NULL);
+
+    /* Errors leave nothing: an unknown engine, a duplicate instance. */
+    expect_error(MGMT "AddService", rds_req("rds-x", 0, NULL), RPC_INVALID_ARGUMENT,
+                 "Unsupported Engine type \"DISCOVER_RDS_ENGINE_UNSPECIFIED\".");
+    assert_query("SELECT count(*) FROM nodes WHERE node_name = 'rds-x'", NULL, "0");
+    expect_error(MGMT "AddService", rds_req("", 1, NULL), RPC_INVALID_ARGUMENT,
+                 "invalid AddRDSServiceParams.InstanceId: value length must be at least 1 runes");
+    req = rds_req("rds-y", 1, &p);
+    pb_set_str(p, "service_name", "rds-mysql-1");
+    expect_error(MGMT "AddService", req, RPC_ALREADY_EXISTS, "Service with name \"rds-mysql-1\" already exists.");
+    assert_query("SELECT count(*) FROM nodes WHERE node_name = 'rds-y'", NULL, "0");
+
+    /* Removing the service takes the RDS node and its rds_exporter along. */
+    ck_assert_int_eq(call_free(MGMT "RemoveService", remove_req("rds-mysql-1", 1), NULL, NULL), 0);
+    assert_query("SELECT count(*) FROM nodes WHERE node_id = $1", node_id, "0");
+    assert_query("SELECT count(*) FROM agents WHERE node_id = $1", node_id, "0");
+    free(node_id);
+    free(svc);
 }
 END_TEST
 
@@ -850,6 +926,7 @@ int main(void)
     tcase_add_test(tc, add_service_errors);
     tcase_add_test(tc, add_service_is_one_transaction);
     tcase_add_test(tc, add_other_kinds);
+    tcase_add_test(tc, add_rds_service);
     tcase_add_test(tc, remove_service);
     tcase_add_test(tc, list_services);
     tcase_add_test(tc, list_agent_versions);
