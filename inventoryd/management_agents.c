@@ -143,7 +143,7 @@ static ProtobufCMessage *sub_message(ProtobufCMessage *m, const char *name)
     return (ProtobufCMessage *)pb_get_msg(m, name);
 }
 
-static int fill_full(ProtobufCMessage *m, json_t *rec, rpc_status *st)
+static int fill(ProtobufCMessage *m, json_t *rec, rpc_status *st)
 {
     for (size_t i = 0; i < sizeof subs / sizeof *subs; i++) {
         const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, subs[i]);
@@ -165,23 +165,13 @@ static int fill_full(ProtobufCMessage *m, json_t *rec, rpc_status *st)
     return set_username(m, rec, st);
 }
 
-/* ListServices' short form: upstream fills only these four. */
-static int fill_short(ProtobufCMessage *m, json_t *rec, rpc_status *st)
-{
-    for (size_t i = 0; i < 4; i++)
-        if (set_value(m, fields[i].field, fields[i].type, json_object_get(rec, fields[i].col)) < 0)
-            return rpc_fail(st, RPC_INTERNAL, "out of memory");
-    return RPC_OK;
-}
-
-static ProtobufCMessage *agent_from_row(PGresult *r, int row, bool full, rpc_status *st)
+static ProtobufCMessage *agent_from_row(PGresult *r, int row, rpc_status *st)
 {
     json_t *rec = json_loads(PQgetvalue(r, row, 0), 0, NULL);
     ProtobufCMessage *m = json_is_object(rec) ? pb_new(&management__v1__universal_agent__descriptor) : NULL;
-    int rc = m ? (full ? fill_full(m, rec, st) : fill_short(m, rec, st))
-               : rpc_fail(st, RPC_INTERNAL, "bad agent row");
+    int rc = m ? fill(m, rec, st) : rpc_fail(st, RPC_INTERNAL, "bad agent row");
     json_decref(rec);
-    if (rc == RPC_OK && full &&
+    if (rc == RPC_OK &&
         (mgmt_set_timestamp(m, "created_at", mgmt_cell(r, row, 1), mgmt_cell(r, row, 2)) != 0 ||
          mgmt_set_timestamp(m, "updated_at", mgmt_cell(r, row, 3), mgmt_cell(r, row, 4)) != 0))
         rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
@@ -192,10 +182,12 @@ static ProtobufCMessage *agent_from_row(PGresult *r, int row, bool full, rpc_sta
     return m;
 }
 
-int mgmt_append_agents(db *d, const char *where, const char *param, bool full, ProtobufCMessage *resp,
-                       const char *field, rpc_status *st)
+/* Appends to resp's `field` the agents matching where (an SQL condition
+ * on agents a with $1 its only parameter: one of the constants below,
+ * never input). */
+static int append_agents(db *d, const char *where, const char *param, ProtobufCMessage *resp, const char *field,
+                         rpc_status *st)
 {
-    /* where is one of this directory's constants, never input. */
     char sql[1024];
     snprintf(sql, sizeof sql, "SELECT row_to_json(a)::text, " TIMES " FROM agents a WHERE %s ORDER BY a.agent_id",
              where);
@@ -204,7 +196,7 @@ int mgmt_append_agents(db *d, const char *where, const char *param, bool full, P
         return st->code;
     int rc = RPC_OK;
     for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
-        ProtobufCMessage *m = agent_from_row(r, i, full, st);
+        ProtobufCMessage *m = agent_from_row(r, i, st);
         if (!m)
             rc = st->code;
         else if (pb_append_msg(resp, field, m) != 0)
@@ -213,6 +205,13 @@ int mgmt_append_agents(db *d, const char *where, const char *param, bool full, P
     PQclear(r);
     return rc;
 }
+
+/* Upstream's IsServiceAgent, IsNodeAgent (the service's node's
+ * pmm-agent) and IsVMAgent for service $1. */
+#define AGENTS_OF_SERVICE \
+    "(a.service_id = $1 OR EXISTS (SELECT 1 FROM services s WHERE s.service_id = $1 AND " \
+    "((a.service_id IS NULL AND a.runs_on_node_id = s.node_id) OR " \
+    "(a.node_id = s.node_id AND a.agent_type = 'vmagent'))))"
 
 static int service_exists(db *d, const char *id, rpc_status *st)
 {
@@ -241,9 +240,9 @@ int mgmt_list_agents(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage 
     ProtobufCMessage *resp = pb_new(&management__v1__list_agents_response__descriptor);
     if (!resp)
         return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
-    int rc = *service_id ? mgmt_append_agents(w->db, MGMT_AGENTS_OF_SERVICE, service_id, true, resp, "agents", &ctx->status)
-                         : mgmt_append_agents(w->db, "(a.node_id = $1 OR a.runs_on_node_id = $1)", node_id, true, resp,
-                                              "agents", &ctx->status);
+    int rc = *service_id ? append_agents(w->db, AGENTS_OF_SERVICE, service_id, resp, "agents", &ctx->status)
+                         : append_agents(w->db, "(a.node_id = $1 OR a.runs_on_node_id = $1)", node_id, resp, "agents",
+                                         &ctx->status);
     if (rc != RPC_OK) {
         protobuf_c_message_free_unpacked(resp, NULL);
         return rc;

@@ -52,6 +52,12 @@ int mgmt_create_agent(db *d, const char *member, const ProtobufCMessage *params,
 /* AddService for RDS (management_rds.c): p is AddRDSServiceParams. */
 int mgmt_add_rds(rpc_ctx *ctx, const ProtobufCMessage *p, ProtobufCMessage **out);
 
+/* Appends to repeated message field `field` of m one message per object of
+ * the JSON array text (NULL or "" = none), setting its string and bool
+ * members by key; how one query brings each row's children along
+ * (json_agg) instead of one query per row. Returns 0 or -1. */
+int mgmt_append_json_objects(ProtobufCMessage *m, const char *field, const char *json_text);
+
 /* A cell as a string: "" for NULL. */
 const char *mgmt_cell(PGresult *r, int row, int col);
 
@@ -64,21 +70,5 @@ int mgmt_end_tx(db *d, rpc_status *st, int rc);
  * at address inside the caller's transaction. id gets the node id. */
 int mgmt_resolve_node(db *d, const char *node_id, const char *node_name, const ProtobufCMessage *add_node,
                       const char *address, char *id, size_t id_len, rpc_status *st);
-
-/* ---- shared builders ------------------------------------------------------- */
-
-/* Appends to resp's repeated field `field` the agents matching where (an SQL
- * condition on agents a, with $1 as its only parameter) as
- * management.v1.UniversalAgent; full=false gives only the id, type, status
- * and is_connected (ListServices' form). (management_agents.c) */
-int mgmt_append_agents(db *d, const char *where, const char *param, bool full, ProtobufCMessage *resp,
-                       const char *field, rpc_status *st);
-
-/* The where of mgmt_append_agents for service $1: upstream's IsNodeAgent
- * (the service's node's pmm-agent), IsVMAgent and IsServiceAgent. */
-#define MGMT_AGENTS_OF_SERVICE \
-    "(a.service_id = $1 OR EXISTS (SELECT 1 FROM services s WHERE s.service_id = $1 AND " \
-    "((a.service_id IS NULL AND a.runs_on_node_id = s.node_id) OR " \
-    "(a.node_id = s.node_id AND a.agent_type = 'vmagent'))))"
 
 #endif

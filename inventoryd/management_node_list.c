@@ -37,53 +37,14 @@ static ProtobufCMessage *node_from_row(PGresult *r, int row)
     return m;
 }
 
-/* Appends the node's agents (node_id, else runs_on_node_id, as upstream
- * groups them) and services. */
-static int add_children(db *d, ProtobufCMessage *node, rpc_status *st)
-{
-    const char *id = pb_get_str(node, "node_id");
-    PGresult *r = db_exec(d, st,
-                          "SELECT agent_id, agent_type, status, is_connected FROM agents "
-                          "WHERE COALESCE(node_id, runs_on_node_id) = $1 ORDER BY agent_id",
-                          1, (const char *[]){ id });
-    if (!r)
-        return st->code;
-    int rc = RPC_OK;
-    for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
-        ProtobufCMessage *a = pb_new(&management__v1__universal_node__agent__descriptor);
-        if (!a || pb_set_str(a, "agent_id", mgmt_cell(r, i, 0)) < 0 ||
-            pb_set_str(a, "agent_type", mgmt_cell(r, i, 1)) < 0 || pb_set_str(a, "status", mgmt_cell(r, i, 2)) < 0 ||
-            pb_set_bool(a, "is_connected", strcmp(mgmt_cell(r, i, 3), "t") == 0) < 0) {
-            if (a)
-                protobuf_c_message_free_unpacked(a, NULL);
-            rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
-        } else if (pb_append_msg(node, "agents", a) != 0) {
-            rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
-        }
-    }
-    PQclear(r);
-    if (rc != RPC_OK)
-        return rc;
-    r = db_exec(d, st,
-                "SELECT service_id, service_type, service_name FROM services WHERE node_id = $1 ORDER BY service_id",
-                1, (const char *[]){ id });
-    if (!r)
-        return st->code;
-    for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
-        ProtobufCMessage *s = pb_new(&management__v1__universal_node__service__descriptor);
-        if (!s || pb_set_str(s, "service_id", mgmt_cell(r, i, 0)) < 0 ||
-            pb_set_str(s, "service_type", mgmt_cell(r, i, 1)) < 0 ||
-            pb_set_str(s, "service_name", mgmt_cell(r, i, 2)) < 0) {
-            if (s)
-                protobuf_c_message_free_unpacked(s, NULL);
-            rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
-        } else if (pb_append_msg(node, "services", s) != 0) {
-            rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
-        }
-    }
-    PQclear(r);
-    return rc;
-}
+/* Each node's agents (grouped by node_id, else runs_on_node_id, as
+ * upstream) and services, as JSON arrays, in the same query. */
+#define NODE_CHILDREN \
+    ", (SELECT json_agg(json_build_object('agent_id', a.agent_id, 'agent_type', a.agent_type, " \
+    "'status', a.status, 'is_connected', a.is_connected) ORDER BY a.agent_id)::text FROM agents a " \
+    "WHERE COALESCE(a.node_id, a.runs_on_node_id) = nodes.node_id), " \
+    "(SELECT json_agg(json_build_object('service_id', s.service_id, 'service_type', s.service_type, " \
+    "'service_name', s.service_name) ORDER BY s.service_id)::text FROM services s WHERE s.node_id = nodes.node_id)"
 
 int mgmt_list_nodes(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
@@ -98,7 +59,8 @@ int mgmt_list_nodes(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *
         return RPC_OK;
     }
     PGresult *r = db_exec(w->db, &ctx->status,
-                          "SELECT " UNIVERSAL_NODE_COLUMNS " FROM nodes WHERE ($1::text IS NULL OR node_type = $1) "
+                          "SELECT " UNIVERSAL_NODE_COLUMNS NODE_CHILDREN " FROM nodes "
+                          "WHERE ($1::text IS NULL OR node_type = $1) "
                           "ORDER BY node_id",
                           1, (const char *[]){ k ? k->stored : NULL });
     if (!r) {
@@ -108,10 +70,10 @@ int mgmt_list_nodes(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *
     int rc = RPC_OK;
     for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
         ProtobufCMessage *node = node_from_row(r, i);
-        if (!node || pb_append_msg(resp, "nodes", node) != 0)
+        if (!node || pb_append_msg(resp, "nodes", node) != 0 ||
+            mgmt_append_json_objects(node, "agents", mgmt_cell(r, i, 16)) != 0 ||
+            mgmt_append_json_objects(node, "services", mgmt_cell(r, i, 17)) != 0)
             rc = rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build node list");
-        else
-            rc = add_children(w->db, node, &ctx->status);
     }
     PQclear(r);
     if (rc != RPC_OK) {

@@ -91,7 +91,17 @@ int mgmt_remove_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
     "s.service_id, s.service_type, s.service_name, s.database_name, s.node_id, n.node_name, s.environment, " \
     "s.cluster, s.replication_set, s.external_group, s.address, s.socket, s.version, s.port, s.custom_labels, " \
     "floor(extract(epoch FROM s.created_at))::bigint, mod(extract(microseconds FROM s.created_at)::bigint, 1000000), " \
-    "floor(extract(epoch FROM s.updated_at))::bigint, mod(extract(microseconds FROM s.updated_at)::bigint, 1000000)"
+    "floor(extract(epoch FROM s.updated_at))::bigint, mod(extract(microseconds FROM s.updated_at)::bigint, 1000000), " \
+    SERVICE_AGENTS
+
+/* The service's agents in ListServices' short form, as a JSON array:
+ * upstream's IsServiceAgent, IsNodeAgent (its node's pmm-agent) and
+ * IsVMAgent. */
+#define SERVICE_AGENTS \
+    "(SELECT json_agg(json_build_object('agent_id', a.agent_id, 'agent_type', a.agent_type, " \
+    "'status', a.status, 'is_connected', a.is_connected) ORDER BY a.agent_id)::text FROM agents a " \
+    "WHERE a.service_id = s.service_id OR (a.service_id IS NULL AND a.runs_on_node_id = s.node_id) OR " \
+    "(a.node_id = s.node_id AND a.agent_type = 'vmagent'))"
 
 /* The kinds whose status upstream reads from an *_up metric. */
 static bool status_watched(const char *type)
@@ -140,11 +150,9 @@ int mgmt_list_services(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessag
     int rc = resp ? RPC_OK : rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
     for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
         ProtobufCMessage *svc = service_from_row(r, i);
-        if (!svc || pb_append_msg(resp, "services", svc) != 0)
+        if (!svc || pb_append_msg(resp, "services", svc) != 0 ||
+            mgmt_append_json_objects(svc, "agents", mgmt_cell(r, i, 19)) != 0)
             rc = rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build service list");
-        else
-            rc = mgmt_append_agents(w->db, MGMT_AGENTS_OF_SERVICE, pb_get_str(svc, "service_id"), false, svc, "agents",
-                                    &ctx->status);
     }
     PQclear(r);
     if (rc != RPC_OK) {

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "agent_model.h"
 #include "inventory/v1/nodes.pb-c.h"
 #include "node_model.h"
@@ -134,6 +136,48 @@ int mgmt_create_agent(db *d, const char *member, const ProtobufCMessage *params,
         return rc;
     snprintf(id, id_len, "%s", pb_get_str(agent, "agent_id"));
     return pb_set_msg(result, field, agent) == 0 ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "out of memory");
+}
+
+static int set_from_json(ProtobufCMessage *m, const char *key, json_t *v)
+{
+    if (json_is_string(v))
+        return pb_set_str(m, key, json_string_value(v)) < 0 ? -1 : 0;
+    if (json_is_boolean(v))
+        return pb_set_bool(m, key, json_is_true(v)) < 0 ? -1 : 0;
+    return 0;
+}
+
+int mgmt_append_json_objects(ProtobufCMessage *m, const char *field, const char *json_text)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, field);
+    if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE)
+        return -1;
+    if (!json_text || !*json_text)
+        return 0;
+    json_t *arr = json_loads(json_text, 0, NULL);
+    size_t i;
+    json_t *obj;
+    int rc = json_is_array(arr) ? 0 : -1;
+    json_array_foreach(arr, i, obj) {
+        ProtobufCMessage *child = pb_new(f->descriptor);
+        const char *key;
+        json_t *v;
+        if (!child) {
+            rc = -1;
+            break;
+        }
+        json_object_foreach(obj, key, v) if (rc == 0) rc = set_from_json(child, key, v);
+        if (rc != 0) {
+            protobuf_c_message_free_unpacked(child, NULL);
+            break;
+        }
+        if (pb_append_msg(m, field, child) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+    json_decref(arr);
+    return rc;
 }
 
 const char *mgmt_cell(PGresult *r, int row, int col)
