@@ -5,6 +5,7 @@ inventory ListServices(node_id) + ListAgents(), `pmm-admin remove mysql
 NAME` = RemoveService by name with service_type; then UnregisterNode. Also
 the management lists and the upstream error texts."""
 
+import time
 import unittest
 
 import grpc
@@ -159,6 +160,10 @@ class RestPmmAdmin(ApiTestCase):
         self.assertEqual(r.json, {"warning": ""})
         r = rest("GET", "/v1/inventory/nodes/%s" % node["node_id"])
         self.assertErrorBody(r, 404, 5, 'Node with ID "%s" not found.' % node["node_id"])
+        # The node's token went with it (once the gateway's 3 s auth cache has expired).
+        time.sleep(3.5)
+        r = rest("GET", "/v1/inventory/nodes", auth="Bearer " + reg["token"])
+        self.assertStatus(r, 401)
 
     def test_register_errors(self):
         name = unique("mgmt-dup")
