@@ -10,23 +10,7 @@
 #include "events.h"
 #include "inventory/v1/agents.pb-c.h"
 #include "pbutil.h"
-
-/* UTF-8 code points (protoc-gen-validate counts runes, not bytes). */
-static size_t runes(const char *s)
-{
-    size_t n = 0;
-    for (; s && *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
-/* protoc-gen-validate's text for a min_len string rule. */
-static int require_len(rpc_status *st, const char *value, size_t min, const char *msg, const char *field)
-{
-    if (runes(value) >= min)
-        return RPC_OK;
-    return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.%s: value length must be at least %zu runes", msg, field, min);
-}
+#include "validate.h"
 
 /* The min_len 1 fields of kind k's Add params ("proto_name:GoName"). */
 static int require_fields(rpc_status *st, const agent_kind *k, const ProtobufCMessage *p)
@@ -35,7 +19,7 @@ static int require_fields(rpc_status *st, const agent_kind *k, const ProtobufCMe
         const char *colon = strchr(k->required[i], ':');
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)(colon - k->required[i]), k->required[i]);
-        if (require_len(st, pb_get_str(p, name), 1, k->add_params, colon + 1))
+        if (validate_min_len(st, pb_get_str(p, name), 1, k->add_params, colon + 1))
             return st->code;
     }
     return RPC_OK;
@@ -98,7 +82,7 @@ static int get_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage 
 {
     worker *w = ctx->worker;
     const char *id = pb_get_str(in, "agent_id");
-    if (require_len(&ctx->status, id, 36, "GetAgentRequest", "AgentId"))
+    if (validate_min_len(&ctx->status, id, 36, "GetAgentRequest", "AgentId"))
         return ctx->status.code;
     const agent_kind *k;
     ProtobufCMessage *agent;
@@ -130,7 +114,7 @@ static int change_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
 {
     worker *w = ctx->worker;
     const char *id = pb_get_str(in, "agent_id");
-    if (require_len(&ctx->status, id, 1, "ChangeAgentRequest", "AgentId"))
+    if (validate_min_len(&ctx->status, id, 1, "ChangeAgentRequest", "AgentId"))
         return ctx->status.code;
     const char *member = pb_oneof_selected(in, "node_exporter");
     const ProtobufCMessage *p = member ? pb_get_msg(in, member) : NULL;
@@ -155,7 +139,7 @@ static int remove_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
 {
     worker *w = ctx->worker;
     const char *id = pb_get_str(in, "agent_id");
-    if (require_len(&ctx->status, id, 1, "RemoveAgentRequest", "AgentId"))
+    if (validate_min_len(&ctx->status, id, 1, "RemoveAgentRequest", "AgentId"))
         return ctx->status.code;
     if (db_begin(w->db, &ctx->status))
         return ctx->status.code;
