@@ -73,8 +73,16 @@ FROM generate_series(1, 2000) i;
 COMMIT;
 ANALYZE nodes, services, agents;
 SQL
+# As in production, credentials are stored encrypted: inventoryd seals the
+# plain ones at start.
+sh "$ROOT/deploy/suite.sh" ctl restart inventoryd >/dev/null
+i=0
+until [ "$(curl -s -o /dev/null -w '%{http_code}' -u admin:admin "$REST/v1/inventory/agents?agent_type=AGENT_TYPE_PMM_AGENT")" = 200 ] || [ $i -ge 120 ]; do
+    sleep 1
+    i=$((i + 1))
+done
 PGPASSWORD=pmm-managed psql -At -h 127.0.0.1 -p "$PGPORT" -U pmm-managed -d pmm-managed \
-    -c "SELECT (SELECT count(*) FROM nodes) || ' nodes, ' || (SELECT count(*) FROM services) || ' services, ' || (SELECT count(*) FROM agents) || ' agents'"
+    -c "SELECT (SELECT count(*) FROM nodes) || ' nodes, ' || (SELECT count(*) FROM services) || ' services, ' || (SELECT count(*) FROM agents) || ' agents (' || (SELECT count(*) FROM agents WHERE username LIKE 'enc:%') || ' with sealed credentials)'"
 
 measure() {
     url=$1

@@ -1,6 +1,7 @@
 /* daemon: signals, schema and serving, shared by every bus daemon. */
 #include "daemon.h"
 
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,11 @@ int daemon_init(const cfg_option *opts, int argc, char **argv, const char *name,
         return 2;
     }
     log_init(name, lvl);
+    /* glibc consolidates its fastbins before every allocation of 1 KiB or
+     * more; building a large list frees thousands of small blocks between
+     * such allocations, and the consolidation took a tenth of the time.
+     * tcache still serves small blocks fast. */
+    mallopt(M_MXFAST, 0);
     return -1;
 }
 

@@ -16,11 +16,36 @@ ProtobufCMessage *pb_new(const ProtobufCMessageDescriptor *d)
     return m;
 }
 
+/* Lookups by name are a binary search of strcmp's, and building a list of
+ * 20,000 agents makes about thirty per agent; the names are nearly always
+ * the same literals, so each thread remembers recent answers. A hit is
+ * checked by content too, so a reused buffer can never return a wrong
+ * field. */
+#define FIELD_CACHE_SLOTS 512
+
+typedef struct {
+    const ProtobufCMessageDescriptor *desc;
+    const char *name;
+    const ProtobufCFieldDescriptor *field;
+} field_cache_slot;
+
+static __thread field_cache_slot field_cache[FIELD_CACHE_SLOTS];
+
 static const ProtobufCFieldDescriptor *field_of(const ProtobufCMessage *m, const char *name)
 {
     if (!m || !name)
         return NULL;
-    return protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+    uintptr_t h = ((uintptr_t)m->descriptor >> 4) ^ ((uintptr_t)name >> 3);
+    field_cache_slot *slot = &field_cache[(h ^ (h >> 9)) % FIELD_CACHE_SLOTS];
+    if (slot->desc == m->descriptor && slot->name == name && slot->field && strcmp(slot->field->name, name) == 0)
+        return slot->field;
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+    if (f) {
+        slot->desc = m->descriptor;
+        slot->name = name;
+        slot->field = f;
+    }
+    return f;
 }
 
 /* Marks a oneof member as the selected one. */
