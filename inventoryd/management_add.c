@@ -146,25 +146,48 @@ static int create_service(db *d, const add_kind *k, const ProtobufCMessage *p, c
     return pb_set_str(svc, "database_name", database) < 0 ? rpc_fail(st, RPC_INTERNAL, "out of memory") : RPC_OK;
 }
 
+/* Where an external exporter runs: runs_on_node_id, else the service's node. */
+static const char *runs_on(const ProtobufCMessage *p, const char *node_id)
+{
+    const char *id = pb_get_str(p, "runs_on_node_id");
+    return *id ? id : node_id;
+}
+
+/* Upstream's metrics mode choice: "auto" pushes, except that an external
+ * exporter is pulled unless exactly one pmm-agent runs on its node. */
+static int push_mode(db *d, const add_kind *k, const ProtobufCMessage *p, const char *node_id, bool *push,
+                     rpc_status *st)
+{
+    int mode = pb_get_i32(p, "metrics_mode");
+    *push = MGMT_PUSH_MODE(mode);
+    if (!k->external || mode != MGMT_METRICS_MODE_UNSPECIFIED)
+        return RPC_OK;
+    PGresult *r = db_exec(d, st, "SELECT count(*) FROM agents WHERE agent_type = 'pmm-agent' AND runs_on_node_id = $1",
+                          1, (const char *[]){ runs_on(p, node_id) });
+    if (!r)
+        return st->code;
+    *push = strcmp(PQgetvalue(r, 0, 0), "1") == 0;
+    PQclear(r);
+    return RPC_OK;
+}
+
 /* The Add…Params of one agent, from the request by field name. */
 static ProtobufCMessage *agent_params(const add_kind *k, const agent_part *part, const ProtobufCMessage *p,
-                                      const char *node_id, const char *service_id)
+                                      const char *node_id, const char *service_id, bool push)
 {
     static const char *const skip[] = { "custom_labels", "service_id", "pmm_agent_id", "runs_on_node_id",
                                         "push_metrics", "skip_connection_check", NULL };
     ProtobufCMessage *ap = mgmt_new_member(&inventory__v1__add_agent_request__descriptor, part->agent);
-    bool push = pb_get_i32(p, "metrics_mode") == MGMT_METRICS_MODE_PUSH;
     if (!ap || mgmt_copy_fields(ap, p, skip) != 0 || pb_set_str(ap, "service_id", service_id) < 0 ||
         pb_set_bool(ap, "push_metrics", push) < 0)
         goto fail;
     if (k->external) {
         /* Upstream gives an external exporter the service's labels and
          * runs it on runs_on_node_id, else on the service's node. */
-        const char *runs_on = pb_get_str(p, "runs_on_node_id");
         char *labels = pb_map_to_json(p, "custom_labels");
         int rc = labels ? pb_set_map_json(ap, "custom_labels", labels) : -1;
         free(labels);
-        if (rc < 0 || pb_set_str(ap, "runs_on_node_id", *runs_on ? runs_on : node_id) < 0)
+        if (rc < 0 || pb_set_str(ap, "runs_on_node_id", runs_on(p, node_id)) < 0)
             goto fail;
         return ap;
     }
@@ -187,12 +210,15 @@ fail:
 
 static int create_agents(db *d, const add_kind *k, const ProtobufCMessage *p, added *a, rpc_status *st)
 {
+    bool push;
+    if (push_mode(d, k, p, a->node_id, &push, st))
+        return st->code;
     for (int i = 0; i < 3 && k->agents[i].agent; i++) {
         const agent_part *part = &k->agents[i];
         if (part->flag && !pb_get_bool(p, part->flag))
             continue;
         const agent_kind *ak = agent_kind_by_add_member(part->agent);
-        ProtobufCMessage *ap = ak ? agent_params(k, part, p, a->node_id, a->service_id) : NULL;
+        ProtobufCMessage *ap = ak ? agent_params(k, part, p, a->node_id, a->service_id, push) : NULL;
         if (!ap)
             return rpc_fail(st, RPC_INTERNAL, "failed to build agent parameters");
         ProtobufCMessage *agent = NULL;

@@ -12,7 +12,11 @@
 #include "bus.h"
 
 /* management.v1.MetricsMode */
+#define MGMT_METRICS_MODE_UNSPECIFIED 0
 #define MGMT_METRICS_MODE_PUSH 2
+
+/* Upstream's isPushMode: PUSH, and UNSPECIFIED ("auto") too. */
+#define MGMT_PUSH_MODE(mode) ((mode) == MGMT_METRICS_MODE_PUSH || (mode) == MGMT_METRICS_MODE_UNSPECIFIED)
 
 /* ---- handlers ------------------------------------------------------------- */
 int mgmt_register_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out);

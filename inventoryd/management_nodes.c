@@ -158,7 +158,7 @@ static int create_node_exporter(db *d, const char *pmm_agent_id, const ProtobufC
 {
     ProtobufCMessage *p = pb_new(&inventory__v1__add_node_exporter_params__descriptor);
     if (!p || pb_set_str(p, "pmm_agent_id", pmm_agent_id) < 0 ||
-        pb_set_bool(p, "push_metrics", pb_get_i32(req, "metrics_mode") == MGMT_METRICS_MODE_PUSH) < 0 ||
+        pb_set_bool(p, "push_metrics", MGMT_PUSH_MODE(pb_get_i32(req, "metrics_mode"))) < 0 ||
         pb_set_bool(p, "expose_exporter", pb_get_bool(req, "expose_exporter")) < 0 ||
         mgmt_copy_fields(p, req, (const char *const[]){ "pmm_agent_id", "custom_labels", "push_metrics",
                                                         "expose_exporter", "log_level", NULL }) != 0) {

@@ -271,6 +271,18 @@ START_TEST(register_node_errors)
     ck_assert_ptr_null(pb_get_msg(resp, "generic_node"));
     ck_assert_str_eq(pb_get_str(pb_get_msg(resp, "container_node"), "container_name"), "box");
     protobuf_c_message_free_unpacked(resp, NULL);
+
+    /* Metrics mode: unspecified ("auto") pushes, as upstream; pull does not. */
+    registered def = register_ok(register_req("mode-auto", 1));
+    assert_query("SELECT exporter_options->>'push_metrics' FROM agents WHERE agent_type = 'node_exporter' AND "
+                 "pmm_agent_id = $1",
+                 def.pmm_agent_id, "true");
+    req = register_req("mode-pull", 1);
+    pb_set_i32(req, "metrics_mode", 1);
+    registered pull = register_ok(req);
+    assert_query("SELECT exporter_options->>'push_metrics' FROM agents WHERE agent_type = 'node_exporter' AND "
+                 "pmm_agent_id = $1",
+                 pull.pmm_agent_id, "false");
 }
 END_TEST
 
@@ -502,7 +514,12 @@ START_TEST(add_mysql_service)
     req = mysql_req("mysql-2", &g, &p);
     pb_set_str(p, "node_id", "");
     pb_set_str(p, "node_name", "mysql-node");
-    free(add_ok(req, "mysql", NULL));
+    pb_set_i32(p, "metrics_mode", 1);
+    char *svc2 = add_ok(req, "mysql", NULL);
+    assert_query("SELECT exporter_options->>'push_metrics' FROM agents WHERE service_id = $1 AND "
+                 "agent_type = 'mysqld_exporter'",
+                 svc2, "false");
+    free(svc2);
     req = mysql_req("mysql-3", &g, &p);
     pb_set_str(p, "node_id", "");
     ProtobufCMessage *an = pb_new(&management__v1__add_node_params__descriptor);
@@ -671,6 +688,7 @@ START_TEST(add_other_kinds)
     ck_assert_str_eq(hr->external_exporter->runs_on_node_id, g.node_id);
     ck_assert_int_eq(hr->external_exporter->listen_port, 8404);
     ck_assert_str_eq(hr->external_exporter->scheme, "http");
+    ck_assert(hr->external_exporter->push_metrics_enabled); /* auto, and one pmm-agent on the node */
     protobuf_c_message_free_unpacked(resp, NULL);
     req = add_req("external", &p);
     pb_set_str(p, "service_name", "ext-1");
