@@ -153,14 +153,17 @@ static const char *runs_on(const ProtobufCMessage *p, const char *node_id)
     return *id ? id : node_id;
 }
 
-/* Upstream's metrics mode choice: "auto" pushes, except that an external
- * exporter is pulled unless exactly one pmm-agent runs on its node. */
+/* Upstream's metrics mode choice: "auto" pushes (not on the PMM Server's
+ * pmm-agent), and an external exporter is pulled unless exactly one
+ * pmm-agent runs on its node. */
 static int push_mode(db *d, const add_kind *k, const ProtobufCMessage *p, const char *node_id, bool *push,
                      rpc_status *st)
 {
     int mode = pb_get_i32(p, "metrics_mode");
+    if (!k->external)
+        return mgmt_push_metrics(mode, pb_get_str(p, "pmm_agent_id"), push, st);
     *push = MGMT_PUSH_MODE(mode);
-    if (!k->external || mode != MGMT_METRICS_MODE_UNSPECIFIED)
+    if (mode != MGMT_METRICS_MODE_UNSPECIFIED)
         return RPC_OK;
     PGresult *r = db_exec(d, st, "SELECT count(*) FROM agents WHERE agent_type = 'pmm-agent' AND runs_on_node_id = $1",
                           1, (const char *[]){ runs_on(p, node_id) });

@@ -43,6 +43,11 @@ int mgmt_copy_fields(ProtobufCMessage *dst, const ProtobufCMessage *src, const c
  * (as the SQL of these files selects them). Returns 0 or -1. */
 int mgmt_set_timestamp(ProtobufCMessage *m, const char *field, const char *seconds, const char *micros);
 
+/* Upstream's supportedMetricsMode + isPushMode for exporters run by
+ * pmm_agent_id: auto pushes, except on the PMM Server's own pmm-agent,
+ * which refuses push. */
+int mgmt_push_metrics(int mode, const char *pmm_agent_id, bool *push, rpc_status *st);
+
 /* A new message of the type of field member of descriptor d (a oneof
  * member of a request or response); NULL on ENOMEM or no such member. */
 ProtobufCMessage *mgmt_new_member(const ProtobufCMessageDescriptor *d, const char *member);
@@ -69,9 +74,10 @@ const char *mgmt_cell(PGresult *r, int row, int col);
  * roll back. Returns the final code (st set on failure). */
 int mgmt_end_tx(db *d, rpc_status *st, int rc);
 
-/* The node of a service or agent request: exactly one of node_id,
- * node_name and add_node (upstream's nodeID()); add_node creates the node
- * at address inside the caller's transaction. id gets the node id. */
+/* The node of a service request: exactly one of node_id, node_name and
+ * add_node (upstream's nodeID()). An existing node must be generic or
+ * container; add_node creates a remote node at address inside the
+ * caller's transaction. id gets the node id. */
 int mgmt_resolve_node(db *d, const char *node_id, const char *node_name, const ProtobufCMessage *add_node,
                       const char *address, char *id, size_t id_len, rpc_status *st);
 

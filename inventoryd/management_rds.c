@@ -68,8 +68,11 @@ static const char *const agent_skip[] = { "custom_labels", "pmm_agent_id", "serv
  * on the service (the params ignore the id they have no field for). */
 static int create_agent(db *d, rds_add *a, const char *member, const char *field, int slot, rpc_status *st)
 {
+    bool push;
+    if (mgmt_push_metrics(pb_get_i32(a->p, "metrics_mode"), a->pmm_agent_id, &push, st))
+        return st->code;
     ProtobufCMessage *ap = params_from(&inventory__v1__add_agent_request__descriptor, member, a->p, agent_skip);
-    int bad = !ap || pb_set_str(ap, "pmm_agent_id", a->pmm_agent_id) < 0 ||
+    int bad = !ap || pb_set_bool(ap, "push_metrics", push) < 0 || pb_set_str(ap, "pmm_agent_id", a->pmm_agent_id) < 0 ||
               pb_set_str(ap, "node_id", a->node_id) < 0 || pb_set_str(ap, "service_id", a->service_id) < 0;
     if (!bad && strcmp(member, "mysqld_exporter") == 0) {
         int32_t limit = pb_get_i32(a->p, "tablestats_group_table_limit");

@@ -195,24 +195,13 @@ int mgmt_end_tx(db *d, rpc_status *st, int rc)
     return st->code;
 }
 
-/* upstream addNode(): a node of add's type at address. */
+/* upstream addNode(): a remote node at address (the only kind add_node makes). */
 static int add_node(db *d, const ProtobufCMessage *add, const char *address, char *id, size_t id_len, rpc_status *st)
 {
-    int type = pb_get_i32(add, "node_type");
-    const node_kind *k = node_kind_by_enum(type);
-    if (!k) {
-        const ProtobufCEnumValue *ev =
-            protobuf_c_enum_descriptor_get_value(&inventory__v1__node_type__descriptor, type);
-        char q[64];
-        if (ev)
-            rpc_quote(q, sizeof q, ev->name);
-        else
-            snprintf(q, sizeof q, "%d", type);
-        return rpc_fail(st, RPC_INVALID_ARGUMENT, "Unsupported Node type %s.", q);
-    }
-    const ProtobufCFieldDescriptor *f =
-        protobuf_c_message_descriptor_get_field_by_name(&inventory__v1__add_node_request__descriptor, k->add_member);
-    ProtobufCMessage *params = f ? pb_new(f->descriptor) : NULL;
+    if (pb_get_i32(add, "node_type") != INVENTORY__V1__NODE_TYPE__NODE_TYPE_REMOTE_NODE)
+        return rpc_fail(st, RPC_INVALID_ARGUMENT, "add_node structure can be used only for remote nodes");
+    const node_kind *k = node_kind_by_stored("remote");
+    ProtobufCMessage *params = mgmt_new_member(&inventory__v1__add_node_request__descriptor, k->add_member);
     if (!params || mgmt_copy_fields(params, add, NULL) != 0 || pb_set_str(params, "address", address) < 0) {
         if (params)
             protobuf_c_message_free_unpacked(params, NULL);
@@ -239,8 +228,8 @@ int mgmt_resolve_node(db *d, const char *node_id, const char *node_name, const P
         return add_node(d, add, address ? address : "", id, id_len, st);
     bool by_id = node_id && *node_id;
     PGresult *r = db_exec(d, st,
-                          by_id ? "SELECT node_id FROM nodes WHERE node_id = $1"
-                                : "SELECT node_id FROM nodes WHERE node_name = $1",
+                          by_id ? "SELECT node_id, node_type FROM nodes WHERE node_id = $1"
+                                : "SELECT node_id, node_type FROM nodes WHERE node_name = $1",
                           1, (const char *[]){ by_id ? node_id : node_name });
     if (!r)
         return st->code;
@@ -249,9 +238,21 @@ int mgmt_resolve_node(db *d, const char *node_id, const char *node_name, const P
         char q[RPC_MESSAGE_MAX];
         rpc_quote(q, sizeof q, by_id ? node_id : node_name);
         rc = rpc_fail(st, RPC_NOT_FOUND, by_id ? "Node with ID %s not found." : "Node with name %s not found.", q);
+    } else if (strcmp(PQgetvalue(r, 0, 1), "generic") != 0 && strcmp(PQgetvalue(r, 0, 1), "container") != 0) {
+        rc = rpc_fail(st, RPC_INVALID_ARGUMENT,
+                      "node_id or node_name can be used only for generic nodes or container nodes");
     } else {
         snprintf(id, id_len, "%s", PQgetvalue(r, 0, 0));
     }
     PQclear(r);
     return rc;
+}
+
+int mgmt_push_metrics(int mode, const char *pmm_agent_id, bool *push, rpc_status *st)
+{
+    bool server = strcmp(pmm_agent_id, PMM_SERVER_AGENT_ID) == 0;
+    if (server && mode == MGMT_METRICS_MODE_PUSH)
+        return rpc_fail(st, RPC_FAILED_PRECONDITION, "push metrics mode is not allowed for exporters running on pmm-server");
+    *push = server ? mode == MGMT_METRICS_MODE_PUSH : MGMT_PUSH_MODE(mode);
+    return RPC_OK;
 }

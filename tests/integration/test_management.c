@@ -573,6 +573,33 @@ START_TEST(add_service_errors)
     pb_set_u32(p, "port", 0);
     expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
                  "Port is expected to be passed along with the host address.");
+    /* add_node makes remote nodes only; node_id / node_name name generic or container ones. */
+    req = mysql_req("e1", &g, &p);
+    pb_set_str(p, "node_id", "");
+    ProtobufCMessage *an = pb_new(&management__v1__add_node_params__descriptor);
+    pb_set_i32(an, "node_type", INVENTORY__V1__NODE_TYPE__NODE_TYPE_GENERIC_NODE);
+    pb_set_str(an, "node_name", "e1-node");
+    pb_set_msg(p, "add_node", an);
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT, "add_node structure can be used only for remote nodes");
+    exec_sql("INSERT INTO nodes (node_id, node_type, node_name, distro, node_model, az, address, created_at, "
+             "updated_at) VALUES ('remote-e1', 'remote', 'remote-e1', '', '', '', 'r', now(), now())");
+    req = mysql_req("e1", &g, &p);
+    pb_set_str(p, "node_id", "remote-e1");
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "node_id or node_name can be used only for generic nodes or container nodes");
+    /* The PMM Server's pmm-agent does not push. */
+    req = mysql_req("e1", &g, &p);
+    pb_set_str(p, "node_id", "pmm-server");
+    pb_set_str(p, "pmm_agent_id", "pmm-server");
+    pb_set_i32(p, "metrics_mode", 2);
+    expect_error(MGMT "AddService", req, RPC_FAILED_PRECONDITION,
+                 "push metrics mode is not allowed for exporters running on pmm-server");
+    req = mysql_req("e-server", &g, &p);
+    pb_set_str(p, "node_id", "pmm-server");
+    pb_set_str(p, "pmm_agent_id", "pmm-server");
+    char *srv = add_ok(req, "mysql", NULL);
+    assert_query("SELECT exporter_options->>'push_metrics' FROM agents WHERE service_id = $1", srv, "false");
+    free(srv);
     free(add_ok(mysql_req("e-dup", &g, NULL), "mysql", NULL));
     expect_error(MGMT "AddService", mysql_req("e-dup", &g, NULL), RPC_ALREADY_EXISTS,
                  "Service with name \"e-dup\" already exists.");
@@ -592,7 +619,7 @@ START_TEST(add_service_is_one_transaction)
     pb_set_str(p, "pmm_agent_id", "no-such-agent");
     pb_set_str(p, "node_id", "");
     ProtobufCMessage *an = pb_new(&management__v1__add_node_params__descriptor);
-    pb_set_i32(an, "node_type", INVENTORY__V1__NODE_TYPE__NODE_TYPE_GENERIC_NODE);
+    pb_set_i32(an, "node_type", INVENTORY__V1__NODE_TYPE__NODE_TYPE_REMOTE_NODE);
     pb_set_str(an, "node_name", "tx-new-node");
     pb_set_msg(p, "add_node", an);
     expect_error(MGMT "AddService", req, RPC_NOT_FOUND, "Agent with ID no-such-agent not found.");
