@@ -17,6 +17,7 @@
 #include "pbutil.h"
 #include "server/v1/server.pb-c.h"
 #include "tests/lib/checkrun.h"
+#include "tests/lib/rpccall.h"
 #include "tests/lib/pgtest.h"
 
 static db_params params;
@@ -25,24 +26,12 @@ static daemon_worker w;
 static void *zctx;
 static char run_dir[] = "/tmp/test-configd-XXXXXX";
 
-static int call(const char *method, ProtobufCMessage *req, ProtobufCMessage **resp, char *msg)
+/* One handler, run as the bus server runs it (tests/lib/rpccall.h). */
+static int call(const char *method, const ProtobufCMessage *req, ProtobufCMessage **resp, char *msg)
 {
-    for (size_t i = 0; i < server_methods_count; i++) {
-        if (strcmp(server_methods[i].method, method) != 0)
-            continue;
-        rpc_ctx ctx = { .worker = &w };
-        ProtobufCMessage *out = NULL;
-        int code = server_methods[i].handler(&ctx, req, &out);
-        snprintf(msg, RPC_MESSAGE_MAX, "%s", code ? ctx.status.message : "");
-        ck_assert((code == 0) == (out != NULL));
-        if (resp)
-            *resp = out;
-        else if (out)
-            protobuf_c_message_free_unpacked(out, NULL);
-        return code;
-    }
-    ck_abort_msg("no method %s", method);
-    return -1;
+    const rpc_method *m = rpc_method_find(server_methods, server_methods_count, method);
+    ck_assert_msg(m != NULL, "no method %s", method);
+    return rpc_call_method(m, &w, NULL, req, resp, msg);
 }
 
 /* A stand-in inventoryd: serves nothing but the built-in Ping. */

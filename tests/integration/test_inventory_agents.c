@@ -21,6 +21,7 @@
 #include "pbutil.h"
 #include "secret.h"
 #include "tests/lib/checkrun.h"
+#include "tests/lib/rpccall.h"
 #include "tests/lib/pgtest.h"
 
 #define AGS "/inventory.v1.AgentsService/"
@@ -43,26 +44,12 @@ static db_params params;
 static app the_app;
 static daemon_worker w;
 
+/* One handler, run as the bus server runs it (tests/lib/rpccall.h). */
 static int call(const char *method, const ProtobufCMessage *req, ProtobufCMessage **resp, char *msg)
 {
-    for (size_t i = 0; i < agents_methods_count; i++) {
-        if (strcmp(agents_methods[i].method, method) != 0)
-            continue;
-        ck_assert_ptr_eq(agents_methods[i].request, req->descriptor);
-        rpc_ctx ctx = { .worker = &w, .app = &the_app };
-        ProtobufCMessage *out = NULL;
-        int code = agents_methods[i].handler(&ctx, req, &out);
-        if (msg)
-            snprintf(msg, RPC_MESSAGE_MAX, "%s", code ? ctx.status.message : "");
-        ck_assert((code == 0) == (out != NULL));
-        if (resp)
-            *resp = out;
-        else if (out)
-            protobuf_c_message_free_unpacked(out, NULL);
-        return code;
-    }
-    ck_abort_msg("no method %s", method);
-    return -1;
+    const rpc_method *m = rpc_method_find(agents_methods, agents_methods_count, method);
+    ck_assert_msg(m != NULL, "no method %s", method);
+    return rpc_call_method(m, &w, &the_app, req, resp, msg);
 }
 
 /* Fails when the wire form of m carries any of the secrets. */

@@ -17,36 +17,20 @@
 #include "tests/lib/pgtest.h"
 #include "inventoryd/users.h"
 #include "tests/lib/checkrun.h"
+#include "tests/lib/rpccall.h"
 
 static db_params params;
 static app the_app;
 static daemon_worker w;
 
-/* Runs one handler the way the bus server does: returns the code; *resp
- * (if not NULL) gets the response and msg the status text. */
-static int call(const char *method, ProtobufCMessage *req, ProtobufCMessage **resp, char *msg)
+/* One handler, run as the bus server runs it (tests/lib/rpccall.h). */
+static int call(const char *method, const ProtobufCMessage *req, ProtobufCMessage **resp, char *msg)
 {
-    const rpc_method *tables[] = { nodes_methods, users_methods };
-    size_t counts[] = { nodes_methods_count, users_methods_count };
-    for (int t = 0; t < 2; t++) {
-        for (size_t i = 0; i < counts[t]; i++) {
-            if (strcmp(tables[t][i].method, method) != 0)
-                continue;
-            rpc_ctx ctx = { .worker = &w, .app = &the_app };
-            ProtobufCMessage *out = NULL;
-            int code = tables[t][i].handler(&ctx, req, &out);
-            if (msg)
-                snprintf(msg, RPC_MESSAGE_MAX, "%s", code ? ctx.status.message : "");
-            ck_assert((code == 0) == (out != NULL));
-            if (resp)
-                *resp = out;
-            else if (out)
-                protobuf_c_message_free_unpacked(out, NULL);
-            return code;
-        }
-    }
-    ck_abort_msg("no method %s", method);
-    return -1;
+    const rpc_method *m = rpc_method_find(nodes_methods, nodes_methods_count, method);
+    if (!m)
+        m = rpc_method_find(users_methods, users_methods_count, method);
+    ck_assert_msg(m != NULL, "no method %s", method);
+    return rpc_call_method(m, &w, &the_app, req, resp, msg);
 }
 
 static ProtobufCMessage *add_req(const char *member, const char *name, const char *address, const char *region)

@@ -26,6 +26,7 @@
 #include "pbutil.h"
 #include "secret.h"
 #include "tests/lib/checkrun.h"
+#include "tests/lib/rpccall.h"
 #include "tests/lib/pgtest.h"
 
 #define MGMT "/management.v1.ManagementService/"
@@ -35,28 +36,12 @@ static app the_app;
 static daemon_worker w;
 static char key_path[256];
 
-/* Runs one handler as the bus server does: returns the code; *resp (if
- * not NULL) gets the response and msg the status text. */
+/* One handler, run as the bus server runs it (tests/lib/rpccall.h). */
 static int call(const char *method, const ProtobufCMessage *req, ProtobufCMessage **resp, char *msg)
 {
-    for (size_t i = 0; i < management_methods_count; i++) {
-        if (strcmp(management_methods[i].method, method) != 0)
-            continue;
-        ck_assert_ptr_eq(management_methods[i].request, req->descriptor);
-        rpc_ctx ctx = { .worker = &w, .app = &the_app };
-        ProtobufCMessage *out = NULL;
-        int code = management_methods[i].handler(&ctx, req, &out);
-        if (msg)
-            snprintf(msg, RPC_MESSAGE_MAX, "%s", code ? ctx.status.message : "");
-        ck_assert((code == 0) == (out != NULL));
-        if (resp)
-            *resp = out;
-        else if (out)
-            protobuf_c_message_free_unpacked(out, NULL);
-        return code;
-    }
-    ck_abort_msg("no method %s", method);
-    return -1;
+    const rpc_method *m = rpc_method_find(management_methods, management_methods_count, method);
+    ck_assert_msg(m != NULL, "no method %s", method);
+    return rpc_call_method(m, &w, &the_app, req, resp, msg);
 }
 
 /* Calls and frees req. */
