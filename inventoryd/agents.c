@@ -25,22 +25,6 @@ static int require_fields(rpc_status *st, const agent_kind *k, const ProtobufCMe
     return RPC_OK;
 }
 
-/* A response whose oneof carries agent as member (takes agent). */
-static int wrap(rpc_ctx *ctx, const ProtobufCMessageDescriptor *d, const char *member, ProtobufCMessage *agent,
-                ProtobufCMessage **out)
-{
-    ProtobufCMessage *resp = pb_new(d);
-    if (!resp || pb_set_msg(resp, member, agent) != 0) {
-        if (resp)
-            protobuf_c_message_free_unpacked(resp, NULL);
-        else
-            protobuf_c_message_free_unpacked(agent, NULL);
-        return rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build response");
-    }
-    *out = resp;
-    return RPC_OK;
-}
-
 /* Ends the transaction a handler began: commits when the work (whose
  * result is rc_of_fn) succeeded, else rolls back. */
 static int in_tx(worker *w, rpc_status *st, int rc_of_fn)
@@ -75,7 +59,7 @@ static int add_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage 
         return ctx->status.code;
     }
     events_inventory_changed(APP(w)->pub, "agent", "add", pb_get_str(agent, "agent_id"));
-    return wrap(ctx, &inventory__v1__add_agent_response__descriptor, k->add_member, agent, out);
+    return pb_respond(&ctx->status, &inventory__v1__add_agent_response__descriptor, k->add_member, agent, out);
 }
 
 static int get_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
@@ -88,7 +72,7 @@ static int get_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage 
     ProtobufCMessage *agent;
     if (agent_get(w->db, id, &k, &agent, &ctx->status))
         return ctx->status.code;
-    return wrap(ctx, &inventory__v1__get_agent_response__descriptor, k->get_member, agent, out);
+    return pb_respond(&ctx->status, &inventory__v1__get_agent_response__descriptor, k->get_member, agent, out);
 }
 
 static int list_agents(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
@@ -132,7 +116,7 @@ static int change_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
         return ctx->status.code;
     }
     events_inventory_changed(APP(w)->pub, "agent", "change", id);
-    return wrap(ctx, &inventory__v1__change_agent_response__descriptor, member, agent, out);
+    return pb_respond(&ctx->status, &inventory__v1__change_agent_response__descriptor, member, agent, out);
 }
 
 static int remove_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)

@@ -281,14 +281,5 @@ int mgmt_add_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage 
         return ctx->status.code;
     }
     publish(w, &a);
-    ProtobufCMessage *resp = pb_new(&management__v1__add_service_response__descriptor);
-    if (!resp || pb_set_msg(resp, k->member, a.result) != 0) {
-        if (resp)
-            protobuf_c_message_free_unpacked(resp, NULL);
-        else
-            protobuf_c_message_free_unpacked(a.result, NULL);
-        return rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build response");
-    }
-    *out = resp;
-    return RPC_OK;
+    return pb_respond(&ctx->status, &management__v1__add_service_response__descriptor, k->member, a.result, out);
 }

@@ -102,14 +102,7 @@ int mgmt_get_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **o
     }
     ProtobufCMessage *node = node_from_row(r, 0);
     PQclear(r);
-    ProtobufCMessage *resp = node ? pb_new(&management__v1__get_node_response__descriptor) : NULL;
-    if (!resp || pb_set_msg(resp, "node", node) != 0) {
-        if (resp)
-            protobuf_c_message_free_unpacked(resp, NULL);
-        else if (node)
-            protobuf_c_message_free_unpacked(node, NULL);
+    if (!node)
         return rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build node");
-    }
-    *out = resp;
-    return RPC_OK;
+    return pb_respond(&ctx->status, &management__v1__get_node_response__descriptor, "node", node, out);
 }

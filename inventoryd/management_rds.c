@@ -189,14 +189,5 @@ int mgmt_add_rds(rpc_ctx *ctx, const ProtobufCMessage *p, ProtobufCMessage **out
     for (int i = 0; i < 3; i++)
         if (a.agent_ids[i][0])
             events_inventory_changed(APP(w)->pub, "agent", "add", a.agent_ids[i]);
-    ProtobufCMessage *resp = pb_new(&management__v1__add_service_response__descriptor);
-    if (!resp || pb_set_msg(resp, "rds", a.result) != 0) {
-        if (resp)
-            protobuf_c_message_free_unpacked(resp, NULL);
-        else
-            protobuf_c_message_free_unpacked(a.result, NULL);
-        return rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build response");
-    }
-    *out = resp;
-    return RPC_OK;
+    return pb_respond(&ctx->status, &management__v1__add_service_response__descriptor, "rds", a.result, out);
 }
