@@ -278,7 +278,8 @@ http_status() {
     curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" 2>/dev/null || true
 }
 
-cmd_start() {
+# What start and foreground both do before supervisord runs.
+prepare() {
     if pid=$(supervisord_pid); then
         die "already running (supervisord pid $pid); use: $PROGRAM stop"
     fi
@@ -286,6 +287,10 @@ cmd_start() {
     cmd_render
     check_binaries
     rm -f "$SOCK"
+}
+
+cmd_start() {
+    prepare
     supervisord -c "$CONF" || die "supervisord did not start (see $VAR/log/supervisord.log)"
     url="http://127.0.0.1:$REST_PORT/v1/server/readyz"
     [ "$BIND" = 127.0.0.1 ] || [ "$BIND" = 0.0.0.0 ] || url="http://$BIND:$REST_PORT/v1/server/readyz"
@@ -311,13 +316,7 @@ cmd_start() {
 }
 
 cmd_foreground() {
-    if pid=$(supervisord_pid); then
-        die "already running (supervisord pid $pid); use: $PROGRAM stop"
-    fi
-    cmd_init
-    cmd_render
-    check_binaries
-    rm -f "$SOCK"
+    prepare
     print_endpoints
     echo "Ctrl-C stops everything."
     exec supervisord -n -c "$CONF"
