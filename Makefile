@@ -38,7 +38,7 @@ CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(EXTRA_CFLAGS)
 # protoc-c output is not ours to keep warning-free.
 GEN_CFLAGS = $(filter-out -Werror,$(CFLAGS_ALL)) -Wno-unused-parameter
 
-PROGRAMS = gateway inventoryd configd pmmctl
+PROGRAMS = gateway inventoryd configd agentsd pmmctl
 
 # ---- protos -----------------------------------------------------------------
 PROTO_FILES := $(shell cd proto && find . -name '*.proto' | sed 's|^\./||' | sort)

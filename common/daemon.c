@@ -85,7 +85,8 @@ rpc_method *daemon_join_methods(size_t *n, const rpc_method *first, size_t first
     rpc_method *all = malloc((total ? total : 1) * sizeof *all);
     if (!all)
         return NULL;
-    memcpy(all, first, first_n * sizeof *all);
+    if (first_n)
+        memcpy(all, first, first_n * sizeof *all);
     size_t at = first_n;
     va_start(ap, first_n);
     for (const rpc_method *t; (t = va_arg(ap, const rpc_method *)) != NULL;) {

@@ -81,7 +81,7 @@ static int version(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **
 
 /* The daemons whose methods clients reach through the gateway; ready means
  * each of them answers on the bus. */
-static const char *const serving_daemons[] = { "inventoryd" };
+static const char *const serving_daemons[] = { "inventoryd", "agentsd" };
 
 static int readiness(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {

@@ -28,7 +28,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PGBIN=${PMM_PG_BIN:-/usr/lib/postgresql/15/bin}
 BIND=${PMM_INTERFACE_TO_BIND:-127.0.0.1}
 READY_TIMEOUT=${PMM_READY_TIMEOUT:-60}
-DAEMONS="inventoryd configd gateway"
+DAEMONS="inventoryd configd agentsd gateway"
 
 die() { echo "$PROGRAM: $*" >&2; exit 1; }
 say() { echo "$PROGRAM: $*"; }
@@ -233,6 +233,7 @@ EOF
     fi
     render_program inventoryd 10 --workers=4
     render_program configd 20 --workers=2
+    render_program agentsd 25 --workers=2
     render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
         --http-port="$REST_PORT" --debug-port="$DEBUG_PORT"
 }

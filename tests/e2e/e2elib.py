@@ -203,7 +203,7 @@ def ctl_status():
     return status
 
 
-def wait_running(names=("inventoryd", "configd", "gateway"), timeout=30):
+def wait_running(names=("inventoryd", "configd", "agentsd", "gateway"), timeout=30):
     """Status once every named program is RUNNING (readyz can answer while
     supervisord still counts startsecs), or the last status seen."""
     deadline = time.time() + timeout

@@ -18,7 +18,7 @@ from inventory.v1 import nodes_pb2 as pb
 
 NODES = "/v1/inventory/nodes"
 REST_LIMIT = int(os.environ.get("E2E_REST_MAX_BODY", str(10 * 1024 * 1024)))
-DAEMONS = ("inventoryd", "configd", "gateway")
+DAEMONS = ("inventoryd", "configd", "agentsd", "gateway")
 
 
 def undecodable_messages():

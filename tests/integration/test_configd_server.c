@@ -34,13 +34,11 @@ static int call(const char *method, const ProtobufCMessage *req, ProtobufCMessag
     return rpc_call_method(m, &w, NULL, req, resp, msg);
 }
 
-/* A stand-in inventoryd: serves nothing but the built-in Ping. */
+/* A stand-in daemon (arg: its name): serves nothing but the built-in Ping. */
 static volatile sig_atomic_t fake_stop;
-static void *fake_inventoryd(void *arg)
+static void *fake_daemon(void *arg)
 {
-    (void)arg;
-    static const rpc_method none[1];
-    daemon_serve(zctx, run_dir, "inventoryd", none, 0, 1, &params, NULL, &fake_stop);
+    daemon_serve(zctx, run_dir, arg, NULL, 0, 1, &params, NULL, &fake_stop);
     return NULL;
 }
 
@@ -93,7 +91,7 @@ START_TEST(version_shape_and_hooks)
 }
 END_TEST
 
-START_TEST(readiness_needs_inventoryd_and_postgres)
+START_TEST(readiness_needs_daemons_and_postgres)
 {
     char msg[RPC_MESSAGE_MAX];
     Server__V1__ReadinessRequest req = SERVER__V1__READINESS_REQUEST__INIT;
@@ -101,9 +99,19 @@ START_TEST(readiness_needs_inventoryd_and_postgres)
     ck_assert_msg(strstr(msg, "inventoryd is not ready") != NULL, "%s", msg);
 
     fake_stop = 0;
-    pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, fake_inventoryd, NULL), 0);
+    pthread_t t, t2;
+    ck_assert_int_eq(pthread_create(&t, NULL, fake_daemon, "inventoryd"), 0);
     int code = -1;
+    /* inventoryd answers now; agentsd still does not. */
+    for (int i = 0; i < 50; i++) {
+        code = call("/server.v1.ServerService/Readiness", &req.base, NULL, msg);
+        if (code == RPC_UNAVAILABLE && strstr(msg, "agentsd is not ready"))
+            break;
+        usleep(50 * 1000);
+    }
+    ck_assert_msg(code == RPC_UNAVAILABLE && strstr(msg, "agentsd is not ready"), "%d %s", code, msg);
+    ck_assert_int_eq(pthread_create(&t2, NULL, fake_daemon, "agentsd"), 0);
+    code = -1;
     for (int i = 0; i < 50 && code != 0; i++) {
         code = call("/server.v1.ServerService/Readiness", &req.base, NULL, msg);
         if (code)
@@ -122,6 +130,7 @@ START_TEST(readiness_needs_inventoryd_and_postgres)
 
     fake_stop = 1;
     pthread_join(t, NULL);
+    pthread_join(t2, NULL);
 }
 END_TEST
 
@@ -140,7 +149,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, version_shape_and_hooks);
-    tcase_add_test(tc, readiness_needs_inventoryd_and_postgres);
+    tcase_add_test(tc, readiness_needs_daemons_and_postgres);
     tcase_add_test(tc, leader_health_check);
     suite_add_tcase(s, tc);
     return check_run(s);
