@@ -7,8 +7,8 @@ set -eu
 PACKAGES="build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev
 protobuf-compiler libprotobuf-dev libgrpc-dev libpq-dev libzmq3-dev libmsgpack-dev
 libcurl4-openssl-dev libjansson-dev check libsubunit-dev libmicrohttpd-dev
-libsodium-dev postgresql-15 postgresql-contrib supervisor python3-grpcio
-python3-protobuf curl wrk"
+libsodium-dev libzip-dev postgresql-15 postgresql-contrib supervisor python3-grpcio
+python3-protobuf curl wrk victoria-metrics nginx openssl prometheus-node-exporter"
 
 # Lists the packages dpkg does not report as fully installed.
 missing_packages() {
@@ -23,8 +23,9 @@ missing_packages() {
     done
 }
 
+# Waits for another apt run's lock instead of failing at once.
 apt_install() {
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "$@"
 }
 
 missing=$(missing_packages)
