@@ -12,14 +12,16 @@
 # Environment:
 #   PMM_VAR_DIR      state, logs, sockets (default ./var)
 #   PMM_BIN_DIR      where gateway, inventoryd, configd are (default build/release/bin)
-#   PMM_PORT_BASE    when set: gRPC/REST/debug/PostgreSQL on BASE+1/+2/+3/+4;
-#                    otherwise 7771/7772/7773 and PostgreSQL 5433 (not 5432, where
-#                    Debian's own cluster may already listen)
+#   PMM_PORT_BASE    when set: gRPC/REST/debug/PostgreSQL on BASE+1/+2/+3/+4,
+#                    nginx TLS/plain on BASE+7/+8; otherwise 7771/7772/7773,
+#                    PostgreSQL 5433 (not 5432, where Debian's own cluster may
+#                    already listen), nginx 8443/8080 (deploy/nginx.sh)
 #   PMM_PG_PORT      overrides the private PostgreSQL port
 #   PMM_POSTGRES_DSN / PMM_POSTGRES_ADDR
 #                    when either is set, no private cluster is created or run; the
 #                    daemons inherit these (and PMM_POSTGRES_*) from this environment
 #   PMM_READY_TIMEOUT seconds `start` waits for /v1/server/readyz (default 60)
+#   PMM_NGINX_BIN    the TLS front's nginx (default /usr/sbin/nginx)
 #   PMM_INTERFACE_TO_BIND, PMM_LOG_LEVEL, PMM_ADMIN_PASSWORD pass through to the daemons.
 set -eu
 
@@ -47,6 +49,7 @@ else
     DEBUG_PORT=7773
     PG_PORT=${PMM_PG_PORT:-5433}
 fi
+. "$ROOT/deploy/nginx.sh"
 
 # An external PostgreSQL is chosen by the caller's environment, before we touch it.
 if [ -n "${PMM_POSTGRES_DSN:-}" ] || [ -n "${PMM_POSTGRES_ADDR:-}" ]; then
@@ -149,6 +152,7 @@ cmd_init() {
     if [ "$PRIVATE_PG" -eq 1 ]; then
         init_private_pg
     fi
+    nginx_init
 }
 
 # ---- render -----------------------------------------------------------------
@@ -236,10 +240,12 @@ EOF
     render_program agentsd 25 --workers=2
     render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
         --http-port="$REST_PORT" --debug-port="$DEBUG_PORT"
+    nginx_program
 }
 
 cmd_render() {
     init_dirs
+    nginx_render
     render_conf >"$CONF.tmp"
     mv "$CONF.tmp" "$CONF"
 }
@@ -265,6 +271,7 @@ print_endpoints() {
     echo "  gRPC        $BIND:$GRPC_PORT"
     echo "  REST        http://$BIND:$REST_PORT  (curl -u admin:admin http://$BIND:$REST_PORT/v1/server/version)"
     echo "  debug       http://$BIND:$DEBUG_PORT/debug/metrics  /debug/vars"
+    nginx_endpoints
     if [ "$PRIVATE_PG" -eq 1 ]; then
         echo "  PostgreSQL  127.0.0.1:$PG_PORT (private cluster in $PGDATA; port $PG_PORT so that"
         echo "              a Debian cluster on 5432 does not clash) socket dir $PGRUN"

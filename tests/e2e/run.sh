@@ -26,7 +26,7 @@ import random, socket
 for _ in range(200):
     base = 20000 + random.randrange(4000) * 10
     free = True
-    for port in range(base + 1, base + 5):
+    for port in range(base + 1, base + 10):  # deploy/suite.sh's port plan: BASE+1..+9
         s = socket.socket()
         try:
             s.bind(("127.0.0.1", port))
@@ -54,6 +54,9 @@ SUITE="sh $ROOT/deploy/suite.sh"
 export E2E_REST="http://127.0.0.1:$((PORT_BASE + 2))"
 export E2E_GRPC="127.0.0.1:$((PORT_BASE + 1))"
 export E2E_DEBUG="http://127.0.0.1:$((PORT_BASE + 3))"
+export E2E_NGINX_TLS="127.0.0.1:$((PORT_BASE + 7))"
+export E2E_NGINX_HTTP="http://127.0.0.1:$((PORT_BASE + 8))"
+export E2E_NGINX_CERT="$VAR/nginx/certificate.crt"
 export E2E_CTL="$SUITE ctl"
 export E2E_PYGEN="$BUILD/gen/py"
 export E2E_COUNTS_FILE="$VAR/py-counts"
@@ -97,7 +100,7 @@ check() { # name, then a command that succeeds when the check passes
     fi
 }
 
-echo "e2e: var dir $VAR, ports $((PORT_BASE + 1))-$((PORT_BASE + 4)), binaries $PMM_BIN_DIR"
+echo "e2e: var dir $VAR, ports $((PORT_BASE + 1))-$((PORT_BASE + 9)), binaries $PMM_BIN_DIR"
 [ -d "$E2E_PYGEN/inventory" ] ||
     echo "e2e: warning: no generated python modules in $E2E_PYGEN (built by make)"
 if ! $SUITE start; then
