@@ -39,6 +39,8 @@ CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(EXTRA_CFLAGS)
 GEN_CFLAGS = $(filter-out -Werror,$(CFLAGS_ALL)) -Wno-unused-parameter
 
 PROGRAMS = gateway inventoryd configd agentsd pmmctl
+# `make` alone builds everything, not the first rule below (the protos)
+.DEFAULT_GOAL := all
 
 # ---- protos -----------------------------------------------------------------
 PROTO_FILES := $(shell cd proto && find . -name '*.proto' | sed 's|^\./||' | sort)
