@@ -1,7 +1,9 @@
-/* pbjson: protobuf-c message -> jansson JSON the way grpc-gateway renders
- * it in PMM (protojson with EmitUnpopulated, UseProtoNames, enum names):
- * every plain field present, only the set oneof member, well-known types
- * in their JSON forms, maps as objects, keys in declaration order. */
+/* pbjson: protobuf-c message -> JSON text the way grpc-gateway renders it
+ * in PMM (protojson with EmitUnpopulated, UseProtoNames, enum names, Indent
+ * "  "): every plain field present, only the set oneof member, well-known
+ * types in their JSON forms, maps as objects, keys in declaration order.
+ * Written straight into one text buffer (pbjson_text.c), with no JSON tree
+ * in between: a list of 20,000 agents is tens of megabytes of text. */
 #include "pbjson_internal.h"
 #include "utf8.h"
 
@@ -130,136 +132,179 @@ static const field_order *order_get(const ProtobufCMessageDescriptor *d)
 
 /* ---- scalars ---------------------------------------------------------------- */
 
-static json_t *enc_message(const ProtobufCMessage *m, int depth);
+/* Output state: the text, and the nesting level of the value being written
+ * (for indentation; maps and lists add levels, not only messages). */
+typedef struct {
+    pbj_buf b;
+} enc;
 
-static json_t *enc_string(const char *s)
+static int enc_message(enc *e, const ProtobufCMessage *m, int level, int depth);
+
+static void enc_string(enc *e, const char *s)
 {
-    if (!s)
-        return json_string("");
+    if (!s) {
+        pbj_put(&e->b, "\"\"", 2);
+        return;
+    }
     size_t n = strlen(s);
-    json_t *v = json_stringn(s, n);
-    if (v || utf8_valid(s, n))
-        return v;
+    if (utf8_valid(s, n)) {
+        pbj_put_quoted(&e->b, s, n);
+        return;
+    }
     /* protobuf-c does not check UTF-8; show U+FFFD rather than fail the
      * whole response (protojson would refuse to marshal). */
     size_t cn;
     char *clean = pbj_utf8_sanitize(s, n, &cn);
-    if (!clean)
-        return NULL;
-    v = json_stringn_nocheck(clean, cn);
+    if (!clean) {
+        e->b.failed = true;
+        return;
+    }
+    pbj_put_quoted(&e->b, clean, cn);
     free(clean);
-    return v;
 }
 
-static json_t *enc_nonfinite(double v)
+static void enc_nonfinite(enc *e, double v)
 {
-    return json_string_nocheck(isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+    pbj_put_str(&e->b, isnan(v) ? "\"NaN\"" : v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
 }
 
-static json_t *enc_double(double v)
+static void enc_double(enc *e, double v)
 {
-    return isfinite(v) ? json_real(v) : enc_nonfinite(v);
+    if (isfinite(v))
+        pbj_put_double(&e->b, v);
+    else
+        enc_nonfinite(e, v);
 }
 
 /* A float32 goes out as the double nearest its shortest decimal form, so
- * the dumper prints 0.1 and not 0.10000000149011612. */
-static json_t *enc_float(float v)
+ * it prints 0.1 and not 0.10000000149011612. */
+static void enc_float(enc *e, float v)
 {
-    return isfinite(v) ? json_real(pbj_float_shortest(v)) : enc_nonfinite(v);
+    if (isfinite(v))
+        pbj_put_double(&e->b, pbj_float_shortest(v));
+    else
+        enc_nonfinite(e, v);
 }
 
-static json_t *enc_enum(const ProtobufCFieldDescriptor *f, int v)
+static void enc_enum(enc *e, const ProtobufCFieldDescriptor *f, int v)
 {
-    if (pbj_is_null_enum(f))
-        return json_null();
+    if (pbj_is_null_enum(f)) {
+        pbj_put(&e->b, "null", 4);
+        return;
+    }
     const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(f->descriptor, v);
-    return ev ? json_string(ev->name) : json_integer(v);
+    if (ev)
+        enc_string(e, ev->name);
+    else
+        pbj_put_int(&e->b, v);
 }
 
-static json_t *enc_bytes(const ProtobufCBinaryData *b)
+static void enc_bytes(enc *e, const ProtobufCBinaryData *bd)
 {
     size_t n;
-    char *s = pbj_base64_encode(b->data, b->data ? b->len : 0, &n);
-    if (!s)
-        return NULL;
-    json_t *v = json_stringn_nocheck(s, n);
+    char *s = pbj_base64_encode(bd->data, bd->data ? bd->len : 0, &n);
+    if (!s) {
+        e->b.failed = true;
+        return;
+    }
+    pbj_put_quoted(&e->b, s, n);
     free(s);
-    return v;
 }
 
-static json_t *enc_i64(int64_t v)
+/* 64-bit integers are strings in JSON. */
+static void enc_i64(enc *e, int64_t v)
 {
-    char buf[24];
-    int n = snprintf(buf, sizeof buf, "%" PRId64, v);
-    return json_stringn_nocheck(buf, (size_t)n);
+    pbj_put(&e->b, "\"", 1);
+    pbj_put_int(&e->b, v);
+    pbj_put(&e->b, "\"", 1);
 }
 
-static json_t *enc_u64(uint64_t v)
+static void enc_u64(enc *e, uint64_t v)
 {
-    char buf[24];
-    int n = snprintf(buf, sizeof buf, "%" PRIu64, v);
-    return json_stringn_nocheck(buf, (size_t)n);
+    pbj_put(&e->b, "\"", 1);
+    pbj_put_uint(&e->b, v);
+    pbj_put(&e->b, "\"", 1);
 }
 
 /* A message field holding NULL inside a map or list: render the default. */
-static json_t *enc_default(const ProtobufCMessageDescriptor *d, int depth)
+static int enc_default(enc *e, const ProtobufCMessageDescriptor *d, int level, int depth)
 {
     ProtobufCMessage *tmp = malloc(d->sizeof_message);
     if (!tmp)
-        return NULL;
+        return -1;
     protobuf_c_message_init(d, tmp);
-    json_t *v = enc_message(tmp, depth);
+    int rc = enc_message(e, tmp, level, depth);
     free(tmp); /* init only points at static defaults */
-    return v;
+    return rc;
 }
 
 /* One value of field f stored at p (a plain member or an array element). */
-static json_t *enc_elem(const ProtobufCFieldDescriptor *f, const void *p, int depth)
+static int enc_elem(enc *e, const ProtobufCFieldDescriptor *f, const void *p, int level, int depth)
 {
     switch (f->type) {
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
     case PROTOBUF_C_TYPE_SFIXED32:
-        return json_integer(*(const int32_t *)p);
+        pbj_put_int(&e->b, *(const int32_t *)p);
+        break;
     case PROTOBUF_C_TYPE_UINT32:
     case PROTOBUF_C_TYPE_FIXED32:
-        return json_integer(*(const uint32_t *)p);
+        pbj_put_uint(&e->b, *(const uint32_t *)p);
+        break;
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
     case PROTOBUF_C_TYPE_SFIXED64:
-        return enc_i64(*(const int64_t *)p);
+        enc_i64(e, *(const int64_t *)p);
+        break;
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64:
-        return enc_u64(*(const uint64_t *)p);
+        enc_u64(e, *(const uint64_t *)p);
+        break;
     case PROTOBUF_C_TYPE_FLOAT:
-        return enc_float(*(const float *)p);
+        enc_float(e, *(const float *)p);
+        break;
     case PROTOBUF_C_TYPE_DOUBLE:
-        return enc_double(*(const double *)p);
+        enc_double(e, *(const double *)p);
+        break;
     case PROTOBUF_C_TYPE_BOOL:
-        return json_boolean(*(const protobuf_c_boolean *)p);
+        pbj_put_str(&e->b, *(const protobuf_c_boolean *)p ? "true" : "false");
+        break;
     case PROTOBUF_C_TYPE_ENUM:
-        return enc_enum(f, *(const int *)p);
+        enc_enum(e, f, *(const int *)p);
+        break;
     case PROTOBUF_C_TYPE_STRING:
-        return enc_string(*(char *const *)p);
+        enc_string(e, *(char *const *)p);
+        break;
     case PROTOBUF_C_TYPE_BYTES:
-        return enc_bytes(p);
+        enc_bytes(e, p);
+        break;
     case PROTOBUF_C_TYPE_MESSAGE: {
         const ProtobufCMessage *sub = *(ProtobufCMessage *const *)p;
-        return sub ? enc_message(sub, depth + 1) : enc_default(f->descriptor, depth + 1);
+        return sub ? enc_message(e, sub, level, depth + 1) : enc_default(e, f->descriptor, level, depth + 1);
     }
     }
-    return NULL;
+    return e->b.failed ? -1 : 0;
 }
 
 /* ---- maps, lists, fields ------------------------------------------------------ */
 
-/* Map keys are strings in JSON; numbers and bools are written out. */
-static const char *map_key(const ProtobufCFieldDescriptor *kf, const void *p, char *buf, size_t len)
+/* A map key as JSON shows it: strings (made valid UTF-8), numbers and
+ * bools written out. NULL for a key type maps cannot have; *owned when
+ * the text was allocated. */
+static char *map_key(const ProtobufCFieldDescriptor *kf, const void *p, char *buf, size_t len, bool *owned)
 {
+    *owned = false;
     switch (kf->type) {
     case PROTOBUF_C_TYPE_STRING: {
-        const char *s = *(char *const *)p;
-        return s ? s : "";
+        char *s = *(char *const *)p;
+        if (!s)
+            return "";
+        size_t n = strlen(s), cn;
+        if (utf8_valid(s, n))
+            return s;
+        char *clean = pbj_utf8_sanitize(s, n, &cn); /* shown cleaned, as string values */
+        *owned = clean != NULL;
+        return clean;
     }
     case PROTOBUF_C_TYPE_BOOL:
         return *(const protobuf_c_boolean *)p ? "true" : "false";
@@ -286,42 +331,96 @@ static const char *map_key(const ProtobufCFieldDescriptor *kf, const void *p, ch
     }
 }
 
-static json_t *enc_map(const ProtobufCFieldDescriptor *f, size_t n, ProtobufCMessage *const *entries,
-                       int depth)
+typedef struct {
+    char *text;
+    bool owned;
+    char buf[24];
+} map_key_text;
+
+/* Entry i's key, or NULL when the entry is skipped (absent, unusable key). */
+static const char *entry_key(const ProtobufCFieldDescriptor *kf, ProtobufCMessage *const *entries, size_t i,
+                             map_key_text *k)
+{
+    const ProtobufCMessage *en = entries[i];
+    if (!en)
+        return NULL;
+    k->text = map_key(kf, (const char *)en + kf->offset, k->buf, sizeof k->buf, &k->owned);
+    return k->text;
+}
+
+static void key_free(map_key_text *k)
+{
+    if (k->owned)
+        free(k->text);
+    k->owned = false;
+}
+
+/* Where entry i's key appears in the map. As a JSON object holds a key
+ * once, a repeated key is shown at its first place with its last value. */
+static bool key_repeats(const ProtobufCFieldDescriptor *kf, ProtobufCMessage *const *entries, size_t n, size_t i,
+                        const char *key, bool *is_first, size_t *last)
+{
+    *is_first = true;
+    *last = i;
+    for (size_t j = 0; j < n; j++) {
+        if (j == i)
+            continue;
+        map_key_text other;
+        const char *ok = entry_key(kf, entries, j, &other);
+        if (!ok) {
+            if (entries[j] && kf->type == PROTOBUF_C_TYPE_STRING)
+                return false; /* ENOMEM cleaning a key */
+            continue;
+        }
+        if (strcmp(ok, key) == 0) {
+            if (j < i)
+                *is_first = false;
+            else
+                *last = j;
+        }
+        key_free(&other);
+    }
+    return true;
+}
+
+static int enc_map(enc *e, const ProtobufCFieldDescriptor *f, size_t n, ProtobufCMessage *const *entries,
+                   int level, int depth)
 {
     const ProtobufCMessageDescriptor *ed = f->descriptor;
     const ProtobufCFieldDescriptor *kf = &ed->fields[0], *vf = &ed->fields[1];
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        const ProtobufCMessage *e = entries[i];
-        if (!e)
+    bool first = true;
+    pbj_put(&e->b, "{", 1);
+    for (size_t i = 0; i < n && !e->b.failed; i++) {
+        map_key_text k;
+        const char *key = entry_key(kf, entries, i, &k);
+        if (!key) {
+            if (entries[i] && kf->type == PROTOBUF_C_TYPE_STRING)
+                return -1; /* ENOMEM cleaning a key */
             continue;
-        char buf[24];
-        const char *key = map_key(kf, (const char *)e + kf->offset, buf, sizeof buf);
-        if (!key)
-            continue;
-        char *clean = NULL;
-        if (kf->type == PROTOBUF_C_TYPE_STRING && !utf8_valid(key, strlen(key))) {
-            size_t cn; /* not UTF-8: shown cleaned, as for string values */
-            if (!(clean = pbj_utf8_sanitize(key, strlen(key), &cn)))
-                goto fail;
-            key = clean;
         }
-        json_t *v = enc_elem(vf, (const char *)e + vf->offset, depth);
-        int r = v ? json_object_set_new_nocheck(o, key, v) : -1;
-        free(clean);
-        if (r != 0)
-            goto fail;
+        bool is_first = true;
+        size_t last = i;
+        /* Maps come from protobuf bytes and may repeat a key; checked
+         * pairwise, as label maps are small. */
+        if (n > 1 && !key_repeats(kf, entries, n, i, key, &is_first, &last)) {
+            key_free(&k);
+            return -1;
+        }
+        if (is_first) {
+            pbj_key(&e->b, level, &first, key, strlen(key));
+            const ProtobufCMessage *en = entries[last];
+            if (enc_elem(e, vf, (const char *)en + vf->offset, level + 1, depth) != 0) {
+                key_free(&k);
+                return -1;
+            }
+        }
+        key_free(&k);
     }
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
+    pbj_close(&e->b, level, first, '}');
+    return e->b.failed ? -1 : 0;
 }
 
-static json_t *enc_field(const ProtobufCFieldDescriptor *f, const ProtobufCMessage *m, int depth)
+static int enc_field(enc *e, const ProtobufCFieldDescriptor *f, const ProtobufCMessage *m, int level, int depth)
 {
     const char *base = (const char *)m;
     if (f->label == PROTOBUF_C_LABEL_REPEATED) {
@@ -330,86 +429,91 @@ static json_t *enc_field(const ProtobufCFieldDescriptor *f, const ProtobufCMessa
         if (!arr)
             n = 0;
         if (pbj_is_map(f))
-            return enc_map(f, n, (ProtobufCMessage *const *)arr, depth);
-        json_t *a = json_array();
-        if (!a)
-            return NULL;
+            return enc_map(e, f, n, (ProtobufCMessage *const *)arr, level, depth);
         size_t sz = pbj_elem_size(f->type);
+        bool first = true;
+        pbj_put(&e->b, "[", 1);
         for (size_t i = 0; i < n; i++) {
-            json_t *v = enc_elem(f, arr + i * sz, depth);
-            if (!v || json_array_append_new(a, v) != 0) {
-                json_decref(a);
-                return NULL;
-            }
+            pbj_next(&e->b, level, &first);
+            if (enc_elem(e, f, arr + i * sz, level + 1, depth) != 0)
+                return -1;
         }
-        return a;
+        pbj_close(&e->b, level, first, ']');
+        return e->b.failed ? -1 : 0;
     }
     if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
         const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(base + f->offset);
-        return sub ? enc_message(sub, depth + 1) : json_null();
+        if (sub)
+            return enc_message(e, sub, level, depth + 1);
+        pbj_put(&e->b, "null", 4);
+        return e->b.failed ? -1 : 0;
     }
-    return enc_elem(f, base + f->offset, depth);
+    return enc_elem(e, f, base + f->offset, level, depth);
 }
 
 /* ---- well-known types ------------------------------------------------------------ */
 
-static json_t *enc_value(const Google__Protobuf__Value *v, int depth)
+static int enc_value(enc *e, const Google__Protobuf__Value *v, int level, int depth)
 {
     switch (v->kind_case) {
     case GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE:
-        return enc_double(v->number_value);
+        enc_double(e, v->number_value);
+        break;
     case GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE:
-        return enc_string(v->string_value);
+        enc_string(e, v->string_value);
+        break;
     case GOOGLE__PROTOBUF__VALUE__KIND_BOOL_VALUE:
-        return json_boolean(v->bool_value);
+        pbj_put_str(&e->b, v->bool_value ? "true" : "false");
+        break;
     case GOOGLE__PROTOBUF__VALUE__KIND_STRUCT_VALUE:
-        return v->struct_value ? enc_message(&v->struct_value->base, depth + 1) : json_object();
+        if (v->struct_value)
+            return enc_message(e, &v->struct_value->base, level, depth + 1);
+        pbj_put(&e->b, "{}", 2);
+        break;
     case GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE:
-        return v->list_value ? enc_message(&v->list_value->base, depth + 1) : json_array();
+        if (v->list_value)
+            return enc_message(e, &v->list_value->base, level, depth + 1);
+        pbj_put(&e->b, "[]", 2);
+        break;
     default: /* null_value, or nothing set */
-        return json_null();
+        pbj_put(&e->b, "null", 4);
     }
+    return e->b.failed ? -1 : 0;
 }
+
+static int enc_fields(enc *e, const ProtobufCMessage *m, int level, int depth, bool *first);
 
 /* {"@type": url, fields...} for a known message type, {"@type": url,
  * "value": <json>} for a well-known type, {"@type": url, "value": base64}
  * when the type is unknown or the bytes do not parse. */
-static json_t *enc_any(const Google__Protobuf__Any *a, int depth)
+static int enc_any(enc *e, const Google__Protobuf__Any *a, int level, int depth)
 {
     const char *url = a->type_url ? a->type_url : "";
-    if (!*url && a->value.len == 0)
-        return json_object();
-    json_t *o = json_object();
-    json_t *t = enc_string(url);
-    if (!o || !t || json_object_set_new_nocheck(o, "@type", t) != 0) {
-        if (!o)
-            json_decref(t);
-        json_decref(o);
-        return NULL;
+    if (!*url && a->value.len == 0) {
+        pbj_put(&e->b, "{}", 2);
+        return e->b.failed ? -1 : 0;
     }
+    bool first = true;
+    pbj_put(&e->b, "{", 1);
+    pbj_key(&e->b, level, &first, "@type", 5);
+    enc_string(e, url);
     const ProtobufCMessageDescriptor *td = pbj_find_type(url);
     ProtobufCMessage *inner =
-        td ? protobuf_c_message_unpack(td, NULL, a->value.data ? a->value.len : 0, a->value.data)
-           : NULL;
-    json_t *v;
-    if (inner) {
-        v = enc_message(inner, depth + 1);
-        protobuf_c_message_free_unpacked(inner, NULL);
-        if (v && pbj_wkt_kind(td) == PBJ_WKT_NONE) {
-            int r = json_object_update(o, v);
-            json_decref(v);
-            if (r == 0)
-                return o;
-            v = NULL;
-        }
+        td ? protobuf_c_message_unpack(td, NULL, a->value.data ? a->value.len : 0, a->value.data) : NULL;
+    int rc;
+    if (inner && pbj_wkt_kind(td) == PBJ_WKT_NONE) {
+        rc = depth + 1 > PBJ_MAX_ENCODE_DEPTH ? -1 : enc_fields(e, inner, level, depth + 1, &first);
     } else {
-        v = enc_bytes(&a->value);
+        pbj_key(&e->b, level, &first, "value", 5);
+        if (inner)
+            rc = enc_message(e, inner, level + 1, depth + 1);
+        else
+            enc_bytes(e, &a->value), rc = 0;
     }
-    if (!v || json_object_set_new_nocheck(o, "value", v) != 0) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    if (inner)
+        protobuf_c_message_free_unpacked(inner, NULL);
+    pbj_close(&e->b, level, first, '}');
+    return rc != 0 || e->b.failed ? -1 : 0;
 }
 
 /* A field with explicit presence (LABEL_OPTIONAL: proto2, or proto3
@@ -424,40 +528,10 @@ static bool optional_present(const ProtobufCFieldDescriptor *f, const ProtobufCM
     return *(const protobuf_c_boolean *)(base + f->quantifier_offset) != 0;
 }
 
-static json_t *enc_message(const ProtobufCMessage *m, int depth)
+/* The members of m's JSON object, inside an object already open at level. */
+static int enc_fields(enc *e, const ProtobufCMessage *m, int level, int depth, bool *first)
 {
-    if (depth > PBJ_MAX_ENCODE_DEPTH)
-        return NULL;
     const ProtobufCMessageDescriptor *d = m->descriptor;
-    char buf[40];
-    switch (pbj_wkt_kind(d)) {
-    case PBJ_WKT_TIMESTAMP: {
-        const Google__Protobuf__Timestamp *t = (const void *)m;
-        /* out of range: null rather than failing the whole response */
-        return pbj_fmt_timestamp(t->seconds, t->nanos, buf) == 0 ? json_string_nocheck(buf)
-                                                                 : json_null();
-    }
-    case PBJ_WKT_DURATION: {
-        const Google__Protobuf__Duration *t = (const void *)m;
-        return pbj_fmt_duration(t->seconds, t->nanos, buf) == 0 ? json_string_nocheck(buf)
-                                                                : json_null();
-    }
-    case PBJ_WKT_WRAPPER:
-        return enc_elem(&d->fields[0], (const char *)m + d->fields[0].offset, depth);
-    case PBJ_WKT_STRUCT: /* map<string, Value> fields = 1 */
-    case PBJ_WKT_LIST:   /* repeated Value values = 1 */
-        return enc_field(&d->fields[0], m, depth);
-    case PBJ_WKT_VALUE:
-        return enc_value((const Google__Protobuf__Value *)m, depth);
-    case PBJ_WKT_ANY:
-        return enc_any((const Google__Protobuf__Any *)m, depth);
-    case PBJ_WKT_EMPTY:
-    case PBJ_WKT_NONE:
-        break;
-    }
-    json_t *obj = json_object();
-    if (!obj)
-        return NULL;
     const field_order *order = order_get(d);
     for (unsigned k = 0; k < d->n_fields; k++) {
         const ProtobufCFieldDescriptor *f = &d->fields[order ? order->idx[k] : k];
@@ -466,18 +540,64 @@ static json_t *enc_message(const ProtobufCMessage *m, int depth)
             continue; /* only the set member of a oneof (or proto3 optional) */
         if (f->label == PROTOBUF_C_LABEL_OPTIONAL && !optional_present(f, m))
             continue;
-        json_t *v = enc_field(f, m, depth);
-        if (!v || json_object_set_new_nocheck(obj, f->name, v) != 0) {
-            json_decref(obj);
-            return NULL;
-        }
+        pbj_key(&e->b, level, first, f->name, strlen(f->name));
+        if (enc_field(e, f, m, level + 1, depth) != 0)
+            return -1;
     }
-    return obj;
+    return e->b.failed ? -1 : 0;
 }
 
-json_t *pbjson_encode(const ProtobufCMessage *m)
+static int enc_message(enc *e, const ProtobufCMessage *m, int level, int depth)
+{
+    if (depth > PBJ_MAX_ENCODE_DEPTH)
+        return -1;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    char buf[40];
+    switch (pbj_wkt_kind(d)) {
+    case PBJ_WKT_TIMESTAMP: {
+        const Google__Protobuf__Timestamp *t = (const void *)m;
+        /* out of range: null rather than failing the whole response */
+        if (pbj_fmt_timestamp(t->seconds, t->nanos, buf) == 0)
+            pbj_put_quoted(&e->b, buf, strlen(buf));
+        else
+            pbj_put(&e->b, "null", 4);
+        return e->b.failed ? -1 : 0;
+    }
+    case PBJ_WKT_DURATION: {
+        const Google__Protobuf__Duration *t = (const void *)m;
+        if (pbj_fmt_duration(t->seconds, t->nanos, buf) == 0)
+            pbj_put_quoted(&e->b, buf, strlen(buf));
+        else
+            pbj_put(&e->b, "null", 4);
+        return e->b.failed ? -1 : 0;
+    }
+    case PBJ_WKT_WRAPPER:
+        return enc_elem(e, &d->fields[0], (const char *)m + d->fields[0].offset, level, depth);
+    case PBJ_WKT_STRUCT: /* map<string, Value> fields = 1 */
+    case PBJ_WKT_LIST:   /* repeated Value values = 1 */
+        return enc_field(e, &d->fields[0], m, level, depth);
+    case PBJ_WKT_VALUE:
+        return enc_value(e, (const Google__Protobuf__Value *)m, level, depth);
+    case PBJ_WKT_ANY:
+        return enc_any(e, (const Google__Protobuf__Any *)m, level, depth);
+    case PBJ_WKT_EMPTY:
+    case PBJ_WKT_NONE:
+        break;
+    }
+    bool first = true;
+    pbj_put(&e->b, "{", 1);
+    if (enc_fields(e, m, level, depth, &first) != 0)
+        return -1;
+    pbj_close(&e->b, level, first, '}');
+    return e->b.failed ? -1 : 0;
+}
+
+char *pbjson_write(const ProtobufCMessage *m, size_t *len)
 {
     if (!m || !m->descriptor)
         return NULL;
-    return enc_message(m, 0);
+    enc e = {0};
+    if (enc_message(&e, m, 0, 0) != 0)
+        e.b.failed = true;
+    return pbj_buf_take(&e.b, len);
 }

@@ -16,10 +16,13 @@
 
 #define PBJSON_ERR_MAX 512
 
-/* New reference to a JSON object for m (NULL only on ENOMEM). */
-json_t *pbjson_encode(const ProtobufCMessage *m);
+/* m as JSON text with two-space indentation, as PMM prints it; malloc'd,
+ * NUL-terminated, *len its length (len may be NULL). NULL on ENOMEM or
+ * nesting deeper than any PMM message (Struct/Value can recurse). Written
+ * directly, with no JSON tree in between. */
+char *pbjson_write(const ProtobufCMessage *m, size_t *len);
 
-/* Pretty text with two-space indentation, as PMM prints; malloc'd. */
+/* A jansson value as text in the same layout (error bodies, tests). */
 char *pbjson_dumps(const json_t *j);
 
 /* Builds a new message of type d from j (an object). Returns 0 and *out

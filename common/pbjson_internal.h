@@ -1,6 +1,7 @@
 /* pbjson_internal: pieces shared by the pbjson encoder, decoder, dumper and
  * query-text converter: well-known-type detection, field lookup and order,
- * and the text forms (numbers, base64, Timestamp, Duration). Not a public
+ * the text forms (numbers, base64, Timestamp, Duration) and the JSON text
+ * writer both the encoder and the dumper print with. Not a public
  * interface; only common/pbjson*.c include it. */
 #ifndef PMM_PBJSON_INTERNAL_H
 #define PMM_PBJSON_INTERNAL_H
@@ -98,5 +99,37 @@ int pbj_parse_timestamp(const char *s, int64_t *sec, int32_t *nanos);
 /* Duration "1.500s"; -1 when out of range or signs disagree. out needs 40. */
 int pbj_fmt_duration(int64_t sec, int32_t nanos, char *out);
 int pbj_parse_duration(const char *s, int64_t *sec, int32_t *nanos);
+
+/* ---- JSON text writer (pbjson_text.c) ----
+ * protojson's layout with Indent "  ": a container's members each on their
+ * own line, indented two spaces per level; "{}" and "[]" when empty; only
+ * '"', '\\' and control characters escaped. A container's caller keeps its
+ * `first` flag (true until a member is written), so no stack is needed.
+ * Writes after a failure (ENOMEM) are ignored; pbj_buf_take reports it. */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    bool failed;
+} pbj_buf;
+
+void pbj_put(pbj_buf *b, const char *s, size_t n);
+void pbj_put_str(pbj_buf *b, const char *s);
+/* A JSON string of the n bytes at s (valid UTF-8 expected). */
+void pbj_put_quoted(pbj_buf *b, const char *s, size_t n);
+void pbj_put_int(pbj_buf *b, int64_t v);
+void pbj_put_uint(pbj_buf *b, uint64_t v);
+/* A finite double in Go's layout (pbj_fmt_double). */
+void pbj_put_double(pbj_buf *b, double v);
+/* Before each array element of a container at nesting level `level`. */
+void pbj_next(pbj_buf *b, int level, bool *first);
+/* Before each object member: separator, indentation, quoted key, ": ". */
+void pbj_key(pbj_buf *b, int level, bool *first, const char *key, size_t n);
+/* Closes a container opened with pbj_put(b, "{", 1) / "[": `close` is
+ * '}' or ']', `first` the container's flag. */
+void pbj_close(pbj_buf *b, int level, bool first, char close);
+/* The text written so far, NUL-terminated (caller frees), *len its length
+ * (len may be NULL); NULL after a failure (the buffer is freed). */
+char *pbj_buf_take(pbj_buf *b, size_t *len);
 
 #endif

@@ -221,15 +221,14 @@ static int call_and_respond(struct MHD_Connection *c, const route_match *m, cons
         *ret = send_error(c, RPC_INTERNAL, "malformed response from daemon");
         return RPC_INTERNAL;
     }
-    json_t *j = pbjson_encode(resp);
+    size_t text_len;
+    char *text = pbjson_write(resp, &text_len);
     protobuf_c_message_free_unpacked(resp, NULL);
-    char *text = j ? pbjson_dumps(j) : NULL;
-    json_decref(j);
     if (!text) {
         *ret = send_error(c, RPC_INTERNAL, "failed to marshal response");
         return RPC_INTERNAL;
     }
-    *ret = httpd_send(c, 200, CONTENT_JSON, text, strlen(text), NULL);
+    *ret = httpd_send(c, 200, CONTENT_JSON, text, text_len, NULL);
     return RPC_OK;
 }
 

@@ -14,6 +14,7 @@
 #include "pbjson.h"
 #include "pbjson_internal.h"
 #include "google/protobuf/descriptor.pb-c.h"
+#include "google/protobuf/struct.pb-c.h"
 #include "pbjson_test.pb-c.h"
 
 #if __has_include("inventory/v1/nodes.pb-c.h")
@@ -26,11 +27,10 @@
 
 static char *render(const void *msg)
 {
-    json_t *j = pbjson_encode((const ProtobufCMessage *)msg);
-    ck_assert_ptr_nonnull(j);
-    char *s = pbjson_dumps(j);
+    size_t n = 0;
+    char *s = pbjson_write((const ProtobufCMessage *)msg, &n);
     ck_assert_ptr_nonnull(s);
-    json_decref(j);
+    ck_assert_uint_eq(n, strlen(s));
     return s;
 }
 
@@ -46,6 +46,15 @@ static json_t *parse(const char *text)
     json_error_t e;
     json_t *j = json_loads(text, JSON_DECODE_ANY, &e);
     ck_assert_msg(j != NULL, "bad test JSON %s: %s", text, e.text);
+    return j;
+}
+
+/* The rendering of msg read back as a tree, to look at single values. */
+static json_t *encode_tree(const void *msg)
+{
+    char *text = render(msg);
+    json_t *j = parse(text);
+    free(text);
     return j;
 }
 
@@ -195,7 +204,7 @@ START_TEST(test_encode_unknown_enum_number)
 {
     Pbjsontest__Scalars s = PBJSONTEST__SCALARS__INIT;
     s.color = 99;
-    json_t *j = pbjson_encode(&s.base);
+    json_t *j = encode_tree(&s.base);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "color")), 99);
     json_decref(j);
     assert_roundtrip(&s);
@@ -207,12 +216,12 @@ START_TEST(test_encode_nonfinite_floats)
     Pbjsontest__Scalars s = PBJSONTEST__SCALARS__INIT;
     s.fl = NAN;
     s.db = -INFINITY;
-    json_t *j = pbjson_encode(&s.base);
+    json_t *j = encode_tree(&s.base);
     ck_assert_str_eq(json_string_value(json_object_get(j, "fl")), "NaN");
     ck_assert_str_eq(json_string_value(json_object_get(j, "db")), "-Infinity");
     json_decref(j);
     s.fl = INFINITY;
-    j = pbjson_encode(&s.base);
+    j = encode_tree(&s.base);
     ck_assert_str_eq(json_string_value(json_object_get(j, "fl")), "Infinity");
     char *text = pbjson_dumps(j);
     json_decref(j);
@@ -274,7 +283,7 @@ START_TEST(test_number_layout)
     for (size_t i = 0; i < sizeof flt / sizeof flt[0]; i++) {
         Pbjsontest__Scalars s = PBJSONTEST__SCALARS__INIT;
         s.fl = flt[i].v;
-        json_t *j = pbjson_encode(&s.base);
+        json_t *j = encode_tree(&s.base);
         char *txt = dumps_value(json_incref(json_object_get(j, "fl")));
         ck_assert_msg(strcmp(txt, flt[i].want) == 0, "float %.9g -> %s, want %s", (double)flt[i].v, txt,
                       flt[i].want);
@@ -471,11 +480,12 @@ static void *encode_many(void *arg)
     for (int i = 0; i < 300; i++) {
         Pbjsontest__Ordered o = PBJSONTEST__ORDERED__INIT;
         Pbjsontest__Request r = PBJSONTEST__REQUEST__INIT;
-        json_t *a = pbjson_encode(&o.base), *b = pbjson_encode(&r.base);
-        if (!a || !b || strcmp(json_object_iter_key(json_object_iter(a)), "zeta") != 0)
+        char *a = pbjson_write(&o.base, NULL), *b = pbjson_write(&r.base, NULL);
+        bool ok = a && b && strncmp(a, "{\n  \"zeta\"", 10) == 0;
+        free(a);
+        free(b);
+        if (!ok)
             return (void *)1;
-        json_decref(a);
-        json_decref(b);
     }
     return NULL;
 }
@@ -498,7 +508,7 @@ START_TEST(test_encode_invalid_utf8)
 {
     Pbjsontest__Scalars s = PBJSONTEST__SCALARS__INIT;
     s.s = "ok\xff\xc3(";
-    json_t *j = pbjson_encode(&s.base);
+    json_t *j = encode_tree(&s.base);
     ck_assert_ptr_nonnull(j);
     ck_assert_str_eq(json_string_value(json_object_get(j, "s")), "ok\xef\xbf\xbd\xef\xbf\xbd(");
     json_decref(j);
@@ -509,11 +519,78 @@ START_TEST(test_encode_invalid_utf8)
     l.value = "v";
     Pbjsontest__Maps__LabelsEntry *labels[] = {&l};
     m.n_labels = 1, m.labels = labels;
-    j = pbjson_encode(&m.base);
+    j = encode_tree(&m.base);
     ck_assert_ptr_nonnull(j);
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "labels"), "k\xef\xbf\xbd")),
                      "v");
     json_decref(j);
+}
+END_TEST
+
+/* Maps come as protobuf bytes and may repeat a key; a JSON object holds a
+ * key once: the first place, the last value (as the jansson tree showed
+ * it). Keys and values are escaped alike; entries without a value render
+ * the empty message. */
+START_TEST(test_write_map_edges)
+{
+    Pbjsontest__Maps m = PBJSONTEST__MAPS__INIT;
+    Pbjsontest__Maps__LabelsEntry l1 = PBJSONTEST__MAPS__LABELS_ENTRY__INIT, l2 = l1, l3 = l1, l4 = l1, l5 = l1;
+    l1.key = "a", l1.value = "first";
+    l2.key = "q\"\n\\", l2.value = "tab\there";
+    l3.key = "a", l3.value = "last";
+    l4.key = "bad\xff", l4.value = "x";
+    l5.key = "bad\xfe", l5.value = "y"; /* the same key once cleaned */
+    Pbjsontest__Maps__LabelsEntry *labels[] = {&l1, &l2, &l3, &l4, &l5};
+    Pbjsontest__Maps__ByIdEntry b1 = PBJSONTEST__MAPS__BY_ID_ENTRY__INIT, b2 = b1;
+    b1.key = 3, b1.value = "one";
+    b2.key = 3, b2.value = "two";
+    Pbjsontest__Maps__ByIdEntry *by_id[] = {&b1, &b2};
+    m.n_labels = 5, m.labels = labels;
+    m.n_by_id = 2, m.by_id = by_id;
+    ck_render(&m, "{\n"
+                  "  \"labels\": {\n"
+                  "    \"a\": \"last\",\n"
+                  "    \"q\\\"\\n\\\\\": \"tab\\there\",\n"
+                  "    \"bad\xef\xbf\xbd\": \"y\"\n"
+                  "  },\n"
+                  "  \"inners\": {},\n"
+                  "  \"by_id\": {\n    \"3\": \"two\"\n  },\n"
+                  "  \"by_flag\": {},\n"
+                  "  \"colors\": {},\n"
+                  "  \"values\": {}\n"
+                  "}");
+}
+END_TEST
+
+/* Struct/Value nest without bound in a message built in code: past the
+ * encoder's depth limit the whole rendering fails instead of overflowing
+ * the stack; within it, the length reported is the text's. */
+START_TEST(test_write_depth_and_length)
+{
+    enum { LEVELS = PBJ_MAX_ENCODE_DEPTH + 5 };
+    Google__Protobuf__Value *vals = calloc(LEVELS, sizeof *vals);
+    Google__Protobuf__ListValue *lists = calloc(LEVELS, sizeof *lists);
+    Google__Protobuf__Value **items = calloc(LEVELS, sizeof *items);
+    for (int i = 0; i < LEVELS; i++) {
+        google__protobuf__value__init(&vals[i]);
+        google__protobuf__list_value__init(&lists[i]);
+        if (i + 1 < LEVELS) {
+            vals[i].kind_case = GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE;
+            vals[i].list_value = &lists[i];
+            items[i] = &vals[i + 1];
+            lists[i].n_values = 1;
+            lists[i].values = &items[i];
+        }
+    }
+    size_t n = 7;
+    ck_assert_ptr_null(pbjson_write(&vals[0].base, &n));
+    char *s = pbjson_write(&vals[LEVELS - 3].base, &n);
+    ck_assert_str_eq(s, "[\n  [\n    null\n  ]\n]");
+    ck_assert_uint_eq(n, strlen(s));
+    free(s);
+    free(vals);
+    free(lists);
+    free(items);
 }
 END_TEST
 
@@ -1241,7 +1318,7 @@ START_TEST(test_decode_bad_strings)
     ck_assert_int_eq(pbjson_decode(j, d, &m, NULL, 0), 0);
     free_msg(m);
     json_decref(j);
-    ck_assert_ptr_null(pbjson_encode(NULL));
+    ck_assert_ptr_null(pbjson_write(NULL, NULL));
 }
 END_TEST
 
@@ -1512,12 +1589,9 @@ static void try_all(const char *text)
         ProtobufCMessage *m = NULL;
         char err[PBJSON_ERR_MAX];
         if (pbjson_decode(j, ds[d], &m, err, sizeof err) == 0) {
-            json_t *back = pbjson_encode(m);
-            ck_assert_ptr_nonnull(back);
-            char *s = pbjson_dumps(back);
+            char *s = pbjson_write(m, NULL);
             ck_assert_ptr_nonnull(s);
             free(s);
-            json_decref(back);
             free_msg(m);
         } else {
             ck_assert_ptr_null(m);
@@ -1775,6 +1849,8 @@ static Suite *pbjson_suite(void)
     tcase_add_test(out, test_encode_scalar_values);
     tcase_add_test(out, test_encode_unknown_enum_number);
     tcase_add_test(out, test_encode_nonfinite_floats);
+    tcase_add_test(out, test_write_map_edges);
+    tcase_add_test(out, test_write_depth_and_length);
     tcase_add_test(out, test_number_layout);
     tcase_add_test(out, test_encode_repeated);
     tcase_add_test(out, test_encode_maps);
