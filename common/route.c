@@ -295,6 +295,7 @@ static const daemon_rule daemon_rules[] = {
     {"user.v1.", "inventoryd"},
     {"accesscontrol.v1beta1.", "inventoryd"},
     {"internal.v1.AuthService", "inventoryd"},
+    {"internal.v1.LogsService", "configd"},
     {"server.v1.", "configd"},
     {"platform.v1.", "configd"},
     {"uievents.v1.", "configd"},

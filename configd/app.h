@@ -8,6 +8,11 @@
 typedef struct {
     db_params db;
     char *distribution;   /* PMM_DISTRIBUTION_METHOD: docker, ovf, ami, azure, do */
+    char *log_dir;            /* the daemons' logs (supervisord's log directory) */
+    char *supervisorctl;      /* supervisorctl command */
+    char *supervisord_conf;   /* supervisord's main config ("" = supervisorctl's default) */
+    char *supervisord_dir;    /* where configd renders program files (<name>.ini) */
+    char *vmalert_rules_dir;  /* vmalert rule files (*.yml) */
 } app;
 
 #define APP(w) ((app *)(w)->app)

@@ -1,6 +1,7 @@
-/* configd: server settings and version, readiness. Wires the database
- * and the bus methods. */
+/* configd: server settings and version, readiness, logs.zip. Wires the
+ * database and the bus methods. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <zmq.h>
 
@@ -9,6 +10,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "logs_service.h"
 #include "server.h"
 
 int main(int argc, char **argv)
@@ -21,6 +23,11 @@ int main(int argc, char **argv)
         { "log-level", "PMM_LOG_LEVEL", CFG_STRING, "info", "trace, debug, info, warn, error or fatal", &level },
         { "workers", NULL, CFG_INT, "2", "threads serving requests, each with one PostgreSQL connection", &workers },
         { "distribution-method", "PMM_DISTRIBUTION_METHOD", CFG_STRING, "", "docker, ovf, ami, azure or do", &a.distribution },
+        { "log-dir", NULL, CFG_STRING, "/srv/logs", "the daemons' logs, for logs.zip", &a.log_dir },
+        { "supervisorctl", NULL, CFG_STRING, "supervisorctl", "supervisorctl command", &a.supervisorctl },
+        { "supervisord-config", NULL, CFG_STRING, "/etc/supervisord.conf", "supervisord's config file (supervisorctl -c)", &a.supervisord_conf },
+        { "supervisord-config-dir", NULL, CFG_STRING, "/etc/supervisord.d", "directory of the program files configd renders", &a.supervisord_dir },
+        { "vmalert-rules-dir", NULL, CFG_STRING, "/srv/prometheus/rules", "vmalert rule files", &a.vmalert_rules_dir },
         DB_CFG_OPTIONS(&a.db),
         { NULL },
     };
@@ -42,13 +49,17 @@ int main(int argc, char **argv)
     db_destroy(d);
 
     int status = 1;
+    size_t n_methods;
+    rpc_method *methods = daemon_join_methods(&n_methods, server_methods, server_methods_count, logs_methods,
+                                              logs_methods_count, NULL);
     void *zctx = zmq_ctx_new();
-    if (zctx && bus_peers_init(zctx, run_dir) == 0 && daemon_serve(zctx, run_dir, "configd", server_methods, server_methods_count, workers, &a.db,
-                             &a, stop) == 0)
+    if (methods && zctx && bus_peers_init(zctx, run_dir) == 0 &&
+        daemon_serve(zctx, run_dir, "configd", methods, n_methods, workers, &a.db, &a, stop) == 0)
         status = 0;
     log_info("stopped");
     if (zctx)
         zmq_ctx_term(zctx);
+    free(methods);
     cfg_free(opts);
     return status;
 }

@@ -92,7 +92,7 @@ pg_run() {
 # ---- init -------------------------------------------------------------------
 
 init_dirs() {
-    mkdir -p "$VAR" "$VAR/run" "$VAR/log"
+    mkdir -p "$VAR" "$VAR/run" "$VAR/log" "$VAR/supervisord.d" "$VAR/prometheus/rules"
     VAR=$(cd "$VAR" && pwd -P)
     CONF=$VAR/supervisord.conf
     PIDFILE=$VAR/run/supervisord.pid
@@ -215,6 +215,10 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 
 [supervisorctl]
 serverurl=unix://$v/run/supervisor.sock
+
+; program files configd renders at run time (VictoriaMetrics, vmalert)
+[include]
+files=$v/supervisord.d/*.ini
 EOF
     if [ "$PRIVATE_PG" -eq 1 ]; then
         cat <<EOF
@@ -236,7 +240,8 @@ redirect_stderr=true
 EOF
     fi
     render_program inventoryd 10 --workers=4
-    render_program configd 20 --workers=2
+    render_program configd 20 --workers=2 --log-dir="$VAR/log" --supervisord-config="$CONF" \
+        --supervisord-config-dir="$VAR/supervisord.d" --vmalert-rules-dir="$VAR/prometheus/rules"
     render_program agentsd 25 --workers=2
     render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
         --http-port="$REST_PORT" --debug-port="$DEBUG_PORT"
