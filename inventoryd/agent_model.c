@@ -29,74 +29,6 @@
 
 /* ---- database ------------------------------------------------------------- */
 
-/* PostgreSQL type OIDs of the agents columns (pg_type.h). */
-enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_JSON = 114, OID_TIMESTAMP = 1114, OID_JSONB = 3802 };
-
-/* One column value as row_to_json would render it. */
-static json_t *cell_json(PGresult *r, int row, int col)
-{
-    if (PQgetisnull(r, row, col))
-        return json_null();
-    const char *v = PQgetvalue(r, row, col);
-    switch (PQftype(r, col)) {
-    case OID_BOOL:
-        return json_boolean(v[0] == 't');
-    case OID_INT2:
-    case OID_INT4:
-    case OID_INT8:
-        return json_integer(strtoll(v, NULL, 10));
-    case OID_JSON:
-    case OID_JSONB:
-        /* Most option columns hold just {}: no parser needed. */
-        return strcmp(v, "{}") == 0 ? json_object() : json_loads(v, JSON_DECODE_ANY, NULL);
-    case OID_TIMESTAMP: {
-        json_t *t = json_string(v);
-        char *sp = t ? strchr((char *)json_string_value(t), ' ') : NULL;
-        if (sp)
-            *sp = 'T'; /* row_to_json's ISO form */
-        return t;
-    }
-    default:
-        return json_string(v);
-    }
-}
-
-/* One agents row as the record agent_record.c works on: column names as
- * keys, JSONB columns as objects, the pmm-agent's node under PMM_NODE_KEY. */
-static json_t *rec_from_row(PGresult *r, int row)
-{
-    json_t *rec = json_object();
-    int n = PQnfields(r);
-    for (int c = 0; rec && c < n; c++) {
-        const char *name = PQfname(r, c);
-        if (strcmp(name, PMM_NODE_KEY) == 0 && PQgetisnull(r, row, c))
-            continue;
-        json_t *v = cell_json(r, row, c);
-        if (!v || json_object_set_new(rec, name, v) != 0) {
-            json_decref(rec);
-            return NULL;
-        }
-    }
-    return rec;
-}
-
-/* The record of one row with its secrets decrypted. */
-static json_t *rec_parse(PGresult *r, int row, rpc_status *st)
-{
-    json_t *rec = rec_from_row(r, row);
-    if (!rec) {
-        rpc_fail(st, RPC_INTERNAL, "bad agent row");
-        return NULL;
-    }
-    if (agent_rec_transform_secrets(rec, secret_decrypt) != 0) {
-        log_error("agent %s: stored credentials cannot be decrypted (wrong encryption key?)", agent_rec_str(rec, "agent_id"));
-        json_decref(rec);
-        rpc_fail(st, RPC_INTERNAL, "cannot decrypt agent credentials");
-        return NULL;
-    }
-    return rec;
-}
-
 static int rec_load(db *d, const char *id, bool for_update, json_t **out, rpc_status *st)
 {
     PGresult *r = db_exec(d, st,
@@ -109,7 +41,7 @@ static int rec_load(db *d, const char *id, bool for_update, json_t **out, rpc_st
         PQclear(r);
         return rpc_fail(st, RPC_NOT_FOUND, "Agent with ID %s not found.", id);
     }
-    *out = rec_parse(r, 0, st);
+    *out = agent_rec_parse(r, 0, st);
     PQclear(r);
     return *out ? RPC_OK : st->code;
 }
@@ -468,7 +400,7 @@ int agent_list(db *d, const char *pmm_agent_id, const char *node_id, const char 
         return st->code;
     int rc = RPC_OK;
     for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
-        json_t *rec = rec_parse(r, i, st);
+        json_t *rec = agent_rec_parse(r, i, st);
         if (!rec) {
             rc = st->code;
             break;
@@ -519,9 +451,9 @@ static int seal_rows(db *d, rpc_status *st, int *sealed)
         return st->code;
     int rc = RPC_OK;
     for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
-        json_t *raw = rec_from_row(r, i);
+        json_t *raw = agent_rec_from_row(r, i);
         if (json_is_object(raw) && agent_rec_has_plaintext(raw)) {
-            json_t *rec = rec_parse(r, i, st);
+            json_t *rec = agent_rec_parse(r, i, st);
             rc = rec ? rec_update(d, rec, st) : st->code;
             json_decref(rec);
             if (rc == RPC_OK)

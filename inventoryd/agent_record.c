@@ -121,23 +121,6 @@ static const field_map fields[] = {
     { "azure_database_resource_type", NULL, NULL, "azure_options", "resource_type", K_STR, 0 },
 };
 
-/* Stored encrypted: upstream's DefaultAgentEncryptionColumnsV3 columns, and
- * inside the JSON columns the keys that hold private material. */
-static const struct {
-    const char *col, *key;
-} secrets[] = {
-    { "username", NULL },
-    { "password", NULL },
-    { "agent_password", NULL },
-    { "aws_options", "aws_secret_key" },
-    { "azure_options", "client_secret" },
-    { "mysql_options", "tls_key" },
-    { "postgresql_options", "ssl_key" },
-    { "mongo_options", "tls_certificate_key" },
-    { "mongo_options", "tls_certificate_key_file_password" },
-    { "valkey_options", "ssl_key" },
-};
-
 static const char *const json_columns[] = {
     "exporter_options", "qan_options", "aws_options", "azure_options", "mysql_options",
     "mongo_options", "postgresql_options", "valkey_options", "rta_options",
@@ -147,12 +130,6 @@ static const char *const json_columns[] = {
 /* ---- record helpers ----------------------------------------------------- */
 
 
-
-json_t *agent_rec_get(json_t *rec, const char *col, const char *key)
-{
-    json_t *v = json_object_get(rec, col);
-    return key ? json_object_get(v, key) : v;
-}
 
 /* Steals v. */
 int agent_rec_set(json_t *rec, const char *col, const char *key, json_t *v)
@@ -170,30 +147,6 @@ int agent_rec_set(json_t *rec, const char *col, const char *key, json_t *v)
         }
     }
     return json_object_set_new(obj, key, v);
-}
-
-const char *agent_rec_str(json_t *rec, const char *col)
-{
-    const char *s = json_string_value(json_object_get(rec, col));
-    return s ? s : "";
-}
-
-/* Applies f (secret_encrypt or secret_decrypt) to every secret string. */
-int agent_rec_transform_secrets(json_t *rec, char *(*f)(const char *))
-{
-    for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
-        json_t *v = agent_rec_get(rec, secrets[i].col, secrets[i].key);
-        const char *s = json_string_value(v);
-        if (!s || !*s)
-            continue;
-        char *t = f(s);
-        if (!t || json_string_set(v, t) != 0) {
-            free(t);
-            return -1;
-        }
-        free(t);
-    }
-    return 0;
 }
 
 /* ---- protobuf field access beyond pbutil ------------------------------- */
@@ -562,12 +515,3 @@ int agent_rec_set_enabled(json_t *rec, const agent_kind *k, bool enable)
 }
 
 /* Whether a stored row holds a secret without the "enc:" prefix. */
-bool agent_rec_has_plaintext(json_t *rec)
-{
-    for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
-        const char *s = json_string_value(agent_rec_get(rec, secrets[i].col, secrets[i].key));
-        if (s && *s && strncmp(s, SECRET_PREFIX, strlen(SECRET_PREFIX)) != 0)
-            return true;
-    }
-    return false;
-}

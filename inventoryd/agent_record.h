@@ -11,6 +11,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "agent_model.h"
+#include "agent_row.h"
 
 /* Not a column (jsonb_populate_record ignores it): the node of the agent's
  * pmm-agent, for showing where a push-mode external exporter runs. */
@@ -19,17 +20,9 @@
 /* A new row of kind k: fresh UUID, type, initial status, '{}' options. */
 json_t *agent_rec_new(const agent_kind *k);
 
-/* A column (key NULL) or a key of a JSONB column; borrowed, may be NULL. */
-json_t *agent_rec_get(json_t *rec, const char *col, const char *key);
 /* Sets it, creating the JSONB object when needed; steals v. 0 or -1. */
 int agent_rec_set(json_t *rec, const char *col, const char *key, json_t *v);
-/* A string column, "" when absent or not a string. */
-const char *agent_rec_str(json_t *rec, const char *col);
 
-/* Applies f (secret_encrypt / secret_decrypt) to every stored secret. */
-int agent_rec_transform_secrets(json_t *rec, char *(*f)(const char *));
-/* Whether some secret is stored without the "enc:" prefix. */
-bool agent_rec_has_plaintext(json_t *rec);
 
 /* Copies the parameters of Add…Params (change false: every field the
  * message has) or Change…Params (change true: only fields present) into

@@ -1,0 +1,213 @@
+/* state: state_build, the SetStateRequest of one pmm-agent (upstream
+ * StateUpdater.sendSetStateRequest): its enabled agents read in one
+ * snapshot, each handed to its builder (state_exporters.c, state_qan.c). */
+#include "state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_row.h"
+#include "inventory/v1/agents.pb-c.h"
+#include "log.h"
+#include "pbutil.h"
+#include "state_internal.h"
+
+/* Rows of sql ($1 = the pmm-agent) as a JSON object keyed by column key. */
+static json_t *load_keyed(db *d, const char *sql, const char *id, const char *key, rpc_status *st)
+{
+    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ id });
+    if (!r)
+        return NULL;
+    json_t *all = json_object();
+    for (int i = 0; all && i < PQntuples(r); i++) {
+        json_t *row = agent_rec_from_row(r, i);
+        if (!row || json_object_set_new(all, agent_rec_str(row, key), row) != 0) {
+            json_decref(all);
+            all = NULL;
+        }
+    }
+    PQclear(r);
+    if (!all)
+        rpc_fail(st, RPC_INTERNAL, "out of memory");
+    return all;
+}
+
+/* The pmm-agent's enabled agents, secrets decrypted, by agent id. */
+static json_t *load_agents(db *d, const char *id, rpc_status *st)
+{
+    PGresult *r = db_exec(d, st, "SELECT * FROM agents WHERE pmm_agent_id = $1 AND NOT disabled ORDER BY agent_id", 1,
+                          (const char *[]){ id });
+    if (!r)
+        return NULL;
+    json_t *all = json_array();
+    for (int i = 0; all && i < PQntuples(r); i++) {
+        json_t *rec = agent_rec_parse(r, i, st);
+        if (!rec || json_array_append_new(all, rec) != 0) {
+            json_decref(all);
+            all = NULL;
+        }
+    }
+    PQclear(r);
+    if (!all && st->code == RPC_OK)
+        rpc_fail(st, RPC_INTERNAL, "out of memory");
+    return all;
+}
+
+typedef struct {
+    json_t *pmm_agent, *agents, *services, *nodes;
+    agent_ver ver;
+} snapshot;
+
+static void snapshot_clear(snapshot *s)
+{
+    json_decref(s->pmm_agent);
+    json_decref(s->agents);
+    json_decref(s->services);
+    json_decref(s->nodes);
+}
+
+static int load_pmm_agent(db *d, const char *id, snapshot *s, rpc_status *st)
+{
+    PGresult *r = db_exec(d, st, "SELECT * FROM agents WHERE agent_id = $1", 1, (const char *[]){ id });
+    if (!r)
+        return st->code;
+    if (PQntuples(r) == 1)
+        s->pmm_agent = agent_rec_from_row(r, 0);
+    PQclear(r);
+    if (!s->pmm_agent || strcmp(agent_rec_str(s->pmm_agent, "agent_type"), "pmm-agent") != 0)
+        return rpc_fail(st, RPC_NOT_FOUND, "Agent with ID %s not found.", id);
+    return RPC_OK;
+}
+
+static int load_snapshot(db *d, const char *id, const char *version, snapshot *s, rpc_status *st)
+{
+    if (load_pmm_agent(d, id, s, st) != RPC_OK)
+        return st->code;
+    if (!version || !*version)
+        version = agent_rec_str(s->pmm_agent, "version");
+    if (agent_ver_parse(version, &s->ver) != 0)
+        return rpc_fail(st, RPC_FAILED_PRECONDITION, "failed to parse PMM agent version \"%s\"", version);
+    s->agents = load_agents(d, id, st);
+    if (s->agents)
+        s->services = load_keyed(d,
+                                 "SELECT * FROM services WHERE service_id IN "
+                                 "(SELECT service_id FROM agents WHERE pmm_agent_id = $1)",
+                                 id, "service_id", st);
+    if (s->services)
+        s->nodes = load_keyed(d,
+                              "SELECT * FROM nodes WHERE node_id IN "
+                              "(SELECT node_id FROM agents WHERE pmm_agent_id = $1 "
+                              " UNION SELECT runs_on_node_id FROM agents WHERE agent_id = $1)",
+                              id, "node_id", st);
+    return s->nodes ? RPC_OK : st->code;
+}
+
+/* ---- dispatch -------------------------------------------------------------------------- */
+
+typedef int (*process_fn)(const state_src *, Agent__V1__SetStateRequest__AgentProcess **, rpc_status *);
+
+static const struct {
+    const char *type;
+    process_fn process; /* NULL: a built-in agent */
+    int builtin;        /* its AgentType */
+} builders[] = {
+    { "node_exporter", state_node_exporter, 0 },
+    { "mysqld_exporter", state_mysqld_exporter, 0 },
+    { "mongodb_exporter", state_mongodb_exporter, 0 },
+    { "postgres_exporter", state_postgres_exporter, 0 },
+    { "proxysql_exporter", state_proxysql_exporter, 0 },
+    { "qan-mysql-perfschema-agent", NULL, INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MYSQL_PERFSCHEMA_AGENT },
+    { "qan-mysql-slowlog-agent", NULL, INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MYSQL_SLOWLOG_AGENT },
+    { "qan-mongodb-profiler-agent", NULL, INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MONGODB_PROFILER_AGENT },
+    { "qan-postgresql-pgstatements-agent", NULL, INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_POSTGRESQL_PGSTATEMENTS_AGENT },
+    { "qan-postgresql-pgstatmonitor-agent", NULL,
+      INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_POSTGRESQL_PGSTATMONITOR_AGENT },
+};
+
+/* Adds key -> value to the map field of req. Takes value. */
+static int put_entry(ProtobufCMessage *req, const char *field, const char *key, ProtobufCMessage *value,
+                     rpc_status *st)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(req->descriptor, field);
+    ProtobufCMessage *e = pb_new(f->descriptor);
+    if (!e || pb_set_str(e, "key", key) != 0) {
+        if (e)
+            protobuf_c_message_free_unpacked(e, NULL);
+        protobuf_c_message_free_unpacked(value, NULL);
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    }
+    if (pb_set_msg(e, "value", value) != 0 || pb_append_msg(req, field, e) != 0)
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    return RPC_OK;
+}
+
+static int build_one(snapshot *s, json_t *agent, ProtobufCMessage *req, rpc_status *st)
+{
+    const char *type = agent_rec_str(agent, "agent_type");
+    const char *id = agent_rec_str(agent, "agent_id");
+    /* pmm-agent runs itself; external exporters run elsewhere. */
+    if (strcmp(type, "pmm-agent") == 0 || strcmp(type, "external-exporter") == 0)
+        return RPC_OK;
+    state_src src = { .agent = agent, .ver = &s->ver };
+    if (strcmp(type, "node_exporter") == 0)
+        src.node = json_object_get(s->nodes, agent_rec_str(agent, "node_id"));
+    else
+        src.node = json_object_get(s->nodes, agent_rec_str(s->pmm_agent, "runs_on_node_id"));
+    for (size_t i = 0; i < sizeof builders / sizeof *builders; i++) {
+        if (strcmp(builders[i].type, type) != 0)
+            continue;
+        if (strcmp(type, "node_exporter") != 0) {
+            src.service = json_object_get(s->services, agent_rec_str(agent, "service_id"));
+            if (!src.service)
+                return rpc_fail(st, RPC_NOT_FOUND, "Service with ID %s not found.", agent_rec_str(agent, "service_id"));
+        } else if (!src.node) {
+            return rpc_fail(st, RPC_NOT_FOUND, "Node with ID %s not found.", agent_rec_str(agent, "node_id"));
+        }
+        if (builders[i].process) {
+            Agent__V1__SetStateRequest__AgentProcess *p = NULL;
+            if (builders[i].process(&src, &p, st) != RPC_OK)
+                return st->code;
+            return put_entry(req, "agent_processes", id, &p->base, st);
+        }
+        Agent__V1__SetStateRequest__BuiltinAgent *b = NULL;
+        if (state_qan_agent(&src, builders[i].builtin, &b, st) != RPC_OK)
+            return st->code;
+        return put_entry(req, "builtin_agents", id, &b->base, st);
+    }
+    return rpc_fail(st, RPC_INTERNAL, "unhandled Agent type %s", type);
+}
+
+int state_build(db *d, const char *pmm_agent_id, const char *agent_version, Agent__V1__SetStateRequest **out,
+                rpc_status *st)
+{
+    *out = NULL;
+    snapshot s = { 0 };
+    ProtobufCMessage *req = NULL;
+    /* One snapshot: an agent and its service read at different moments
+     * could pair a new password with an old address. */
+    if (db_begin(d, st) != RPC_OK)
+        return st->code;
+    PGresult *r = db_exec(d, st, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL);
+    if (r)
+        PQclear(r);
+    int rc = r ? load_snapshot(d, pmm_agent_id, agent_version, &s, st) : st->code;
+    db_rollback(d); /* read only: nothing to keep */
+    if (rc == RPC_OK && !(req = pb_new(&agent__v1__set_state_request__descriptor)))
+        rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
+    size_t i;
+    json_t *agent;
+    json_array_foreach(s.agents, i, agent) {
+        if (rc != RPC_OK)
+            break;
+        rc = build_one(&s, agent, req, st);
+    }
+    snapshot_clear(&s);
+    if (rc != RPC_OK) {
+        if (req)
+            protobuf_c_message_free_unpacked(req, NULL);
+        log_warn("SetState for %s: %s", pmm_agent_id, st->message);
+        return rc;
+    }
+    *out = (Agent__V1__SetStateRequest *)req;
+    return RPC_OK;
+}

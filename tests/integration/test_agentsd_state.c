@@ -1,0 +1,404 @@
+/* Integration tests of agentsd's SetState builder (agentsd/state.h): an
+ * inventory made through inventoryd's management handlers against a real
+ * PostgreSQL, the SetStateRequest of each pmm-agent rendered as JSON and
+ * compared with tests/integration/golden/state_*.json (which follow
+ * upstream's managed/services/agents tests (*_test.go) expectations).
+ * PMM_UPDATE_GOLDEN=1 rewrites the golden files instead. */
+#include <check.h>
+#include <crypt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "agentsd/state.h"
+#include "inventoryd/app.h"
+#include "inventoryd/fixtures.h"
+#include "inventoryd/management.h"
+#include "management/v1/node.pb-c.h"
+#include "management/v1/service.pb-c.h"
+#include "pbjson.h"
+#include "pbutil.h"
+#include "secret.h"
+#include "tests/lib/checkrun.h"
+#include "tests/lib/pgtest.h"
+#include "tests/lib/rpccall.h"
+
+#define MGMT "/management.v1.ManagementService/"
+
+static db_params params;
+static app the_app;
+static daemon_worker w;
+static char key_path[256];
+
+static void setup(void)
+{
+    ck_assert_int_eq(sodium_init() >= 0, 1);
+    snprintf(key_path, sizeof key_path, "/tmp/test_agentsd_state.%d.key", (int)getpid());
+    unlink(key_path);
+    ck_assert_int_eq(secret_init(key_path), 0);
+    ck_assert_int_eq(pgtest_fresh_db("test_agentsd_state", &params), 0);
+    the_app.db = params;
+    w.app = &the_app;
+    w.db = db_new(&params);
+    ck_assert_int_eq(db_migrate(w.db), 0);
+    ck_assert_int_eq(fixtures_ensure(w.db, &params, false), 0);
+}
+
+static void teardown(void)
+{
+    db_destroy(w.db);
+    pgtest_params_clear(&params);
+    unlink(key_path);
+}
+
+static void call_ok(const char *method, ProtobufCMessage *req, ProtobufCMessage **resp)
+{
+    const rpc_method *m = rpc_method_find(management_methods, management_methods_count, method);
+    ck_assert_ptr_nonnull(m);
+    char msg[RPC_MESSAGE_MAX];
+    int code = rpc_call_method(m, &w, &the_app, req, resp, msg);
+    protobuf_c_message_free_unpacked(req, NULL);
+    ck_assert_msg(code == 0, "%s: %d %s", method, code, msg);
+}
+
+static void exec_sql(const char *sql, const char *param)
+{
+    rpc_status st;
+    PGresult *r = db_exec(w.db, &st, sql, param ? 1 : 0, param ? (const char *[]){ param } : NULL);
+    ck_assert_msg(r != NULL, "%s: %s", sql, st.message);
+    PQclear(r);
+}
+
+/* Registers a generic node (metrics_mode: 0 auto = push, 1 pull); the id
+ * of its pmm-agent goes to pmm_agent_id, the node's to last_node_id. */
+static char last_node_id[64];
+
+static void register_node(const char *name, int metrics_mode, const char *distro, char *pmm_agent_id)
+{
+    ProtobufCMessage *req = pb_new(&management__v1__register_node_request__descriptor);
+    pb_set_str(req, "node_name", name);
+    pb_set_i32(req, "node_type", 1);
+    pb_set_str(req, "address", "10.0.0.1");
+    pb_set_str(req, "distro", distro);
+    pb_set_i32(req, "metrics_mode", metrics_mode);
+    ProtobufCMessage *resp;
+    call_ok(MGMT "RegisterNode", req, &resp);
+    snprintf(pmm_agent_id, 64, "%s", pb_get_str(pb_get_msg(resp, "pmm_agent"), "agent_id"));
+    snprintf(last_node_id, sizeof last_node_id, "%s", pb_get_str(pb_get_msg(resp, "generic_node"), "node_id"));
+    protobuf_c_message_free_unpacked(resp, NULL);
+}
+
+/* AddService of kind member; *p is its params to fill before adding. */
+static ProtobufCMessage *add_req(const char *member, ProtobufCMessage **p, const char *pmm_agent_id)
+{
+    ProtobufCMessage *req = pb_new(&management__v1__add_service_request__descriptor);
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(req->descriptor, member);
+    ck_assert_ptr_nonnull(f);
+    *p = pb_new(f->descriptor);
+    pb_set_msg(req, member, *p);
+    pb_set_str(*p, "service_name", member);
+    pb_set_str(*p, "pmm_agent_id", pmm_agent_id);
+    pb_set_str(*p, "node_id", last_node_id); /* of the node registered last */
+    pb_set_bool(*p, "skip_connection_check", true);
+    return req;
+}
+
+static void add_service(ProtobufCMessage *req)
+{
+    ProtobufCMessage *resp;
+    call_ok(MGMT "AddService", req, &resp);
+    protobuf_c_message_free_unpacked(resp, NULL);
+}
+
+/* Agent ids are random; the golden files need fixed ones (the web config
+ * hash is salted with the id), so each child agent gets "<type>-<n>". */
+static void fix_agent_ids(const char *pmm_agent_id)
+{
+    exec_sql("UPDATE agents SET agent_id = agent_type || '-id-0123456789abcdef' WHERE pmm_agent_id = $1",
+             pmm_agent_id);
+}
+
+static char *golden_path(const char *name)
+{
+    /* The golden files live in the source tree, found upwards from the binary. */
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    ck_assert_int_gt(n, 0);
+    exe[n] = '\0';
+    for (char *dir = dirname(exe); strcmp(dir, "/") != 0; dir = dirname(dir)) {
+        char *p = NULL;
+        struct stat sb;
+        ck_assert_int_gt(asprintf(&p, "%s/tests/integration/golden", dir), 0);
+        if (stat(p, &sb) == 0) {
+            char *f = NULL;
+            ck_assert_int_gt(asprintf(&f, "%s/%s", p, name), 0);
+            free(p);
+            return f;
+        }
+        free(p);
+    }
+    ck_abort_msg("tests/integration/golden not found");
+    return NULL;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot read %s (PMM_UPDATE_GOLDEN=1 writes it)", path);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    char chunk[4096];
+    size_t k;
+    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, k, m);
+    fclose(f);
+    fclose(m);
+    return buf;
+}
+
+static Agent__V1__SetStateRequest *build_ok(const char *pmm_agent_id, const char *version)
+{
+    Agent__V1__SetStateRequest *req = NULL;
+    rpc_status st = { 0 };
+    int code = state_build(w.db, pmm_agent_id, version, &req, &st);
+    ck_assert_msg(code == 0, "state_build: %d %s", code, st.message);
+    ck_assert_ptr_nonnull(req);
+    return req;
+}
+
+/* Compares the request as JSON with golden file name. */
+static void expect_golden(Agent__V1__SetStateRequest *req, const char *name)
+{
+    char *text = pbjson_write(&req->base, NULL);
+    ck_assert_ptr_nonnull(text);
+    char *path = golden_path(name);
+    if (getenv("PMM_UPDATE_GOLDEN")) {
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f, "%s\n", text);
+        fclose(f);
+    } else {
+        char *want = read_file(path);
+        size_t wl = strlen(want);
+        if (wl && want[wl - 1] == '\n')
+            want[wl - 1] = '\0';
+        ck_assert_msg(strcmp(text, want) == 0, "%s differs; got:\n%s", name, text);
+        free(want);
+    }
+    free(path);
+    free(text);
+}
+
+/* The web config holds a bcrypt hash that verifies the agent password. */
+static void expect_web_config(Agent__V1__SetStateRequest__AgentProcess *p, const char *password)
+{
+    const char *wcf = NULL;
+    for (size_t i = 0; i < p->n_text_files; i++)
+        if (strcmp(p->text_files[i]->key, "webConfigPlaceholder") == 0)
+            wcf = p->text_files[i]->value;
+    ck_assert_ptr_nonnull(wcf);
+    const char *prefix = "basic_auth_users:\n    pmm: ";
+    ck_assert_int_eq(strncmp(wcf, prefix, strlen(prefix)), 0);
+    char hash[128];
+    snprintf(hash, sizeof hash, "%s", wcf + strlen(prefix));
+    hash[strcspn(hash, "\n")] = '\0';
+    ck_assert_int_eq(strncmp(hash, "$2a$10$", 7), 0);
+    struct crypt_data cd = { 0 };
+    ck_assert_str_eq(crypt_r(password, hash, &cd), hash);
+}
+
+START_TEST(node_exporter_v3)
+{
+    char id[64];
+    register_node("node-v3", 0, "linux", id);
+    fix_agent_ids(id);
+    Agent__V1__SetStateRequest *req = build_ok(id, "3.0.0");
+    ck_assert_int_eq(req->n_agent_processes, 1);
+    ck_assert_int_eq(req->n_builtin_agents, 0);
+    expect_web_config(req->agent_processes[0]->value, "node_exporter-id-0123456789abcdef");
+    expect_golden(req, "state_node_exporter_v3.json");
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+}
+END_TEST
+
+/* Older agents: HTTP_AUTH instead of a web config, the fixed paths base,
+ * macOS keeps the default collectors, pull mode listens everywhere. */
+START_TEST(node_exporter_old_agents)
+{
+    char id[64];
+    register_node("node-old", 1, "darwin", id);
+    fix_agent_ids(id);
+    Agent__V1__SetStateRequest *req = build_ok(id, "2.15.1");
+    expect_golden(req, "state_node_exporter_2.15.1_darwin.json");
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+    /* 2.28.0 is the first with --web.config (not .file before 3.0.0). */
+    req = build_ok(id, "2.28.0");
+    Agent__V1__SetStateRequest__AgentProcess *p = req->agent_processes[0]->value;
+    ck_assert_int_eq(p->n_env, 0);
+    bool found = false;
+    for (size_t i = 0; i < p->n_args; i++)
+        found |= strcmp(p->args[i], "--web.config={{ .TextFiles.webConfigPlaceholder }}") == 0;
+    ck_assert(found);
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+}
+END_TEST
+
+START_TEST(mysql_with_qan_and_tls)
+{
+    char id[64];
+    register_node("node-mysql", 0, "linux", id);
+    ProtobufCMessage *p, *req = add_req("mysql", &p, id);
+    pb_set_str(p, "address", "1.2.3.4");
+    pb_set_u32(p, "port", 3306);
+    pb_set_str(p, "username", "username");
+    pb_set_str(p, "password", "s3cur3 p@$$w0r4.");
+    pb_set_bool(p, "qan_mysql_perfschema", true);
+    pb_set_bool(p, "qan_mysql_slowlog", true);
+    pb_set_i64(p, "max_slowlog_file_size", 1048576);
+    pb_set_bool(p, "tls", true);
+    pb_set_str(p, "tls_ca", "content-of-tls-ca");
+    pb_set_str(p, "tls_cert", "content-of-tls-cert");
+    pb_set_str(p, "tls_key", "content-of-tls-key");
+    add_service(req);
+    fix_agent_ids(id);
+    Agent__V1__SetStateRequest *st = build_ok(id, "3.0.0");
+    ck_assert_int_eq(st->n_agent_processes, 2); /* node_exporter, mysqld_exporter */
+    ck_assert_int_eq(st->n_builtin_agents, 2);
+    expect_golden(st, "state_mysql.json");
+    protobuf_c_message_free_unpacked(&st->base, NULL);
+}
+END_TEST
+
+START_TEST(postgresql_with_qan)
+{
+    char id[64];
+    register_node("node-pg", 1, "linux", id);
+    ProtobufCMessage *p, *req = add_req("postgresql", &p, id);
+    pb_set_str(p, "address", "1.2.3.4");
+    pb_set_u32(p, "port", 5432);
+    pb_set_str(p, "username", "username");
+    pb_set_str(p, "password", "s3cur3 p@$$w0r4.");
+    pb_set_bool(p, "qan_postgresql_pgstatements_agent", true);
+    pb_set_bool(p, "qan_postgresql_pgstatmonitor_agent", true);
+    pb_set_i32(p, "max_query_length", 1024);
+    pb_append_str(p, "disable_collectors", "custom_query.hr");
+    pb_append_str(p, "disable_collectors", "wal");
+    add_service(req);
+    fix_agent_ids(id);
+    Agent__V1__SetStateRequest *st = build_ok(id, "3.0.0");
+    ck_assert_int_eq(st->n_agent_processes, 2);
+    ck_assert_int_eq(st->n_builtin_agents, 2);
+    expect_golden(st, "state_postgresql.json");
+    protobuf_c_message_free_unpacked(&st->base, NULL);
+}
+END_TEST
+
+START_TEST(mongodb_with_qan_and_tls)
+{
+    char id[64];
+    register_node("node-mongo", 0, "linux", id);
+    ProtobufCMessage *p, *req = add_req("mongodb", &p, id);
+    pb_set_str(p, "address", "1.2.3.4");
+    pb_set_u32(p, "port", 27017);
+    pb_set_str(p, "username", "username");
+    pb_set_str(p, "password", "s3cur3 p@$$w0r4.");
+    pb_set_bool(p, "qan_mongodb_profiler", true);
+    pb_set_bool(p, "tls", true);
+    pb_set_str(p, "tls_certificate_key", "content-of-tls-certificate-key");
+    pb_set_str(p, "tls_certificate_key_file_password", "passwordoftls");
+    pb_set_str(p, "tls_ca", "content-of-tls-ca");
+    add_service(req);
+    fix_agent_ids(id);
+    Agent__V1__SetStateRequest *st = build_ok(id, "3.0.0");
+    expect_golden(st, "state_mongodb.json");
+    protobuf_c_message_free_unpacked(&st->base, NULL);
+}
+END_TEST
+
+START_TEST(proxysql_socket)
+{
+    char id[64];
+    register_node("node-proxysql", 1, "linux", id);
+    ProtobufCMessage *p, *req = add_req("proxysql", &p, id);
+    pb_set_str(p, "socket", "/var/run/proxysql.sock");
+    pb_set_str(p, "username", "admin");
+    pb_set_str(p, "password", "admin");
+    pb_set_str(p, "agent_password", "agent-pass");
+    pb_set_i32(p, "metrics_mode", 1);
+    pb_set_i32(p, "log_level", 1); /* fatal, which proxysql_exporter knows */
+    add_service(req);
+    fix_agent_ids(id);
+    Agent__V1__SetStateRequest *st = build_ok(id, "3.0.0");
+    expect_golden(st, "state_proxysql.json");
+    protobuf_c_message_free_unpacked(&st->base, NULL);
+}
+END_TEST
+
+/* Disabled agents and the agents of other pmm-agents are left out. */
+START_TEST(disabled_and_foreign_agents_excluded)
+{
+    char id[64], other[64];
+    register_node("node-a", 0, "linux", id);
+    register_node("node-b", 0, "linux", other);
+    Agent__V1__SetStateRequest *st = build_ok(id, "3.0.0");
+    ck_assert_int_eq(st->n_agent_processes, 1);
+    protobuf_c_message_free_unpacked(&st->base, NULL);
+    exec_sql("UPDATE agents SET disabled = true WHERE pmm_agent_id = $1", id);
+    st = build_ok(id, "3.0.0");
+    ck_assert_int_eq(st->n_agent_processes, 0);
+    ck_assert_int_eq(st->n_builtin_agents, 0);
+    protobuf_c_message_free_unpacked(&st->base, NULL);
+}
+END_TEST
+
+START_TEST(errors)
+{
+    Agent__V1__SetStateRequest *req = NULL;
+    rpc_status st = { 0 };
+    ck_assert_int_eq(state_build(w.db, "no-such-agent", "3.0.0", &req, &st), RPC_NOT_FOUND);
+    ck_assert_str_eq(st.message, "Agent with ID no-such-agent not found.");
+    ck_assert_ptr_null(req);
+    char id[64];
+    register_node("node-err", 0, "linux", id);
+    st = (rpc_status){ 0 };
+    ck_assert_int_eq(state_build(w.db, id, "three", &req, &st), RPC_FAILED_PRECONDITION);
+    ck_assert_str_eq(st.message, "failed to parse PMM agent version \"three\"");
+    /* No version on the connection and none stored. */
+    st = (rpc_status){ 0 };
+    ck_assert_int_eq(state_build(w.db, id, NULL, &req, &st), RPC_FAILED_PRECONDITION);
+    /* The stored version serves when the connection gave none. */
+    exec_sql("UPDATE agents SET version = '2.41.0' WHERE agent_id = $1", id);
+    req = build_ok(id, "");
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+    /* A node_exporter id is not a pmm-agent. */
+    exec_sql("UPDATE agents SET agent_type = 'unknown-type' WHERE pmm_agent_id = $1", id);
+    st = (rpc_status){ 0 };
+    ck_assert_int_eq(state_build(w.db, id, "3.0.0", &req, &st), RPC_INTERNAL);
+    ck_assert_str_eq(st.message, "unhandled Agent type unknown-type");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("agentsd_state");
+    TCase *tc = tcase_create("state");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, node_exporter_v3);
+    tcase_add_test(tc, node_exporter_old_agents);
+    tcase_add_test(tc, mysql_with_qan_and_tls);
+    tcase_add_test(tc, postgresql_with_qan);
+    tcase_add_test(tc, mongodb_with_qan_and_tls);
+    tcase_add_test(tc, proxysql_socket);
+    tcase_add_test(tc, disabled_and_foreign_agents_excluded);
+    tcase_add_test(tc, errors);
+    suite_add_tcase(s, tc);
+    return check_run(s);
+}
