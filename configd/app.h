@@ -2,8 +2,10 @@
 #ifndef CONFIGD_APP_H
 #define CONFIGD_APP_H
 
+#include "bus.h"
 #include "daemon.h"
 #include "db.h"
+#include "envvars.h"
 
 typedef struct {
     db_params db;
@@ -13,6 +15,8 @@ typedef struct {
     char *supervisord_conf;   /* supervisord's main config ("" = supervisorctl's default) */
     char *supervisord_dir;    /* where configd renders program files (<name>.ini) */
     char *vmalert_rules_dir;  /* vmalert rule files (*.yml) */
+    envvars env;          /* PMM_* settings from the environment (fixed at start; not copyable) */
+    bus_pub *pub;         /* settings.changed hints */
 } app;
 
 #define APP(w) ((app *)(w)->app)

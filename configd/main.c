@@ -1,5 +1,6 @@
 /* configd: server settings and version, readiness, logs.zip. Wires the
- * database and the bus methods. */
+ * PMM_* environment check, the database, the event publisher and the bus
+ * methods. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,6 +13,10 @@
 #include "log.h"
 #include "logs_service.h"
 #include "server.h"
+#include "settings_api.h"
+#include "settings_env.h"
+
+extern char **environ;
 
 int main(int argc, char **argv)
 {
@@ -39,27 +44,38 @@ int main(int argc, char **argv)
         cfg_free(opts);
         return 2;
     }
+    /* Bad PMM_* values stop the start, as upstream exits. */
+    if (settings_env_check((const char *const *)environ, &a.env) != 0) {
+        envvars_free(&a.env);
+        cfg_free(opts);
+        return 1;
+    }
     volatile sig_atomic_t *stop = daemon_stop_flag();
 
-    /* Serve at once: Readiness must be able to say why we are not ready.
-     * A first migration attempt here; Readiness retries it. */
-    db *d = db_new(&a.db);
-    if (d && db_migrate(d) != 0)
-        log_warn("database not ready yet; Readiness will report it");
-    db_destroy(d);
-
     int status = 1;
-    size_t n_methods;
+    size_t n_methods = 0;
     rpc_method *methods = daemon_join_methods(&n_methods, server_methods, server_methods_count, logs_methods,
-                                              logs_methods_count, NULL);
+                                              logs_methods_count, settings_methods, settings_methods_count, NULL);
     void *zctx = zmq_ctx_new();
-    if (methods && zctx && bus_peers_init(zctx, run_dir) == 0 &&
+    char ep[512];
+    bus_pub_endpoint(ep, sizeof ep, run_dir, "configd");
+    if (zctx && !(a.pub = bus_pub_new(zctx, ep)))
+        log_error("cannot bind %s", ep);
+    /* Serve at once: Readiness must be able to say why we are not ready.
+     * The settings step migrates and applies now, or retries in the
+     * background while PostgreSQL is away (Readiness retries too). */
+    settings_env_job *job = a.pub ? settings_env_start(&a.db, &a.env, a.pub, stop) : NULL;
+    if (job && methods && bus_peers_init(zctx, run_dir) == 0 &&
         daemon_serve(zctx, run_dir, "configd", methods, n_methods, workers, &a.db, &a, stop) == 0)
         status = 0;
+    *stop = 1; /* ends the settings retry thread also when serving failed */
+    settings_env_join(job);
+    bus_pub_destroy(a.pub);
+    free(methods);
     log_info("stopped");
     if (zctx)
         zmq_ctx_term(zctx);
-    free(methods);
+    envvars_free(&a.env);
     cfg_free(opts);
     return status;
 }
