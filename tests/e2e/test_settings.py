@@ -3,6 +3,9 @@
 error body, /v1/server/settings/readonly, and the internal PostgreSQL QAN
 switch reaching the pmm-server agent. Every change is undone."""
 
+import os
+import subprocess
+import tempfile
 import unittest
 
 import grpc
@@ -97,6 +100,24 @@ class RestSettings(ApiTestCase):
         self.assertIs(qan_disabled(), False)
         self.put({"enable_internal_pg_qan": False})
         self.assertIs(qan_disabled(), True)
+
+
+class EnvironmentAtStart(ApiTestCase):
+    """A bad PMM_* value stops configd before it serves (upstream exits)."""
+
+    def run_configd(self, **env):
+        with tempfile.TemporaryDirectory() as run_dir:
+            full = dict(os.environ, PMM_RUN_DIR=run_dir, PMM_POSTGRES_ADDR="127.0.0.1:1", **env)
+            return subprocess.run([os.path.join(os.environ["PMM_BIN_DIR"], "configd")], env=full,
+                                  capture_output=True, text=True, timeout=30)
+
+    def test_bad_values_refuse_to_start(self):
+        r = self.run_configd(PMM_DATA_RETENTION="30")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn('environment variable \\"PMM_DATA_RETENTION=30\\" has invalid duration 30', r.stderr)
+        r = self.run_configd(PMM_METRICS_RESOLUTION="5ns")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("invalid argument: hr: minimal resolution is 1s", r.stderr)
 
 
 class GrpcSettings(ApiTestCase):
