@@ -3,6 +3,7 @@
  * snapshot, each handed to its builder (state_exporters.c, state_qan.c). */
 #include "state.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,11 +56,13 @@ static json_t *load_agents(db *d, const char *id, rpc_status *st)
 
 typedef struct {
     json_t *pmm_agent, *agents, *services, *nodes;
+    json_t *rds; /* rds_exporter agents by AWS access key, gathered while building */
     agent_ver ver;
 } snapshot;
 
 static void snapshot_clear(snapshot *s)
 {
+    json_decref(s->rds);
     json_decref(s->pmm_agent);
     json_decref(s->agents);
     json_decref(s->services);
@@ -116,9 +119,12 @@ static const struct {
     { "mongodb_exporter", state_mongodb_exporter, 0 },
     { "postgres_exporter", state_postgres_exporter, 0 },
     { "proxysql_exporter", state_proxysql_exporter, 0 },
+    { "valkey_exporter", state_valkey_exporter, 0 },
+    { "azure_database_exporter", state_azure_exporter, 0 },
     { "qan-mysql-perfschema-agent", NULL, INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MYSQL_PERFSCHEMA_AGENT },
     { "qan-mysql-slowlog-agent", NULL, INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MYSQL_SLOWLOG_AGENT },
     { "qan-mongodb-profiler-agent", NULL, INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MONGODB_PROFILER_AGENT },
+    { "qan-mongodb-mongolog-agent", NULL, INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MONGODB_MONGOLOG_AGENT },
     { "qan-postgresql-pgstatements-agent", NULL, INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_POSTGRESQL_PGSTATEMENTS_AGENT },
     { "qan-postgresql-pgstatmonitor-agent", NULL,
       INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_POSTGRESQL_PGSTATMONITOR_AGENT },
@@ -141,6 +147,54 @@ static int put_entry(ProtobufCMessage *req, const char *field, const char *key, 
     return RPC_OK;
 }
 
+/* rds_exporter agents run as one process per AWS access key (roster.go). */
+static int gather_rds(snapshot *s, json_t *agent, rpc_status *st)
+{
+    if (!json_object_get(s->nodes, agent_rec_str(agent, "node_id")))
+        return rpc_fail(st, RPC_NOT_FOUND, "Node with ID %s not found.", agent_rec_str(agent, "node_id"));
+    const char *key = rec_s(agent, "aws_options", "aws_access_key");
+    json_t *group = json_object_get(s->rds, key);
+    if (!group && json_object_set_new(s->rds, key, group = json_array()) != 0)
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    if (json_array_append(group, agent) != 0)
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    return RPC_OK;
+}
+
+/* The rds_exporter processes, keyed "<pmm_agent_id>:rds/<access key>"
+ * (pmm-agent reports their status under that id), by key order. */
+static int build_rds(snapshot *s, const char *pmm_agent_id, ProtobufCMessage *req, rpc_status *st)
+{
+    strv keys = { 0 };
+    const char *k;
+    json_t *group;
+    json_object_foreach(s->rds, k, group) strv_add(&keys, k);
+    strv_sort(&keys);
+    int rc = keys.oom ? rpc_fail(st, RPC_INTERNAL, "out of memory") : RPC_OK;
+    for (size_t i = 0; rc == RPC_OK && i < keys.n; i++) {
+        group = json_object_get(s->rds, keys.v[i]);
+        size_t n = json_array_size(group);
+        json_t **agents = calloc(n, sizeof *agents), **nodes = calloc(n, sizeof *nodes);
+        for (size_t j = 0; agents && nodes && j < n; j++) {
+            agents[j] = json_array_get(group, j);
+            nodes[j] = json_object_get(s->nodes, agent_rec_str(agents[j], "node_id"));
+        }
+        Agent__V1__SetStateRequest__AgentProcess *p = NULL;
+        char *id = NULL;
+        if (!agents || !nodes || asprintf(&id, "%s:rds/%s", pmm_agent_id, keys.v[i]) < 0) {
+            id = NULL;
+            rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
+        } else if ((rc = state_rds_exporter(agents, nodes, n, &s->ver, &p, st)) == RPC_OK) {
+            rc = put_entry(req, "agent_processes", id, &p->base, st);
+        }
+        free(id);
+        free(agents);
+        free(nodes);
+    }
+    strv_free(&keys);
+    return rc;
+}
+
 static int build_one(snapshot *s, json_t *agent, ProtobufCMessage *req, rpc_status *st)
 {
     const char *type = agent_rec_str(agent, "agent_type");
@@ -148,6 +202,8 @@ static int build_one(snapshot *s, json_t *agent, ProtobufCMessage *req, rpc_stat
     /* pmm-agent runs itself; external exporters run elsewhere. */
     if (strcmp(type, "pmm-agent") == 0 || strcmp(type, "external-exporter") == 0)
         return RPC_OK;
+    if (strcmp(type, "rds_exporter") == 0)
+        return gather_rds(s, agent, st);
     state_src src = { .agent = agent, .ver = &s->ver };
     if (strcmp(type, "node_exporter") == 0)
         src.node = json_object_get(s->nodes, agent_rec_str(agent, "node_id"));
@@ -192,7 +248,7 @@ int state_build(db *d, const char *pmm_agent_id, const char *agent_version, Agen
         PQclear(r);
     int rc = r ? load_snapshot(d, pmm_agent_id, agent_version, &s, st) : st->code;
     db_rollback(d); /* read only: nothing to keep */
-    if (rc == RPC_OK && !(req = pb_new(&agent__v1__set_state_request__descriptor)))
+    if (rc == RPC_OK && (!(req = pb_new(&agent__v1__set_state_request__descriptor)) || !(s.rds = json_object())))
         rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
     size_t i;
     json_t *agent;
@@ -201,6 +257,8 @@ int state_build(db *d, const char *pmm_agent_id, const char *agent_version, Agen
             break;
         rc = build_one(&s, agent, req, st);
     }
+    if (rc == RPC_OK)
+        rc = build_rds(&s, pmm_agent_id, req, st);
     snapshot_clear(&s);
     if (rc != RPC_OK) {
         if (req)

@@ -417,3 +417,14 @@ int state_proxysql_exporter(const state_src *s, Agent__V1__SetStateRequest__Agen
     return finish(INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_PROXYSQL_EXPORTER, d, &args, &env, NULL, &redact, a, s->ver,
                   NULL, false, out, st);
 }
+
+/* ---- valkey_exporter ------------------------------------------------------------------- */
+
+/* Upstream's builder is still a placeholder (PMM-13837): only the log level. */
+int state_valkey_exporter(const state_src *s, Agent__V1__SetStateRequest__AgentProcess **out, rpc_status *st)
+{
+    strv args = { 0 };
+    state_with_log_level(&args, s->agent, s->ver, true);
+    return finish(INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_VALKEY_EXPORTER, state_agent_delims(s), &args, NULL, NULL,
+                  NULL, s->agent, s->ver, NULL, false, out, st);
+}

@@ -114,6 +114,12 @@ int state_mysqld_exporter(const state_src *s, Agent__V1__SetStateRequest__AgentP
 int state_postgres_exporter(const state_src *s, Agent__V1__SetStateRequest__AgentProcess **out, rpc_status *st);
 int state_mongodb_exporter(const state_src *s, Agent__V1__SetStateRequest__AgentProcess **out, rpc_status *st);
 int state_proxysql_exporter(const state_src *s, Agent__V1__SetStateRequest__AgentProcess **out, rpc_status *st);
+int state_valkey_exporter(const state_src *s, Agent__V1__SetStateRequest__AgentProcess **out, rpc_status *st);
+int state_azure_exporter(const state_src *s, Agent__V1__SetStateRequest__AgentProcess **out, rpc_status *st);
+/* One process for the n rds_exporter agents (with their nodes) sharing an
+ * AWS access key. */
+int state_rds_exporter(json_t *const *agents, json_t *const *nodes, size_t n, const agent_ver *v,
+                       Agent__V1__SetStateRequest__AgentProcess **out, rpc_status *st);
 int state_qan_agent(const state_src *s, int type, Agent__V1__SetStateRequest__BuiltinAgent **out, rpc_status *st);
 
 #endif

@@ -19,6 +19,7 @@ static char *qan_dsn(const state_src *s, int type, delims d)
     case INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MYSQL_SLOWLOG_AGENT:
         return dsn_mysql(s, 1, true);
     case INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MONGODB_PROFILER_AGENT:
+    case INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MONGODB_MONGOLOG_AGENT:
         return dsn_mongodb(s, 1, "", d);
     case INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_POSTGRESQL_PGSTATEMENTS_AGENT:
         return dsn_postgres(s, 5, db, sni, d);
@@ -35,8 +36,9 @@ int state_qan_agent(const state_src *s, int type, Agent__V1__SetStateRequest__Bu
                  type == INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MYSQL_SLOWLOG_AGENT;
     /* pg_stat_statements has no query examples to disable. */
     bool examples = type != INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_POSTGRESQL_PGSTATEMENTS_AGENT;
-    /* The MongoDB profiler parses no comments. */
-    bool comments = type != INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MONGODB_PROFILER_AGENT;
+    /* The MongoDB agents parse no comments. */
+    bool comments = type != INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MONGODB_PROFILER_AGENT &&
+                    type != INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MONGODB_MONGOLOG_AGENT;
 
     char *dsn = qan_dsn(s, type, d);
     ProtobufCMessage *m = dsn ? pb_new(&agent__v1__set_state_request__builtin_agent__descriptor) : NULL;

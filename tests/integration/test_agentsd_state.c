@@ -36,8 +36,15 @@ static app the_app;
 static daemon_worker w;
 static char key_path[256];
 
+/* Random ids in the output replaced by names before comparing. */
+static struct {
+    char id[64], name[64];
+} subst[8];
+static int n_subst;
+
 static void setup(void)
 {
+    n_subst = 0;
     ck_assert_int_eq(sodium_init() >= 0, 1);
     snprintf(key_path, sizeof key_path, "/tmp/test_agentsd_state.%d.key", (int)getpid());
     unlink(key_path);
@@ -65,6 +72,16 @@ static void call_ok(const char *method, ProtobufCMessage *req, ProtobufCMessage 
     int code = rpc_call_method(m, &w, &the_app, req, resp, msg);
     protobuf_c_message_free_unpacked(req, NULL);
     ck_assert_msg(code == 0, "%s: %d %s", method, code, msg);
+}
+
+static char *query1(const char *sql, const char *param)
+{
+    rpc_status st;
+    PGresult *r = db_exec(w.db, &st, sql, 1, (const char *[]){ param });
+    ck_assert_msg(r != NULL && PQntuples(r) == 1, "%s: %s", sql, r ? "no row" : st.message);
+    char *v = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
 }
 
 static void exec_sql(const char *sql, const char *param)
@@ -173,11 +190,36 @@ static Agent__V1__SetStateRequest *build_ok(const char *pmm_agent_id, const char
     return req;
 }
 
-/* Compares the request as JSON with golden file name. */
-static void expect_golden(Agent__V1__SetStateRequest *req, const char *name)
+
+static void substitute(const char *id, const char *name)
 {
-    char *text = pbjson_write(&req->base, NULL);
+    ck_assert_int_lt(n_subst, 8);
+    snprintf(subst[n_subst].id, sizeof subst[n_subst].id, "%s", id);
+    snprintf(subst[n_subst].name, sizeof subst[n_subst].name, "%s", name);
+    n_subst++;
+}
+
+static char *apply_substitutions(char *text)
+{
+    for (int i = 0; i < n_subst; i++) {
+        char *at;
+        size_t il = strlen(subst[i].id);
+        while ((at = strstr(text, subst[i].id)) != NULL) {
+            char *t = NULL;
+            ck_assert_int_gt(asprintf(&t, "%.*s%s%s", (int)(at - text), text, subst[i].name, at + il), 0);
+            free(text);
+            text = t;
+        }
+    }
+    return text;
+}
+
+/* Compares the message as JSON with golden file name. */
+static void expect_golden_msg(const ProtobufCMessage *m, const char *name)
+{
+    char *text = pbjson_write(m, NULL);
     ck_assert_ptr_nonnull(text);
+    text = apply_substitutions(text);
     char *path = golden_path(name);
     if (getenv("PMM_UPDATE_GOLDEN")) {
         FILE *f = fopen(path, "w");
@@ -194,6 +236,21 @@ static void expect_golden(Agent__V1__SetStateRequest *req, const char *name)
     }
     free(path);
     free(text);
+}
+
+static void expect_golden(Agent__V1__SetStateRequest *req, const char *name)
+{
+    expect_golden_msg(&req->base, name);
+}
+
+/* The process under key in req (fails the test when there is none). */
+static Agent__V1__SetStateRequest__AgentProcess *process(Agent__V1__SetStateRequest *req, const char *key)
+{
+    for (size_t i = 0; i < req->n_agent_processes; i++)
+        if (strcmp(req->agent_processes[i]->key, key) == 0)
+            return req->agent_processes[i]->value;
+    ck_abort_msg("no agent process %s", key);
+    return NULL;
 }
 
 /* The web config holds a bcrypt hash that verifies the agent password. */
@@ -341,6 +398,84 @@ START_TEST(proxysql_socket)
 }
 END_TEST
 
+static void add_rds(const char *instance, const char *key, const char *secret, const char *log_level)
+{
+    ProtobufCMessage *p, *req = add_req("rds", &p, "");
+    pb_set_str(p, "service_name", instance);
+    pb_set_str(p, "region", "us-east-1");
+    pb_set_str(p, "az", "us-east-1c");
+    pb_set_str(p, "node_model", "db.t2.micro");
+    pb_set_str(p, "instance_id", instance);
+    pb_set_str(p, "address", instance);
+    pb_set_u32(p, "port", 3306);
+    pb_set_i32(p, "engine", 1);
+    pb_set_str(p, "username", "admin");
+    pb_set_str(p, "password", "rds-pw");
+    pb_set_str(p, "aws_access_key", key);
+    pb_set_str(p, "aws_secret_key", secret);
+    pb_set_bool(p, "rds_exporter", true);
+    add_service(req);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "UPDATE agents SET log_level = $1 WHERE agent_type = 'rds_exporter' AND node_id = "
+             "(SELECT node_id FROM nodes WHERE address = '%s')", instance);
+    exec_sql(sql, log_level);
+}
+
+/* rds_exporter: one process per AWS access key for all the instances of
+ * the pmm-agent using it, keyed "<pmm_agent_id>:rds/<key>", its YAML as
+ * upstream's rds_test.go expects. */
+START_TEST(rds_grouped_by_access_key)
+{
+    add_rds("rds-mysql57", "access_key1", "secret_key2", "warn");
+    add_rds("rds-mysql56", "access_key1", "secret_key1", "warn");
+    add_rds("rds-other", "access_key3", "secret_key3", "debug");
+    exec_sql("UPDATE nodes SET custom_labels = '{\"foo\": \"bar\"}' WHERE address = $1", "rds-mysql56");
+    const char *instances[] = { "rds-mysql56", "rds-mysql57", "rds-other" };
+    for (int i = 0; i < 3; i++) {
+        char *node = query1("SELECT node_id FROM nodes WHERE address = $1", instances[i]);
+        char name[64];
+        snprintf(name, sizeof name, "node-of-%s", instances[i]);
+        substitute(node, name);
+        free(node);
+    }
+    /* Fixed ids, in the order the instances were added. */
+    exec_sql("UPDATE agents a SET agent_id = 'rds-agent-' || n.rn FROM "
+             "(SELECT agent_id, row_number() OVER (ORDER BY created_at, agent_id) AS rn FROM agents "
+             " WHERE agent_type = 'rds_exporter') n WHERE a.agent_id = n.agent_id AND $1 <> ''",
+             "x");
+    Agent__V1__SetStateRequest *st = build_ok("pmm-server", "2.28.0");
+    expect_golden_msg(&process(st, "pmm-server:rds/access_key1")->base, "state_rds_access_key1.json");
+    expect_golden_msg(&process(st, "pmm-server:rds/access_key3")->base, "state_rds_access_key3.json");
+    protobuf_c_message_free_unpacked(&st->base, NULL);
+}
+END_TEST
+
+/* azure_database_exporter: its configuration file and secrets. */
+START_TEST(azure_database_exporter)
+{
+    char id[64];
+    register_node("node-azure", 0, "linux", id);
+    exec_sql("INSERT INTO nodes (node_id, node_type, node_name, distro, node_model, az, address, created_at, updated_at, region) "
+             "VALUES ('azure-node', 'remote_azure_database', 'azure-db', '', '', '', 'azure-db.example', now(), now(), 'eastus')",
+             NULL);
+    exec_sql("INSERT INTO services (service_id, service_type, service_name, node_id, environment, cluster, replication_set, "
+             " created_at, updated_at, address, port, external_group) "
+             "VALUES ('azure-service', 'mysql', 'azure-mysql', 'azure-node', '', '', '', now(), now(), 'azure-db.example', 3306, '')",
+             NULL);
+    exec_sql("INSERT INTO agents (agent_id, agent_type, pmm_agent_id, node_id, service_id, created_at, updated_at, disabled, "
+             " status, tls, tls_skip_verify, log_level, azure_options) "
+             "SELECT 'azure_database_exporter-id-0123456789abcdef', 'azure_database_exporter', $1, NULL, "
+             " 'azure-service', now(), now(), false, 'AGENT_STATUS_UNKNOWN', false, false, 'fatal', "
+             " '{\"client_id\": \"client-id\", \"client_secret\": \"s3cret\", \"tenant_id\": \"tenant\", "
+             "   \"subscription_id\": \"subscription\", \"resource_group\": \"rg\"}'",
+             id);
+    Agent__V1__SetStateRequest *st = build_ok(id, "3.0.0");
+    expect_golden_msg(&process(st, "azure_database_exporter-id-0123456789abcdef")->base, "state_azure.json");
+    protobuf_c_message_free_unpacked(&st->base, NULL);
+}
+END_TEST
+
 /* Disabled agents and the agents of other pmm-agents are left out. */
 START_TEST(disabled_and_foreign_agents_excluded)
 {
@@ -397,6 +532,8 @@ int main(void)
     tcase_add_test(tc, postgresql_with_qan);
     tcase_add_test(tc, mongodb_with_qan_and_tls);
     tcase_add_test(tc, proxysql_socket);
+    tcase_add_test(tc, rds_grouped_by_access_key);
+    tcase_add_test(tc, azure_database_exporter);
     tcase_add_test(tc, disabled_and_foreign_agents_excluded);
     tcase_add_test(tc, errors);
     suite_add_tcase(s, tc);
