@@ -1,7 +1,8 @@
 /* envvars: the PMM_* environment parser (see envvars.h). The lists of
  * ignored names and prefixes are upstream's newest parser's, plus the
  * suite's own common flags (run dir, log level, DSN) so that they do not
- * read as unknown. */
+ * read as unknown. URLs are checked with envvars_url.c, the VMAGENT_*
+ * remote-write override in envvars_vmagent.c. */
 #include "envvars.h"
 
 #include <ctype.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "envvars_url.h"
 #include "rpc.h"
 
 static const char *const ignored[] = {
@@ -31,7 +33,7 @@ static const char *const ignored[] = {
     "PMM_ENCRYPTION_KEY_PATH", "PMM_ADMIN_PASSWORD",
     /* watchtower, telemetry, distribution, platform */
     "PMM_WATCHTOWER_TOKEN", "PMM_WATCHTOWER_HOST", "PERCONA_TELEMETRY_DISABLE", "PMM_INSTALL_METHOD",
-    "PMM_DISTRIBUTION_METHOD",
+    "PMM_DISTRIBUTION_METHOD", "PMM_PERCONA_PLATFORM_ADDRESS",
     /* this suite's common flags (common/config, db.h) */
     "PMM_RUN_DIR", "PMM_LOG_LEVEL", "PMM_POSTGRES_DSN", "PMM_VM_ALERT_URL",
 };
@@ -197,23 +199,28 @@ static int want_duration(envvars *e, const char *env, const char *v, int64_t *ds
     return 0;
 }
 
-/* Go's url.Parse accepts nearly anything; it refuses control characters,
- * a missing scheme before ':' at the start, bad %-escapes and an
- * unclosed IPv6 bracket. */
-static bool url_ok(const char *v)
+/* The newer upstream check (models.ParseVictoriaMetricsURL): an http(s)
+ * URL with a host; empty is only a warning. */
+static int check_vm_url(envvars *e, const char *v)
 {
-    if (v[0] == ':')
-        return false;
-    for (const char *p = v; *p; p++) {
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return false;
-        if (*p == '%' && !(isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])))
-            return false;
+    if (!*v)
+        return addf(&e->warnings,
+                    "PMM_VM_URL is set but empty and is ignored: the built-in VictoriaMetrics address is used");
+    char u[4096], err[256], shown[4096];
+    size_t n = strlen(v);
+    snprintf(u, sizeof u, "%s%s", v, n && v[n - 1] == '/' ? "" : "/");
+    envvars_url url;
+    if (envvars_url_parse(u, &url, err, sizeof err) != 0)
+        return addf(&e->errors, "invalid value for environment variable PMM_VM_URL: invalid VictoriaMetrics URL: %s",
+                    err);
+    if ((strcmp(url.scheme, "http") != 0 && strcmp(url.scheme, "https") != 0) || !url.host[0] || url.opaque) {
+        envvars_url_redact(u, shown, sizeof shown);
+        return addf(&e->errors,
+                    "invalid value for environment variable PMM_VM_URL: invalid VictoriaMetrics URL '%s': expected "
+                    "http(s)://host[:port][/path]",
+                    shown);
     }
-    const char *host = strstr(v, "://");
-    if (host && host[3] == '[' && !strchr(host + 3, ']'))
-        return false;
-    return true;
+    return 0;
 }
 
 static int apply_settings_var(envvars *e, const char *k, const char *v, const char *env, bool *known)
@@ -271,7 +278,7 @@ static int apply_other_var(envvars *e, const char *k, const char *v, bool *known
         return 0;
     }
     if (strcmp(k, "PMM_VM_URL") == 0)
-        return url_ok(v) ? 0 : bad_bool(e, k, v);
+        return check_vm_url(e, v);
     *known = false;
     return 0;
 }
@@ -330,6 +337,10 @@ int envvars_parse(const char *const *env, envvars *out)
             envvars_free(out);
             return -1;
         }
+    if (envvars_check_vmagent(env, &out->errors, &out->warnings) != 0) {
+        envvars_free(out);
+        return -1;
+    }
     return 0;
 }
 

@@ -30,6 +30,13 @@ typedef struct {
 int envvars_parse(const char *const *env, envvars *out);
 void envvars_free(envvars *e);
 
+/* The newer upstream checkVMAgentRemoteWriteOverride: the VMAGENT_*
+ * variables (names case-sensitive, as vmagent reads them) PMM Server would
+ * pass to every vmagent; empty ones, half a basic-auth pair and a custom
+ * remote-write URL without credentials are warnings, an unparsable URL an
+ * error. Appends to errors/warnings; -1 only on ENOMEM. */
+int envvars_check_vmagent(const char *const *env, settings_strings *errors, settings_strings *warnings);
+
 /* Go's strconv.ParseBool; 0 or -1. */
 int envvars_parse_bool(const char *s, bool *out);
 /* Go's time.ParseDuration; 0 or -1 (syntax, unknown unit, overflow). */

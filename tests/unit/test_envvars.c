@@ -82,7 +82,7 @@ START_TEST(ignored_without_warning)
                           "PMM_CLICKHOUSE_ADDR=x:9", "PMM_POSTGRES_ADDR=x",  "PMM_POSTGRES_DBPASSWORD=p",
                           "PMM_ADMIN_PASSWORD=p",    "PMM_WATCHTOWER_HOST=h", "PERCONA_TELEMETRY_DISABLE=1",
                           "PMM_INSTALL_METHOD=x",    "PMM_DISTRIBUTION_METHOD=docker", "GF_AUTH=x",
-                          "VM_search_x=1",           "VMAGENT_remoteWrite_url=x", "VMAUTH_x=1",
+                          "VM_search_x=1",           "VMAGENT_loggerLevel=INFO", "VMAUTH_x=1",
                           "SUPERVISOR_ENABLED=1",    "KUBERNETES_PORT=1",    "PMM_OPERATORS_X=1",
                           "MONITORING_X=1",          "PMM_DEV_PERCONA_PLATFORM_ADDRESS=x", "PMM_HA_ENABLE=1",
                           "PMM_RUN_DIR=/run",        "PMM_LOG_LEVEL=debug",  NULL };
@@ -119,12 +119,77 @@ START_TEST(errors_as_upstream)
     ck_assert_str_eq(e.errors.v[2], "invalid value \"yes\" for environment variable \"PMM_ENABLE_UPDATES\"");
     ck_assert_str_eq(e.errors.v[3], "environment variable \"PMM_DATA_RETENTION=30\" has invalid duration 30");
     ck_assert_str_eq(e.errors.v[4], "environment variable \"PMM_METRICS_RESOLUTION_MR=5\" has invalid duration 5");
-    ck_assert_str_eq(e.errors.v[5], "invalid value \":nope\" for environment variable \"PMM_VM_URL\"");
+    ck_assert_str_eq(e.errors.v[5],
+                     "invalid value for environment variable PMM_VM_URL: invalid VictoriaMetrics URL: missing protocol scheme");
     ck_assert_str_eq(e.errors.v[6], "invalid value \"2\" for environment variable \"PMM_ENABLE_INTERNAL_PG_QAN\"");
     ck_assert_ptr_null(e.params.enable_telemetry);
     ck_assert_ptr_null(e.params.enable_updates);
     ck_assert_int_eq(e.params.data_retention, 0);
     ck_assert(!e.has_internal_pg_qan);
+}
+END_TEST
+
+START_TEST(vm_url_as_newer_upstream)
+{
+    const char *env[] = { "PMM_VM_URL=", "PMM_VM_URL=localhost:9090", "PMM_VM_URL=127.0.0.1:9090",
+                          "PMM_VM_URL=ftp://u:p@vm/", "PMM_VM_URL=https://vm.example.com:8443/prometheus",
+                          "PMM_VM_URL=http://vm:port/", NULL };
+    parse(env);
+    ck_assert_uint_eq(e.warnings.n, 1);
+    ck_assert_str_eq(e.warnings.v[0],
+                     "PMM_VM_URL is set but empty and is ignored: the built-in VictoriaMetrics address is used");
+    ck_assert_uint_eq(e.errors.n, 4);
+    ck_assert_str_eq(e.errors.v[0], "invalid value for environment variable PMM_VM_URL: invalid VictoriaMetrics URL "
+                                    "'localhost:9090/': expected http(s)://host[:port][/path]");
+    ck_assert_str_eq(e.errors.v[1], "invalid value for environment variable PMM_VM_URL: invalid VictoriaMetrics URL: "
+                                    "first path segment in URL cannot contain colon");
+    /* Credentials never reach the text. */
+    ck_assert_str_eq(e.errors.v[2], "invalid value for environment variable PMM_VM_URL: invalid VictoriaMetrics URL "
+                                    "'ftp://<redacted>@vm/': expected http(s)://host[:port][/path]");
+    ck_assert_str_eq(e.errors.v[3], "invalid value for environment variable PMM_VM_URL: invalid VictoriaMetrics URL: "
+                                    "invalid port \":port\" after host");
+}
+END_TEST
+
+START_TEST(vmagent_remote_write_override)
+{
+    const char *half[] = { "VMAGENT_remoteWrite_basicAuth_username=u", "VMAGENT_loggerLevel=", NULL };
+    parse(half);
+    ck_assert_uint_eq(e.errors.n, 0);
+    ck_assert_uint_eq(e.warnings.n, 2);
+    ck_assert_str_eq(e.warnings.v[0], "VMAGENT_loggerLevel is set but empty and is ignored: vmagent cannot use an "
+                                      "empty value; unset it or give it a value");
+    ck_assert(strncmp(e.warnings.v[1], "only one half of the VMAGENT_remoteWrite_basicAuth_* pair is set", 64) == 0);
+    envvars_free(&e);
+
+    const char *bare_url[] = { "VMAGENT_remoteWrite_url=https://metrics.example.com/api/v1/write", NULL };
+    parse(bare_url);
+    ck_assert_uint_eq(e.warnings.n, 1);
+    ck_assert(strncmp(e.warnings.v[0], "VMAGENT_remoteWrite_url redirects the metric writes", 51) == 0);
+    envvars_free(&e);
+
+    const char *ok[] = { "VMAGENT_remoteWrite_url=https://metrics.example.com/api/v1/write",
+                         "VMAGENT_remoteWrite_bearerToken=t", NULL };
+    parse(ok);
+    ck_assert_uint_eq(e.warnings.n + e.errors.n, 0);
+    envvars_free(&e);
+
+    const char *with_user[] = { "VMAGENT_remoteWrite_url=https://u:secret@metrics.example.com/", NULL };
+    parse(with_user);
+    ck_assert_uint_eq(e.warnings.n + e.errors.n, 0);
+    envvars_free(&e);
+
+    const char *bad[] = { "VMAGENT_remoteWrite_url=https://u:secret@[::1/", NULL };
+    parse(bad);
+    ck_assert_uint_eq(e.errors.n, 1);
+    ck_assert_str_eq(e.errors.v[0], "VMAGENT_remoteWrite_url is not a valid URL, and every vmagent PMM Server "
+                                    "manages would refuse to start: missing ']' in host");
+    envvars_free(&e);
+
+    /* Upper-cased names are inert for vmagent, so they are not checked. */
+    const char *upper[] = { "VMAGENT_REMOTEWRITE_URL=https://x/", NULL };
+    parse(upper);
+    ck_assert_uint_eq(e.warnings.n + e.errors.n, 0);
 }
 END_TEST
 
@@ -204,6 +269,8 @@ int main(void)
     tcase_add_test(tc, ignored_without_warning);
     tcase_add_test(tc, warnings_as_upstream);
     tcase_add_test(tc, errors_as_upstream);
+    tcase_add_test(tc, vm_url_as_newer_upstream);
+    tcase_add_test(tc, vmagent_remote_write_override);
     tcase_add_test(tc, parsed_values_still_validated);
     tcase_add_test(tc, go_parse_bool);
     tcase_add_test(tc, go_parse_duration);
