@@ -14,7 +14,8 @@ typedef struct {
     char *supervisorctl;      /* supervisorctl command */
     char *supervisord_conf;   /* supervisord's main config ("" = supervisorctl's default) */
     char *supervisord_dir;    /* where configd renders program files (<name>.ini) */
-    char *vmalert_rules_dir;  /* vmalert rule files (*.yml) */
+    char *vmalert_user_rules; /* the user's alerting rules file */
+    char *vmalert_rules_dir;  /* what vmalert loads: configd's checked copy of the user's rules */
     envvars env;          /* PMM_* settings from the environment (fixed at start; not copyable) */
     bus_pub *pub;         /* settings.changed hints */
 } app;

@@ -16,11 +16,12 @@ static int zip_method(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage
 {
     const Internal__V1__ZipRequest *req = (const Internal__V1__ZipRequest *)in;
     const app *a = APP((daemon_worker *)ctx->worker);
-    char dir_ini[4096], rules[4096];
+    char dir_ini[4096];
     snprintf(dir_ini, sizeof dir_ini, "%s/*.ini", a->supervisord_dir);
-    snprintf(rules, sizeof rules, "%s/*.yml", a->vmalert_rules_dir);
+    /* the user's rules as written, when there are some (configd's checked
+     * copy has the same name) */
     const char *const files[] = { a->supervisord_conf, NULL };
-    const char *const globs[] = { a->supervisord_dir[0] ? dir_ini : "", a->vmalert_rules_dir[0] ? rules : "", NULL };
+    const char *const globs[] = { a->supervisord_dir[0] ? dir_ini : "", a->vmalert_user_rules, NULL };
     const char *const status_c[] = { a->supervisorctl, "-c", a->supervisord_conf, "status", NULL };
     const char *const status[] = { a->supervisorctl, "status", NULL };
     logs_sources src = {

@@ -1,9 +1,11 @@
-/* configd: server settings and version, readiness, logs.zip. Wires the
- * PMM_* environment check, the database, the event publisher and the bus
- * methods. */
+/* configd: server settings and version, readiness, logs.zip, the bundled
+ * tools' supervisord programs and vmalert rules. Wires the PMM_*
+ * environment check, the database, the event publisher, the bus methods
+ * and the supervisord thread. */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <curl/curl.h>
 #include <zmq.h>
 
 #include "app.h"
@@ -15,13 +17,14 @@
 #include "server.h"
 #include "settings_api.h"
 #include "settings_env.h"
+#include "supervisor_loop.h"
 
 extern char **environ;
 
 int main(int argc, char **argv)
 {
     app a = { 0 };
-    char *run_dir = NULL, *level = NULL;
+    char *run_dir = NULL, *level = NULL, *vmalert_bin = NULL, *vm_url = NULL, *vmalert_url = NULL;
     int workers;
     const cfg_option opts[] = {
         { "run-dir", "PMM_RUN_DIR", CFG_STRING, "/srv/pmm/run", "directory of the bus sockets", &run_dir },
@@ -32,7 +35,14 @@ int main(int argc, char **argv)
         { "supervisorctl", NULL, CFG_STRING, "supervisorctl", "supervisorctl command", &a.supervisorctl },
         { "supervisord-config", NULL, CFG_STRING, "/etc/supervisord.conf", "supervisord's config file (supervisorctl -c)", &a.supervisord_conf },
         { "supervisord-config-dir", NULL, CFG_STRING, "/etc/supervisord.d", "directory of the program files configd renders", &a.supervisord_dir },
-        { "vmalert-rules-dir", NULL, CFG_STRING, "/srv/prometheus/rules", "vmalert rule files", &a.vmalert_rules_dir },
+        { "vmalert-user-rules", NULL, CFG_STRING, "/srv/prometheus/rules/pmm.rules.yml",
+          "the user's alerting rules: checked with vmalert -dryRun, applied only when valid", &a.vmalert_user_rules },
+        { "vmalert-rules-dir", NULL, CFG_STRING, "/srv/vmalert/rules", "directory vmalert loads (configd writes it)",
+          &a.vmalert_rules_dir },
+        { "vmalert-binary", NULL, CFG_STRING, "/usr/bin/vmalert", "vmalert binary (program and rules check)", &vmalert_bin },
+        { "victoriametrics-url", "PMM_VM_URL", CFG_STRING, "http://127.0.0.1:9090/prometheus/", "VictoriaMetrics base URL", &vm_url },
+        { "victoriametrics-vmalert-url", "PMM_VM_ALERT_URL", CFG_STRING, "http://127.0.0.1:8880/", "vmalert base URL",
+          &vmalert_url },
         DB_CFG_OPTIONS(&a.db),
         { NULL },
     };
@@ -52,6 +62,17 @@ int main(int argc, char **argv)
     }
     volatile sig_atomic_t *stop = daemon_stop_flag();
 
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const char *bind = getenv("PMM_INTERFACE_TO_BIND");
+    supervisor_loop_config sup = {
+        .run_dir = run_dir, .db = &a.db, .rules_interval_ms = 2000,
+        .sup = { .ctl = a.supervisorctl, .conf = a.supervisord_conf, .dir = a.supervisord_dir, .timeout_ms = 30000 },
+        .programs = { .bind = bind && *bind ? bind : "127.0.0.1", .log_dir = a.log_dir, .vm_url = vm_url,
+                      .vmalert_binary = vmalert_bin, .vmalert_url = vmalert_url, .vmalert_rules_dir = a.vmalert_rules_dir },
+        .vmalert = { .binary = vmalert_bin, .user_rules = a.vmalert_user_rules, .rules_dir = a.vmalert_rules_dir,
+                     .url = vmalert_url, .timeout_ms = 3000 },
+    };
+
     int status = 1;
     size_t n_methods = 0;
     rpc_method *methods = daemon_join_methods(&n_methods, server_methods, server_methods_count, logs_methods,
@@ -65,16 +86,22 @@ int main(int argc, char **argv)
      * The settings step migrates and applies now, or retries in the
      * background while PostgreSQL is away (Readiness retries too). */
     settings_env_job *job = a.pub ? settings_env_start(&a.db, &a.env, a.pub, stop) : NULL;
+    sup.zmq_ctx = zctx;
+    supervisor_loop *loop = zctx ? supervisor_loop_start(&sup) : NULL;
+    if (!loop)
+        log_error("cannot start the supervisord programs thread");
     if (job && methods && bus_peers_init(zctx, run_dir) == 0 &&
         daemon_serve(zctx, run_dir, "configd", methods, n_methods, workers, &a.db, &a, stop) == 0)
         status = 0;
     *stop = 1; /* ends the settings retry thread also when serving failed */
     settings_env_join(job);
+    supervisor_loop_stop(loop);
     bus_pub_destroy(a.pub);
     free(methods);
     log_info("stopped");
     if (zctx)
         zmq_ctx_term(zctx);
+    curl_global_cleanup();
     envvars_free(&a.env);
     cfg_free(opts);
     return status;

@@ -13,9 +13,10 @@
 #   PMM_VAR_DIR      state, logs, sockets (default ./var)
 #   PMM_BIN_DIR      where gateway, inventoryd, configd are (default build/release/bin)
 #   PMM_PORT_BASE    when set: gRPC/REST/debug/PostgreSQL on BASE+1/+2/+3/+4,
-#                    nginx TLS/plain on BASE+7/+8; otherwise 7771/7772/7773,
-#                    PostgreSQL 5433 (not 5432, where Debian's own cluster may
-#                    already listen), nginx 8443/8080 (deploy/nginx.sh)
+#                    VictoriaMetrics/vmalert on BASE+5/+6, nginx TLS/plain on
+#                    BASE+7/+8; otherwise 7771/7772/7773, PostgreSQL 5433 (not
+#                    5432, where Debian's own cluster may already listen),
+#                    9090/8880, nginx 8443/8080 (deploy/nginx.sh)
 #   PMM_PG_PORT      overrides the private PostgreSQL port
 #   PMM_POSTGRES_DSN / PMM_POSTGRES_ADDR
 #                    when either is set, no private cluster is created or run; the
@@ -43,11 +44,15 @@ if [ -n "${PMM_PORT_BASE:-}" ]; then
     REST_PORT=$((PMM_PORT_BASE + 2))
     DEBUG_PORT=$((PMM_PORT_BASE + 3))
     PG_PORT=${PMM_PG_PORT:-$((PMM_PORT_BASE + 4))}
+    VM_PORT=$((PMM_PORT_BASE + 5))
+    VMALERT_PORT=$((PMM_PORT_BASE + 6))
 else
     GRPC_PORT=7771
     REST_PORT=7772
     DEBUG_PORT=7773
     PG_PORT=${PMM_PG_PORT:-5433}
+    VM_PORT=9090
+    VMALERT_PORT=8880
 fi
 . "$ROOT/deploy/nginx.sh"
 
@@ -92,7 +97,7 @@ pg_run() {
 # ---- init -------------------------------------------------------------------
 
 init_dirs() {
-    mkdir -p "$VAR" "$VAR/run" "$VAR/log" "$VAR/supervisord.d" "$VAR/prometheus/rules"
+    mkdir -p "$VAR" "$VAR/run" "$VAR/log" "$VAR/supervisord.d" "$VAR/prometheus/rules" "$VAR/vmalert/rules"
     VAR=$(cd "$VAR" && pwd -P)
     CONF=$VAR/supervisord.conf
     PIDFILE=$VAR/run/supervisord.pid
@@ -241,7 +246,9 @@ EOF
     fi
     render_program inventoryd 10 --workers=4
     render_program configd 20 --workers=2 --log-dir="$VAR/log" --supervisord-config="$CONF" \
-        --supervisord-config-dir="$VAR/supervisord.d" --vmalert-rules-dir="$VAR/prometheus/rules"
+        --supervisord-config-dir="$VAR/supervisord.d" --vmalert-user-rules="$VAR/prometheus/rules/pmm.rules.yml" \
+        --vmalert-rules-dir="$VAR/vmalert/rules" --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" \
+        --victoriametrics-vmalert-url="http://127.0.0.1:$VMALERT_PORT/"
     render_program agentsd 25 --workers=2
     render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
         --http-port="$REST_PORT" --debug-port="$DEBUG_PORT"

@@ -1,0 +1,261 @@
+/* vmalert: rules check, copy and reload (vmalert.h). */
+#include "vmalert.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "log.h"
+#include "proc.h"
+
+#define VMALERT_MAX_RULES (16 << 20) /* a rules file larger than this is refused */
+
+void vmalert_state_clear(vmalert_state *s)
+{
+    free(s->seen);
+    memset(s, 0, sizeof *s);
+}
+
+/* vmalert's reason: the message of its "fatal" log line
+ * ("<ts>\tfatal\t<caller>\t<message>"), else its last line. */
+static void fatal_reason(const char *out, char *detail, size_t len)
+{
+    const char *line = out ? strstr(out, "\tfatal\t") : NULL;
+    const char *msg = NULL;
+    if (line) {
+        const char *caller = strchr(line + 7, '\t');
+        msg = caller ? caller + 1 : line + 7;
+    } else if (out && *out) {
+        size_t n = strlen(out);
+        while (n > 0 && out[n - 1] == '\n')
+            n--;
+        msg = out;
+        for (size_t i = n; i-- > 0;)
+            if (out[i] == '\n') {
+                msg = out + i + 1;
+                break;
+            }
+    }
+    snprintf(detail, len, "%.*s", msg ? (int)strcspn(msg, "\n") : 0, msg ? msg : "");
+}
+
+int vmalert_check_file(const vmalert_params *p, const char *path, char *detail, size_t detail_len, rpc_status *st)
+{
+    char rule[4200];
+    snprintf(rule, sizeof rule, "-rule=%s", path);
+    const char *argv[] = { p->binary, "-loggerLevel", "WARN", "-dryRun", rule, NULL };
+    proc_result r;
+    proc_run(argv, p->timeout_ms, 64 * 1024, &r);
+    int code = RPC_OK;
+    detail[0] = '\0';
+    if (r.exit_code > 0) {
+        fatal_reason(r.out, detail, detail_len);
+        code = rpc_fail(st, RPC_INVALID_ARGUMENT, "Invalid alerting rules.");
+    } else if (r.exit_code != 0 || r.timed_out) {
+        snprintf(detail, detail_len, "%s", r.error);
+        code = rpc_fail(st, RPC_INTERNAL, "alerting rule validation failed: %s", r.error);
+    }
+    proc_result_clear(&r);
+    return code;
+}
+
+/* The file's content, NULL with *missing when it does not exist. */
+static char *slurp(const char *path, int *missing, rpc_status *st)
+{
+    *missing = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        *missing = errno == ENOENT;
+        if (!*missing)
+            rpc_fail(st, RPC_INTERNAL, "open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || sb.st_size > VMALERT_MAX_RULES) {
+        close(fd);
+        rpc_fail(st, RPC_INVALID_ARGUMENT, "%s is larger than %d bytes", path, VMALERT_MAX_RULES);
+        return NULL;
+    }
+    char *buf = malloc((size_t)sb.st_size + 1);
+    size_t got = 0;
+    while (buf && got < (size_t)sb.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (buf)
+        buf[got] = '\0';
+    else
+        rpc_fail(st, RPC_INTERNAL, "out of memory");
+    return buf;
+}
+
+static int blank(const char *s)
+{
+    for (; s && *s; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+            return 0;
+    return 1;
+}
+
+static int write_all(const char *path, const char *content, rpc_status *st)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return rpc_fail(st, RPC_INTERNAL, "open %s: %s", path, strerror(errno));
+    size_t len = strlen(content), off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, content + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            break;
+        off += (size_t)w;
+    }
+    int ok = off == len && fsync(fd) == 0;
+    if (close(fd) != 0 || !ok)
+        return rpc_fail(st, RPC_INTERNAL, "write %s: %s", path, strerror(errno));
+    return RPC_OK;
+}
+
+/* detail names the check file: name the user's file instead. */
+static void name_user_file(char *detail, size_t len, const char *tmp, const char *user)
+{
+    char out[1024];
+    size_t o = 0, tl = strlen(tmp), ul = strlen(user);
+    for (const char *p = detail; *p && o + 1 < sizeof out;) {
+        if (strncmp(p, tmp, tl) == 0 && o + ul + 1 < sizeof out) {
+            memcpy(out + o, user, ul);
+            o += ul;
+            p += tl;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    snprintf(detail, len, "%s", out);
+}
+
+/* Checks content (as a file next to the applied one, which vmalert's
+ * NAME.yml pattern does not match) and renames it into place. */
+static int apply_content(const vmalert_params *p, const char *content, const char *applied, rpc_status *st)
+{
+    char tmp[4200], detail[1024];
+    snprintf(tmp, sizeof tmp, "%s/.%s.check", p->rules_dir, VMALERT_RULES_FILE);
+    if (write_all(tmp, content, st) != RPC_OK) {
+        unlink(tmp);
+        return -1;
+    }
+    if (vmalert_check_file(p, tmp, detail, sizeof detail, st) != RPC_OK) {
+        unlink(tmp);
+        name_user_file(detail, sizeof detail, tmp, p->user_rules);
+        log_error("vmalert rules %s not applied: %s %s", p->user_rules, st->message, detail);
+        if (st->code == RPC_INVALID_ARGUMENT)
+            rpc_fail(st, RPC_INVALID_ARGUMENT, "Invalid alerting rules. %s", detail);
+        return -1;
+    }
+    if (rename(tmp, applied) != 0) {
+        rpc_fail(st, RPC_INTERNAL, "rename %s: %s", applied, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int vmalert_sync_rules(const vmalert_params *p, vmalert_state *state, rpc_status *st)
+{
+    int missing;
+    char *content = slurp(p->user_rules, &missing, st);
+    if (!content && !missing)
+        return -1;
+    if (state->checked && ((!content && !state->seen) || (content && state->seen && strcmp(content, state->seen) == 0))) {
+        free(content);
+        return 0; /* nothing new since the last sync */
+    }
+    char applied[4200];
+    snprintf(applied, sizeof applied, "%s/%s", p->rules_dir, VMALERT_RULES_FILE);
+    int amissing;
+    char *current = slurp(applied, &amissing, st);
+    int rc;
+    if (!content || blank(content)) {
+        rc = current ? (unlink(applied) == 0 ? 1 : -1) : 0;
+        if (rc < 0)
+            rpc_fail(st, RPC_INTERNAL, "remove %s: %s", applied, strerror(errno));
+        else if (rc > 0)
+            log_info("vmalert rules %s removed: the user's file is gone or empty", applied);
+    } else if (current && strcmp(current, content) == 0) {
+        rc = 0;
+    } else {
+        rc = apply_content(p, content, applied, st) == 0 ? 1 : -1;
+        if (rc > 0)
+            log_info("vmalert rules %s applied", p->user_rules);
+    }
+    free(current);
+    free(state->seen);
+    state->seen = content;
+    state->seen_valid = rc >= 0;
+    state->checked = 1;
+    return rc;
+}
+
+static size_t discard(char *ptr, size_t size, size_t n, void *ud)
+{
+    (void)ptr;
+    (void)ud;
+    return size * n;
+}
+
+/* GET <url>/<path>; the HTTP status, or -1 with st set. */
+static long http_get(const vmalert_params *p, const char *path, rpc_status *st)
+{
+    char url[4200];
+    size_t n = strlen(p->url);
+    snprintf(url, sizeof url, "%s%s%s", p->url, n && p->url[n - 1] == '/' ? "" : "/", path);
+    CURL *c = curl_easy_init();
+    if (!c) {
+        rpc_fail(st, RPC_INTERNAL, "curl_easy_init failed");
+        return -1;
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(p->timeout_ms > 0 ? p->timeout_ms : 3000));
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    long status = -1;
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    else
+        rpc_fail(st, RPC_UNAVAILABLE, "GET %s: %s", url, curl_easy_strerror(rc));
+    curl_easy_cleanup(c);
+    return status;
+}
+
+int vmalert_reload(const vmalert_params *p, rpc_status *st)
+{
+    long status = http_get(p, "-/reload", st);
+    if (status < 0)
+        return st->code;
+    if (status != 200)
+        return rpc_fail(st, RPC_UNAVAILABLE, "vmalert reload: expected 200, got %ld", status);
+    return RPC_OK;
+}
+
+int vmalert_ready(const vmalert_params *p, rpc_status *st)
+{
+    long status = http_get(p, "health", st);
+    if (status < 0)
+        return st->code;
+    if (status != 200)
+        return rpc_fail(st, RPC_UNAVAILABLE, "vmalert health: expected 200, got %ld", status);
+    return RPC_OK;
+}

@@ -1,0 +1,109 @@
+"""supervisord programs and vmalert rules (config-rendering.md §6, §7; issue
+3 items 4-5): configd renders vmalert's program file into the directory the
+suite's supervisord includes and applies it (the program runs); the user's
+rules file is checked with the real `vmalert -dryRun`: a valid one reaches
+vmalert (reloaded over HTTP), an invalid one is refused and logged while
+vmalert keeps running with the rules it had."""
+import json
+import os
+import time
+import unittest
+
+from e2elib import ApiTestCase, ctl_status, http_call
+
+VAR = os.environ.get("PMM_VAR_DIR", "")
+VMALERT = os.environ.get("E2E_VMALERT", "http://127.0.0.1:8880")
+USER_RULES = os.path.join(VAR, "prometheus", "rules", "pmm.rules.yml")
+APPLIED_RULES = os.path.join(VAR, "vmalert", "rules", "pmm.rules.yml")
+
+VALID = """groups:
+  - name: e2e-%s
+    rules:
+      - record: e2e:up:sum
+        expr: sum(up)
+"""
+INVALID = """groups:
+  - name: e2e-broken
+    rules:
+      - record: e2e:broken
+        expr: sum(rate(up[5m]
+"""
+
+
+def wait_for(pred, timeout=30, step=0.2):
+    deadline = time.time() + timeout
+    while True:
+        v = pred()
+        if v or time.time() > deadline:
+            return v
+        time.sleep(step)
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def vmalert_groups():
+    try:
+        r = http_call(VMALERT, "GET", "/api/v1/rules", auth=None, timeout=5)
+    except OSError:
+        return None
+    if r.status != 200:
+        return None
+    return sorted(g["name"] for g in json.loads(r.body)["data"]["groups"])
+
+
+def running(name):
+    state = ctl_status().get(name)
+    return state if state and state[0] == "RUNNING" else None
+
+
+class VmalertProgram(ApiTestCase):
+    def test_program_rendered_applied_and_running(self):
+        state = wait_for(lambda: running("vmalert"))
+        self.assertTrue(state, ctl_status())
+        ini = read(os.path.join(VAR, "supervisord.d", "vmalert.ini"))
+        self.assertTrue(ini.startswith("; Managed by pmm-managed. DO NOT EDIT.\n\n[program:vmalert]\n"), ini)
+        vm = "http://127.0.0.1:%d/prometheus/" % (int(os.environ["PMM_PORT_BASE"]) + 5)
+        for flag in ("--datasource.url=" + vm, "--remoteWrite.url=" + vm, "--remoteRead.url=" + vm,
+                     "--rule=%s/*.yml" % os.path.join(VAR, "vmalert", "rules"),
+                     "--httpListenAddr=127.0.0.1:%s" % VMALERT.rsplit(":", 1)[1]):
+            self.assertIn("\t\t%s\n" % flag, ini)
+        r = wait_for(lambda: http_call(VMALERT, "GET", "/health", auth=None, timeout=5).status == 200)
+        self.assertTrue(r)
+
+
+class VmalertRules(ApiTestCase):
+    def tearDown(self):
+        if os.path.exists(USER_RULES):
+            os.remove(USER_RULES)
+        # a removed user file removes configd's copy
+        self.assertTrue(wait_for(lambda: read(APPLIED_RULES) is None))
+
+    def test_valid_rules_applied_invalid_refused(self):
+        name = "e2e-%d" % os.getpid()
+        valid = VALID % os.getpid()
+        with open(USER_RULES, "w") as f:
+            f.write(valid)
+        self.assertTrue(wait_for(lambda: read(APPLIED_RULES) == valid), read(APPLIED_RULES))
+        self.assertTrue(wait_for(lambda: vmalert_groups() == [name]), vmalert_groups())
+        pid = running("vmalert")[1]
+
+        with open(USER_RULES, "w") as f:
+            f.write(INVALID)
+        log = os.path.join(VAR, "log", "configd.log")
+        self.assertTrue(wait_for(lambda: "not applied: Invalid alerting rules." in (read(log) or "")),
+                        "configd did not report the invalid rules")
+        self.assertIn("bad prometheus expr", read(log))
+        time.sleep(1)
+        self.assertEqual(read(APPLIED_RULES), valid)   # not applied
+        self.assertEqual(vmalert_groups(), [name])    # vmalert keeps its rules
+        self.assertEqual(running("vmalert")[1], pid)  # and keeps running
+
+
+if __name__ == "__main__":
+    unittest.main()
