@@ -38,7 +38,8 @@ fi
 
 VAR=$(mktemp -d /tmp/pmm-bench-fleet.XXXXXX)
 chmod 755 "$VAR"
-BASE=$((21000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000))
+# ports below the ephemeral range (32768), where no client connection takes them
+BASE=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 1270 * 10))
 export PMM_VAR_DIR="$VAR" PMM_PORT_BASE="$BASE" PMM_BIN_DIR="$ROOT/$BUILD/bin" PMM_LOG_LEVEL=warn
 REST=http://127.0.0.1:$((BASE + 2))
 PGPORT=$((BASE + 4))

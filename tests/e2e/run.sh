@@ -23,8 +23,16 @@ chmod 755 "$VAR" # PostgreSQL runs as user postgres and must reach its data dir
 pick_port_base() {
     "$PY" - <<'EOF'
 import random, socket
+# Below the kernel's ephemeral range: otherwise any client connection on the
+# machine may take one of the ports between this check and the bind, and
+# keep it for a minute in TIME_WAIT.
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+slots = max((low - 20000) // 10 - 1, 1)
 for _ in range(200):
-    base = 20000 + random.randrange(4000) * 10
+    base = 20000 + random.randrange(slots) * 10
     free = True
     for port in range(base + 1, base + 10):  # deploy/suite.sh's port plan: BASE+1..+9
         s = socket.socket()
