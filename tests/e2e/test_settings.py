@@ -11,7 +11,7 @@ import unittest
 import grpc
 from google.protobuf import duration_pb2
 
-from e2elib import ApiTestCase, channel, rest, unary
+from e2elib import ApiTestCase, channel, rest, unary, unique
 from server.v1 import server_pb2 as pb
 
 SVC = "/server.v1.ServerService/"
@@ -100,6 +100,23 @@ class RestSettings(ApiTestCase):
         self.assertIs(qan_disabled(), False)
         self.put({"enable_internal_pg_qan": False})
         self.assertIs(qan_disabled(), True)
+
+
+class Roles(ApiTestCase):
+    """api.md §3.3: settings need admin, the read-only subset viewer."""
+
+    def test_viewer_reads_only_the_readonly_subset(self):
+        login = unique("settings-viewer")
+        r = subprocess.run([os.path.join(os.environ["PMM_BIN_DIR"], "pmmctl"), "user", "add", login, "--role=viewer"],
+                           env=dict(os.environ, PMMCTL_PASSWORD=login + "-pw",
+                                    PMM_POSTGRES_ADDR="127.0.0.1:%d" % (int(os.environ["PMM_PORT_BASE"]) + 4)),
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        viewer = (login, login + "-pw")
+        self.assertStatus(rest("GET", "/v1/server/settings/readonly", auth=viewer), 200)
+        self.assertErrorBody(rest("GET", "/v1/server/settings", auth=viewer), 401, 7, "Access denied.")
+        self.assertErrorBody(rest("PUT", "/v1/server/settings", {}, auth=viewer), 401, 7, "Access denied.")
+        self.assertErrorBody(rest("GET", "/v1/server/settings/readonly", auth=None), 401, 16, "Unauthorized")
 
 
 class EnvironmentAtStart(ApiTestCase):
