@@ -6,6 +6,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "envvars.h"
+#include "vmalert.h"
 
 typedef struct {
     db_params db;
@@ -16,6 +17,7 @@ typedef struct {
     char *supervisord_dir;    /* where configd renders program files (<name>.ini) */
     char *vmalert_user_rules; /* the user's alerting rules file */
     char *vmalert_rules_dir;  /* what vmalert loads: configd's checked copy of the user's rules */
+    const vmalert_params *vmalert; /* Readiness asks vmalert's /health (NULL: not checked) */
     envvars env;          /* PMM_* settings from the environment (fixed at start; not copyable) */
     bus_pub *pub;         /* settings.changed hints */
 } app;

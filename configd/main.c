@@ -73,6 +73,8 @@ int main(int argc, char **argv)
                      .url = vmalert_url, .timeout_ms = 3000 },
     };
 
+    a.vmalert = &sup.vmalert;
+
     int status = 1;
     size_t n_methods = 0;
     rpc_method *methods = daemon_join_methods(&n_methods, server_methods, server_methods_count, logs_methods,

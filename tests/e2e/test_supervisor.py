@@ -9,7 +9,7 @@ import os
 import time
 import unittest
 
-from e2elib import ApiTestCase, ctl_status, http_call
+from e2elib import ApiTestCase, ctl, ctl_status, http_call, rest
 
 VAR = os.environ.get("PMM_VAR_DIR", "")
 VMALERT = os.environ.get("E2E_VMALERT", "http://127.0.0.1:8880")
@@ -57,6 +57,13 @@ def vmalert_groups():
     return sorted(g["name"] for g in json.loads(r.body)["data"]["groups"])
 
 
+def http_status(base, path):
+    try:
+        return http_call(base, "GET", path, auth=None, timeout=5).status
+    except OSError:
+        return None
+
+
 def running(name):
     state = ctl_status().get(name)
     return state if state and state[0] == "RUNNING" else None
@@ -73,8 +80,20 @@ class VmalertProgram(ApiTestCase):
                      "--rule=%s/*.yml" % os.path.join(VAR, "vmalert", "rules"),
                      "--httpListenAddr=127.0.0.1:%s" % VMALERT.rsplit(":", 1)[1]):
             self.assertIn("\t\t%s\n" % flag, ini)
-        r = wait_for(lambda: http_call(VMALERT, "GET", "/health", auth=None, timeout=5).status == 200)
+        r = wait_for(lambda: http_status(VMALERT, "/health") == 200)
         self.assertTrue(r)
+
+    def test_readiness_checks_vmalert(self):
+        self.assertTrue(wait_for(lambda: running("vmalert")))
+        self.assertStatus(rest("GET", "/v1/server/readyz", auth=None), 200)
+        self.assertEqual(ctl("stop", "vmalert").returncode, 0)
+        try:
+            r = rest("GET", "/v1/server/readyz", auth=None)
+            self.assertEqual(r.status, 503, r)
+            self.assertIn("vmalert is not ready", r.json["message"])
+        finally:
+            ctl("start", "vmalert")
+        self.assertTrue(wait_for(lambda: rest("GET", "/v1/server/readyz", auth=None).status == 200))
 
 
 class VmalertRules(ApiTestCase):
