@@ -120,6 +120,15 @@ int agent_rec_transform_secrets(json_t *rec, char *(*f)(const char *))
     return 0;
 }
 
+bool agent_rec_is_secret(const char *col, const char *key)
+{
+    for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++)
+        if (strcmp(secrets[i].col, col) == 0 &&
+            (secrets[i].key && key ? strcmp(secrets[i].key, key) == 0 : secrets[i].key == key))
+            return true;
+    return false;
+}
+
 bool agent_rec_has_plaintext(json_t *rec)
 {
     for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {

@@ -29,6 +29,8 @@ const char *agent_rec_str(json_t *rec, const char *col);
 
 /* Applies f (secret_encrypt / secret_decrypt) to every stored secret. */
 int agent_rec_transform_secrets(json_t *rec, char *(*f)(const char *));
+/* Whether a column (key NULL) or a key of a JSONB column holds a secret. */
+bool agent_rec_is_secret(const char *col, const char *key);
 /* Whether some secret is stored without the "enc:" prefix. */
 bool agent_rec_has_plaintext(json_t *rec);
 

@@ -27,14 +27,17 @@
     "SELECT a.*, p.runs_on_node_id AS " PMM_NODE_KEY " FROM agents a " \
     "LEFT JOIN agents p ON p.agent_id = a.pmm_agent_id "
 
+/* The same for answers: only the columns messages show (agent_record.c). */
+#define SELECT_SHOWN \
+    "SELECT %s, p.runs_on_node_id AS " PMM_NODE_KEY " FROM agents a " \
+    "LEFT JOIN agents p ON p.agent_id = a.pmm_agent_id "
+
 /* ---- database ------------------------------------------------------------- */
 
-static int rec_load(db *d, const char *id, bool for_update, json_t **out, rpc_status *st)
+/* The row of an agent about to change, locked, as a record to edit. */
+static int rec_load_for_update(db *d, const char *id, json_t **out, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st,
-                          for_update ? SELECT_ROWS "WHERE a.agent_id = $1 FOR UPDATE OF a"
-                                     : SELECT_ROWS "WHERE a.agent_id = $1",
-                          1, (const char *[]){ id });
+    PGresult *r = db_exec(d, st, SELECT_ROWS "WHERE a.agent_id = $1 FOR UPDATE OF a", 1, (const char *[]){ id });
     if (!r)
         return st->code;
     if (PQntuples(r) == 0) {
@@ -295,23 +298,35 @@ int agent_create(db *d, const agent_kind *k, const ProtobufCMessage *p, Protobuf
             external_defaults(rec);
         rc = rec_insert(d, rec, st);
     }
-    if (rc == RPC_OK) {
-        *out = agent_rec_to_msg(rec, NULL);
-        if (!*out)
-            rc = rpc_fail(st, RPC_INTERNAL, "failed to build agent");
-    }
+    if (rc == RPC_OK)
+        rc = agent_get(d, agent_rec_str(rec, "agent_id"), NULL, out, st);
     json_decref(rec);
     return rc;
 }
 
+/* Read back the way lists read it, so that every answer about an agent
+ * (add, change, get, list) comes from the stored row by one conversion. */
 int agent_get(db *d, const char *id, const agent_kind **kind, ProtobufCMessage **out, rpc_status *st)
 {
-    json_t *rec;
-    if (rec_load(d, id, false, &rec, st))
+    char sql[2048];
+    snprintf(sql, sizeof sql, SELECT_SHOWN "WHERE a.agent_id = $1", agent_rows_columns());
+    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ id });
+    if (!r)
         return st->code;
-    *out = agent_rec_to_msg(rec, kind);
-    json_decref(rec);
-    return *out ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "failed to build agent");
+    int rc = RPC_OK;
+    agent_rows *rs = NULL;
+    const agent_kind *k = NULL;
+    if (PQntuples(r) == 0)
+        rc = rpc_fail(st, RPC_NOT_FOUND, "Agent with ID %s not found.", id);
+    else if (!(rs = agent_rows_new(r)))
+        rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
+    else if (!(*out = agent_rows_msg(rs, 0, &k, st)))
+        rc = k ? st->code : rpc_fail(st, RPC_INTERNAL, "failed to build agent");
+    if (rc == RPC_OK && kind)
+        *kind = k;
+    agent_rows_free(rs);
+    PQclear(r);
+    return rc;
 }
 
 /* updateExternalExporterParams: push mode moves an external exporter from
@@ -345,7 +360,7 @@ int agent_change(db *d, const char *id, const char *member, const ProtobufCMessa
                  rpc_status *st)
 {
     json_t *rec;
-    if (rec_load(d, id, true, &rec, st))
+    if (rec_load_for_update(d, id, &rec, st))
         return st->code;
     const agent_kind *k = agent_kind_by_stored(agent_rec_str(rec, "agent_type"));
     int rc = RPC_OK;
@@ -360,11 +375,8 @@ int agent_change(db *d, const char *id, const char *member, const ProtobufCMessa
         rc = external_push_switch(d, rec, st);
     if (rc == RPC_OK)
         rc = rec_update(d, rec, st);
-    if (rc == RPC_OK) {
-        *out = agent_rec_to_msg(rec, NULL);
-        if (!*out)
-            rc = rpc_fail(st, RPC_INTERNAL, "failed to build agent");
-    }
+    if (rc == RPC_OK)
+        rc = agent_get(d, id, NULL, out, st);
     json_decref(rec);
     return rc;
 }
@@ -390,29 +402,28 @@ int agent_list(db *d, const char *pmm_agent_id, const char *node_id, const char 
         col = "service_id", val = service_id;
     }
     /* col is one of three constants, never input. */
-    char sql[256];
+    char sql[2048];
     snprintf(sql, sizeof sql,
-             SELECT_ROWS "WHERE ($1::text IS NULL OR a.%s = $1) "
+             SELECT_SHOWN "WHERE ($1::text IS NULL OR a.%s = $1) "
              "AND ($2::text IS NULL OR a.agent_type = $2) ORDER BY a.agent_id",
-             col ? col : "agent_id");
+             agent_rows_columns(), col ? col : "agent_id");
     PGresult *r = db_exec(d, st, sql, 2, (const char *[]){ val, only ? only->stored : NULL });
     if (!r)
         return st->code;
-    int rc = RPC_OK;
+    agent_rows *rs = agent_rows_new(r);
+    int rc = rs ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "out of memory");
     for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
-        json_t *rec = agent_rec_parse(r, i, st);
-        if (!rec) {
-            rc = st->code;
-            break;
-        }
         const agent_kind *k;
-        ProtobufCMessage *m = agent_rec_to_msg(rec, &k);
-        json_decref(rec);
-        if (!m)
+        ProtobufCMessage *m = agent_rows_msg(rs, i, &k, st);
+        if (!m) {
+            if (k)
+                rc = st->code;
             continue; /* a type this server does not know (e.g. a newer one) */
+        }
         if (pb_append_msg(resp, k->list_member, m) != 0)
             rc = rpc_fail(st, RPC_INTERNAL, "failed to build agent list");
     }
+    agent_rows_free(rs);
     PQclear(r);
     return rc;
 }

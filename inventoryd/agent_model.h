@@ -2,9 +2,10 @@
  * driven. One descriptor per kind (agent_kinds.c) says how it is stored
  * and attached; one field map (agent_record.c) says, for every Add/Change
  * parameter and response field, which column or JSONB key holds it. A row
- * is handled as one JSON object (row_to_json of agents, JSONB columns
- * nested), secrets decrypted while in memory and encrypted
- * (common/secret.h) on the way to the database. */
+ * being written is handled as one JSON object (row_to_json of agents,
+ * JSONB columns nested), secrets decrypted while in memory and encrypted
+ * (common/secret.h) on the way to the database; answers are read back
+ * from the stored row straight into messages. */
 #ifndef INVENTORYD_AGENT_MODEL_H
 #define INVENTORYD_AGENT_MODEL_H
 

@@ -4,11 +4,13 @@
 #include "agent_record.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "inventory/v1/agent_status.pb-c.h"
 #include "inventory/v1/log_level.pb-c.h"
+#include "log.h"
 #include "pbutil.h"
 #include "secret.h"
 #include "uuid.h"
@@ -370,81 +372,255 @@ int agent_rec_apply(json_t *rec, const agent_kind *k, const ProtobufCMessage *p,
     return 0;
 }
 
-/* ---- record -> message ---------------------------------------------------- */
+/* ---- row -> message ------------------------------------------------------ */
 
-static int show_field(ProtobufCMessage *m, const agent_kind *k, const field_map *f, json_t *rec)
+/* Lists read thousands of rows: the message is built from the result's
+ * columns directly, not through a JSON record per row. Column positions,
+ * secret flags and message fields are looked up once, not per row. */
+
+#define N_FIELDS (sizeof fields / sizeof *fields)
+#define N_JSON_COLUMNS (sizeof json_columns / sizeof *json_columns)
+#define MAX_KINDS 32
+
+struct agent_rows {
+    PGresult *r;
+    int col[N_FIELDS];  /* column of each field map entry, -1 if absent */
+    int json[N_FIELDS]; /* its JSONB column's slot when it has a key, else -1 */
+    bool secret[N_FIELDS];
+    int json_col[N_JSON_COLUMNS];
+    int type_col, pmm_node_col, mysql_slot;
+    /* the current row's JSONB columns, parsed when first needed */
+    int parsed_row;
+    json_t *parsed[N_JSON_COLUMNS];
+    bool tried[N_JSON_COLUMNS];
+};
+
+/* The response field of each field map entry in each kind's message. */
+static const ProtobufCFieldDescriptor *resp_fd[MAX_KINDS][N_FIELDS];
+static pthread_once_t resp_once = PTHREAD_ONCE_INIT;
+
+static void resp_fd_init(void)
 {
-    if (!f->resp || !applies(k, f) || !fdesc(m, f->resp))
-        return 0;
-    json_t *v = agent_rec_get(rec, f->col, f->key);
-    const ProtobufCFieldDescriptor *fd = fdesc(m, f->resp);
-    switch (f->kind) {
-    case K_STR:
-        return json_is_string(v) ? pb_set_str(m, f->resp, json_string_value(v)) : 0;
-    case K_BOOL:
-        return pb_set_bool(m, f->resp, json_is_true(v));
-    case K_I32:
-        return pb_set_i32(m, f->resp, (int32_t)json_integer_value(v));
-    case K_I64:
-        return pb_set_i64(m, f->resp, json_integer_value(v));
-    case K_U32:
-        return pb_set_u32(m, f->resp, (uint32_t)json_integer_value(v));
-    case K_LOGLEVEL:
-        return pb_set_i32(m, f->resp, log_level_value(json_string_value(v)));
-    case K_STATUS:
-        return pb_set_i32(m, f->resp, status_value(json_string_value(v)));
-    case K_STRLIST: {
-        size_t i;
-        json_t *s;
-        json_array_foreach(v, i, s) if (pb_append_str(m, f->resp, json_string_value(s)) < 0) return -1;
-        return 0;
+    for (int k = 0; k < agent_kinds_count && k < MAX_KINDS; k++)
+        for (size_t i = 0; i < N_FIELDS; i++)
+            if (fields[i].resp)
+                resp_fd[k][i] = protobuf_c_message_descriptor_get_field_by_name(agent_kinds[k].desc, fields[i].resp);
+}
+
+/* "a.col, ..." of the columns messages show: PostgreSQL renders 20,000
+ * rows of every column (timestamps, unread options) far slower. */
+static char rows_columns[1024];
+static pthread_once_t columns_once = PTHREAD_ONCE_INIT;
+
+static void columns_add(size_t *n, const char *col)
+{
+    char item[64];
+    int k = snprintf(item, sizeof item, "a.%s,", col);
+    if (strstr(rows_columns, item) || *n + (size_t)k + 1 >= sizeof rows_columns)
+        return;
+    memcpy(rows_columns + *n, item, (size_t)k + 1);
+    *n += (size_t)k;
+}
+
+static void columns_init(void)
+{
+    size_t n = 0;
+    columns_add(&n, "agent_type");
+    for (size_t i = 0; i < N_FIELDS; i++)
+        if (fields[i].resp)
+            columns_add(&n, fields[i].col);
+    if (n)
+        rows_columns[n - 1] = '\0'; /* the last comma */
+}
+
+const char *agent_rows_columns(void)
+{
+    pthread_once(&columns_once, columns_init);
+    return rows_columns;
+}
+
+agent_rows *agent_rows_new(PGresult *r)
+{
+    pthread_once(&resp_once, resp_fd_init);
+    agent_rows *rs = calloc(1, sizeof *rs);
+    if (!rs)
+        return NULL;
+    rs->r = r;
+    rs->parsed_row = -1;
+    for (size_t j = 0; j < N_JSON_COLUMNS; j++) {
+        rs->json_col[j] = PQfnumber(r, json_columns[j]);
+        if (strcmp(json_columns[j], "mysql_options") == 0)
+            rs->mysql_slot = (int)j;
     }
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        rs->col[i] = PQfnumber(r, fields[i].col);
+        rs->json[i] = -1;
+        for (size_t j = 0; fields[i].key && j < N_JSON_COLUMNS; j++)
+            if (strcmp(json_columns[j], fields[i].col) == 0)
+                rs->json[i] = (int)j;
+        rs->secret[i] = agent_rec_is_secret(fields[i].col, fields[i].key);
+    }
+    rs->type_col = PQfnumber(r, "agent_type");
+    rs->pmm_node_col = PQfnumber(r, PMM_NODE_KEY);
+    return rs;
+}
+
+static void parsed_clear(agent_rows *rs)
+{
+    for (size_t j = 0; j < N_JSON_COLUMNS; j++) {
+        json_decref(rs->parsed[j]);
+        rs->parsed[j] = NULL;
+        rs->tried[j] = false;
+    }
+}
+
+void agent_rows_free(agent_rows *rs)
+{
+    if (!rs)
+        return;
+    parsed_clear(rs);
+    free(rs);
+}
+
+/* JSONB column slot j of row as an object (borrowed; NULL when empty,
+ * NULL or not an object). Most option columns hold just {}. */
+static json_t *json_column(agent_rows *rs, int row, int j)
+{
+    if (rs->parsed_row != row) {
+        parsed_clear(rs);
+        rs->parsed_row = row;
+    }
+    if (!rs->tried[j]) {
+        rs->tried[j] = true;
+        int c = rs->json_col[j];
+        const char *v = c >= 0 && !PQgetisnull(rs->r, row, c) ? PQgetvalue(rs->r, row, c) : NULL;
+        if (v && strcmp(v, "{}") != 0)
+            rs->parsed[j] = json_loads(v, JSON_DECODE_ANY, NULL);
+    }
+    return rs->parsed[j];
+}
+
+/* One value of a row: a plain column's text (NULL for SQL NULL) or the
+ * value of a key of a JSONB column (NULL when absent). */
+typedef struct {
+    const char *text;
+    json_t *json;
+} cell;
+
+static cell row_cell(agent_rows *rs, int row, size_t i)
+{
+    cell c = { NULL, NULL };
+    if (rs->json[i] >= 0)
+        c.json = json_object_get(json_column(rs, row, rs->json[i]), fields[i].key);
+    else if (rs->col[i] >= 0 && !PQgetisnull(rs->r, row, rs->col[i]))
+        c.text = PQgetvalue(rs->r, row, rs->col[i]);
+    return c;
+}
+
+/* The string of a cell: a text column, or a JSON string. */
+static const char *cell_str(cell c)
+{
+    return c.json ? json_string_value(c.json) : c.text;
+}
+
+static bool cell_bool(cell c)
+{
+    return c.json ? json_is_true(c.json) : c.text && c.text[0] == 't';
+}
+
+static json_int_t cell_int(cell c)
+{
+    return c.json ? json_integer_value(c.json) : c.text ? strtoll(c.text, NULL, 10) : 0;
+}
+
+/* The JSON value of a cell: a key's value, or a text column holding JSON
+ * (K_ENVLIST); a new reference, NULL when none. */
+static json_t *cell_json(cell c)
+{
+    if (c.json)
+        return json_incref(c.json);
+    return c.text ? json_loads(c.text, JSON_DECODE_ANY, NULL) : NULL;
+}
+
+static int show_list(ProtobufCMessage *m, const char *field, json_t *arr)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(arr, i, s) if (pb_append_str(m, field, json_string_value(s)) < 0) return -1;
+    return 0;
+}
+
+static int show_resolutions(ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd, json_t *v)
+{
+    if (!json_is_object(v))
+        return 0;
+    ProtobufCMessage *res = pb_new(fd->descriptor);
+    if (!res)
+        return -1;
+    static const char *const names[] = { "hr", "mr", "lr" };
+    for (int i = 0; i < 3; i++) {
+        json_int_t ns = json_integer_value(json_object_get(v, names[i]));
+        if (ns && pb_set_msg(res, names[i], duration_new(fdesc(res, names[i]), ns)) != 0) {
+            protobuf_c_message_free_unpacked(res, NULL);
+            return -1;
+        }
+    }
+    return pb_set_msg(m, fd->name, res);
+}
+
+/* Sets response field fd of m from cell c (field map entry f). */
+static int show_field(ProtobufCMessage *m, const field_map *f, const ProtobufCFieldDescriptor *fd, cell c)
+{
+    const char *name = fd->name;
+    switch (f->kind) {
+    case K_STR: {
+        const char *s = cell_str(c);
+        return s ? pb_set_str(m, name, s) : 0;
+    }
+    case K_BOOL:
+        return pb_set_bool(m, name, cell_bool(c));
+    case K_I32:
+        return pb_set_i32(m, name, (int32_t)cell_int(c));
+    case K_I64:
+        return pb_set_i64(m, name, cell_int(c));
+    case K_U32:
+        return pb_set_u32(m, name, (uint32_t)cell_int(c));
+    case K_LOGLEVEL:
+        return pb_set_i32(m, name, log_level_value(cell_str(c)));
+    case K_STATUS:
+        return pb_set_i32(m, name, status_value(cell_str(c)));
+    case K_STRLIST:
+        return show_list(m, name, c.json);
     case K_ENVLIST: {
-        json_t *a = json_is_string(v) ? json_loads(json_string_value(v), 0, NULL) : NULL;
-        size_t i;
-        json_t *s;
-        int rc = 0;
-        json_array_foreach(a, i, s) if (pb_append_str(m, f->resp, json_string_value(s)) < 0) rc = -1;
+        json_t *a = cell_str(c) ? cell_json(c) : NULL;
+        int rc = show_list(m, name, a);
         json_decref(a);
         return rc;
     }
     case K_LABELS:
-        return pb_set_map_json(m, f->resp, json_string_value(v));
+        return pb_set_map_json(m, name, cell_str(c));
     case K_JMAP: {
-        char *text = json_is_object(v) ? json_dumps(v, JSON_COMPACT) : NULL;
-        int rc = text ? pb_set_map_json(m, f->resp, text) : 0;
+        char *text = json_is_object(c.json) ? json_dumps(c.json, JSON_COMPACT) : NULL;
+        int rc = text ? pb_set_map_json(m, name, text) : 0;
         free(text);
         return rc;
     }
-    case K_RES: {
-        if (!json_is_object(v))
-            return 0;
-        ProtobufCMessage *res = pb_new(fd->descriptor);
-        if (!res)
-            return -1;
-        static const char *const names[] = { "hr", "mr", "lr" };
-        for (int i = 0; i < 3; i++) {
-            json_int_t ns = json_integer_value(json_object_get(v, names[i]));
-            if (ns && pb_set_msg(res, names[i], duration_new(fdesc(res, names[i]), ns)) != 0) {
-                protobuf_c_message_free_unpacked(res, NULL);
-                return -1;
-            }
-        }
-        return pb_set_msg(m, f->resp, res);
-    }
+    case K_RES:
+        return show_resolutions(m, fd, c.json);
     case K_DUR:
-        if (!json_is_integer(v) || json_integer_value(v) == 0)
+        if (!json_is_integer(c.json) || json_integer_value(c.json) == 0)
             return 0;
-        return pb_set_msg(m, f->resp, duration_new(fd, json_integer_value(v)));
+        return pb_set_msg(m, name, duration_new(fd, json_integer_value(c.json)));
     }
     return 0;
 }
 
 /* upstream IsMySQLTablestatsGroupEnabled, negated. */
-static bool tablestats_disabled(json_t *rec)
+static bool tablestats_disabled(agent_rows *rs, int row)
 {
-    json_int_t limit = json_integer_value(agent_rec_get(rec, "mysql_options", "table_count_tablestats_group_limit"));
-    json_t *count = agent_rec_get(rec, "mysql_options", "table_count");
+    json_t *opts = json_column(rs, row, rs->mysql_slot);
+    json_int_t limit = json_integer_value(json_object_get(opts, "table_count_tablestats_group_limit"));
+    json_t *count = json_object_get(opts, "table_count");
     if (limit == 0)
         return false;
     if (limit < 0)
@@ -452,36 +628,62 @@ static bool tablestats_disabled(json_t *rec)
     return json_is_integer(count) && json_integer_value(count) > limit;
 }
 
-ProtobufCMessage *agent_rec_to_msg(json_t *rec, const agent_kind **kind)
+/* Shows field map entry i, decrypting a stored secret first. 0, -1 on
+ * ENOMEM, -2 when a secret cannot be decrypted. */
+static int show_entry(agent_rows *rs, int row, ProtobufCMessage *m, size_t i, const ProtobufCFieldDescriptor *fd)
 {
-    const agent_kind *k = agent_kind_by_stored(agent_rec_str(rec, "agent_type"));
-    if (!k)
-        return NULL;
-    ProtobufCMessage *m = pb_new(k->desc);
-    if (!m)
-        return NULL;
-    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
-        if (show_field(m, k, &fields[i], rec) < 0) {
-            protobuf_c_message_free_unpacked(m, NULL);
-            return NULL;
-        }
-    /* A push-mode external exporter belongs to a pmm-agent; upstream still
-     * shows the node it runs on. */
-    const char *pmm_node = json_string_value(json_object_get(rec, PMM_NODE_KEY));
-    if (k->attach == ATTACH_EXTERNAL && !*pb_get_str(m, "runs_on_node_id") && pmm_node &&
-        pb_set_str(m, "runs_on_node_id", pmm_node) < 0) {
-        protobuf_c_message_free_unpacked(m, NULL);
-        return NULL;
-    }
-    if (pb_set_bool(m, "tablestats_group_disabled", tablestats_disabled(rec)) < 0) {
-        protobuf_c_message_free_unpacked(m, NULL);
-        return NULL;
-    }
-    if (kind)
-        *kind = k;
-    return m;
+    cell c = row_cell(rs, row, i);
+    const char *s = rs->secret[i] ? cell_str(c) : NULL;
+    if (!s || !*s)
+        return show_field(m, &fields[i], fd, c) < 0 ? -1 : 0;
+    char *plain = secret_decrypt(s);
+    if (!plain)
+        return -2;
+    int rc = pb_set_str(m, fd->name, plain) < 0 ? -1 : 0;
+    free(plain);
+    return rc;
 }
 
+ProtobufCMessage *agent_rows_msg(agent_rows *rs, int row, const agent_kind **kind, rpc_status *st)
+{
+    const char *type = rs->type_col >= 0 ? PQgetvalue(rs->r, row, rs->type_col) : "";
+    const agent_kind *k = agent_kind_by_stored(type);
+    *kind = k;
+    if (!k)
+        return NULL; /* a type this server does not know (e.g. a newer one) */
+    ProtobufCMessage *m = pb_new(k->desc);
+    if (!m) {
+        rpc_fail(st, RPC_INTERNAL, "out of memory");
+        return NULL;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < N_FIELDS && rc == 0; i++) {
+        const ProtobufCFieldDescriptor *fd = resp_fd[k - agent_kinds][i];
+        if (fd && applies(k, &fields[i]))
+            rc = show_entry(rs, row, m, i, fd);
+    }
+    /* A push-mode external exporter belongs to a pmm-agent; upstream still
+     * shows the node it runs on. */
+    const char *pmm_node = rs->pmm_node_col >= 0 && !PQgetisnull(rs->r, row, rs->pmm_node_col)
+                               ? PQgetvalue(rs->r, row, rs->pmm_node_col)
+                               : NULL;
+    if (rc == 0 && k->attach == ATTACH_EXTERNAL && !*pb_get_str(m, "runs_on_node_id") && pmm_node &&
+        pb_set_str(m, "runs_on_node_id", pmm_node) < 0)
+        rc = -1;
+    if (rc == 0 && pb_set_bool(m, "tablestats_group_disabled", tablestats_disabled(rs, row)) < 0)
+        rc = -1;
+    if (rc == 0)
+        return m;
+    protobuf_c_message_free_unpacked(m, NULL);
+    if (rc == -2) {
+        log_error("agent %s: stored credentials cannot be decrypted (wrong encryption key?)",
+                  PQgetvalue(rs->r, row, rs->col[0]));
+        rpc_fail(st, RPC_INTERNAL, "cannot decrypt agent credentials");
+    } else {
+        rpc_fail(st, RPC_INTERNAL, "failed to build agent");
+    }
+    return NULL;
+}
 
 json_t *agent_rec_new(const agent_kind *k)
 {
@@ -513,5 +715,3 @@ int agent_rec_set_enabled(json_t *rec, const agent_kind *k, bool enable)
         return agent_rec_set(rec, "status", NULL, json_string("AGENT_STATUS_DONE"));
     return 0;
 }
-
-/* Whether a stored row holds a secret without the "enc:" prefix. */

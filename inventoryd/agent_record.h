@@ -1,13 +1,16 @@
 /* agent_record: an agent row held as one JSON object (the row_to_json of
  * agents: columns as keys, JSONB option columns nested), with secrets in
- * plain text while in memory. The field map in agent_record.c says which
- * column or JSONB key holds each Add/Change parameter and response field,
- * so every kind shares the conversions below. Internal to inventoryd. */
+ * plain text while in memory, for writing; and rows of a query result
+ * read straight into API messages. The field map in agent_record.c says
+ * which column or JSONB key holds each Add/Change parameter and response
+ * field, so every kind shares the conversions below. Internal to
+ * inventoryd. */
 #ifndef INVENTORYD_AGENT_RECORD_H
 #define INVENTORYD_AGENT_RECORD_H
 
 #include <stdbool.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <protobuf-c/protobuf-c.h>
 
 #include "agent_model.h"
@@ -31,8 +34,20 @@ int agent_rec_apply(json_t *rec, const agent_kind *k, const ProtobufCMessage *p,
 /* enable / disable; disabling reports DONE as upstream does. */
 int agent_rec_set_enabled(json_t *rec, const agent_kind *k, bool enable);
 
-/* The row as its kind's API message (NULL for an unknown type or ENOMEM);
- * *kind set when not NULL. Secrets upstream's message lacks never appear. */
-ProtobufCMessage *agent_rec_to_msg(json_t *rec, const agent_kind **kind);
+/* Rows of agents (SELECT a.*, plus the pmm-agent's node as PMM_NODE_KEY)
+ * turned into API messages; the column positions are looked up once per
+ * result. r stays the caller's and must outlive the agent_rows. */
+typedef struct agent_rows agent_rows;
+/* The agents columns (as "a.agent_id, a.agent_type, ...") the messages
+ * are built from: what a query for agent_rows_new selects besides
+ * PMM_NODE_KEY. */
+const char *agent_rows_columns(void);
+agent_rows *agent_rows_new(PGresult *r);
+void agent_rows_free(agent_rows *rs);
+/* Row `row` as its kind's message (*kind set). NULL with *kind NULL for a
+ * type this server does not know; NULL with st set on failure (INTERNAL:
+ * ENOMEM, or stored credentials that cannot be decrypted). Secrets
+ * upstream's message lacks are never read. */
+ProtobufCMessage *agent_rows_msg(agent_rows *rs, int row, const agent_kind **kind, rpc_status *st);
 
 #endif
