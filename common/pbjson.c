@@ -29,6 +29,10 @@
 
 typedef struct {
     const ProtobufCMessageDescriptor *desc;
+    /* each field's key as written ("\"name\": "), by emission position:
+     * keys repeat on every row of a list, so they are escaped only once */
+    char **key;
+    size_t *key_len;
     unsigned idx[]; /* n_fields indices into desc->fields */
 } field_order;
 
@@ -60,10 +64,40 @@ static int cmp_key(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static void order_free(field_order *o)
+{
+    if (!o)
+        return;
+    for (unsigned i = 0; o->key && i < o->desc->n_fields; i++)
+        free(o->key[i]);
+    free(o->key);
+    free(o->key_len);
+    free(o);
+}
+
+/* Renders the keys of o's fields in emission order. 0 or -1 (ENOMEM). */
+static int order_render_keys(field_order *o)
+{
+    unsigned n = o->desc->n_fields;
+    o->key = calloc(n ? n : 1, sizeof *o->key);
+    o->key_len = calloc(n ? n : 1, sizeof *o->key_len);
+    if (!o->key || !o->key_len)
+        return -1;
+    for (unsigned k = 0; k < n; k++) {
+        const char *name = o->desc->fields[o->idx[k]].name;
+        pbj_buf b = {0};
+        pbj_put_quoted(&b, name, strlen(name));
+        pbj_put(&b, ": ", 2);
+        if (!(o->key[k] = pbj_buf_take(&b, &o->key_len[k])))
+            return -1;
+    }
+    return 0;
+}
+
 static field_order *order_build(const ProtobufCMessageDescriptor *d)
 {
     unsigned n = d->n_fields;
-    field_order *o = malloc(sizeof *o + n * sizeof(unsigned));
+    field_order *o = calloc(1, sizeof *o + n * sizeof(unsigned));
     unsigned *plain = malloc((n ? n : 1) * sizeof(unsigned));
     long *rank = malloc((n ? n : 1) * sizeof(long));
     order_key *keys = malloc((n ? n : 1) * sizeof(order_key));
@@ -93,6 +127,10 @@ static field_order *order_build(const ProtobufCMessageDescriptor *d)
     qsort(keys, n, sizeof(order_key), cmp_key);
     for (unsigned i = 0; i < n; i++)
         o->idx[i] = keys[i].idx;
+    if (order_render_keys(o) != 0) {
+        order_free(o);
+        o = NULL;
+    }
 out:
     free(plain);
     free(rank);
@@ -110,7 +148,7 @@ static const field_order *order_get(const ProtobufCMessageDescriptor *d)
         field_order *e = atomic_load_explicit(slot, memory_order_acquire);
         if (e) {
             if (e->desc == d) {
-                free(built);
+                order_free(built);
                 return e;
             }
             continue;
@@ -122,11 +160,11 @@ static const field_order *order_get(const ProtobufCMessageDescriptor *d)
                                                     memory_order_acquire))
             return built;
         if (expected->desc == d) {
-            free(built);
+            order_free(built);
             return expected;
         }
     }
-    free(built);
+    order_free(built);
     return NULL;
 }
 
@@ -540,7 +578,10 @@ static int enc_fields(enc *e, const ProtobufCMessage *m, int level, int depth, b
             continue; /* only the set member of a oneof (or proto3 optional) */
         if (f->label == PROTOBUF_C_LABEL_OPTIONAL && !optional_present(f, m))
             continue;
-        pbj_key(&e->b, level, first, f->name, strlen(f->name));
+        if (order)
+            pbj_key_rendered(&e->b, level, first, order->key[k], order->key_len[k]);
+        else
+            pbj_key(&e->b, level, first, f->name, strlen(f->name));
         if (enc_field(e, f, m, level + 1, depth) != 0)
             return -1;
     }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pbjson.h"
 
@@ -113,7 +114,17 @@ typedef struct {
     bool failed;
 } pbj_buf;
 
-void pbj_put(pbj_buf *b, const char *s, size_t n);
+/* Appends n bytes; inline, as lists append a few bytes millions of times. */
+void pbj_put_slow(pbj_buf *b, const char *s, size_t n);
+static inline void pbj_put(pbj_buf *b, const char *s, size_t n)
+{
+    if (b->cap - b->len > n) {
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+    } else {
+        pbj_put_slow(b, s, n);
+    }
+}
 void pbj_put_str(pbj_buf *b, const char *s);
 /* A JSON string of the n bytes at s (valid UTF-8 expected). */
 void pbj_put_quoted(pbj_buf *b, const char *s, size_t n);
@@ -125,6 +136,8 @@ void pbj_put_double(pbj_buf *b, double v);
 void pbj_next(pbj_buf *b, int level, bool *first);
 /* Before each object member: separator, indentation, quoted key, ": ". */
 void pbj_key(pbj_buf *b, int level, bool *first, const char *key, size_t n);
+/* The same with the key already written as pbj_key writes it ("\"k\": "). */
+void pbj_key_rendered(pbj_buf *b, int level, bool *first, const char *rendered, size_t n);
 /* Closes a container opened with pbj_put(b, "{", 1) / "[": `close` is
  * '}' or ']', `first` the container's flag. */
 void pbj_close(pbj_buf *b, int level, bool first, char close);

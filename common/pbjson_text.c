@@ -33,7 +33,7 @@ static bool reserve(pbj_buf *b, size_t n)
     return true;
 }
 
-void pbj_put(pbj_buf *b, const char *s, size_t n)
+void pbj_put_slow(pbj_buf *b, const char *s, size_t n)
 {
     if (!reserve(b, n))
         return;
@@ -62,6 +62,11 @@ static void newline(pbj_buf *b, int level)
     }
 }
 
+static inline bool needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
 void pbj_put_quoted(pbj_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -69,7 +74,7 @@ void pbj_put_quoted(pbj_buf *b, const char *s, size_t n)
     size_t run = 0; /* start of the pending unescaped run */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!needs_escape(c))
             continue;
         pbj_put(b, s + run, i - run);
         run = i + 1;
@@ -135,6 +140,12 @@ void pbj_key(pbj_buf *b, int level, bool *first, const char *key, size_t n)
     pbj_next(b, level, first);
     pbj_put_quoted(b, key, n);
     pbj_put(b, ": ", 2);
+}
+
+void pbj_key_rendered(pbj_buf *b, int level, bool *first, const char *rendered, size_t n)
+{
+    pbj_next(b, level, first);
+    pbj_put(b, rendered, n);
 }
 
 void pbj_close(pbj_buf *b, int level, bool first, char close)
