@@ -86,28 +86,30 @@ int mgmt_remove_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
     return *out ? RPC_OK : rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
 }
 
-/* Columns 0..10 are strings named as UniversalService's fields. */
+/* Columns 0..12 are strings named as UniversalService's fields. */
 #define UNIVERSAL_SERVICE_COLUMNS \
     "s.service_id, s.service_type, s.service_name, s.database_name, s.node_id, n.node_name, s.environment, " \
     "s.cluster, s.replication_set, s.external_group, s.address, s.socket, s.version, s.port, s.custom_labels, " \
     "floor(extract(epoch FROM s.created_at))::bigint, mod(extract(microseconds FROM s.created_at)::bigint, 1000000), " \
-    "floor(extract(epoch FROM s.updated_at))::bigint, mod(extract(microseconds FROM s.updated_at)::bigint, 1000000), " \
-    SERVICE_AGENTS
+    "floor(extract(epoch FROM s.updated_at))::bigint, mod(extract(microseconds FROM s.updated_at)::bigint, 1000000)"
 
-/* The service's agents in ListServices' short form, as a JSON array:
- * upstream's IsServiceAgent, IsNodeAgent (its node's pmm-agent) and
- * IsVMAgent. */
-/* A service's agents: its own, the pmm-agent on its node, and that node's
- * vmagent. Three indexed lookups joined, not one OR that scans them all. */
-#define AGENT_OBJECT "json_build_object('agent_id', a.agent_id, 'agent_type', a.agent_type, " \
-    "'status', a.status, 'is_connected', a.is_connected)"
-#define SERVICE_AGENTS \
-    "(SELECT json_agg(x.o ORDER BY x.id)::text FROM (" \
-    "SELECT a.agent_id AS id, " AGENT_OBJECT " AS o FROM agents a WHERE a.service_id = s.service_id " \
-    "UNION ALL SELECT a.agent_id, " AGENT_OBJECT " FROM agents a " \
-    "WHERE a.runs_on_node_id = s.node_id AND a.service_id IS NULL " \
-    "UNION ALL SELECT a.agent_id, " AGENT_OBJECT " FROM agents a " \
-    "WHERE a.node_id = s.node_id AND a.agent_type = 'vmagent' AND a.service_id IS NULL) x)"
+/* ListServices' filters ($1 node_id, $2 service_type, $3 external_group;
+ * '' = any) on services s. */
+#define SERVICE_FILTER "($1 = '' OR s.node_id = $1) AND ($2 = '' OR s.service_type = $2) AND ($3 = '' OR s.external_group = $3)"
+
+/* The services' agents in ListServices' short form: upstream's
+ * IsServiceAgent, IsNodeAgent (the pmm-agent on the service's node) and
+ * IsVMAgent. Plain rows (service_id first) sorted as the services are, so
+ * that they are matched up in one pass: set-based joins instead of three
+ * lookups per service, and no JSON for PostgreSQL to build and us to
+ * parse. */
+#define AGENT_COLUMNS "s.service_id, a.agent_id, a.agent_type, a.status, a.is_connected"
+#define SERVICE_AGENT_ROWS \
+    "SELECT " AGENT_COLUMNS " FROM services s JOIN agents a ON a.service_id = s.service_id WHERE " SERVICE_FILTER \
+    " UNION ALL SELECT " AGENT_COLUMNS " FROM services s JOIN agents a ON a.runs_on_node_id = s.node_id " \
+    "AND a.service_id IS NULL WHERE " SERVICE_FILTER \
+    " UNION ALL SELECT " AGENT_COLUMNS " FROM services s JOIN agents a ON a.node_id = s.node_id " \
+    "AND a.agent_type = 'vmagent' AND a.service_id IS NULL WHERE " SERVICE_FILTER " ORDER BY 1, 2"
 
 /* The kinds whose status upstream reads from an *_up metric. */
 static bool status_watched(const char *type)
@@ -140,32 +142,78 @@ static ProtobufCMessage *service_from_row(PGresult *r, int row)
     return m;
 }
 
-int mgmt_list_services(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+/* Appends the agent rows of service sid (rows *next.. of ra, which are in
+ * the services' order) to svc as UniversalService.Agent messages. */
+static int append_agents(ProtobufCMessage *svc, const char *sid, PGresult *ra, int *next)
 {
-    worker *w = ctx->worker;
-    const service_kind *k = service_kind_by_enum(pb_get_i32(in, "service_type"));
-    const char *params[] = { pb_get_str(in, "node_id"), k ? k->stored : "", pb_get_str(in, "external_group") };
-    PGresult *r = db_exec(w->db, &ctx->status,
-                          "SELECT " UNIVERSAL_SERVICE_COLUMNS " FROM services s LEFT JOIN nodes n ON n.node_id = s.node_id "
-                          "WHERE ($1 = '' OR s.node_id = $1) AND ($2 = '' OR s.service_type = $2) AND "
-                          "($3 = '' OR s.external_group = $3) ORDER BY s.service_id",
-                          3, params);
-    if (!r)
-        return ctx->status.code;
+    static const char *const names[] = { "agent_id", "agent_type", "status" };
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(svc->descriptor, "agents");
+    for (; *next < PQntuples(ra) && strcmp(PQgetvalue(ra, *next, 0), sid) == 0; (*next)++) {
+        ProtobufCMessage *a = pb_new(f->descriptor);
+        if (!a)
+            return -1;
+        int rc = 0;
+        for (int c = 0; c < 3 && rc == 0; c++)
+            if (!PQgetisnull(ra, *next, c + 1))
+                rc = pb_set_str(a, names[c], PQgetvalue(ra, *next, c + 1)) < 0 ? -1 : 0;
+        if (rc == 0 && !PQgetisnull(ra, *next, 4))
+            rc = pb_set_bool(a, "is_connected", PQgetvalue(ra, *next, 4)[0] == 't') < 0 ? -1 : 0;
+        if (rc != 0) {
+            protobuf_c_message_free_unpacked(a, NULL);
+            return -1;
+        }
+        if (pb_append_msg(svc, "agents", a) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int build_list(PGresult *r, PGresult *ra, ProtobufCMessage **out, rpc_status *st)
+{
     ProtobufCMessage *resp = pb_new(&management__v1__list_services_response__descriptor);
-    int rc = resp ? RPC_OK : rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    int rc = resp ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "out of memory");
+    int next = 0;
     for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
         ProtobufCMessage *svc = service_from_row(r, i);
-        if (!svc || pb_append_msg(resp, "services", svc) != 0 ||
-            mgmt_append_json_objects(svc, "agents", mgmt_cell(r, i, 19)) != 0)
-            rc = rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build service list");
+        if (!svc || pb_append_msg(resp, "services", svc) != 0 || append_agents(svc, mgmt_cell(r, i, 0), ra, &next) != 0)
+            rc = rpc_fail(st, RPC_INTERNAL, "failed to build service list");
     }
+    if (rc != RPC_OK && resp)
+        protobuf_c_message_free_unpacked(resp, NULL);
+    else
+        *out = resp;
+    return rc;
+}
+
+/* The services and their agents in one snapshot: two queries in one
+ * read-only REPEATABLE READ transaction. */
+static int list_services(db *d, const char *const *params, ProtobufCMessage **out, rpc_status *st)
+{
+    if (db_begin(d, st) != RPC_OK)
+        return st->code;
+    PGresult *r = NULL, *ra = NULL, *iso;
+    int rc = RPC_OK;
+    if (!(iso = db_exec(d, st, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL)) ||
+        !(r = db_exec(d, st,
+                      "SELECT " UNIVERSAL_SERVICE_COLUMNS " FROM services s LEFT JOIN nodes n ON n.node_id = s.node_id "
+                      "WHERE " SERVICE_FILTER " ORDER BY s.service_id",
+                      3, params)) ||
+        !(ra = db_exec(d, st, SERVICE_AGENT_ROWS, 3, params)))
+        rc = st->code;
+    rc = mgmt_end_tx(d, st, rc);
+    if (rc == RPC_OK)
+        rc = build_list(r, ra, out, st);
+    PQclear(iso);
     PQclear(r);
-    if (rc != RPC_OK) {
-        if (resp)
-            protobuf_c_message_free_unpacked(resp, NULL);
-        return rc;
-    }
-    *out = resp;
-    return RPC_OK;
+    PQclear(ra);
+    return rc;
+}
+
+int mgmt_list_services(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const service_kind *k = service_kind_by_enum(pb_get_i32(in, "service_type"));
+    const char *params[] = { pb_get_str(in, "node_id"), k ? k->stored : "", pb_get_str(in, "external_group") };
+    worker *w = ctx->worker;
+    return list_services(w->db, params, out, &ctx->status);
 }
