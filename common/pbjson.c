@@ -178,27 +178,11 @@ typedef struct {
 
 static int enc_message(enc *e, const ProtobufCMessage *m, int level, int depth);
 
+/* protobuf-c does not check UTF-8: invalid bytes show as U+FFFD rather
+ * than failing the whole response (protojson would refuse to marshal). */
 static void enc_string(enc *e, const char *s)
 {
-    if (!s) {
-        pbj_put(&e->b, "\"\"", 2);
-        return;
-    }
-    size_t n = strlen(s);
-    if (utf8_valid(s, n)) {
-        pbj_put_quoted(&e->b, s, n);
-        return;
-    }
-    /* protobuf-c does not check UTF-8; show U+FFFD rather than fail the
-     * whole response (protojson would refuse to marshal). */
-    size_t cn;
-    char *clean = pbj_utf8_sanitize(s, n, &cn);
-    if (!clean) {
-        e->b.failed = true;
-        return;
-    }
-    pbj_put_quoted(&e->b, clean, cn);
-    free(clean);
+    pbj_put_string(&e->b, s ? s : "");
 }
 
 static void enc_nonfinite(enc *e, double v)

@@ -128,6 +128,9 @@ static inline void pbj_put(pbj_buf *b, const char *s, size_t n)
 void pbj_put_str(pbj_buf *b, const char *s);
 /* A JSON string of the n bytes at s (valid UTF-8 expected). */
 void pbj_put_quoted(pbj_buf *b, const char *s, size_t n);
+/* A JSON string of the C string s in one pass, each byte that is not
+ * part of valid UTF-8 shown as U+FFFD (pbj_utf8_sanitize's rule). */
+void pbj_put_string(pbj_buf *b, const char *s);
 void pbj_put_int(pbj_buf *b, int64_t v);
 void pbj_put_uint(pbj_buf *b, uint64_t v);
 /* A finite double in Go's layout (pbj_fmt_double). */

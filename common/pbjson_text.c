@@ -4,6 +4,7 @@
  * in one place. Appends to one growing buffer; large lists are tens of
  * megabytes, so the hot paths avoid stdio and per-call allocations. */
 #include "pbjson_internal.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,9 +68,30 @@ static inline bool needs_escape(unsigned char c)
     return c < 0x20 || c == '"' || c == '\\';
 }
 
-void pbj_put_quoted(pbj_buf *b, const char *s, size_t n)
+static void put_escape(pbj_buf *b, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
+    char esc[7] = {'\\', 0};
+    size_t el = 2;
+    switch (c) {
+    case '"': esc[1] = '"'; break;
+    case '\\': esc[1] = '\\'; break;
+    case '\b': esc[1] = 'b'; break;
+    case '\f': esc[1] = 'f'; break;
+    case '\n': esc[1] = 'n'; break;
+    case '\r': esc[1] = 'r'; break;
+    case '\t': esc[1] = 't'; break;
+    default:
+        memcpy(esc + 1, "u00", 3);
+        esc[4] = hex[c >> 4];
+        esc[5] = hex[c & 15];
+        el = 6;
+    }
+    pbj_put(b, esc, el);
+}
+
+void pbj_put_quoted(pbj_buf *b, const char *s, size_t n)
+{
     pbj_put(b, "\"", 1);
     size_t run = 0; /* start of the pending unescaped run */
     for (size_t i = 0; i < n; i++) {
@@ -78,25 +100,36 @@ void pbj_put_quoted(pbj_buf *b, const char *s, size_t n)
             continue;
         pbj_put(b, s + run, i - run);
         run = i + 1;
-        char esc[7] = {'\\', 0};
-        size_t el = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            el = 6;
-        }
-        pbj_put(b, esc, el);
+        put_escape(b, c);
     }
     pbj_put(b, s + run, n - run);
+    pbj_put(b, "\"", 1);
+}
+
+void pbj_put_string(pbj_buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    pbj_put(b, "\"", 1);
+    size_t run = 0, i = 0; /* run: start of the pending verbatim bytes */
+    while (p[i]) {
+        unsigned char c = p[i];
+        if (c < 0x80 && !needs_escape(c)) {
+            i++;
+            continue;
+        }
+        size_t l = c < 0x80 ? 0 : utf8_seq_len(p + i, strnlen(s + i, 4));
+        if (l) { /* a valid multi-byte sequence goes out as it is */
+            i += l;
+            continue;
+        }
+        pbj_put(b, s + run, i - run);
+        if (c < 0x80)
+            put_escape(b, c);
+        else
+            pbj_put(b, "\xEF\xBF\xBD", 3); /* U+FFFD for each byte that is not UTF-8 */
+        run = ++i;
+    }
+    pbj_put(b, s + run, i - run);
     pbj_put(b, "\"", 1);
 }
 

@@ -512,6 +512,12 @@ START_TEST(test_encode_invalid_utf8)
     ck_assert_ptr_nonnull(j);
     ck_assert_str_eq(json_string_value(json_object_get(j, "s")), "ok\xef\xbf\xbd\xef\xbf\xbd(");
     json_decref(j);
+    /* a sequence cut short, then an escape and a valid 4-byte one */
+    s.s = "\xe2\x82\n\xf0\x9f\x98\x80\xed\xa0\x80";
+    j = encode_tree(&s.base);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "s")),
+                     "\xef\xbf\xbd\xef\xbf\xbd\n\xf0\x9f\x98\x80\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    json_decref(j);
 
     Pbjsontest__Maps m = PBJSONTEST__MAPS__INIT;
     Pbjsontest__Maps__LabelsEntry l = PBJSONTEST__MAPS__LABELS_ENTRY__INIT;
