@@ -175,10 +175,22 @@ void pbj_key(pbj_buf *b, int level, bool *first, const char *key, size_t n)
     pbj_put(b, ": ", 2);
 }
 
+/* One reservation for the separator, indentation and key: lists write
+ * this a million times. */
 void pbj_key_rendered(pbj_buf *b, int level, bool *first, const char *rendered, size_t n)
 {
-    pbj_next(b, level, first);
-    pbj_put(b, rendered, n);
+    size_t indent = (size_t)(level + 1) * 2;
+    if (b->cap - b->len <= n + indent + 2 && !reserve(b, n + indent + 2))
+        return;
+    char *p = b->p + b->len;
+    if (!*first)
+        *p++ = ',';
+    *first = false;
+    *p++ = '\n';
+    memset(p, ' ', indent);
+    p += indent;
+    memcpy(p, rendered, n);
+    b->len = (size_t)(p + n - b->p);
 }
 
 void pbj_close(pbj_buf *b, int level, bool first, char close)
