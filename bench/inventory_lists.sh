@@ -8,6 +8,9 @@
 #   GET /v1/management/services
 # and prints median and p99 (target: each under 150 ms) and the RSS of
 # inventoryd and gateway. BENCH_REQUESTS (default 40) requests per URL.
+# The machine is often shared, so it also prints the CPU time each
+# request cost inventoryd, the gateway and PostgreSQL (this suite's
+# backends): a figure that other load does not inflate much.
 set -eu
 BUILD=${1:-build/release}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +18,8 @@ N=${BENCH_REQUESTS:-40}
 
 VAR=$(mktemp -d /tmp/pmm-bench-inv.XXXXXX)
 chmod 755 "$VAR"
-BASE=$((21000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000))
+# ports below the ephemeral range (32768), where no client connection takes them
+BASE=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 1270 * 10))
 export PMM_VAR_DIR="$VAR" PMM_PORT_BASE="$BASE" PMM_BIN_DIR="$ROOT/$BUILD/bin" PMM_LOG_LEVEL=warn
 REST=http://127.0.0.1:$((BASE + 2))
 PGPORT=$((BASE + 4))
@@ -84,6 +88,15 @@ done
 PGPASSWORD=pmm-managed psql -At -h 127.0.0.1 -p "$PGPORT" -U pmm-managed -d pmm-managed \
     -c "SELECT (SELECT count(*) FROM nodes) || ' nodes, ' || (SELECT count(*) FROM services) || ' services, ' || (SELECT count(*) FROM agents) || ' agents (' || (SELECT count(*) FROM agents WHERE username LIKE 'enc:%') || ' with sealed credentials)'"
 
+# CPU seconds (user + system) used so far by the given pids, in clock ticks.
+cpu_ticks() {
+    for p in "$@"; do cat /proc/"$p"/stat 2>/dev/null; done |
+        awk '{ sub(/^.*\) /, ""); s += $12 + $13 } END { print s + 0 }'
+}
+pg_backends() {
+    pgrep -P "$(head -1 "$VAR/pg/data/postmaster.pid")" -f 'postgres: pmm-managed' | tr '\n' ' '
+}
+
 measure() {
     url=$1
     code=$(curl -s -o "$VAR/body" -w '%{http_code}' -u admin:admin "$REST$url")
@@ -93,12 +106,19 @@ measure() {
         echo "not measured: the endpoint answered HTTP $code (target NOT met)"
         return 0
     fi
+    inv=$(sh "$ROOT/deploy/suite.sh" ctl pid inventoryd)
+    gw=$(sh "$ROOT/deploy/suite.sh" ctl pid gateway)
+    pg=$(pg_backends)
+    inv0=$(cpu_ticks $inv) gw0=$(cpu_ticks $gw) pg0=$(cpu_ticks $pg)
     i=0
     : > "$VAR/times"
     while [ $i -lt "$N" ]; do
         curl -s -o /dev/null -w '%{time_total}\n' -u admin:admin "$REST$url" >> "$VAR/times"
         i=$((i + 1))
     done
+    awk -v t="$(getconf CLK_TCK)" -v n="$N" -v i="$(($(cpu_ticks $inv) - inv0))" -v g="$(($(cpu_ticks $gw) - gw0))" \
+        -v p="$(($(cpu_ticks $pg) - pg0))" \
+        'BEGIN { printf "cpu_ms_per_request: inventoryd=%.0f gateway=%.0f postgres=%.0f\n", i*1000/t/n, g*1000/t/n, p*1000/t/n }'
     /usr/bin/python3 - "$VAR/times" <<'PY'
 import sys
 t = sorted(float(x) * 1000 for x in open(sys.argv[1]) if x.strip())
