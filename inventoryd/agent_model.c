@@ -308,7 +308,7 @@ int agent_create(db *d, const agent_kind *k, const ProtobufCMessage *p, Protobuf
  * (add, change, get, list) comes from the stored row by one conversion. */
 int agent_get(db *d, const char *id, const agent_kind **kind, ProtobufCMessage **out, rpc_status *st)
 {
-    char sql[2048];
+    char sql[4096]; /* the column list is under 2048 */
     snprintf(sql, sizeof sql, SELECT_SHOWN "WHERE a.agent_id = $1", agent_rows_columns());
     PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ id });
     if (!r)
@@ -402,7 +402,7 @@ int agent_list(db *d, const char *pmm_agent_id, const char *node_id, const char 
         col = "service_id", val = service_id;
     }
     /* col is one of three constants, never input. */
-    char sql[2048];
+    char sql[4096]; /* the column list is under 2048 */
     snprintf(sql, sizeof sql,
              SELECT_SHOWN "WHERE ($1::text IS NULL OR a.%s = $1) "
              "AND ($2::text IS NULL OR a.agent_type = $2) ORDER BY a.agent_id",

@@ -408,14 +408,26 @@ static void resp_fd_init(void)
 }
 
 /* "a.col, ..." of the columns messages show: PostgreSQL renders 20,000
- * rows of every column (timestamps, unread options) far slower. */
-static char rows_columns[1024];
+ * rows of every column (timestamps, unread options) far slower. An empty
+ * JSON object reads as NULL, which costs nothing to render (rows_msg
+ * treats both alike): nearly every option column and label map holds {}. */
+static char rows_columns[2048];
 static pthread_once_t columns_once = PTHREAD_ONCE_INIT;
+
+static bool is_json_column(const char *col)
+{
+    for (size_t j = 0; j < N_JSON_COLUMNS; j++)
+        if (strcmp(json_columns[j], col) == 0)
+            return true;
+    return false;
+}
 
 static void columns_add(size_t *n, const char *col)
 {
-    char item[64];
-    int k = snprintf(item, sizeof item, "a.%s,", col);
+    char item[128];
+    int k = is_json_column(col) || strcmp(col, "custom_labels") == 0
+                ? snprintf(item, sizeof item, "NULLIF(a.%s, '{}') AS %s,", col, col)
+                : snprintf(item, sizeof item, "a.%s,", col);
     if (strstr(rows_columns, item) || *n + (size_t)k + 1 >= sizeof rows_columns)
         return;
     memcpy(rows_columns + *n, item, (size_t)k + 1);
