@@ -2,6 +2,7 @@
 #include "secret.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -155,4 +156,13 @@ char *secret_decrypt(const char *stored)
     }
     free(box);
     return out;
+}
+
+int secret_init_default(const char *path, const char *run_dir)
+{
+    char def[4096];
+    if (path && *path)
+        return secret_init(path);
+    snprintf(def, sizeof def, "%s/../pmm-encryption.key", run_dir);
+    return secret_init(def);
 }

@@ -15,6 +15,11 @@
  * uses this module. Returns 0 or -1 (logged, without key material). */
 int secret_init(const char *path);
 
+/* secret_init with path, or when it is empty with the suite's default
+ * <run_dir>/../pmm-encryption.key (every daemon that reads credentials
+ * must agree on it). */
+int secret_init_default(const char *path, const char *run_dir);
+
 /* "enc:..." for plain (malloc'd), NULL on ENOMEM or before secret_init. */
 char *secret_encrypt(const char *plain);
 

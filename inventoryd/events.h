@@ -1,11 +1,11 @@
 /* events: the inventory.changed hint published after every commit, so
- * that agentsd and configd re-read what they need. Payload (msgpack):
- * {"kind": "node"|"service"|"agent", "op": "add"|"change"|"remove", "ids": [..]} */
+ * that agentsd and configd re-read what they need (common/inventory_events.h
+ * has the payload). */
 #ifndef INVENTORYD_EVENTS_H
 #define INVENTORYD_EVENTS_H
 
-#include "bus.h"
+#include "inventory_events.h"
 
-void events_inventory_changed(bus_pub *pub, const char *kind, const char *op, const char *id);
+#define events_inventory_changed inventory_events_changed
 
 #endif

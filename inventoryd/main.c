@@ -44,9 +44,7 @@ int main(int argc, char **argv)
         cfg_free(opts);
         return 2;
     }
-    char default_key[4096];
-    snprintf(default_key, sizeof default_key, "%s/../pmm-encryption.key", run_dir);
-    if (secret_init(key_path && *key_path ? key_path : default_key) != 0) {
+    if (secret_init_default(key_path, run_dir) != 0) {
         cfg_free(opts);
         return 1;
     }

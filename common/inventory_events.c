@@ -1,5 +1,5 @@
-/* events: inventory.changed hints on the bus (see events.h). */
-#include "events.h"
+/* inventory_events: inventory.changed hints on the bus (see inventory_events.h). */
+#include "inventory_events.h"
 
 #include <string.h>
 
@@ -14,7 +14,7 @@ static void pack_str(msgpack_packer *pk, const char *s)
     msgpack_pack_str_body(pk, s, n);
 }
 
-void events_inventory_changed(bus_pub *pub, const char *kind, const char *op, const char *id)
+void inventory_events_changed(bus_pub *pub, const char *kind, const char *op, const char *id)
 {
     if (!pub)
         return;
