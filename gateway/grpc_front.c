@@ -23,6 +23,7 @@
 #include <grpc/slice.h>
 #include <grpc/support/time.h>
 
+#include "agent_stream.h"
 #include "auth.h"
 #include "dispatch.h"
 #include "envelope.h"
@@ -485,6 +486,27 @@ static int watch_close(gf_call *c)
     return 0;
 }
 
+/* A stream call the agent_stream module freed. */
+static void stream_done(void *arg)
+{
+    grpc_front *f = arg;
+    pthread_mutex_lock(&f->mu);
+    f->live_calls--;
+    if (f->live_calls == 0 && f->shutting_down)
+        pthread_cond_broadcast(&f->state_cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* pmm-agent streams belong to agent_stream, which owns the call from now
+ * on; it stays counted as live until it tells stream_done. */
+static void hand_over_stream(gf_call *c)
+{
+    grpc_call *call = c->call;
+    c->call = NULL;
+    agent_stream_accept(c->f->cq, call, &c->request_md, c->method, stream_done, c->f);
+    call_free(c);
+}
+
 /* A new call arrived: note what it is and either answer it now or read
  * its message. */
 static void on_new_call(gf_call *c)
@@ -497,13 +519,17 @@ static void on_new_call(gf_call *c)
     pthread_mutex_unlock(&f->mu);
     if (!shutting_down)
         request_one_call(f);
+    c->method = slice_to_cstr(c->details.method, GF_METHOD_MAX);
+    if (c->method != NULL && is_stream_method(c->method)) {
+        hand_over_stream(c);
+        return;
+    }
     /* two final events free the call: the reply batch and the close */
     atomic_store(&c->pending, 2);
     if (watch_close(c) != 0)
         atomic_store(&c->pending, 1);
 
     c->deadline = c->details.deadline;
-    c->method = slice_to_cstr(c->details.method, GF_METHOD_MAX);
     /* the first one counts, as md.Get("authorization")[0] in grpc-go */
     for (size_t i = 0; i < c->request_md.count; i++) {
         const grpc_metadata *md = &c->request_md.metadata[i];
@@ -520,10 +546,6 @@ static void on_new_call(gf_call *c)
     }
     if (strncmp(c->method, GF_INTERNAL_PREFIX, strlen(GF_INTERNAL_PREFIX)) == 0) {
         reply_unknown_internal(c);
-        return;
-    }
-    if (is_stream_method(c->method)) {
-        call_start_reply(c, RPC_UNIMPLEMENTED, "agent stream relay is not available yet", NULL, 0);
         return;
     }
 
@@ -579,6 +601,11 @@ static void on_call_event(gf_call *c, int success)
 
 static void on_event(grpc_front *f, gf_tag *tag, int success)
 {
+    if (*(const int *)(const void *)tag == AGENT_TAG_KIND) {
+        const agent_tag *at = (const agent_tag *)(const void *)tag;
+        at->fn(at->arg, success);
+        return;
+    }
     switch (tag->kind) {
     case GF_TAG_SHUTDOWN:
         pthread_mutex_lock(&f->mu);

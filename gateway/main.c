@@ -7,6 +7,7 @@
 #include <grpc/grpc.h>
 #include <zmq.h>
 
+#include "agent_stream.h"
 #include "auth.h"
 #include "config.h"
 #include "daemon.h"
@@ -60,6 +61,10 @@ int main(int argc, char **argv)
         log_error("cannot initialise the bus or the crypto library");
         goto out;
     }
+    if (agent_streams_init(zctx, run_dir, PMM_VERSION) != 0) {
+        log_error("cannot start the pmm-agent stream relay");
+        goto out;
+    }
     rest = rest_start(bind, http_port, (size_t)max_body, timeout_ms);
     dbg = debug_start(bind, debug_port);
     front = grpc_front_start(grpc_addr, grpc_workers);
@@ -74,6 +79,7 @@ int main(int argc, char **argv)
     status = 0;
 out:
     grpc_front_stop(front);
+    agent_streams_stop();
     rest_stop(rest);
     debug_stop(dbg);
     auth_shutdown();
