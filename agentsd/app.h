@@ -2,11 +2,13 @@
 #ifndef AGENTSD_APP_H
 #define AGENTSD_APP_H
 
+#include "bus.h"
 #include "daemon.h"
 #include "db.h"
 
 typedef struct {
     db_params db;
+    bus_pub *pub;   /* agentsd's events: inventory.changed for statuses and ports */
 } app;
 
 #define APP(w) ((app *)(w)->app)

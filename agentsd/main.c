@@ -2,23 +2,32 @@
  * SetState, pings, actions and jobs. Wires the database and the bus. */
 #include <stdio.h>
 
+#include <sodium.h>
 #include <zmq.h>
 
 #include "app.h"
 #include "bus_peers.h"
 #include "config.h"
 #include "daemon.h"
+#include "dbpool.h"
+#include "hints.h"
+#include "loop.h"
+#include "registry.h"
+#include "secret.h"
 #include "log.h"
 
 int main(int argc, char **argv)
 {
     app a = { 0 };
-    char *run_dir = NULL, *level = NULL;
-    int workers;
+    char *run_dir = NULL, *level = NULL, *key_path = NULL;
+    int workers, stream_db;
     const cfg_option opts[] = {
         { "run-dir", "PMM_RUN_DIR", CFG_STRING, "/srv/pmm/run", "directory of the bus sockets", &run_dir },
         { "log-level", "PMM_LOG_LEVEL", CFG_STRING, "info", "trace, debug, info, warn, error or fatal", &level },
         { "workers", NULL, CFG_INT, "2", "threads serving requests, each with one PostgreSQL connection", &workers },
+        { "stream-db-connections", NULL, CFG_INT, "4", "PostgreSQL connections of the pmm-agent streams, whatever their number", &stream_db },
+        { "encryption-key-path", "PMM_ENCRYPTION_KEY_PATH", CFG_STRING, "",
+          "file with the key of stored agent credentials (default <run-dir>/../pmm-encryption.key)", &key_path },
         DB_CFG_OPTIONS(&a.db),
         { NULL },
     };
@@ -26,10 +35,15 @@ int main(int argc, char **argv)
                          &level);
     if (rc >= 0)
         return rc;
-    if (workers < 1) {
-        log_error("invalid --workers");
+    if (workers < 1 || stream_db < 1 || sodium_init() < 0) {
+        log_error("invalid --workers or --stream-db-connections, or libsodium cannot start");
         cfg_free(opts);
         return 2;
+    }
+    /* SetState carries the agents' decrypted credentials */
+    if (secret_init_default(key_path, run_dir) != 0) {
+        cfg_free(opts);
+        return 1;
     }
     volatile sig_atomic_t *stop = daemon_stop_flag();
 
@@ -37,9 +51,21 @@ int main(int argc, char **argv)
     db *d = db_new(&a.db);
     if (d && daemon_prepare_db(d, 300, stop) == 0) {
         void *zctx = zmq_ctx_new();
-        if (zctx && bus_peers_init(zctx, run_dir) == 0 &&
+        char ep[600];
+        bus_pub_endpoint(ep, sizeof ep, run_dir, "agentsd");
+        a.pub = zctx ? bus_pub_new(zctx, ep) : NULL;
+        registry_init(a.pub);
+        if (a.pub && bus_peers_init(zctx, run_dir) == 0 && dbpool_start(&a.db, stream_db) == 0 &&
+            loop_start(zctx, run_dir) == 0 && hints_start(zctx, run_dir) == 0 &&
             daemon_serve(zctx, run_dir, "agentsd", NULL, 0, workers, &a.db, &a, stop) == 0)
             status = 0;
+        /* producers first, then the loop, then what the loop still owes */
+        hints_stop();
+        loop_stop();
+        dbpool_stop();
+        loop_finish();
+        bus_pub_destroy(a.pub);
+        bus_peers_thread_done();
         if (zctx)
             zmq_ctx_term(zctx);
     }

@@ -1,0 +1,140 @@
+/* conn: blocking requests to a pmm-agent over the stream loop (see conn.h).
+ * The caller packs its request, the loop sends it with a fresh id and
+ * hands the answer back; the waiter is shared by the two threads and freed
+ * by whichever lets go last, so a caller that timed out never races the
+ * loop. */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "loop.h"
+#include "registry.h"
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int refs;
+    int done;
+    int code;
+    char message[1024];
+    Agent__V1__AgentMessage *resp;
+    char *agent_id;
+    uint8_t *packed;
+    size_t packed_len;
+    int timeout_ms;
+} waiter;
+
+static void waiter_unref(waiter *w)
+{
+    pthread_mutex_lock(&w->mu);
+    int last = --w->refs == 0;
+    pthread_mutex_unlock(&w->mu);
+    if (!last)
+        return;
+    if (w->resp)
+        agent__v1__agent_message__free_unpacked(w->resp, NULL);
+    free(w->agent_id);
+    free(w->packed);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}
+
+static void waiter_finish(waiter *w, int code, const char *message, Agent__V1__AgentMessage *resp)
+{
+    pthread_mutex_lock(&w->mu);
+    if (!w->done) {
+        w->done = 1;
+        w->code = code;
+        snprintf(w->message, sizeof w->message, "%s", message ? message : "");
+        w->resp = resp;
+        resp = NULL;
+        pthread_cond_signal(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (resp)
+        agent__v1__agent_message__free_unpacked(resp, NULL);
+    waiter_unref(w);
+}
+
+static void on_answer(conn *c, void *arg, int code, const char *message, Agent__V1__AgentMessage *resp)
+{
+    (void)c;
+    waiter_finish(arg, code, message, resp);
+}
+
+/* Loop thread. */
+static void send_request(void *arg)
+{
+    waiter *w = arg;
+    conn *c = registry_find(w->agent_id);
+    if (!c) {
+        char q[600], msg[700];
+        rpc_quote(q, sizeof q, w->agent_id);
+        snprintf(msg, sizeof msg, "pmm-agent with ID %s is not currently connected", q);
+        waiter_finish(w, RPC_FAILED_PRECONDITION, msg, NULL);
+        return;
+    }
+    Agent__V1__ServerMessage *m = agent__v1__server_message__unpack(NULL, w->packed_len, w->packed);
+    if (!m) {
+        waiter_finish(w, RPC_INTERNAL, "cannot re-read the request", NULL);
+        return;
+    }
+    registry_request(c, m, w->timeout_ms, on_answer, w);
+    agent__v1__server_message__free_unpacked(m, NULL);
+}
+
+int conn_request(const char *pmm_agent_id, Agent__V1__ServerMessage *req, int timeout_ms,
+                 Agent__V1__AgentMessage **resp, rpc_status *st)
+{
+    *resp = NULL;
+    waiter *w = calloc(1, sizeof *w);
+    if (!w)
+        return rpc_fail(st, RPC_RESOURCE_EXHAUSTED, "out of memory");
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->refs = 2;
+    w->timeout_ms = timeout_ms > 0 ? timeout_ms : 30000;
+    w->agent_id = strdup(pmm_agent_id ? pmm_agent_id : "");
+    w->packed_len = agent__v1__server_message__get_packed_size(req);
+    w->packed = malloc(w->packed_len ? w->packed_len : 1);
+    if (w->packed)
+        agent__v1__server_message__pack(req, w->packed);
+    if (!w->agent_id || !w->packed || loop_post(send_request, w) != 0) {
+        w->refs = 1;
+        waiter_unref(w);
+        return rpc_fail(st, RPC_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    /* the loop times the request out; this is only a safety net */
+    int64_t ns = until.tv_nsec + (int64_t)(w->timeout_ms + 2000) % 1000 * 1000000;
+    until.tv_sec += (w->timeout_ms + 2000) / 1000 + ns / 1000000000;
+    until.tv_nsec = ns % 1000000000;
+    pthread_mutex_lock(&w->mu);
+    int rc = 0;
+    while (!w->done && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&w->cv, &w->mu, &until);
+    int code = w->done ? w->code : RPC_DEADLINE_EXCEEDED;
+    if (w->done && code == RPC_OK) {
+        *resp = w->resp;
+        w->resp = NULL;
+    } else if (w->done) {
+        rpc_fail(st, code, "%s", w->message);
+    } else {
+        rpc_fail(st, code, "context deadline exceeded");
+    }
+    pthread_mutex_unlock(&w->mu);
+    waiter_unref(w);
+    return code;
+}
+
+void conn_set_agent_handler(Agent__V1__AgentMessage__PayloadCase which, conn_agent_handler fn)
+{
+    registry_set_handler((int)which, (registry_agent_handler)fn);
+}

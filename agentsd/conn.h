@@ -1,0 +1,25 @@
+/* conn: requests to a connected pmm-agent from any agentsd thread (bus
+ * handlers of actions, jobs, agent logs), carried by the stream loop. */
+#ifndef AGENTSD_CONN_H
+#define AGENTSD_CONN_H
+
+#include "agent/v1/agent.pb-c.h"
+#include "rpc.h"
+
+/* Sends req to pmm_agent_id (the request id is assigned inside; req stays
+ * the caller's) and waits up to timeout_ms for the answer. Returns an RPC
+ * code: OK with *resp (free with protobuf_c_message_free_unpacked);
+ * FAILED_PRECONDITION `pmm-agent with ID "<id>" is not currently
+ * connected`; DEADLINE_EXCEEDED; the agent's own status code when it
+ * answered with one; UNAVAILABLE when the stream ended meanwhile. */
+int conn_request(const char *pmm_agent_id, Agent__V1__ServerMessage *req, int timeout_ms,
+                 Agent__V1__AgentMessage **resp, rpc_status *st);
+
+/* Agent requests other modules answer (ActionResult, JobResult,
+ * JobProgress): fn runs on a database thread with its connection and
+ * returns an RPC code (only logged); ActionResult is acknowledged after
+ * it, as upstream. Register before the stream loop starts. */
+typedef int (*conn_agent_handler)(void *db, const char *pmm_agent_id, const Agent__V1__AgentMessage *msg);
+void conn_set_agent_handler(Agent__V1__AgentMessage__PayloadCase which, conn_agent_handler fn);
+
+#endif

@@ -1,0 +1,60 @@
+/* status: what agentsd writes to and reads from PostgreSQL about pmm-agent
+ * connections: admission (upstream's Registry.authenticate), is_connected,
+ * child agent status from StateChanged, and the fingerprints that tell
+ * which pmm-agents' desired state changed. */
+#ifndef AGENTSD_STATUS_H
+#define AGENTSD_STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "agent/v1/agent.pb-c.h"
+#include "db.h"
+#include "rpc.h"
+
+typedef struct {
+    char *node_id;       /* the node the pmm-agent runs on */
+    char *node_name;
+} status_admission;
+
+/* Checks that agent_id names a pmm-agent with a node and that version
+ * parses, and stores the version, in one transaction. Upstream's codes and
+ * texts (PERMISSION_DENIED, INVALID_ARGUMENT). Free out with
+ * status_admission_clear. */
+int status_admit(db *d, const char *agent_id, const char *version, status_admission *out, rpc_status *st);
+void status_admission_clear(status_admission *a);
+
+/* agents.is_connected of one pmm-agent. */
+int status_set_connected(db *d, const char *agent_id, bool connected, rpc_status *st);
+/* Every pmm-agent not in live[0..n) is not connected; those in it are. */
+int status_reconcile(db *d, const char *const *live, size_t n, rpc_status *st);
+
+/* Applies a StateChangedRequest from pmm_agent_id: status name, listen
+ * port, exec path and version of the agent (or of every member of an
+ * rds_exporter group id "<pmm-agent>:rds/<key>"), DONE for a disabled one.
+ * Only children of pmm_agent_id are touched. *port_changed tells whether a
+ * listen port changed (scrape configuration then changes); *n_updated how
+ * many rows changed. */
+int status_apply(db *d, const char *pmm_agent_id, const Agent__V1__StateChangedRequest *req,
+                 bool *port_changed, int *n_updated, rpc_status *st);
+
+/* The enum name stored for a status value ("AGENT_STATUS_RUNNING"). */
+const char *status_name(int value, char *buf, size_t buflen);
+
+/* A digest of everything about pmm_agent_id's children that its SetState
+ * is built from (ids, update times, disabled flags, their services). */
+char *status_fingerprint(db *d, const char *pmm_agent_id, rpc_status *st);
+
+/* Digests of every pmm-agent with children: calls fn(pmm_agent_id,
+ * digest, arg) for each row. */
+int status_fingerprints(db *d, void (*fn)(const char *id, const char *digest, void *arg), void *arg,
+                        rpc_status *st);
+
+/* Whether each pmm-agent id still exists: returns a PGresult of the ids
+ * among ids[] that exist (caller PQclears), NULL on error. */
+PGresult *status_existing_pmm_agents(db *d, const char *const *ids, size_t n, rpc_status *st);
+
+/* A PostgreSQL text[] literal of ids (malloc'd). */
+char *status_text_array(const char *const *ids, size_t n);
+
+#endif

@@ -1,0 +1,201 @@
+"""fakeagent: a pmm-agent for tests, speaking agent.v1.AgentService/Connect
+with Debian's python3 grpcio the way the real pmm-agent does: connect
+metadata (pmm-agent-id, pmm-agent-version, authorization), response headers,
+Pong to the server's Ping, SetStateResponse to SetState, StateChanged reports.
+
+    agent = FakeAgent(agent_id, auth="Bearer " + token)
+    headers = agent.connect()             # raises grpc.RpcError when refused
+    state = agent.wait_set_state(lambda s: "node_exporter" in types(s))
+    agent.state_changed(child_id, inventory_pb2.AGENT_STATUS_RUNNING, 42000)
+    agent.close()
+
+Options make it misbehave for robustness tests: answer_pings=False,
+answer_set_state=False; send_raw() sends arbitrary bytes."""
+
+import itertools
+import queue
+import threading
+import time
+
+import grpc
+
+from e2elib import GRPC
+from agent.v1 import agent_pb2
+from google.protobuf import timestamp_pb2
+
+V1 = "/agent.v1.AgentService/Connect"
+LEGACY = "/agent.Agent/Connect"
+_END = object()
+
+
+class FakeAgent:
+    def __init__(self, agent_id, auth=None, version="3.0.0", target=GRPC, method=V1,
+                 answer_pings=True, answer_set_state=True, extra_metadata=()):
+        self.agent_id = agent_id
+        self.auth = auth
+        self.version = version
+        self.target = target
+        self.method = method
+        self.answer_pings = answer_pings
+        self.answer_set_state = answer_set_state
+        self.extra_metadata = tuple(extra_metadata)
+        self.ids = itertools.count(1)
+        self.out = queue.Queue()
+        self.lock = threading.Condition()
+        self.set_states = []      # SetStateRequest, in arrival order
+        self.pings = 0            # server Pings answered
+        self.requests = []        # other server requests
+        self.responses = {}       # id -> ServerMessage answering our requests
+        self.ended = None         # (code, details) once the stream ended
+        self.channel = None
+        self.call = None
+        self.reader = None
+
+    # ---- connection ---------------------------------------------------------
+
+    def _outgoing(self):
+        while True:
+            item = self.out.get()
+            if item is _END:
+                return
+            yield item
+
+    def metadata(self):
+        md = []
+        if self.agent_id is not None:
+            md.append(("pmm-agent-id", self.agent_id))
+        if self.version is not None:
+            md.append(("pmm-agent-version", self.version))
+        if self.auth is not None:
+            md.append(("authorization", self.auth))
+        return tuple(md) + self.extra_metadata
+
+    def connect(self, timeout=15):
+        """Opens the stream and waits for the response headers; returns them as
+        a dict. Raises grpc.RpcError when the server ends the call first."""
+        self.channel = grpc.insecure_channel(self.target)
+        fn = self.channel.stream_stream(self.method, request_serializer=lambda b: b,
+                                        response_deserializer=agent_pb2.ServerMessage.FromString)
+        self.call = fn(self._outgoing(), metadata=self.metadata())
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        got = []
+        waiter = threading.Thread(target=lambda: got.append(self.call.initial_metadata()), daemon=True)
+        waiter.start()
+        waiter.join(timeout)
+        if not got:
+            raise AssertionError("no response headers within %s s" % timeout)
+        if not got[0]:
+            self.wait_ended(timeout)
+            raise self.call
+        return dict(got[0])
+
+    def _read(self):
+        try:
+            for msg in self.call:
+                self._handle(msg)
+        except grpc.RpcError:
+            pass
+        with self.lock:
+            self.ended = (self.call.code(), self.call.details())
+            self.lock.notify_all()
+
+    def _handle(self, msg):
+        kind = msg.WhichOneof("payload")
+        if kind == "ping":
+            with self.lock:
+                self.pings += 1
+            if self.answer_pings:
+                ts = timestamp_pb2.Timestamp()
+                ts.GetCurrentTime()
+                self.send(agent_pb2.AgentMessage(id=msg.id, pong=agent_pb2.Pong(current_time=ts)))
+            return
+        if kind == "set_state":
+            with self.lock:
+                self.set_states.append(msg.set_state)
+                self.lock.notify_all()
+            if self.answer_set_state:
+                self.send(agent_pb2.AgentMessage(id=msg.id, set_state=agent_pb2.SetStateResponse()))
+            return
+        if kind in ("pong", "state_changed", "qan_collect", "action_result") or (kind is None and msg.HasField("status")):
+            with self.lock:
+                self.responses[msg.id] = msg
+                self.lock.notify_all()
+            return
+        with self.lock:
+            self.requests.append(msg)
+            self.lock.notify_all()
+
+    def close(self):
+        """Closes our side and the channel."""
+        self.out.put(_END)
+        if self.call is not None:
+            self.call.cancel()
+        if self.channel is not None:
+            self.channel.close()
+
+    def wait_ended(self, timeout=15):
+        with self.lock:
+            self.lock.wait_for(lambda: self.ended is not None, timeout=timeout)
+            return self.ended
+
+    # ---- sending ------------------------------------------------------------
+
+    def send(self, msg):
+        self.out.put(msg.SerializeToString())
+
+    def send_raw(self, data):
+        self.out.put(bytes(data))
+
+    def request(self, timeout=10, **payload):
+        """Sends an agent request (e.g. ping=agent_pb2.Ping()) and waits for the
+        server's answer with the same id."""
+        rid = next(self.ids)
+        self.send(agent_pb2.AgentMessage(id=rid, **payload))
+        with self.lock:
+            if not self.lock.wait_for(lambda: rid in self.responses or self.ended is not None, timeout=timeout):
+                raise AssertionError("no answer to request %d within %s s" % (rid, timeout))
+            if rid not in self.responses:
+                raise AssertionError("stream ended: %r" % (self.ended,))
+            return self.responses.pop(rid)
+
+    def ping(self):
+        return self.request(ping=agent_pb2.Ping())
+
+    def state_changed(self, agent_id, status, listen_port=0, process_exec_path="", version=""):
+        return self.request(state_changed=agent_pb2.StateChangedRequest(
+            agent_id=agent_id, status=status, listen_port=listen_port,
+            process_exec_path=process_exec_path, version=version))
+
+    # ---- waiting ------------------------------------------------------------
+
+    def wait_set_state(self, predicate=lambda s: True, timeout=15, after=0):
+        """The first SetStateRequest (from index `after` on) for which predicate
+        holds; AssertionError after timeout."""
+        def found():
+            for s in self.set_states[after:]:
+                if predicate(s):
+                    return s
+            return None
+        with self.lock:
+            self.lock.wait_for(lambda: found() is not None or self.ended is not None, timeout=timeout)
+            s = found()
+        if s is None:
+            raise AssertionError("no matching SetState within %s s (got %d, ended %r)"
+                                 % (timeout, len(self.set_states), self.ended))
+        return s
+
+    def set_state_count(self):
+        with self.lock:
+            return len(self.set_states)
+
+    def wait_pings(self, n, timeout=25):
+        with self.lock:
+            return self.lock.wait_for(lambda: self.pings >= n, timeout=timeout)
+
+
+def process_types(state):
+    """{agent_id: AgentType} of a SetStateRequest's processes and built-ins."""
+    out = {k: v.type for k, v in state.agent_processes.items()}
+    out.update({k: v.type for k, v in state.builtin_agents.items()})
+    return out

@@ -1,0 +1,229 @@
+"""e2e: the pmm-agent stream (agent.v1.AgentService/Connect) through the
+gateway relay and agentsd: admission with a RegisterNode token, response
+headers, pings both ways, SetState on connect and after inventory changes,
+StateChanged into the inventory, is_connected, refusals with upstream's
+codes and texts."""
+
+import time
+import unittest
+
+import grpc
+
+from e2elib import ApiTestCase, ctl, rest, unique, quote
+from fakeagent import FakeAgent, LEGACY, process_types
+from agent.v1 import agent_pb2
+from inventory.v1 import agent_status_pb2, agents_pb2
+
+RUNNING = agent_status_pb2.AGENT_STATUS_RUNNING
+NODE_EXPORTER = agents_pb2.AGENT_TYPE_NODE_EXPORTER
+MYSQLD_EXPORTER = agents_pb2.AGENT_TYPE_MYSQLD_EXPORTER
+
+
+def register(name):
+    r = rest("POST", "/v1/management/nodes", {
+        "node_type": "NODE_TYPE_GENERIC_NODE", "node_name": name, "address": "10.9.1.1",
+        "distro": "linux", "reregister": False})
+    assert r.status == 200, r
+    return r.json
+
+
+def agent_of(agent_id):
+    r = rest("GET", "/v1/inventory/agents/%s" % quote(agent_id))
+    assert r.status == 200, r
+    return next(iter(r.json.values()))
+
+
+def wait_for(fn, timeout=10, step=0.1):
+    deadline = time.time() + timeout
+    while True:
+        v = fn()
+        if v or time.time() > deadline:
+            return v
+        time.sleep(step)
+
+
+class AgentStreamTest(ApiTestCase):
+    def setUp(self):
+        self.reg = register(unique("stream"))
+        self.node_id = self.reg["generic_node"]["node_id"]
+        self.pmm_agent_id = self.reg["pmm_agent"]["agent_id"]
+        self.token = self.reg["token"]
+        self.addCleanup(lambda: rest("DELETE", "/v1/management/nodes/%s?force=true" % quote(self.node_id)))
+        self.agents = []
+
+    def tearDown(self):
+        for a in self.agents:
+            a.close()
+
+    def agent(self, agent_id=None, **kw):
+        kw.setdefault("auth", "Bearer " + self.token)
+        a = FakeAgent(self.pmm_agent_id if agent_id is None else agent_id, **kw)
+        self.agents.append(a)
+        return a
+
+    def exporter_id(self, agent_type):
+        r = rest("GET", "/v1/inventory/agents?pmm_agent_id=%s" % quote(self.pmm_agent_id))
+        self.assertStatus(r, 200)
+        rows = r.json.get(agent_type, [])
+        self.assertEqual(len(rows), 1, r.json)
+        return rows[0]["agent_id"]
+
+    def test_connect_headers_ping_and_state(self):
+        a = self.agent()
+        headers = a.connect()
+        self.assertEqual(headers["pmm-agent-node-id"], self.node_id)
+        self.assertEqual(headers["pmm-node-name"], self.reg["generic_node"]["node_name"])
+        self.assertTrue(headers["pmm-server-version"])
+        # the agent pings, the server answers with its time
+        pong = a.ping()
+        self.assertEqual(pong.WhichOneof("payload"), "pong")
+        self.assertLess(abs(pong.pong.current_time.ToSeconds() - time.time()), 5)
+        # SetState with node_exporter follows the connect
+        ne_id = self.exporter_id("node_exporter")
+        state = a.wait_set_state(lambda s: ne_id in process_types(s))
+        self.assertEqual(process_types(state)[ne_id], NODE_EXPORTER)
+        # connected in the inventory
+        self.assertTrue(wait_for(lambda: agent_of(self.pmm_agent_id).get("connected")))
+        # RUNNING reported -> status, port and path stored
+        resp = a.state_changed(ne_id, RUNNING, 42001, "/usr/local/bin/node_exporter")
+        self.assertEqual(resp.WhichOneof("payload"), "state_changed")
+        ne = agent_of(ne_id)
+        self.assertEqual(ne["status"], "AGENT_STATUS_RUNNING")
+        self.assertEqual(ne["listen_port"], 42001)
+        self.assertEqual(ne["process_exec_path"], "/usr/local/bin/node_exporter")
+        # an agent id of another pmm-agent is not ours to change
+        a.state_changed("pmm-server", RUNNING, 1)
+        # disconnect: not connected any more, children keep their status
+        a.close()
+        self.assertTrue(wait_for(lambda: not agent_of(self.pmm_agent_id).get("connected")))
+        self.assertEqual(agent_of(ne_id)["status"], "AGENT_STATUS_RUNNING")
+
+    def test_mysql_added_reaches_the_agent(self):
+        a = self.agent()
+        a.connect()
+        a.wait_set_state(lambda s: len(process_types(s)) >= 1)
+        n = a.set_state_count()
+        name = unique("mysql")
+        t0 = time.time()
+        r = rest("POST", "/v1/management/services", {"mysql": {
+            "node_id": self.node_id, "pmm_agent_id": self.pmm_agent_id, "service_name": name,
+            "address": "127.0.0.1", "port": 3306, "username": "pmm", "password": "secret",
+            "skip_connection_check": True, "qan_mysql_perfschema": True}})
+        self.assertStatus(r, 200)
+        my_id = r.json["mysql"]["mysqld_exporter"]["agent_id"]
+        state = a.wait_set_state(lambda s: my_id in process_types(s), timeout=5, after=n)
+        self.assertLess(time.time() - t0, 5)
+        self.assertEqual(process_types(state)[my_id], MYSQLD_EXPORTER)
+
+    def test_legacy_path(self):
+        a = self.agent(method=LEGACY)
+        headers = a.connect()
+        self.assertEqual(headers["pmm-agent-node-id"], self.node_id)
+        self.assertEqual(a.ping().WhichOneof("payload"), "pong")
+
+    def test_server_pings(self):
+        a = self.agent()
+        a.connect()
+        self.assertTrue(a.wait_pings(1, timeout=15), "no Ping from the server within 15 s")
+
+    def test_refusals(self):
+        cases = [
+            ("", grpc.StatusCode.PERMISSION_DENIED, "Empty Agent ID."),
+            ("no-such-agent", grpc.StatusCode.PERMISSION_DENIED, 'No Agent with ID "no-such-agent".'),
+        ]
+        for agent_id, code, details in cases:
+            with self.subTest(agent_id=agent_id):
+                with self.assertRaises(grpc.RpcError) as cm:
+                    self.agent(agent_id).connect()
+                self.assertGrpcError(cm.exception, code, details)
+        ne_id = self.exporter_id("node_exporter")
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.agent(ne_id).connect()
+        self.assertGrpcError(cm.exception, grpc.StatusCode.PERMISSION_DENIED, 'No pmm-agent with ID "%s".' % ne_id)
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.agent(version="not-a-version").connect()
+        self.assertGrpcError(cm.exception, grpc.StatusCode.INVALID_ARGUMENT,
+                             "Can't parse 'version' for pmm-agent with ID \"%s\"." % self.pmm_agent_id)
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.agent(auth=None).connect()
+        self.assertGrpcError(cm.exception, grpc.StatusCode.UNAUTHENTICATED)
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.agent(extra_metadata=(("pmm-agent-metrics-port", "70000"),)).connect()
+        self.assertGrpcError(cm.exception, grpc.StatusCode.DATA_LOSS,
+                             'ReceiveAgentConnectMetadata: pmm-agent-metrics-port: '
+                             'strconv.ParseUint: parsing "70000": value out of range')
+
+    def test_duplicate_and_replacement(self):
+        first = self.agent()
+        first.connect()
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.agent().connect()
+        self.assertGrpcError(cm.exception, grpc.StatusCode.ALREADY_EXISTS,
+                             'pmm-agent with ID "%s" is already connected.' % self.pmm_agent_id)
+        self.assertEqual(first.ping().WhichOneof("payload"), "pong")
+        # an earlier connection that no longer answers pings is replaced
+        first.answer_pings = False
+        second = self.agent()
+        second.connect()
+        self.assertEqual(first.wait_ended(), (grpc.StatusCode.ABORTED, "Kicked."))
+        self.assertEqual(second.ping().WhichOneof("payload"), "pong")
+        second.wait_set_state()
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+class AgentStreamRobustnessTest(ApiTestCase):
+    """Misbehaving agents are cut off alone; agentsd restarts unnoticed."""
+
+    def setUp(self):
+        self.regs = [register(unique("robust")) for _ in range(3)]
+        for reg in self.regs:
+            node_id = reg["generic_node"]["node_id"]
+            self.addCleanup(lambda n=node_id: rest("DELETE", "/v1/management/nodes/%s?force=true" % quote(n)))
+        self.agents = []
+
+    def tearDown(self):
+        for a in self.agents:
+            a.close()
+
+    def connect_all(self):
+        out = []
+        for reg in self.regs:
+            a = FakeAgent(reg["pmm_agent"]["agent_id"], auth="Bearer " + reg["token"])
+            self.agents.append(a)
+            a.connect()
+            a.wait_set_state()
+            out.append(a)
+        return out
+
+    def test_agentsd_restart_keeps_streams(self):
+        agents = self.connect_all()
+        counts = [a.set_state_count() for a in agents]
+        r = ctl("restart", "agentsd")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for a, n in zip(agents, counts):
+            a.wait_set_state(after=n, timeout=15)
+            self.assertIsNone(a.ended)
+            self.assertEqual(a.ping().WhichOneof("payload"), "pong")
+        for reg in self.regs:
+            self.assertTrue(wait_for(lambda: agent_of(reg["pmm_agent"]["agent_id"]).get("connected")))
+        # the new agentsd knows them: a second connection is still refused
+        with self.assertRaises(grpc.RpcError) as cm:
+            dup = FakeAgent(self.regs[0]["pmm_agent"]["agent_id"], auth="Bearer " + self.regs[0]["token"])
+            self.agents.append(dup)
+            dup.connect()
+        self.assertGrpcError(cm.exception, grpc.StatusCode.ALREADY_EXISTS)
+
+    def test_garbage_and_flood_cut_off_alone(self):
+        good, garbage, flood = self.connect_all()
+        garbage.send_raw(b"\xff\xff\xff\xff")
+        code, details = garbage.wait_ended()
+        self.assertEqual(code, grpc.StatusCode.INTERNAL)
+        for i in range(2500):
+            flood.send(agent_pb2.AgentMessage(id=100000 + i, ping=agent_pb2.Ping()))
+        code, details = flood.wait_ended()
+        self.assertEqual(code, grpc.StatusCode.RESOURCE_EXHAUSTED)
+        self.assertEqual(good.ping().WhichOneof("payload"), "pong")
+        self.assertIsNone(good.ended)
