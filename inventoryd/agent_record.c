@@ -380,7 +380,6 @@ int agent_rec_apply(json_t *rec, const agent_kind *k, const ProtobufCMessage *p,
 
 #define N_FIELDS (sizeof fields / sizeof *fields)
 #define N_JSON_COLUMNS (sizeof json_columns / sizeof *json_columns)
-#define MAX_KINDS 32
 
 struct agent_rows {
     PGresult *r;
@@ -389,19 +388,22 @@ struct agent_rows {
     bool secret[N_FIELDS];
     int json_col[N_JSON_COLUMNS];
     int type_col, pmm_node_col, mysql_slot;
+    const agent_kind *last_kind;
     /* the current row's JSONB columns, parsed when first needed */
     int parsed_row;
     json_t *parsed[N_JSON_COLUMNS];
     bool tried[N_JSON_COLUMNS];
 };
 
-/* The response field of each field map entry in each kind's message. */
-static const ProtobufCFieldDescriptor *resp_fd[MAX_KINDS][N_FIELDS];
+/* The response field of each field map entry in each kind's message
+ * (agent_kinds_count rows; NULL only on ENOMEM at first use). */
+static const ProtobufCFieldDescriptor *(*resp_fd)[N_FIELDS];
 static pthread_once_t resp_once = PTHREAD_ONCE_INIT;
 
 static void resp_fd_init(void)
 {
-    for (int k = 0; k < agent_kinds_count && k < MAX_KINDS; k++)
+    resp_fd = calloc((size_t)agent_kinds_count, sizeof *resp_fd);
+    for (int k = 0; resp_fd && k < agent_kinds_count; k++)
         for (size_t i = 0; i < N_FIELDS; i++)
             if (fields[i].resp)
                 resp_fd[k][i] = protobuf_c_message_descriptor_get_field_by_name(agent_kinds[k].desc, fields[i].resp);
@@ -454,7 +456,7 @@ const char *agent_rows_columns(void)
 agent_rows *agent_rows_new(PGresult *r)
 {
     pthread_once(&resp_once, resp_fd_init);
-    agent_rows *rs = calloc(1, sizeof *rs);
+    agent_rows *rs = resp_fd ? calloc(1, sizeof *rs) : NULL;
     if (!rs)
         return NULL;
     rs->r = r;
@@ -659,7 +661,11 @@ static int show_entry(agent_rows *rs, int row, ProtobufCMessage *m, size_t i, co
 ProtobufCMessage *agent_rows_msg(agent_rows *rs, int row, const agent_kind **kind, rpc_status *st)
 {
     const char *type = rs->type_col >= 0 ? PQgetvalue(rs->r, row, rs->type_col) : "";
-    const agent_kind *k = agent_kind_by_stored(type);
+    /* rows of one kind often come together (a list filtered by type): try
+     * the previous row's kind before the table */
+    const agent_kind *k = rs->last_kind && strcmp(rs->last_kind->stored, type) == 0 ? rs->last_kind
+                                                                                   : agent_kind_by_stored(type);
+    rs->last_kind = k;
     *kind = k;
     if (!k)
         return NULL; /* a type this server does not know (e.g. a newer one) */

@@ -890,6 +890,50 @@ START_TEST(list_services)
 }
 END_TEST
 
+/* ListServices matches each service with its agents in one pass over two
+ * sorted results: every service, whatever its neighbours have, lists
+ * exactly its own agents, its node's pmm-agent and vmagent, by agent_id. */
+START_TEST(list_services_agents_per_service)
+{
+    registered g1 = register_ok(register_req("lsa-node1", 1)), g2 = register_ok(register_req("lsa-node2", 1));
+    char *a = add_ok(mysql_req("lsa-a", &g1, NULL), "mysql", NULL);
+    char *b = add_ok(mysql_req("lsa-b", &g1, NULL), "mysql", NULL);
+    char *c = add_ok(mysql_req("lsa-c", &g2, NULL), "mysql", NULL);
+    rpc_status st;
+    PGresult *r = db_exec(w.db, &st, "DELETE FROM agents WHERE service_id = $1", 1, (const char *[]){ c });
+    ck_assert_ptr_nonnull(r);
+    PQclear(r);
+
+    ProtobufCMessage *resp;
+    ck_assert_int_eq(call_free(MGMT "ListServices", pb_new(&management__v1__list_services_request__descriptor), &resp, NULL), 0);
+    const Management__V1__ListServicesResponse *l = (const Management__V1__ListServicesResponse *)resp;
+    ck_assert_uint_ge(l->n_services, 3);
+    for (size_t i = 0; i < l->n_services; i++) {
+        const Management__V1__UniversalService *s = l->services[i];
+        if (i > 0)
+            ck_assert_int_lt(strcmp(l->services[i - 1]->service_id, s->service_id), 0);
+        char listed[4096] = "";
+        for (size_t k = 0; k < s->n_agents; k++)
+            snprintf(listed + strlen(listed), sizeof listed - strlen(listed), "%s%s", k ? "," : "",
+                     s->agents[k]->agent_id);
+        char *want = query1("SELECT coalesce(string_agg(agent_id, ',' ORDER BY agent_id), '') FROM agents a, services s "
+                            "WHERE s.service_id = $1 AND (a.service_id = s.service_id OR (a.service_id IS NULL AND "
+                            "(a.runs_on_node_id = s.node_id OR (a.node_id = s.node_id AND a.agent_type = 'vmagent'))))",
+                            s->service_id);
+        ck_assert_msg(strcmp(listed, want) == 0, "service %s: agents %s, want %s", s->service_name, listed, want);
+        if (strcmp(s->service_id, c) == 0)
+            ck_assert_int_eq(s->n_agents, 1); /* only its node's pmm-agent left */
+        if (strcmp(s->service_id, a) == 0 || strcmp(s->service_id, b) == 0)
+            ck_assert_int_eq(s->n_agents, 2);
+        free(want);
+    }
+    protobuf_c_message_free_unpacked(resp, NULL);
+    free(a);
+    free(b);
+    free(c);
+}
+END_TEST
+
 START_TEST(list_agent_versions)
 {
     registered old = register_ok(register_req("v-old", 1));
@@ -959,6 +1003,7 @@ int main(void)
     tcase_add_test(tc, add_rds_service);
     tcase_add_test(tc, remove_service);
     tcase_add_test(tc, list_services);
+    tcase_add_test(tc, list_services_agents_per_service);
     tcase_add_test(tc, list_agent_versions);
     tcase_add_test(tc, unimplemented_methods);
     suite_add_tcase(s, tc);
