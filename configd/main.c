@@ -1,11 +1,13 @@
 /* configd: server settings and version, readiness, logs.zip, the bundled
- * tools' supervisord programs and vmalert rules. Wires the PMM_*
- * environment check, the database, the event publisher, the bus methods
- * and the supervisord thread. */
+ * tools' supervisord programs and vmalert rules, VictoriaMetrics' scrape
+ * configuration. Wires the PMM_* environment check, the database, the
+ * event publisher, the bus methods, the supervisord thread and the scrape
+ * update thread. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include <curl/curl.h>
+#include <sodium.h>
 #include <zmq.h>
 
 #include "app.h"
@@ -14,6 +16,9 @@
 #include "daemon.h"
 #include "log.h"
 #include "logs_service.h"
+#include "scrape.h"
+#include "scrape_loop.h"
+#include "secret.h"
 #include "server.h"
 #include "settings_api.h"
 #include "settings_env.h"
@@ -25,6 +30,7 @@ int main(int argc, char **argv)
 {
     app a = { 0 };
     char *run_dir = NULL, *level = NULL, *vmalert_bin = NULL, *vm_url = NULL, *vmalert_url = NULL;
+    char *key_path = NULL, *vm_config = NULL, *vm_base = NULL, *vm_binary = NULL, *debug_addr = NULL;
     int workers;
     const cfg_option opts[] = {
         { "run-dir", "PMM_RUN_DIR", CFG_STRING, "/srv/pmm/run", "directory of the bus sockets", &run_dir },
@@ -43,6 +49,16 @@ int main(int argc, char **argv)
         { "victoriametrics-url", "PMM_VM_URL", CFG_STRING, "http://127.0.0.1:9090/prometheus/", "VictoriaMetrics base URL", &vm_url },
         { "victoriametrics-vmalert-url", "PMM_VM_ALERT_URL", CFG_STRING, "http://127.0.0.1:8880/", "vmalert base URL",
           &vmalert_url },
+        { "victoriametrics-config", NULL, CFG_STRING, "/etc/victoriametrics-promscrape.yml",
+          "scrape configuration file written for VictoriaMetrics (not when its URL's host is not 127.0.0.1)", &vm_config },
+        { "victoriametrics-base-config", NULL, CFG_STRING, "/srv/prometheus/prometheus.base.yml",
+          "user's base scrape configuration merged into the file", &vm_base },
+        { "victoriametrics-binary", NULL, CFG_STRING, "/usr/bin/victoria-metrics",
+          "VictoriaMetrics binary whose dry run checks the file", &vm_binary },
+        { "debug-addr", NULL, CFG_STRING, "127.0.0.1:7773", "the gateway's debug listener, scraped as job pmm-managed",
+          &debug_addr },
+        { "encryption-key-path", "PMM_ENCRYPTION_KEY_PATH", CFG_STRING, "",
+          "file with the key of stored agent credentials (default <run-dir>/../pmm-encryption.key)", &key_path },
         DB_CFG_OPTIONS(&a.db),
         { NULL },
     };
@@ -56,6 +72,13 @@ int main(int argc, char **argv)
     }
     /* Bad PMM_* values stop the start, as upstream exits. */
     if (settings_env_check((const char *const *)environ, &a.env) != 0) {
+        envvars_free(&a.env);
+        cfg_free(opts);
+        return 1;
+    }
+    char default_key[4096];
+    snprintf(default_key, sizeof default_key, "%s/../pmm-encryption.key", run_dir);
+    if (sodium_init() < 0 || secret_init(key_path && *key_path ? key_path : default_key) != 0) {
         envvars_free(&a.env);
         cfg_free(opts);
         return 1;
@@ -92,12 +115,25 @@ int main(int argc, char **argv)
     supervisor_loop *loop = zctx ? supervisor_loop_start(&sup) : NULL;
     if (!loop)
         log_error("cannot start the supervisord programs thread");
+    scrape_loop_config scfg = {
+        .zmq_ctx = zctx, .run_dir = run_dir, .db = &a.db,
+        .scrape = { .vm = { .binary = vm_binary, .config_path = vm_config, .url = vm_url,
+                            .check_timeout_ms = 120000, .http_timeout_ms = 10000 },
+                    .base_path = vm_base, .vmalert_url = vmalert_url, .managed_target = debug_addr },
+    };
+    scrape_loop *scrape = NULL;
+    /* upstream: with an external VictoriaMetrics no file is written */
+    if (zctx && scrape_vm_external(vm_url))
+        log_info("VictoriaMetrics at %s is external: no scrape configuration is written", vm_url);
+    else if (zctx && !(scrape = scrape_loop_start(&scfg)))
+        log_error("cannot start the scrape configuration updates");
     if (job && methods && bus_peers_init(zctx, run_dir) == 0 &&
         daemon_serve(zctx, run_dir, "configd", methods, n_methods, workers, &a.db, &a, stop) == 0)
         status = 0;
     *stop = 1; /* ends the settings retry thread also when serving failed */
     settings_env_join(job);
     supervisor_loop_stop(loop);
+    scrape_loop_stop(scrape);
     bus_pub_destroy(a.pub);
     free(methods);
     log_info("stopped");

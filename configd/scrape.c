@@ -118,10 +118,10 @@ static void host_name(const char *hostport, char *out, size_t outlen)
     snprintf(out, outlen, "%.*s", (int)n, hostport);
 }
 
-static bool vm_external(const scrape_input *in)
+bool scrape_vm_external(const char *vm_url)
 {
     char hp[256], name[256];
-    url_split(in->vm_url, hp, sizeof hp);
+    url_split(vm_url, hp, sizeof hp);
     host_name(hp, name, sizeof name);
     return strcmp(name, "127.0.0.1") != 0;
 }
@@ -157,7 +157,7 @@ static void server_jobs(const scrape_input *in, scrape_buf *b)
     url_split(in->vmalert_url, alert_host, sizeof alert_host);
 
     fixed_job(b, "victoriametrics", in->res.hr, vm_path, vm_host);
-    if (vm_external(in))
+    if (scrape_vm_external(in->vm_url))
         fixed_job(b, "vmagent", in->res.hr, "/metrics", vm_host);
     fixed_job(b, "vmalert", in->res.hr, "/metrics", alert_host);
     fixed_job(b, "grafana", in->res.mr, "/graph/metrics", "127.0.0.1:3000");

@@ -72,6 +72,9 @@ typedef struct {
  * as upstream logs it. */
 int scrape_render(const scrape_input *in, scrape_buf *out, char *err, size_t errlen);
 
+/* upstream's ExternalVM: the URL's host is not 127.0.0.1. */
+bool scrape_vm_external(const char *vm_url);
+
 /* ---- the parts, for scrape_loop's incremental path ---------------------- */
 
 /* "# Managed by pmm-managed. DO NOT EDIT.\n---\n", the global section and

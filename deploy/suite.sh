@@ -17,6 +17,7 @@
 #                    BASE+7/+8; otherwise 7771/7772/7773, PostgreSQL 5433 (not
 #                    5432, where Debian's own cluster may already listen),
 #                    9090/8880, nginx 8443/8080 (deploy/nginx.sh)
+#   PMM_VM_BIN       VictoriaMetrics binary (default Debian's /usr/bin/victoria-metrics)
 #   PMM_PG_PORT      overrides the private PostgreSQL port
 #   PMM_POSTGRES_DSN / PMM_POSTGRES_ADDR
 #                    when either is set, no private cluster is created or run; the
@@ -54,6 +55,7 @@ else
     VM_PORT=9090
     VMALERT_PORT=8880
 fi
+VM_BIN=${PMM_VM_BIN:-/usr/bin/victoria-metrics}
 . "$ROOT/deploy/nginx.sh"
 
 # An external PostgreSQL is chosen by the caller's environment, before we touch it.
@@ -152,8 +154,17 @@ SQL
     say "PostgreSQL role and database pmm-managed created"
 }
 
+# VictoriaMetrics' data, the scrape file configd writes (VictoriaMetrics
+# needs one to start: an empty list until configd's first write) and the
+# directory of the user's base configuration.
+init_vm() {
+    mkdir -p "$VAR/victoriametrics/data" "$VAR/prometheus"
+    [ -f "$VAR/victoriametrics/promscrape.yml" ] || printf 'scrape_configs: []\n' >"$VAR/victoriametrics/promscrape.yml"
+}
+
 cmd_init() {
     init_dirs
+    init_vm
     if [ "$PRIVATE_PG" -eq 1 ]; then
         init_private_pg
     fi
@@ -244,11 +255,31 @@ stdout_logfile_backups=3
 redirect_stderr=true
 EOF
     fi
+    cat <<EOF
+
+[program:victoriametrics]
+command=$(conf_escape "$VM_BIN") -promscrape.config=$(conf_escape "$VAR/victoriametrics/promscrape.yml") -storageDataPath=$(conf_escape "$VAR/victoriametrics/data") -httpListenAddr=127.0.0.1:$VM_PORT -http.pathPrefix=/prometheus -retentionPeriod=30d -search.latencyOffset=5s -search.disableCache=true -promscrape.streamParse=true -envflag.enable -envflag.prefix=VM_
+directory=$(conf_escape "$VAR/victoriametrics")
+priority=7
+autostart=true
+autorestart=true
+startsecs=1
+startretries=10
+stopsignal=INT
+stopwaitsecs=30
+stdout_logfile=$v/log/victoriametrics.log
+stdout_logfile_maxbytes=10MB
+stdout_logfile_backups=3
+redirect_stderr=true
+EOF
     render_program inventoryd 10 --workers=4
     render_program configd 20 --workers=2 --log-dir="$VAR/log" --supervisord-config="$CONF" \
         --supervisord-config-dir="$VAR/supervisord.d" --vmalert-user-rules="$VAR/prometheus/rules/pmm.rules.yml" \
         --vmalert-rules-dir="$VAR/vmalert/rules" --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" \
-        --victoriametrics-vmalert-url="http://127.0.0.1:$VMALERT_PORT/"
+        --victoriametrics-vmalert-url="http://127.0.0.1:$VMALERT_PORT/" \
+        --victoriametrics-config="$VAR/victoriametrics/promscrape.yml" \
+        --victoriametrics-base-config="$VAR/prometheus/prometheus.base.yml" --victoriametrics-binary="$VM_BIN" \
+        --debug-addr="127.0.0.1:$DEBUG_PORT"
     render_program agentsd 25 --workers=2
     render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
         --http-port="$REST_PORT" --debug-port="$DEBUG_PORT"
@@ -283,6 +314,8 @@ print_endpoints() {
     echo "  gRPC        $BIND:$GRPC_PORT"
     echo "  REST        http://$BIND:$REST_PORT  (curl -u admin:admin http://$BIND:$REST_PORT/v1/server/version)"
     echo "  debug       http://$BIND:$DEBUG_PORT/debug/metrics  /debug/vars"
+    echo "  VictoriaMetrics http://127.0.0.1:$VM_PORT/prometheus  (scrape file $VAR/victoriametrics/promscrape.yml,"
+    echo "              base configuration $VAR/prometheus/prometheus.base.yml)"
     nginx_endpoints
     if [ "$PRIVATE_PG" -eq 1 ]; then
         echo "  PostgreSQL  127.0.0.1:$PG_PORT (private cluster in $PGDATA; port $PG_PORT so that"
