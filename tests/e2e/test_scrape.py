@@ -1,8 +1,8 @@
 """VictoriaMetrics scrape configuration end to end: a real node_exporter
 (Debian's prometheus-node-exporter on a free port) registered as a node with
 its node_exporter in pull mode gets scraped by the suite's VictoriaMetrics
-(`up == 1`); a change of the agent's resolutions changes the served scrape
-intervals; removing the agent removes its jobs; the user's base
+(`up == 1`); ChangeSettings' and the agent's own resolutions change the
+served scrape intervals; removing the agent removes its jobs; the user's base
 configuration is merged in, and a broken one is refused while the previous
 configuration keeps working.
 
@@ -149,8 +149,20 @@ class ScrapeConfig(ApiTestCase):
         self.assertNotIn("textfile.hr", block)
         self.assertIn("scrape_interval: 10s", job_block(config, mr))
         self.assertIn("scrape_interval: 1m", job_block(config, lr))
-        for job in (hr, mr, lr):
+        # VictoriaMetrics spreads first scrapes over the interval: the 1m job
+        # may take a minute, so only the HR and MR ones are waited for.
+        for job in (hr, mr):
             self.assertEqual(wait_for("up == 1 for " + job, lambda: up(job) == "1" and "1"), "1")
+
+        # ChangeSettings: the settings' resolutions change the served intervals.
+        self.addCleanup(rest, "PUT", "/v1/server/settings", {"metrics_resolutions": {"hr": "5s", "mr": "10s"}})
+        r = rest("PUT", "/v1/server/settings", {"metrics_resolutions": {"hr": "4s", "mr": "15s"}})
+        self.assertStatus(r, 200)
+        config = wait_for("settings' intervals served",
+                          lambda: "scrape_interval: 4s" in (job_block(served_config(), hr) or "") and served_config())
+        self.assertIn("scrape_interval: 15s", job_block(config, mr))
+        self.assertIn("scrape_interval: 15s", job_block(config, "pmm-managed"))
+        self.assertIn("scrape_interval: 4s", job_block(config, "victoriametrics"))
 
         # The agent's own resolutions override the settings'.
         r = rest("PUT", "/v1/inventory/agents/%s" % quote(aid), {"node_exporter": {
