@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "log.h"
 #include "secret.h"
 #include "settings.h"
@@ -114,23 +112,44 @@ static void fill(scrape_rows *r, int i)
     a->host = col(res, i, C_HOST);
 }
 
+/* A PostgreSQL text[] literal: {"a","b"} with '"' and '\\' escaped. */
+static char *text_array(const char *const *ids, size_t n)
+{
+    size_t len = 3;
+    for (size_t i = 0; i < n; i++)
+        len += 2 * strlen(ids[i]) + 3;
+    char *out = malloc(len), *p = out;
+    if (!out)
+        return NULL;
+    *p++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *p++ = ',';
+        *p++ = '"';
+        for (const char *c = ids[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *p++ = '\\';
+            *p++ = *c;
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = '\0';
+    return out;
+}
+
 int scrape_load_agents(db *d, const char *const *ids, size_t n_ids, scrape_rows *out, rpc_status *st)
 {
     memset(out, 0, sizeof *out);
-    char *json = NULL;
     if (ids) {
-        json_t *arr = json_array();
-        for (size_t i = 0; arr && i < n_ids; i++)
-            json_array_append_new(arr, json_string(ids[i]));
-        json = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-        json_decref(arr);
-        if (!json)
+        char *arr = text_array(ids, n_ids);
+        if (!arr)
             return rpc_fail(st, RPC_INTERNAL, "out of memory");
-        const char *params[] = { json };
-        out->res = db_exec(d, st, SELECT_AGENTS " AND (a.agent_id IN (SELECT jsonb_array_elements_text($1::jsonb))"
-                                  " OR a.pmm_agent_id IN (SELECT jsonb_array_elements_text($1::jsonb)))",
+        const char *params[] = { arr };
+        /* = ANY(array): index lookups by primary key and pmm_agent_id */
+        out->res = db_exec(d, st, SELECT_AGENTS " AND (a.agent_id = ANY($1::text[]) OR a.pmm_agent_id = ANY($1::text[]))",
                            1, params);
-        free(json);
+        free(arr);
     } else {
         out->res = db_exec(d, st, SELECT_AGENTS, 0, NULL);
     }
