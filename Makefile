@@ -141,8 +141,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(TEST_PB_O) $(PROG_LIB
 # ---- bench ------------------------------------------------------------------
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRC:%.c=$(BUILD)/%)
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBCOMMON)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS_GW) $(LIBS_BASE)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(PROG_LIBS) $(LIBCOMMON)
+	$(CC) $(CFLAGS_ALL) -o $@ $< -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) -Wl,--end-group $(LIBS_GW) $(LIBS_BASE)
 
 # ---- targets ----------------------------------------------------------------
 .PHONY: all deps test test-build run install clean bench
@@ -166,6 +166,7 @@ bench: deps
 	$(MAKE) all
 	sh bench/run.sh build/release
 	sh bench/inventory_lists.sh build/release
+	sh bench/scrape.sh build/release
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pmm-core

@@ -33,8 +33,7 @@ typedef struct {
     int64_t interval;
     const char *path, *scheme;
     const char *target;
-    const label *labels;
-    size_t n_labels;
+    const char *labels;   /* the "labels:" block as text (labels_text), or NULL */
     const char *user, *pass;
     bool tls_insecure;
     bool stream_parse;
@@ -69,11 +68,8 @@ static void write_job(scrape_buf *b, const job *j)
     sbuf_puts(b, "      static_configs:\n        - targets:\n            - ");
     sbuf_scalar(b, j->target);
     sbuf_puts(b, "\n");
-    if (j->n_labels) {
-        sbuf_puts(b, "          labels:\n");
-        for (size_t i = 0; i < j->n_labels; i++)
-            sbuf_kv(b, 12, j->labels[i].name, j->labels[i].value);
-    }
+    if (j->labels)
+        sbuf_puts(b, j->labels);
     if (j->user) {
         sbuf_puts(b, "      basic_auth:\n");
         sbuf_kv(b, 8, "username", j->user);
@@ -137,12 +133,11 @@ static void join_host_port(char *out, size_t outlen, const char *host, int port)
 
 /* ---- the server's own jobs ---------------------------------------------- */
 
-static const label server_instance[] = { { "instance", "pmm-server" } };
+static const char server_instance[] = "          labels:\n            instance: pmm-server\n";
 
 static void fixed_job(scrape_buf *b, const char *name, int64_t interval, const char *path, const char *target)
 {
-    job j = { .name = name, .interval = interval, .path = path, .target = target,
-              .labels = server_instance, .n_labels = 1 };
+    job j = { .name = name, .interval = interval, .path = path, .target = target, .labels = server_instance };
     write_job(b, &j);
 }
 
@@ -166,8 +161,7 @@ static void server_jobs(const scrape_input *in, scrape_buf *b)
     fixed_job(b, "clickhouse", in->res.mr, "/metrics", "127.0.0.1:9363");
     if (in->nomad) {
         job j = { .name = "nomad", .interval = in->res.mr, .path = "/v1/metrics?format=prometheus",
-                  .scheme = "https", .target = "127.0.0.1:4646", .labels = server_instance, .n_labels = 1,
-                  .tls_insecure = true };
+                  .scheme = "https", .target = "127.0.0.1:4646", .labels = server_instance, .tls_insecure = true };
         write_job(b, &j);
     }
 }
@@ -182,6 +176,21 @@ static int labels_set(label_set *ls, const char *name, const char *value)
             return 0;
         }
     }
+    if (ls->n == ls->cap) {
+        size_t cap = ls->cap ? ls->cap * 2 : 32;
+        label *v = realloc(ls->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        ls->v = v;
+        ls->cap = cap;
+    }
+    ls->v[ls->n++] = (label){ name, value };
+    return 0;
+}
+
+/* For names known to be new in ls. */
+static int labels_append(label_set *ls, const char *name, const char *value)
+{
     if (ls->n == ls->cap) {
         size_t cap = ls->cap ? ls->cap * 2 : 32;
         label *v = realloc(ls->v, cap * sizeof *v);
@@ -232,8 +241,8 @@ static int merge_entity(label_set *ls, int slot, const label *std, size_t n_std,
 {
     label_set e = { 0 };
     int rc = -1;
-    for (size_t i = 0; i < n_std; i++)
-        if (labels_set(&e, std[i].name, std[i].value ? std[i].value : "") != 0)
+    for (size_t i = 0; i < n_std; i++) /* distinct names */
+        if (labels_append(&e, std[i].name, std[i].value ? std[i].value : "") != 0)
             goto out;
     if (custom && *custom) {
         json_t *obj = json_loads(custom, 0, NULL);
@@ -253,12 +262,15 @@ static int merge_entity(label_set *ls, int slot, const label *std, size_t n_std,
                 goto out;
         }
     }
+    bool fresh = ls->n == 0; /* the first entity: its names are new */
     for (size_t i = 0; i < e.n; i++) {
-        if (!label_name_ok(e.v[i].name)) {
+        if (i >= n_std && !label_name_ok(e.v[i].name)) {
             *why = "invalid label name";
             goto out;
         }
-        if (!blank_value(e.v[i].value) && labels_set(ls, e.v[i].name, e.v[i].value) != 0)
+        if (blank_value(e.v[i].value))
+            continue;
+        if ((fresh ? labels_append(ls, e.v[i].name, e.v[i].value) : labels_set(ls, e.v[i].name, e.v[i].value)) != 0)
             goto out;
     }
     rc = 0;
@@ -342,8 +354,7 @@ typedef struct {
     const scrape_agent *a;
     scrape_res res;
     char target[300];
-    const label *labels;
-    size_t n_labels;
+    const char *labels;   /* rendered once, shared by the agent's jobs */
     bool stream_parse;
     scrape_buf *out;
 } agent_ctx;
@@ -364,29 +375,31 @@ static void standard_job(agent_ctx *c, const char *res_name, int64_t interval, c
 {
     char name[1024];
     job_name(name, sizeof name, c->a->type, c->a->id, res_name);
-    if (collect)
-        collect_sort(collect);
     const char *pass = c->a->agent_password && *c->a->agent_password ? c->a->agent_password : c->a->id;
     job j = { .name = name, .collect = collect ? collect->v : NULL, .n_collect = collect ? collect->n : 0,
-              .interval = interval, .path = "/metrics", .target = c->target, .labels = c->labels,
-              .n_labels = c->n_labels, .user = "pmm", .pass = pass, .stream_parse = c->stream_parse };
+              .interval = interval, .path = "/metrics", .target = c->target, .labels = c->labels, .user = "pmm",
+              .pass = pass, .stream_parse = c->stream_parse };
     write_job(c->out, &j);
 }
 
+/* The collector lists below are upstream's (scrape_configs.go, in step
+ * with the exporters' flags, agent-protocol.md §12), each written in the
+ * file's order (byte order, as upstream sorts them), so that filtering out
+ * an agent's disabled collectors keeps them sorted. */
+
 static int node_exporter_jobs(agent_ctx *c, const json_t *dis)
 {
-    static const char *const hr_linux[] = { "buddyinfo", "filefd", "meminfo_numa", "netstat", "processes",
-                                            "standard.go", "standard.process", "stat", "textfile.hr",
+    static const char *const hr_linux[] = { "buddyinfo", "cpu", "diskstats", "filefd", "filesystem", "loadavg",
+                                            "meminfo", "meminfo_numa", "netdev", "netstat", "processes",
+                                            "standard.go", "standard.process", "stat", "textfile.hr", "time",
                                             "vmstat", NULL };
-    static const char *const hr_all[] = { "cpu", "diskstats", "filesystem", "loadavg", "meminfo", "netdev",
-                                          "time", NULL };
+    static const char *const hr_darwin[] = { "cpu", "diskstats", "filesystem", "loadavg", "meminfo", "netdev",
+                                             "time", NULL };
     static const char *const mr[] = { "hwmon", "textfile.mr", NULL };
-    static const char *const lr[] = { "bonding", "entropy", "textfile.lr", "uname", "os", NULL };
+    static const char *const lr[] = { "bonding", "entropy", "os", "textfile.lr", "uname", NULL };
     bool darwin = c->a->node && c->a->node->distro && strcmp(c->a->node->distro, "darwin") == 0;
     collect_list h = { 0 }, m = { 0 }, l = { 0 };
-    if (!darwin)
-        collect_add(&h, dis, hr_linux);
-    collect_add(&h, dis, hr_all);
+    collect_add(&h, dis, darwin ? hr_darwin : hr_linux);
     standard_job(c, "hr", c->res.hr, &h);
     if (darwin)
         return 1;
@@ -409,31 +422,36 @@ static bool tablestats_on(const scrape_agent *a)
 
 static int mysqld_exporter_jobs(agent_ctx *c, const json_t *dis)
 {
-    static const char *const hr[] = { "global_status", "info_schema.innodb_metrics", "custom_query.hr",
+    static const char *const hr[] = { "custom_query.hr", "global_status", "info_schema.innodb_metrics",
                                       "standard.go", "standard.process", NULL };
-    static const char *const mr[] = { "engine_innodb_status", "info_schema.innodb_cmp",
+    static const char *const mr[] = { "custom_query.mr", "engine_innodb_status", "info_schema.innodb_cmp",
                                       "info_schema.innodb_cmpmem", "info_schema.processlist",
                                       "info_schema.query_response_time", "perf_schema.eventswaits",
-                                      "perf_schema.file_events", "slave_status", "custom_query.mr", NULL };
-    static const char *const mr_ts[] = { "perf_schema.tablelocks", NULL };
-    static const char *const lr[] = { "binlog_size", "engine_tokudb_status", "global_variables", "heartbeat",
-                                      "info_schema.clientstats", "info_schema.userstats",
-                                      "perf_schema.eventsstatements", "perf_schema.file_instances",
-                                      "custom_query.lr", "plugins", NULL };
-    static const char *const lr_ts[] = { "auto_increment.columns", "info_schema.tables",
-                                         "info_schema.tablestats", "info_schema.innodb_tablespaces",
-                                         "perf_schema.indexiowaits", "perf_schema.tableiowaits", NULL };
+                                      "perf_schema.file_events", "slave_status", NULL };
+    /* with the table-stats group: plus perf_schema.tablelocks */
+    static const char *const mr_ts[] = { "custom_query.mr", "engine_innodb_status", "info_schema.innodb_cmp",
+                                         "info_schema.innodb_cmpmem", "info_schema.processlist",
+                                         "info_schema.query_response_time", "perf_schema.eventswaits",
+                                         "perf_schema.file_events", "perf_schema.tablelocks", "slave_status", NULL };
+    static const char *const lr[] = { "binlog_size", "custom_query.lr", "engine_tokudb_status", "global_variables",
+                                      "heartbeat", "info_schema.clientstats", "info_schema.userstats",
+                                      "perf_schema.eventsstatements", "perf_schema.file_instances", "plugins",
+                                      NULL };
+    /* plus auto_increment.columns, info_schema.tables, .tablestats,
+     * .innodb_tablespaces, perf_schema.indexiowaits, .tableiowaits */
+    static const char *const lr_ts[] = { "auto_increment.columns", "binlog_size", "custom_query.lr",
+                                         "engine_tokudb_status", "global_variables", "heartbeat",
+                                         "info_schema.clientstats", "info_schema.innodb_tablespaces",
+                                         "info_schema.tables", "info_schema.tablestats", "info_schema.userstats",
+                                         "perf_schema.eventsstatements", "perf_schema.file_instances",
+                                         "perf_schema.indexiowaits", "perf_schema.tableiowaits", "plugins", NULL };
     bool ts = tablestats_on(c->a);
     collect_list h = { 0 }, m = { 0 }, l = { 0 };
     collect_add(&h, dis, hr);
     standard_job(c, "hr", c->res.hr, &h);
-    collect_add(&m, dis, mr);
-    if (ts)
-        collect_add(&m, dis, mr_ts);
+    collect_add(&m, dis, ts ? mr_ts : mr);
     standard_job(c, "mr", c->res.mr, &m);
-    collect_add(&l, dis, lr);
-    if (ts)
-        collect_add(&l, dis, lr_ts);
+    collect_add(&l, dis, ts ? lr_ts : lr);
     standard_job(c, "lr", c->res.lr, &l);
     return 3;
 }
@@ -494,14 +512,15 @@ static int mongodb_exporter_jobs(agent_ctx *c, const json_t *dis)
         if (version_at_least(v, 2, 42, 0))
             collect_add(&l, dis, curop);
     }
+    collect_sort(&l); /* made of several groups */
     standard_job(c, "lr", c->res.lr, &l);
     return 2;
 }
 
 static int postgres_exporter_jobs(agent_ctx *c, const json_t *dis)
 {
-    static const char *const hr[] = { "exporter", "custom_query.hr", "standard.go", "standard.process",
-                                      "postgres", NULL };
+    static const char *const hr[] = { "custom_query.hr", "exporter", "postgres", "standard.go",
+                                      "standard.process", NULL };
     static const char *const mr[] = { "custom_query.mr", NULL };
     static const char *const lr[] = { "custom_query.lr", NULL };
     collect_list h = { 0 }, m = { 0 }, l = { 0 };
@@ -522,8 +541,7 @@ static int single_mr_job(agent_ctx *c, bool azure)
 {
     char name[1024];
     job_name(name, sizeof name, c->a->type, c->a->id, "mr");
-    job j = { .name = name, .interval = c->res.mr, .target = c->target, .labels = c->labels,
-              .n_labels = c->n_labels };
+    job j = { .name = name, .interval = c->res.mr, .target = c->target, .labels = c->labels };
     if (azure) {
         j.path = "/metrics";
     } else {
@@ -589,8 +607,19 @@ int scrape_render_agent(const scrape_input *in, const scrape_agent *a, scrape_bu
         labels_free(&ls);
         return 0;
     }
-    c.labels = ls.v;
-    c.n_labels = ls.n;
+    scrape_buf lt = { 0 };
+    if (ls.n) {
+        sbuf_puts(&lt, "          labels:\n");
+        for (size_t i = 0; i < ls.n; i++)
+            sbuf_kv(&lt, 12, ls.v[i].name, ls.v[i].value);
+    }
+    if (lt.failed) {
+        out->failed = true;
+        sbuf_free(&lt);
+        labels_free(&ls);
+        return 0;
+    }
+    c.labels = lt.data;
     json_t *dis = a->disabled_collectors && *a->disabled_collectors ? json_loads(a->disabled_collectors, 0, NULL)
                                                                       : NULL;
     int n = 0;
@@ -610,6 +639,7 @@ int scrape_render_agent(const scrape_input *in, const scrape_agent *a, scrape_bu
     else if (strcmp(t, "azure_database_exporter") == 0)
         n = single_mr_job(&c, true);
     json_decref(dis);
+    sbuf_free(&lt);
     labels_free(&ls);
     return n;
 }
@@ -722,6 +752,7 @@ int scrape_render(const scrape_input *in, scrape_buf *out, char *err, size_t err
     }
     qsort(order, n, sizeof *order, agent_ptr_cmp);
     qsort(rds, n_rds, sizeof *rds, agent_ptr_cmp);
+    sbuf_reserve(out, 8192 + n * 3600); /* about what three jobs with labels take */
     if (scrape_render_head(in, out, err, errlen) != 0)
         goto out;
     for (size_t i = 0; i < n; i++)

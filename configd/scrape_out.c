@@ -45,6 +45,11 @@ static bool reserve(scrape_buf *b, size_t more)
     return true;
 }
 
+void sbuf_reserve(scrape_buf *b, size_t more)
+{
+    reserve(b, more);
+}
+
 void sbuf_add(scrape_buf *b, const char *s, size_t n)
 {
     if (!reserve(b, n))
@@ -192,7 +197,14 @@ static bool resolves_to_other(const char *s)
     static const char *const words[] = { "", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false",
                                          "False", "FALSE", "y", "Y", "yes", "Yes", "YES", "n", "N", "no",
                                          "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "<<", NULL };
-    return in_list(s, words) || looks_numeric(s) || looks_timestamp(s) || looks_base60(s);
+    /* Quick rejections first: nearly every value here is a name, an id or
+     * an address, and this runs for every scalar of a 60 MB file. */
+    unsigned char c = (unsigned char)s[0];
+    if (strlen(s) <= 5 && (c == '\0' || strchr("~nNtTfFyYoO<", c)) && in_list(s, words))
+        return true;
+    if (!(isdigit(c) || c == '+' || c == '-' || c == '.'))
+        return false;
+    return looks_numeric(s) || looks_timestamp(s) || looks_base60(s);
 }
 
 /* ---- what the emitter can write plain ------------------------------------ */
@@ -263,13 +275,28 @@ static void single_quoted(scrape_buf *b, const char *s)
     sbuf_add(b, "'", 1);
 }
 
+/* Letters, digits and "_./-", with ':' not last: plain in any block
+ * context, unless it reads as something else. One pass, for the names,
+ * ids, addresses and paths that make most of the file. */
+static bool simple(const char *s)
+{
+    const char *p = s;
+    for (; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (!(isalnum(c) || c == '_' || c == '.' || c == '/' || c == '-' || (c == ':' && p[1] != '\0')))
+            return false;
+    }
+    return p != s && s[0] != ':' && !(s[0] == '-' && s[1] == '-' && s[2] == '-') &&
+           !(s[0] == '.' && s[1] == '.' && s[2] == '.');
+}
+
 void sbuf_scalar(scrape_buf *b, const char *s)
 {
     if (!s)
         s = "";
-    if (has_control(s) || resolves_to_other(s))
+    if (simple(s) ? resolves_to_other(s) : has_control(s) || resolves_to_other(s))
         double_quoted(b, s);
-    else if (plain_allowed(s))
+    else if (simple(s) || plain_allowed(s))
         sbuf_puts(b, s);
     else
         single_quoted(b, s);
@@ -361,15 +388,20 @@ static void fraction(char *out, size_t outlen, int64_t v, int64_t unit)
         out[0] = '\0';
         return;
     }
-    int width = 0;
-    for (int64_t u = unit; u > 1; u /= 10)
-        width++;
+    /* f's digits, zero-padded to the unit's width (unit is 10^3, 10^6 or 10^9) */
     char digits[24];
-    snprintf(digits, sizeof digits, "%0*lld", width, (long long)f);
-    size_t n = strlen(digits);
+    size_t n = 0;
+    for (int64_t u = unit; u > 1 && n < sizeof digits - 1; u /= 10)
+        digits[n++] = (char)('0' + f * 10 / u % 10);
+    digits[n] = '\0';
     while (n > 0 && digits[n - 1] == '0')
         digits[--n] = '\0';
-    snprintf(out, outlen, ".%s", digits);
+    if (outlen < n + 2) {
+        out[0] = '\0';
+        return;
+    }
+    out[0] = '.';
+    memcpy(out + 1, digits, n + 1);
 }
 
 void scrape_go_duration(char *out, size_t outlen, int64_t ns)

@@ -17,6 +17,8 @@ typedef struct {
 } scrape_buf;
 
 void sbuf_free(scrape_buf *b);
+/* Room for more bytes (an estimate saves the copies of growing). */
+void sbuf_reserve(scrape_buf *b, size_t more);
 void sbuf_reset(scrape_buf *b);
 void sbuf_add(scrape_buf *b, const char *s, size_t n);
 void sbuf_puts(scrape_buf *b, const char *s);

@@ -5,11 +5,13 @@
 #include "scrape_state.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "scrape.h"
@@ -188,10 +190,9 @@ static int assemble(const scrape_state *s, const scrape_buf *head, const scrape_
     return 0;
 }
 
-/* Writes and reloads the file made of these parts (checked first when
- * check). */
-static int publish(scrape_state *s, const scrape_buf *head, const scrape_buf *tail, entry *const *e, size_t n,
-                   bool check, rpc_status *st)
+/* The file made of these parts written to a temporary file (tmp). */
+static int stage(scrape_state *s, const scrape_buf *head, const scrape_buf *tail, entry *const *e, size_t n,
+                 char *tmp, size_t tmplen, rpc_status *st)
 {
     scrape_input in;
     state_input(s, &in, NULL);
@@ -203,7 +204,7 @@ static int publish(scrape_state *s, const scrape_buf *head, const scrape_buf *ta
     if (rds.failed || assemble(s, head, tail, e, n, &rds, &iov, &n_iov) != 0)
         rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
     else
-        rc = vm_apply(&s->cfg.vm, iov, n_iov, check, st);
+        rc = vm_stage(&s->cfg.vm, iov, n_iov, tmp, tmplen, st);
     if (rc == RPC_OK) {
         s->bytes = 0;
         for (int i = 0; i < n_iov; i++)
@@ -212,6 +213,16 @@ static int publish(scrape_state *s, const scrape_buf *head, const scrape_buf *ta
     free(iov);
     sbuf_free(&rds);
     return rc;
+}
+
+/* Writes and reloads the file made of these parts (checked first when
+ * check). */
+static int publish(scrape_state *s, const scrape_buf *head, const scrape_buf *tail, entry *const *e, size_t n,
+                   bool check, rpc_status *st)
+{
+    char tmp[4200];
+    int rc = stage(s, head, tail, e, n, tmp, sizeof tmp, st);
+    return rc == RPC_OK ? vm_install(&s->cfg.vm, tmp, check, st) : rc;
 }
 
 /* ---- the base file ------------------------------------------------------- */
@@ -381,6 +392,23 @@ static int check_new(scrape_state *s, entry *const *e, size_t n, rpc_status *st)
     return rc;
 }
 
+/* check_new in a thread of its own, so that the dry run and the writing
+ * of the whole file overlap. */
+typedef struct {
+    scrape_state *s;
+    entry *const *e;
+    size_t n;
+    int rc;
+    rpc_status st;
+} check_job;
+
+static void *check_thread(void *arg)
+{
+    check_job *j = arg;
+    j->rc = check_new(j->s, j->e, j->n, &j->st);
+    return NULL;
+}
+
 /* Position of the first entry not ordered before x. */
 static size_t lower_bound(entry *const *e, size_t n, const entry *x)
 {
@@ -420,8 +448,14 @@ int scrape_state_agents(scrape_state *s, db *d, const char *const *ids, size_t n
             fresh[n_fresh++] = x;
     }
     qsort(fresh, n_fresh, sizeof *fresh, entry_ptr_cmp);
-    if (n_fresh && (rc = check_new(s, fresh, n_fresh, st)) != RPC_OK)
-        goto out;
+    int64_t t1 = now_ms();
+    /* Only the fresh jobs are checked (the rest was, when written), while
+     * the whole file is written to a temporary file. */
+    check_job cj = { .s = s, .e = fresh, .n = n_fresh, .rc = RPC_OK };
+    pthread_t checker;
+    bool checking = n_fresh && pthread_create(&checker, NULL, check_thread, &cj) == 0;
+    if (n_fresh && !checking)
+        cj.rc = check_new(s, fresh, n_fresh, &cj.st);
     /* The entries that stay, then the fresh ones inserted in order. */
     for (size_t i = 0; i < s->n; i++)
         if (!in_ids(s->e[i]->id, ids, n_ids) && !in_ids(s->e[i]->pmm_agent_id, ids, n_ids))
@@ -432,7 +466,19 @@ int scrape_state_agents(scrape_state *s, db *d, const char *const *ids, size_t n
         next[at] = fresh[i];
         n_next++;
     }
-    if ((rc = publish(s, &s->head, &s->tail, next, n_next, false, st)) != RPC_OK)
+    char tmp[4200];
+    rc = stage(s, &s->head, &s->tail, next, n_next, tmp, sizeof tmp, st);
+    if (checking)
+        pthread_join(checker, NULL);
+    int64_t t2 = now_ms();
+    if (cj.rc != RPC_OK) {
+        if (rc == RPC_OK)
+            unlink(tmp);
+        *st = cj.st;
+        rc = cj.rc;
+        goto out;
+    }
+    if (rc != RPC_OK || (rc = vm_install(&s->cfg.vm, tmp, false, st)) != RPC_OK)
         goto out;
     for (size_t i = 0; i < s->n; i++)
         if (in_ids(s->e[i]->id, ids, n_ids) || in_ids(s->e[i]->pmm_agent_id, ids, n_ids))
@@ -443,8 +489,10 @@ int scrape_state_agents(scrape_state *s, db *d, const char *const *ids, size_t n
     next = NULL;
     n_fresh = 0;
     count(s);
-    log_info("scrape configuration written: %zu agents changed, %zu agents, %zu jobs, %zu bytes in %lld ms",
-             n_ids, s->n, s->jobs, s->bytes, (long long)(now_ms() - t0));
+    log_info("scrape configuration written: %zu agents changed, %zu agents, %zu jobs, %zu bytes in %lld ms (read and "
+             "render %lld ms, check and write %lld ms, install %lld ms)",
+             n_ids, s->n, s->jobs, s->bytes, (long long)(now_ms() - t0), (long long)(t1 - t0), (long long)(t2 - t1),
+             (long long)(now_ms() - t2));
 out:
     for (size_t i = 0; i < n_fresh; i++)
         entry_free(fresh[i]);

@@ -30,7 +30,15 @@ int vm_check_file(const vm_params *p, const char *path, rpc_status *st);
 /* Dry run of text (written to a temporary file next to the scrape file). */
 int vm_check(const vm_params *p, const struct iovec *parts, int n, rpc_status *st);
 
-/* Writes the parts to the scrape file: checked first unless !check, then
+/* The parts written to a new temporary file next to the scrape file, with
+ * the scrape file's mode; its name into tmp. */
+int vm_stage(const vm_params *p, const struct iovec *parts, int n, char *tmp, size_t tmplen, rpc_status *st);
+/* A staged file checked (unless !check), renamed over the scrape file and
+ * reloaded, the previous file restored when the reload fails; tmp is gone
+ * afterwards whatever happens. */
+int vm_install(const vm_params *p, const char *tmp, int check, rpc_status *st);
+
+/* vm_stage + vm_install: writes the parts to the scrape file: checked first unless !check, then
  * renamed into place, then reloaded; on a failed reload the previous file
  * is restored and reloaded. The file keeps the previous file's mode (0644
  * for a new one). Returns an RPC code; on failure the previous file is in
