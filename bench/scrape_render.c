@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <msgpack.h>
 #include <zmq.h>
 
@@ -162,7 +163,7 @@ int main(int argc, char **argv)
     log_level lvl = LOG_WARN;
     log_level_parse(level, &lvl);
     log_init("scrape_render", lvl);
-    vm_global_init();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     if (changes < 1 || changes > 1000)
         changes = 20;
 

@@ -21,11 +21,6 @@
 
 #define OUTPUT_MAX 65536
 
-void vm_global_init(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 int vm_check_file(const vm_params *p, const char *path, rpc_status *st)
 {
     char cfg[PATH_MAX + 32];

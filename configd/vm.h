@@ -20,8 +20,7 @@ typedef struct {
     int http_timeout_ms;
 } vm_params;
 
-/* Call once before any thread uses libcurl. */
-void vm_global_init(void);
+/* libcurl: the process calls curl_global_init before any thread uses this. */
 
 /* Dry run of the file at path. RPC_OK; ABORTED with upstream's text (what
  * follows "cannot unmarshal data: ") for a file VictoriaMetrics refuses;
