@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -53,13 +54,20 @@ static int write_all(int fd, const unsigned char *p, size_t n)
     return 0;
 }
 
-/* O_EXCL: two daemons starting together never both write a key; the
- * loser reads the winner's file. */
+/* The key is written to a temporary file and linked into place: the file
+ * appears whole or not at all, so a daemon starting at the same moment
+ * never reads a half-written key; link fails with EEXIST for the loser,
+ * which reads the winner's file. */
 static int create_key(const char *path)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
     if (fd < 0)
-        return errno == EEXIST ? 1 : -1;
+        return -1;
     crypto_secretbox_keygen(key);
     int rc = write_all(fd, key, sizeof key);
     if (fsync(fd) != 0)
@@ -67,10 +75,19 @@ static int create_key(const char *path)
     if (close(fd) != 0)
         rc = -1;
     if (rc != 0) {
-        unlink(path);
-        log_error("cannot write encryption key file %s: %s", path, strerror(errno));
+        int err = errno;
+        unlink(tmp);
+        log_error("cannot write encryption key file %s: %s", path, strerror(err));
+        errno = err;
         return -1;
     }
+    if (link(tmp, path) != 0) {
+        int err = errno;
+        unlink(tmp);
+        errno = err;
+        return err == EEXIST ? 1 : -1;
+    }
+    unlink(tmp);
     log_info("created encryption key file %s", path);
     return 0;
 }
