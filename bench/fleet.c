@@ -5,16 +5,21 @@
  *   - metadata pmm-agent-id (PREFIX1..PREFIXN), pmm-agent-version and
  *     Basic authorization; plain gRPC or TLS (--tls-ca, the server name
  *     overridden as pmm-agent's --server-insecure-tls would not check it);
- *   - once the server's headers arrive: a Ping (pmm-agent measures the
- *     clock drift at connect) and StateChanged RUNNING for each process it
- *     already runs (pmm-agent's SendActualStatuses);
+ *   - a dial as pmm-agent's (agent/client/client.go dial): the stream waits
+ *     for the connection, a Ping goes at once, and the dial succeeds when
+ *     its Pong (after the server's headers) comes within 5 s, otherwise the
+ *     stream is cancelled; then StateChanged RUNNING for each process it
+ *     already runs (SendActualStatuses);
  *   - server Ping -> Pong{now}; SetState -> SetStateResponse, then
  *     StateChanged RUNNING for each new agent_process/builtin_agent key and
  *     DONE for each removed one (--no-state-changed turns these off); any
  *     other server request -> status UNIMPLEMENTED (§2: unknown to us);
- *   - a stream that ends is dialled again after pmm-agent's backoff
- *     (1 s doubling to 15 s, reset by a connection that got headers), with
- *     +-20% jitter; at most --max-connecting dials are in progress at once.
+ *   - after a stream that was up ends, it dials again at once; after a
+ *     failed dial it waits pmm-agent's backoff (agent/utils/backoff: 1 s,
+ *     growing by half up to 15 s, +-50% jitter, never reset, as upstream's
+ *     client keeps one for its life); at most --max-connecting dials are in
+ *     progress at once (a fleet's dials are spread over time; this one
+ *     process would otherwise start them all in the same instant).
  * Marks: SIGUSR1 starts a new mark (printed as `fleet: mark=M`); for each
  * mark (mark 0 = start) it prints once
  *   fleet: event=all_connected mark=M seconds=S   (every agent has headers;
@@ -52,6 +57,8 @@
 
 #define BACKOFF_MIN 1.0  /* pmm-agent's backoffMinDelay */
 #define BACKOFF_MAX 15.0 /* pmm-agent's backoffMaxDelay */
+#define DIAL_TIMEOUT 5.0 /* pmm-agent's dialTimeout: connection, stream and first Pong */
+#define DIAL_PING_ID 1u  /* the id of the Ping sent with the dial */
 #define CODES 17         /* gRPC status codes 0..16 */
 
 typedef struct {
@@ -83,7 +90,8 @@ typedef struct agent {
     grpc_call *call;
     int pending;                 /* batches started and not completed */
     bool ended;                  /* the status batch completed */
-    bool had_headers;            /* this stream got the server's headers */
+    bool cancelled;              /* the dial timed out and was cancelled */
+    double dial_t;
     grpc_metadata md[3];
     grpc_metadata_array initial_md, trailing_md;
     grpc_status_code status;
@@ -93,7 +101,7 @@ typedef struct agent {
     outmsg *q_head, *q_tail;
     uint32_t next_request_id;
     double retry_at;
-    double backoff;
+    double backoff_next;         /* pmm-agent's delayBaseNext */
     unsigned synced_mark;        /* the mark of its last SetState, +1 (0 = none) */
     char **procs;                /* agent ids it runs (its last SetState) */
     size_t n_procs;
@@ -117,6 +125,8 @@ typedef struct {
     int errors_shown;
 } fleet;
 
+static void on_connected(fleet *f, agent *a);
+
 static volatile sig_atomic_t marks_requested;
 static volatile sig_atomic_t stop_requested;
 
@@ -139,9 +149,17 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static double jitter(double d)
+/* pmm-agent's Backoff.Delay(): the current base with +-50% jitter; the
+ * base grows by half, up to the maximum. */
+static double backoff_delay(agent *a)
 {
-    return d * (0.8 + 0.4 * ((double)rand() / RAND_MAX));
+    double d = a->backoff_next;
+    a->backoff_next *= 1.5;
+    if (a->backoff_next > BACKOFF_MAX)
+        a->backoff_next = BACKOFF_MAX;
+    double f = 2.0 * rand() / RAND_MAX - 1.0;
+    d += d * f * 0.5;
+    return d < 0 ? 0 : d;
 }
 
 static void usage(FILE *out)
@@ -153,7 +171,7 @@ static void usage(FILE *out)
             "  --agent-version V    pmm-agent-version metadata (default 3.0.0)\n"
             "  --tls-ca FILE        TLS, trusting FILE (PEM); default plain gRPC\n"
             "  --tls-name NAME      server name to check with TLS (default pmm-server)\n"
-            "  --max-connecting K   dials in progress at once (default 256)\n"
+            "  --max-connecting K   dials in progress at once (default 1000)\n"
             "  --no-state-changed   send no StateChanged requests\n"
             "  --stats-interval S   seconds between counter lines (default 1)\n"
             "  --duration S         stop after S seconds (default: at SIGINT/SIGTERM)\n"
@@ -195,7 +213,7 @@ static int parse_args(int argc, char **argv, options *o)
     o->id_prefix = "fleet-pa-";
     o->version = "3.0.0";
     o->tls_name = "pmm-server";
-    o->max_connecting = 256;
+    o->max_connecting = 1000;
     o->state_changed = true;
     o->stats_interval = 1;
     int ch;
@@ -491,6 +509,8 @@ static void handle_server_message(fleet *f, agent *a, const Agent__V1__ServerMes
     }
     case AGENT__V1__SERVER_MESSAGE__PAYLOAD_PONG:
         f->pongs++;
+        if (m->id == DIAL_PING_ID && a->phase == A_DIALLING)
+            on_connected(f, a);
         return;
     case AGENT__V1__SERVER_MESSAGE__PAYLOAD_STATE_CHANGED:
     case AGENT__V1__SERVER_MESSAGE__PAYLOAD_QAN_COLLECT:
@@ -532,16 +552,17 @@ static grpc_channel *channel_new(fleet *f)
     return ch;
 }
 
-static void dial(fleet *f, agent *a)
+static void dial(fleet *f, agent *a, double now)
 {
+    a->dial_t = now;
+    a->cancelled = false;
     a->ch = channel_new(f);
     a->call = grpc_channel_create_call(a->ch, NULL, GRPC_PROPAGATE_DEFAULTS, f->cq, f->method, NULL,
                                        gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
     a->phase = A_DIALLING;
     f->dialling++;
     a->ended = false;
-    a->had_headers = false;
-    a->next_request_id = 1;
+    a->next_request_id = DIAL_PING_ID;
     grpc_metadata_array_init(&a->initial_md);
     grpc_metadata_array_init(&a->trailing_md);
     a->details = grpc_empty_slice();
@@ -549,6 +570,8 @@ static void dial(fleet *f, agent *a)
     grpc_op ops[2];
     memset(ops, 0, sizeof(ops));
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    /* grpc.WithBlock: the stream waits for the connection (bounded by the dial timeout) */
+    ops[0].flags = GRPC_INITIAL_METADATA_WAIT_FOR_READY | GRPC_INITIAL_METADATA_WAIT_FOR_READY_EXPLICITLY_SET;
     ops[0].data.send_initial_metadata.count = f->opt.user ? 3 : 2;
     ops[0].data.send_initial_metadata.metadata = a->md;
     ops[1].op = GRPC_OP_RECV_INITIAL_METADATA;
@@ -564,6 +587,14 @@ static void dial(fleet *f, agent *a)
         a->pending++;
     else
         grpc_call_cancel(a->call, NULL);
+    start_recv(a);
+    /* the Ping that measures the clock drift; its Pong completes the dial */
+    Agent__V1__Ping ping = AGENT__V1__PING__INIT;
+    Agent__V1__AgentMessage msg = AGENT__V1__AGENT_MESSAGE__INIT;
+    msg.id = a->next_request_id++;
+    msg.payload_case = AGENT__V1__AGENT_MESSAGE__PAYLOAD_PING;
+    msg.ping = &ping;
+    send_msg(f, a, &msg);
 }
 
 static void leave_dialling(fleet *f, agent *a)
@@ -572,25 +603,20 @@ static void leave_dialling(fleet *f, agent *a)
         f->dialling--;
 }
 
+/* The server's headers: pmm-agent reads them after the Pong (an empty set
+ * ends the dial, as the stream's status will tell). */
 static void on_headers(fleet *f, agent *a, bool success)
 {
+    (void)f;
+    if ((!success || a->initial_md.count == 0) && a->call != NULL && !a->ended)
+        grpc_call_cancel(a->call, NULL);
+}
+
+static void on_connected(fleet *f, agent *a)
+{
     leave_dialling(f, a);
-    if (!success || a->initial_md.count == 0 || a->ended) {
-        a->phase = A_ENDING;
-        return;
-    }
     a->phase = A_CONNECTED;
-    a->had_headers = true;
-    a->backoff = BACKOFF_MIN;
     f->connected++;
-    start_recv(a);
-    /* pmm-agent pings at connect (clock drift) and reports what it runs */
-    Agent__V1__Ping ping = AGENT__V1__PING__INIT;
-    Agent__V1__AgentMessage msg = AGENT__V1__AGENT_MESSAGE__INIT;
-    msg.id = a->next_request_id++;
-    msg.payload_case = AGENT__V1__AGENT_MESSAGE__PAYLOAD_PING;
-    msg.ping = &ping;
-    send_msg(f, a, &msg);
     if (f->opt.state_changed)
         for (size_t i = 0; i < a->n_procs; i++)
             send_state_changed(f, a, a->procs[i], INVENTORY__V1__AGENT_STATUS__AGENT_STATUS_RUNNING,
@@ -641,6 +667,9 @@ static void on_status(fleet *f, agent *a)
         f->connected--;
         f->disconnects++;
         f->dropped_since_mark = true;
+        a->retry_at = 0; /* Connect() starts dialling again at once */
+    } else {
+        a->retry_at = -1; /* a failed dial: backoff, set when the stream is released */
     }
     leave_dialling(f, a);
     a->phase = A_ENDING;
@@ -669,10 +698,7 @@ static void release_stream(fleet *f, agent *a, double now)
     a->call = NULL;
     grpc_channel_destroy(a->ch);
     a->ch = NULL;
-    double delay = a->backoff;
-    if (!a->had_headers)
-        a->backoff = a->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : a->backoff * 2;
-    a->retry_at = now + jitter(delay);
+    a->retry_at = a->retry_at < 0 ? now + backoff_delay(a) : now;
     a->phase = A_WAITING;
     (void)f;
 }
@@ -693,12 +719,18 @@ static void on_event(fleet *f, grpc_event ev, double now)
 
 /* ---- the loop ------------------------------------------------------------------- */
 
+/* Starts the dials that are due, cancels those past the dial timeout. */
 static void dial_due(fleet *f, double now)
 {
-    for (int i = 0; i < f->opt.agents && f->dialling < f->opt.max_connecting; i++) {
+    for (int i = 0; i < f->opt.agents; i++) {
         agent *a = &f->agents[i];
-        if (a->phase == A_WAITING && a->retry_at <= now && !stop_requested)
-            dial(f, a);
+        if (a->phase == A_WAITING && a->retry_at <= now && !stop_requested &&
+            f->dialling < f->opt.max_connecting)
+            dial(f, a, now);
+        else if (a->phase == A_DIALLING && !a->cancelled && now - a->dial_t > DIAL_TIMEOUT) {
+            a->cancelled = true;
+            grpc_call_cancel(a->call, NULL);
+        }
     }
 }
 
@@ -804,7 +836,7 @@ static int fleet_init(fleet *f)
         snprintf(id, sizeof(id), "%s%d", o->id_prefix, i + 1);
         a->index = i;
         a->id = grpc_slice_from_copied_string(id);
-        a->backoff = BACKOFF_MIN;
+        a->backoff_next = BACKOFF_MIN;
         a->phase = A_WAITING;
         a->md[0].key = grpc_slice_from_static_string("pmm-agent-id");
         a->md[0].value = a->id;

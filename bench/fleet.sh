@@ -114,10 +114,10 @@ last_stats() { grep 'fleet: t=' "$OUT" | tail -n 1 | sed 's/^fleet: //'; }
 MARKS=0
 phase() {
     MARKS=$((MARKS + 1))
-    kill -USR1 "$FLEET_PID"
-    wait_line "^fleet: mark=$MARKS\$" 10 >/dev/null || { echo "fleet: mark $MARKS not taken" >&2; return 1; }
-    "$@"
     SECONDS_TAKEN= LOST=
+    kill -USR1 "$FLEET_PID" 2>/dev/null || true
+    wait_line "^fleet: mark=$MARKS\$" 10 >/dev/null || { echo "   the load generator took no mark $MARKS"; return 0; }
+    "$@" || true
     if line=$(wait_line "event=synced mark=$MARKS " "$TIMEOUT"); then
         SECONDS_TAKEN=$(field "$line" seconds)
         LOST=$(field "$line" disconnects)
@@ -126,9 +126,9 @@ phase() {
     fi
 }
 
-rss_mib() {
-    pid=$($SUITE ctl pid "$1")
-    awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status"
+rss_mib() { # 0 when the program is not running
+    pid=$($SUITE ctl pid "$1" 2>/dev/null) || pid=0
+    awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status" 2>/dev/null || echo 0
 }
 
 verdict() { # value target: "met" when value < target; the targets are for 10,000 agents
@@ -157,15 +157,15 @@ echo "   gateway_rss_mib=$GW agentsd_rss_mib=$AD together=$((GW + AD)) MiB (targ
 
 echo "== 3. ChangeSettings (metrics resolutions): every agent gets a new SetState"
 change_settings() {
-    code=$(curl -s -o "$VAR/settings.out" -w '%{http_code}' -u admin:admin -X PUT "$REST/v1/server/settings" \
-        -H 'Content-Type: application/json' -d '{"metrics_resolutions": {"hr": "7s", "mr": "13s", "lr": "67s"}}')
+    code=$(curl -s -m 60 -o "$VAR/settings.out" -w '%{http_code}' -u admin:admin -X PUT "$REST/v1/server/settings" \
+        -H 'Content-Type: application/json' -d '{"metrics_resolutions": {"hr": "7s", "mr": "13s", "lr": "67s"}}') || true
     [ "$code" = 200 ] || echo "   ChangeSettings answered HTTP $code: $(head -c 300 "$VAR/settings.out")"
 }
 phase change_settings
 [ -z "$SECONDS_TAKEN" ] || echo "   settings_setstate_seconds=$SECONDS_TAKEN disconnects=$LOST"
 
 echo "== 4. supervisorctl restart gateway: the fleet reconnects and gets its state"
-restart() { $SUITE ctl restart "$1" >/dev/null; }
+restart() { $SUITE ctl restart "$1" >/dev/null || echo "   supervisorctl restart $1 failed"; }
 phase restart gateway
 if [ -n "$SECONDS_TAKEN" ]; then
     back=$(field "$(grep -m1 "event=all_connected mark=$MARKS " "$OUT")" seconds)
