@@ -10,7 +10,10 @@ Pong to the server's Ping, SetStateResponse to SetState, StateChanged reports.
     agent.close()
 
 Options make it misbehave for robustness tests: answer_pings=False,
-answer_set_state=False; send_raw() sends arbitrary bytes."""
+answer_set_state=False; send_raw() sends arbitrary bytes. credentials= (and
+channel_options=) dial with TLS, e.g. through nginx, which passes the
+server's headers on only once the agent has sent something: send the first
+Ping before connect(), as pmm-agent does."""
 
 import itertools
 import queue
@@ -29,12 +32,15 @@ _END = object()
 
 
 class FakeAgent:
-    def __init__(self, agent_id, auth=None, version="3.0.0", target=GRPC, method=V1,
+    def __init__(self, agent_id, auth=None, version="3.0.0", target=GRPC, method=V1, credentials=None,
+                 channel_options=(),
                  answer_pings=True, answer_set_state=True, extra_metadata=()):
         self.agent_id = agent_id
         self.auth = auth
         self.version = version
         self.target = target
+        self.credentials = credentials          # grpc.ChannelCredentials: TLS (the nginx front)
+        self.channel_options = tuple(channel_options)
         self.method = method
         self.answer_pings = answer_pings
         self.answer_set_state = answer_set_state
@@ -73,7 +79,10 @@ class FakeAgent:
     def connect(self, timeout=15):
         """Opens the stream and waits for the response headers; returns them as
         a dict. Raises grpc.RpcError when the server ends the call first."""
-        self.channel = grpc.insecure_channel(self.target)
+        if self.credentials is not None:
+            self.channel = grpc.secure_channel(self.target, self.credentials, options=self.channel_options)
+        else:
+            self.channel = grpc.insecure_channel(self.target, options=self.channel_options)
         fn = self.channel.stream_stream(self.method, request_serializer=lambda b: b,
                                         response_deserializer=agent_pb2.ServerMessage.FromString)
         self.call = fn(self._outgoing(), metadata=self.metadata())
@@ -125,6 +134,10 @@ class FakeAgent:
         with self.lock:
             self.requests.append(msg)
             self.lock.notify_all()
+
+    def close_send(self):
+        """Ends our side of the stream (the server sees the end of our messages)."""
+        self.out.put(_END)
 
     def close(self):
         """Closes our side and the channel."""

@@ -3,7 +3,8 @@ HTTP/2) and BASE+8 (plain HTTP). gRPC over TLS with the generated
 certificate as root (pmm-agent's --server-insecure-tls does not verify at
 all; trusting the certificate is the stricter equivalent), REST with
 auth_request answering refusals as upstream's auth server does (401 with
-{code, error, message}), and a certificate made once and kept."""
+{code, error, message}), a certificate made once and kept, and the
+end-to-end pmm-agent stream (tests/e2e/fakeagent.py) dialled through it."""
 
 import hashlib
 import http.client
@@ -17,9 +18,12 @@ import unittest
 
 import grpc
 
-from e2elib import (ADMIN, AUTH_MD, ApiTestCase, basic, channel, ctl, http_call,
+from e2elib import (ADMIN, AUTH_MD, ApiTestCase, basic, channel, ctl, http_call, quote,
                     remove_node_quietly, rest, unary, unique)
-from inventory.v1 import nodes_pb2
+from fakeagent import FakeAgent, process_types
+from test_agent_stream import agent_of, register, wait_for
+from agent.v1 import agent_pb2
+from inventory.v1 import agent_status_pb2, nodes_pb2
 from management.v1 import node_pb2 as mgmt_node_pb2
 from server.v1 import server_pb2
 from test_auth import pmmctl
@@ -359,6 +363,59 @@ class Certificate(unittest.TestCase):
             r = subprocess.run(["openssl", "x509", "-checkend", str(300 * 86400), "-noout", "-in", crt],
                                capture_output=True)
             self.assertEqual(r.returncode, 0)
+
+
+class AgentStreamOverTls(ApiTestCase):
+    """The end-to-end agent test through the front: a pmm-agent dials nginx
+    with TLS (as pmm-agent does against PMM Server's 443) and its stream is
+    relayed by grpc_pass to the gateway and on to agentsd."""
+
+    def setUp(self):
+        reg = register(unique("tls-agent"))
+        self.node_id = reg["generic_node"]["node_id"]
+        self.pmm_agent_id = reg["pmm_agent"]["agent_id"]
+        self.token = reg["token"]
+        self.addCleanup(lambda: rest("DELETE", "/v1/management/nodes/%s?force=true" % quote(self.node_id)))
+
+    def agent(self, **kw):
+        a = FakeAgent(self.pmm_agent_id, target=TLS,
+                      credentials=grpc.ssl_channel_credentials(root_certificates=read_cert()),
+                      channel_options=(("grpc.ssl_target_name_override", "pmm-server"),), **kw)
+        self.addCleanup(a.close)
+        # pmm-agent's dial sends its Ping first; nginx passes the headers on after it
+        self.first_ping = next(a.ids)
+        a.send(agent_pb2.AgentMessage(id=self.first_ping, ping=agent_pb2.Ping()))
+        return a
+
+    def test_connect_state_and_status_through_tls(self):
+        a = self.agent(auth="Bearer " + self.token)
+        headers = a.connect()
+        self.assertEqual(headers["pmm-agent-node-id"], self.node_id)
+        self.assertTrue(headers["pmm-server-version"])
+        self.assertTrue(wait_for(lambda: self.first_ping in a.responses))
+        self.assertEqual(a.responses[self.first_ping].WhichOneof("payload"), "pong")
+        self.assertEqual(a.ping().WhichOneof("payload"), "pong")
+        r = rest("GET", "/v1/inventory/agents?pmm_agent_id=%s" % quote(self.pmm_agent_id))
+        self.assertStatus(r, 200)
+        ne_id = r.json["node_exporter"][0]["agent_id"]
+        a.wait_set_state(lambda s: ne_id in process_types(s))
+        resp = a.state_changed(ne_id, agent_status_pb2.AGENT_STATUS_RUNNING, 42002, "/usr/local/bin/node_exporter")
+        self.assertEqual(resp.WhichOneof("payload"), "state_changed")
+        self.assertEqual(agent_of(ne_id)["listen_port"], 42002)
+        self.assertTrue(wait_for(lambda: agent_of(self.pmm_agent_id).get("connected")))
+        a.close()
+        self.assertTrue(wait_for(lambda: not agent_of(self.pmm_agent_id).get("connected")))
+
+    def test_refused_by_auth_request(self):
+        """nginx answers a refused stream (401, UNAUTHENTICATED) once the
+        agent has closed its side: here right after its Ping. (A pmm-agent
+        that keeps its side open gives up at its 5 s dial timeout.)"""
+        a = self.agent(auth="Bearer " + self.token + "x")
+        a.close_send()
+        with self.assertRaises(grpc.RpcError) as cm:
+            a.connect()
+        self.assertGrpcError(cm.exception, grpc.StatusCode.UNAUTHENTICATED)
+        self.assertIn("401", cm.exception.details())
 
 
 if __name__ == "__main__":
