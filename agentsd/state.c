@@ -36,22 +36,8 @@ static json_t *load_keyed(db *d, const char *sql, const char *id, const char *ke
 /* The pmm-agent's enabled agents, secrets decrypted, by agent id. */
 static json_t *load_agents(db *d, const char *id, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, "SELECT * FROM agents WHERE pmm_agent_id = $1 AND NOT disabled ORDER BY agent_id", 1,
-                          (const char *[]){ id });
-    if (!r)
-        return NULL;
-    json_t *all = json_array();
-    for (int i = 0; all && i < PQntuples(r); i++) {
-        json_t *rec = agent_rec_parse(r, i, st);
-        if (!rec || json_array_append_new(all, rec) != 0) {
-            json_decref(all);
-            all = NULL;
-        }
-    }
-    PQclear(r);
-    if (!all && st->code == RPC_OK)
-        rpc_fail(st, RPC_INTERNAL, "out of memory");
-    return all;
+    return agent_rec_query(d, "SELECT * FROM agents WHERE pmm_agent_id = $1 AND NOT disabled ORDER BY agent_id", 1,
+                           (const char *[]){ id }, st);
 }
 
 typedef struct {

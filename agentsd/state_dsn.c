@@ -53,7 +53,7 @@ static char *sb_take(sbuf *b)
 
 /* ---- Go's net/url escaping ------------------------------------------------------ */
 
-typedef enum { ESC_USERINFO, ESC_PATH, ESC_QUERY, ESC_HOST } esc_mode;
+typedef enum { ESC_USERINFO, ESC_PATH, ESC_SEGMENT, ESC_QUERY, ESC_HOST } esc_mode;
 
 static bool should_escape(unsigned char c, esc_mode m)
 {
@@ -68,6 +68,8 @@ static bool should_escape(unsigned char c, esc_mode m)
         switch (m) {
         case ESC_PATH:
             return c == '?';
+        case ESC_SEGMENT: /* url.PathEscape */
+            return c == '/' || c == ';' || c == ',' || c == '?';
         case ESC_USERINFO:
             return c == '@' || c == '/' || c == '?' || c == ':';
         case ESC_QUERY:
@@ -213,7 +215,7 @@ static const char *mysql_tls(const state_src *s, bool proxysql)
     return skip ? "skip-verify" : "true";
 }
 
-char *dsn_mysql(const state_src *s, int timeout_s, bool qan)
+char *dsn_mysql(const state_src *s, int timeout_s, const char *database, bool qan)
 {
     json_t *a = s->agent, *svc = s->service;
     sbuf b = { 0 };
@@ -235,6 +237,7 @@ char *dsn_mysql(const state_src *s, int timeout_s, bool qan)
         sb_host_port(&b, rec_s(svc, "address", NULL), rec_i(svc, "port", NULL));
     }
     sb_add(&b, ")/");
+    sb_escape(&b, database, ESC_SEGMENT);
     const char *sep = "?";
     if (qan) {
         sb_add(&b, "?clientFoundRows=true&parseTime=true");
@@ -369,4 +372,18 @@ char *dsn_postgres(const state_src *s, int timeout_s, const char *database, bool
     sb_add(&b, "?");
     q_encode(&b, &q);
     return unescape_delims(sb_take(&b), d);
+}
+
+char *dsn_agent(const state_src *s, int timeout_s, const char *database, delims d)
+{
+    const char *type = rec_s(s->agent, "agent_type", NULL);
+    if (strcmp(type, "mysqld_exporter") == 0 || strcmp(type, "proxysql_exporter") == 0)
+        return dsn_mysql(s, timeout_s, database, false);
+    if (strncmp(type, "qan-mysql-", 10) == 0)
+        return dsn_mysql(s, timeout_s, database, true);
+    if (strcmp(type, "mongodb_exporter") == 0 || strncmp(type, "qan-mongodb-", 12) == 0)
+        return dsn_mongodb(s, timeout_s, database, d);
+    if (strcmp(type, "postgres_exporter") == 0 || strncmp(type, "qan-postgresql-", 15) == 0)
+        return dsn_postgres(s, timeout_s, database, !agent_ver_less(s->ver, "2.41.0-0"), d);
+    return NULL;
 }

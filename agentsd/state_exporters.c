@@ -188,7 +188,7 @@ int state_mysqld_exporter(const state_src *s, Agent__V1__SetStateRequest__AgentP
     state_with_log_level(&args, a, s->ver, false);
 
     strv env = { 0 }, redact = { 0 };
-    char *dsn = dsn_mysql(s, 1, false);
+    char *dsn = dsn_mysql(s, 1, "", false);
     if (dsn)
         strv_addf(&env, "DATA_SOURCE_NAME=%s", dsn);
     else
@@ -406,7 +406,7 @@ int state_proxysql_exporter(const state_src *s, Agent__V1__SetStateRequest__Agen
     state_with_log_level(&args, a, s->ver, true);
 
     strv env = { 0 }, redact = { 0 };
-    char *dsn = dsn_mysql(s, 1, false);
+    char *dsn = dsn_mysql(s, 1, "", false);
     if (dsn)
         strv_addf(&env, "DATA_SOURCE_NAME=%s", dsn);
     else

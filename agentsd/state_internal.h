@@ -87,9 +87,12 @@ json_t *state_agent_files(json_t *agent);
 
 /* DSNs (models.Agent.DSN). timeout_s: dial timeout in seconds (0 none);
  * database: "" for none; d: the agent's delimiters. malloc'd, NULL on ENOMEM. */
-char *dsn_mysql(const state_src *s, int timeout_s, bool qan);
+char *dsn_mysql(const state_src *s, int timeout_s, const char *database, bool qan);
 char *dsn_mongodb(const state_src *s, int timeout_s, const char *database, delims d);
 char *dsn_postgres(const state_src *s, int timeout_s, const char *database, bool sslsni, delims d);
+/* The DSN of s->agent by its type (as models.Agent.DSN dispatches), SNI
+ * by the pmm-agent's version; NULL for a type without one. */
+char *dsn_agent(const state_src *s, int timeout_s, const char *database, delims d);
 
 /* ---- messages ---------------------------------------------------------------- */
 

@@ -17,7 +17,7 @@ static char *qan_dsn(const state_src *s, int type, delims d)
     switch (type) {
     case INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MYSQL_PERFSCHEMA_AGENT:
     case INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MYSQL_SLOWLOG_AGENT:
-        return dsn_mysql(s, 1, true);
+        return dsn_mysql(s, 1, "", true);
     case INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MONGODB_PROFILER_AGENT:
     case INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MONGODB_MONGOLOG_AGENT:
         return dsn_mongodb(s, 1, "", d);

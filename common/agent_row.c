@@ -90,6 +90,25 @@ json_t *agent_rec_parse(PGresult *r, int row, rpc_status *st)
     return rec;
 }
 
+json_t *agent_rec_query(db *d, const char *sql, int n, const char *const *params, rpc_status *st)
+{
+    PGresult *r = db_exec(d, st, sql, n, params);
+    if (!r)
+        return NULL;
+    json_t *all = json_array();
+    for (int i = 0; all && i < PQntuples(r); i++) {
+        json_t *rec = agent_rec_parse(r, i, st);
+        if (!rec || json_array_append_new(all, rec) != 0) {
+            json_decref(all);
+            all = NULL;
+        }
+    }
+    PQclear(r);
+    if (!all && st->code == RPC_OK)
+        rpc_fail(st, RPC_INTERNAL, "out of memory");
+    return all;
+}
+
 json_t *agent_rec_get(json_t *rec, const char *col, const char *key)
 {
     json_t *v = json_object_get(rec, col);

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "db.h"
 #include "rpc.h"
 
 /* Row `row` of r as a record, secrets as stored; columns whose name starts
@@ -21,6 +22,10 @@ json_t *agent_rec_from_row(PGresult *r, int row);
 /* The record of row `row` with its secrets decrypted; NULL with st set
  * (INTERNAL, logged without key material) when it cannot be. */
 json_t *agent_rec_parse(PGresult *r, int row, rpc_status *st);
+
+/* Every row of sql (n params) as an array of records, secrets decrypted;
+ * NULL with st set on failure. */
+json_t *agent_rec_query(db *d, const char *sql, int n, const char *const *params, rpc_status *st);
 
 /* A column (key NULL) or a key of a JSONB column; borrowed, may be NULL. */
 json_t *agent_rec_get(json_t *rec, const char *col, const char *key);

@@ -1,0 +1,217 @@
+/* actions: GetAction and CancelAction, the action_results rows and the
+ * requests that start and stop actions on a pmm-agent (see actions.h). */
+#include "actions_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actions/v1/actions.pb-c.h"
+#include "daemon.h"
+#include "log.h"
+#include "pbutil.h"
+#include "utf8.h"
+#include "uuid.h"
+
+#define A "/actions.v1.ActionsService/"
+#define NOW "now() AT TIME ZONE 'UTC'"
+
+actions_sender actions_send;
+
+int action_validate_uuid(rpc_status *st, const char *value, const char *msg, const char *field)
+{
+    if (uuid_valid(value))
+        return RPC_OK;
+    return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.%s: value must be a valid UUID | caused by: invalid uuid format",
+                    msg, field);
+}
+
+int action_create(db *d, const char *pmm_agent_id, char *id, rpc_status *st)
+{
+    uuid_v4(id);
+    PGresult *r = db_exec(d, st,
+                          "INSERT INTO action_results (id, pmm_agent_id, done, error, output, created_at, updated_at) "
+                          "VALUES ($1, $2, false, '', ''::bytea, " NOW ", " NOW ")",
+                          2, (const char *[]){ id, pmm_agent_id });
+    if (!r)
+        return rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't create ActionResult, reason: %s", st->message);
+    PQclear(r);
+    return RPC_OK;
+}
+
+/* Sends msg (the caller's) and drops the agent's empty answer. */
+static int send_message(const char *pmm_agent_id, Agent__V1__ServerMessage *msg, int timeout_ms, rpc_status *st)
+{
+    Agent__V1__AgentMessage *resp = NULL;
+    if (!actions_send)
+        return rpc_fail(st, RPC_UNAVAILABLE, "pmm-agent connections are not served by this process");
+    int rc = actions_send(pmm_agent_id, msg, timeout_ms, &resp, st);
+    if (resp)
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+    return rc;
+}
+
+int action_start(const char *pmm_agent_id, const char *action_id, int timeout_s, const char *params_field,
+                 ProtobufCMessage *params, rpc_status *st)
+{
+    ProtobufCMessage *msg = pb_new(&agent__v1__server_message__descriptor);
+    ProtobufCMessage *req = pb_new(&agent__v1__start_action_request__descriptor);
+    ProtobufCMessage *timeout = pb_new(&google__protobuf__duration__descriptor);
+    int ok = msg && req && timeout && pb_set_str(req, "action_id", action_id) == 0 &&
+             pb_set_i64(timeout, "seconds", timeout_s) == 0;
+    if (ok) {
+        ok = pb_set_msg(req, "timeout", timeout) == 0;
+        timeout = NULL;
+    }
+    if (ok) {
+        ok = pb_set_msg(req, params_field, params) == 0;
+        params = NULL;
+    }
+    if (ok) {
+        ok = pb_set_msg(msg, "start_action", req) == 0;
+        req = NULL;
+    }
+    ProtobufCMessage *left[] = { timeout, params, req };
+    for (size_t i = 0; i < 3; i++)
+        if (left[i])
+            protobuf_c_message_free_unpacked(left[i], NULL);
+    int rc = ok ? send_message(pmm_agent_id, (Agent__V1__ServerMessage *)msg, (timeout_s + 5) * 1000, st)
+                : rpc_fail(st, RPC_INTERNAL, "out of memory");
+    if (msg)
+        protobuf_c_message_free_unpacked(msg, NULL);
+    return rc;
+}
+
+/* The row of action id (NOT_FOUND as upstream's FindActionResultByID). */
+static PGresult *load_result(db *d, const char *id, rpc_status *st)
+{
+    PGresult *r = db_exec(d, st, "SELECT id, pmm_agent_id, done, error, output FROM action_results WHERE id = $1", 1,
+                          (const char *[]){ id });
+    if (r && PQntuples(r) == 0) {
+        char q[128];
+        rpc_quote(q, sizeof q, id);
+        rpc_fail(st, RPC_NOT_FOUND, "ActionResult with ID %s not found.", q);
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+static int get_action(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    daemon_worker *w = ctx->worker;
+    const Actions__V1__GetActionRequest *req = (const Actions__V1__GetActionRequest *)in;
+    if (action_validate_uuid(&ctx->status, req->action_id, "GetActionRequest", "ActionId") != RPC_OK)
+        return ctx->status.code;
+    PGresult *r = load_result(w->db, req->action_id, &ctx->status);
+    if (!r)
+        return ctx->status.code;
+    size_t len = 0;
+    unsigned char *output = PQgetisnull(r, 0, 4) ? NULL : PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 4), &len);
+    ProtobufCMessage *resp = pb_new(&actions__v1__get_action_response__descriptor);
+    char *text = malloc(len + 1);
+    int rc = RPC_OK;
+    if (!resp || !text) {
+        rc = rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    } else if (output && (memchr(output, 0, len) || !utf8_valid((const char *)output, len))) {
+        /* Go's marshalling refuses a string field that is not UTF-8. */
+        rc = rpc_fail(&ctx->status, RPC_INTERNAL, "grpc: error while marshaling: string field contains invalid UTF-8");
+    } else {
+        if (len)
+            memcpy(text, output, len);
+        text[len] = '\0';
+        if (pb_set_str(resp, "action_id", PQgetvalue(r, 0, 0)) || pb_set_str(resp, "pmm_agent_id", PQgetvalue(r, 0, 1)) ||
+            pb_set_str(resp, "output", text) || pb_set_bool(resp, "done", PQgetvalue(r, 0, 2)[0] == 't') ||
+            pb_set_str(resp, "error", PQgetvalue(r, 0, 3)))
+            rc = rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    }
+    free(text);
+    PQfreemem(output);
+    PQclear(r);
+    if (rc != RPC_OK) {
+        if (resp)
+            protobuf_c_message_free_unpacked(resp, NULL);
+        return rc;
+    }
+    *out = resp;
+    return RPC_OK;
+}
+
+/* Stops the action on the pmm-agent that runs it. (Upstream looks the
+ * agent up by the action id, so its CancelAction always fails with "not
+ * currently connected"; the intent, and §13, is the action's agent.) */
+static int cancel_action(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    daemon_worker *w = ctx->worker;
+    const Actions__V1__CancelActionRequest *req = (const Actions__V1__CancelActionRequest *)in;
+    if (action_validate_uuid(&ctx->status, req->action_id, "CancelActionRequest", "ActionId") != RPC_OK)
+        return ctx->status.code;
+    PGresult *r = load_result(w->db, req->action_id, &ctx->status);
+    if (!r)
+        return ctx->status.code;
+    char *agent = strdup(PQgetvalue(r, 0, 1));
+    PQclear(r);
+    ProtobufCMessage *msg = pb_new(&agent__v1__server_message__descriptor);
+    ProtobufCMessage *stop = pb_new(&agent__v1__stop_action_request__descriptor);
+    int rc;
+    if (!agent || !msg || !stop || pb_set_str(stop, "action_id", req->action_id) != 0) {
+        if (stop)
+            protobuf_c_message_free_unpacked(stop, NULL);
+        rc = rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    } else if (pb_set_msg(msg, "stop_action", stop) != 0) {
+        rc = rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    } else {
+        rc = send_message(agent, (Agent__V1__ServerMessage *)msg, ACTION_TIMEOUT_S * 1000, &ctx->status);
+    }
+    if (msg)
+        protobuf_c_message_free_unpacked(msg, NULL);
+    free(agent);
+    if (rc == RPC_OK && !(*out = pb_new(&actions__v1__cancel_action_response__descriptor)))
+        rc = rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    return rc;
+}
+
+int actions_store_result(void *d, const char *pmm_agent_id, const Agent__V1__AgentMessage *msg)
+{
+    if (!msg || msg->payload_case != AGENT__V1__AGENT_MESSAGE__PAYLOAD_ACTION_RESULT || !msg->action_result)
+        return RPC_INVALID_ARGUMENT;
+    const Agent__V1__ActionResultRequest *res = msg->action_result;
+    rpc_status st = { 0 };
+    size_t hexlen = 0;
+    PGconn *conn = db_conn(d);
+    unsigned char *hex = conn ? PQescapeByteaConn(conn, res->output.data ? res->output.data : (const uint8_t *)"",
+                                                  res->output.len, &hexlen)
+                              : NULL;
+    if (!hex) {
+        log_warn("Failed to change action %s: no database connection", res->action_id);
+        return RPC_UNAVAILABLE;
+    }
+    /* Upstream updates the whole row: every part replaces the output. */
+    PGresult *r = db_exec(d, &st,
+                          "UPDATE action_results SET pmm_agent_id = $2, done = $3, error = $4, output = $5::bytea, "
+                          "updated_at = " NOW " WHERE id = $1",
+                          5, (const char *[]){ res->action_id, pmm_agent_id, res->done ? "t" : "f", res->error,
+                                               (const char *)hex });
+    PQfreemem(hex);
+    if (!r) {
+        log_warn("Failed to change action %s: %s", res->action_id, st.message);
+        return st.code;
+    }
+    int changed = atoi(PQcmdTuples(r));
+    PQclear(r);
+    if (changed == 0) {
+        log_warn("Failed to change action %s: not found", res->action_id);
+        return RPC_NOT_FOUND;
+    }
+    if (!res->done && *res->error)
+        log_warn("Action was done with an error: %s.", res->error);
+    return RPC_OK;
+}
+
+const rpc_method actions_methods[] = {
+    { A "GetAction", &actions__v1__get_action_request__descriptor, get_action },
+    { A "StartServiceAction", &actions__v1__start_service_action_request__descriptor, actions_start_service },
+    { A "StartPTSummaryAction", &actions__v1__start_ptsummary_action_request__descriptor, actions_start_pt_summary },
+    { A "CancelAction", &actions__v1__cancel_action_request__descriptor, cancel_action },
+};
+const size_t actions_methods_count = sizeof actions_methods / sizeof *actions_methods;

@@ -1,0 +1,535 @@
+/* actions_start: StartServiceAction and StartPTSummaryAction as upstream's
+ * actionsServer does them (managed/services/grpc/actions_server.go): the
+ * pmm-agent that runs the action, the DSN and TLS files of the service's
+ * agent, the action row, then StartActionRequest to that pmm-agent. */
+#include "actions_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actions/v1/actions.pb-c.h"
+#include "agent_row.h"
+#include "daemon.h"
+#include "pbutil.h"
+#include "state_internal.h"
+
+/* ---- lookups (upstream models) ------------------------------------------------- */
+
+static int fail_quoted(rpc_status *st, int code, const char *fmt, const char *id)
+{
+    char q[256];
+    rpc_quote(q, sizeof q, id);
+    return rpc_fail(st, code, fmt, q);
+}
+
+/* One row of sql ($1 = id) as a record; NULL when none (st untouched) or
+ * on error (st set). */
+static json_t *load_row(db *d, const char *sql, const char *id, rpc_status *st)
+{
+    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ id });
+    if (!r)
+        return NULL;
+    json_t *row = PQntuples(r) ? agent_rec_parse(r, 0, st) : NULL;
+    PQclear(r);
+    return row;
+}
+
+static json_t *find_service(db *d, const char *id, rpc_status *st)
+{
+    json_t *s = load_row(d, "SELECT * FROM services WHERE service_id = $1", id, st);
+    if (!s && st->code == RPC_OK)
+        fail_quoted(st, RPC_NOT_FOUND, "Service with ID %s not found.", id);
+    return s;
+}
+
+static json_t *find_node(db *d, const char *id, rpc_status *st)
+{
+    json_t *n = load_row(d, "SELECT * FROM nodes WHERE node_id = $1", id, st);
+    if (!n && st->code == RPC_OK)
+        fail_quoted(st, RPC_NOT_FOUND, "Node with ID %s not found.", id);
+    return n;
+}
+
+/* models.FindPmmAgentIDToRunActionOrJob: the requested pmm-agent when it is
+ * one of agents, the only one when none is requested. */
+static int pick_pmm_agent(const char *requested, json_t *agents, char *out, size_t outlen, rpc_status *st)
+{
+    if (!*requested && json_array_size(agents) == 1) {
+        snprintf(out, outlen, "%s", agent_rec_str(json_array_get(agents, 0), "agent_id"));
+        return RPC_OK;
+    }
+    if (!*requested)
+        return rpc_fail(st, RPC_INVALID_ARGUMENT, "Couldn't find pmm-agent-id to run action");
+    size_t i;
+    json_t *a;
+    json_array_foreach(agents, i, a) {
+        if (strcmp(agent_rec_str(a, "agent_id"), requested) == 0) {
+            snprintf(out, outlen, "%s", requested);
+            return RPC_OK;
+        }
+    }
+    return rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't find pmm-agent-id to run action");
+}
+
+/* models.FindPMMAgentsForService: the pmm-agents of the service's agents. */
+static json_t *pmm_agents_for_service(db *d, const char *service_id, rpc_status *st)
+{
+    json_t *svc = load_row(d, "SELECT service_id FROM services WHERE service_id = $1", service_id, st);
+    if (!svc) {
+        if (st->code == RPC_OK)
+            rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't get services by service_id, %s", service_id);
+        return NULL;
+    }
+    json_decref(svc);
+    return agent_rec_query(d,
+                     "SELECT * FROM agents WHERE agent_type = 'pmm-agent' AND agent_id IN "
+                     "(SELECT pmm_agent_id FROM agents WHERE service_id = $1) ORDER BY agent_id",
+                     1, (const char *[]){ service_id }, st);
+}
+
+/* models.FindPMMAgentsRunningOnNode, then FindPMMAgentsForVersion when
+ * min_version is set (agents whose version does not parse are left out). */
+static json_t *pmm_agents_on_node(db *d, const char *node_id, const char *min_version, rpc_status *st)
+{
+    json_t *all = agent_rec_query(d, "SELECT * FROM agents WHERE runs_on_node_id = $1 AND agent_type = 'pmm-agent' ORDER BY agent_id",
+                            1, (const char *[]){ node_id }, st);
+    if (!all || !min_version)
+        return all;
+    json_t *ok = json_array();
+    size_t i;
+    json_t *a;
+    json_array_foreach(all, i, a) {
+        agent_ver v;
+        if (agent_ver_parse(agent_rec_str(a, "version"), &v) == 0 && !agent_ver_less(&v, min_version))
+            json_array_append(ok, a);
+    }
+    json_decref(all);
+    return ok;
+}
+
+static agent_ver pmm_agent_version(db *d, const char *pmm_agent_id)
+{
+    agent_ver v = { 0 };
+    rpc_status st = { 0 };
+    json_t *a = load_row(d, "SELECT version FROM agents WHERE agent_id = $1", pmm_agent_id, &st);
+    if (agent_ver_parse(agent_rec_str(a, "version"), &v) != 0)
+        v = (agent_ver){ 0 }; /* unknown: the oldest rules */
+    json_decref(a);
+    return v;
+}
+
+/* ---- the service's DSN (models.FindDSNByServiceIDandPMMAgentID) --------------------- */
+
+typedef struct {
+    char pmm_agent_id[128];
+    json_t *service, *agent;
+    agent_ver ver;
+    char *dsn;
+    json_t *files;
+    delims d;
+} target;
+
+static void target_clear(target *t)
+{
+    json_decref(t->service);
+    json_decref(t->agent);
+    json_decref(t->files);
+    free(t->dsn);
+    memset(t, 0, sizeof *t);
+}
+
+static int resolve_dsn(db *d, target *t, const char *database, rpc_status *st)
+{
+    static const char *const mysql[] = { "qan-mysql-slowlog-agent", "qan-mysql-perfschema-agent", "mysqld_exporter", NULL };
+    static const char *const pg[] = { "qan-postgresql-pgstatements-agent", "qan-postgresql-pgstatmonitor-agent",
+                                      "postgres_exporter", NULL };
+    static const char *const mongo[] = { "qan-mongodb-profiler-agent", "mongodb_exporter", NULL };
+    const char *type = agent_rec_str(t->service, "service_type");
+    const char *const *types = strcmp(type, "mysql") == 0        ? mysql
+                               : strcmp(type, "postgresql") == 0 ? pg
+                               : strcmp(type, "mongodb") == 0    ? mongo
+                                                                 : NULL;
+    if (!types)
+        return rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't resolve dsn, as service is unsupported");
+    const char *service_id = agent_rec_str(t->service, "service_id");
+    for (; *types; types++) {
+        json_t *rows = agent_rec_query(d, "SELECT * FROM agents WHERE service_id = $1 AND agent_type = $2 AND pmm_agent_id = $3",
+                                 3, (const char *[]){ service_id, *types, t->pmm_agent_id }, st);
+        if (!rows)
+            return st->code;
+        size_t n = json_array_size(rows);
+        if (n > 1) {
+            json_decref(rows);
+            return rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't resolve dsn, as there should be only one agent");
+        }
+        if (n == 1) {
+            t->agent = json_incref(json_array_get(rows, 0));
+            json_decref(rows);
+            break;
+        }
+        json_decref(rows);
+    }
+    if (!t->agent)
+        return rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't resolve dsn, as there should be one agent");
+    t->ver = pmm_agent_version(d, t->pmm_agent_id);
+    state_src src = { .agent = t->agent, .service = t->service, .ver = &t->ver };
+    t->d = state_agent_delims(&src);
+    const char *db_name = *database ? database : agent_rec_str(t->service, "database_name");
+    t->dsn = dsn_agent(&src, 1, db_name, t->d);
+    t->files = state_agent_files(t->agent);
+    if (!t->dsn || !t->files)
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    return RPC_OK;
+}
+
+/* prepareServiceAction(WithFiles): the pmm-agent and the DSN; the service
+ * is looked up first when files are wanted, as upstream does. */
+static int prepare(db *d, const char *service_id, const char *pmm_agent_id, const char *database, bool files,
+                   target *t, rpc_status *st)
+{
+    if (files && !(t->service = find_service(d, service_id, st)))
+        return st->code;
+    json_t *agents = pmm_agents_for_service(d, service_id, st);
+    if (!agents)
+        return st->code;
+    int rc = pick_pmm_agent(pmm_agent_id, agents, t->pmm_agent_id, sizeof t->pmm_agent_id, st);
+    json_decref(agents);
+    if (rc == RPC_OK && !t->service && !(t->service = find_service(d, service_id, st)))
+        rc = st->code;
+    return rc == RPC_OK ? resolve_dsn(d, t, database, st) : rc;
+}
+
+/* TextFiles {files, delimiters}. */
+static ProtobufCMessage *text_files(const target *t)
+{
+    ProtobufCMessage *tf = pb_new(&agent__v1__text_files__descriptor);
+    if (tf && (state_put_files(tf, "files", t->files) != 0 || pb_set_str(tf, "template_left_delim", t->d.l) != 0 ||
+               pb_set_str(tf, "template_right_delim", t->d.r) != 0)) {
+        protobuf_c_message_free_unpacked(tf, NULL);
+        return NULL;
+    }
+    return tf;
+}
+
+/* ---- StartServiceAction -------------------------------------------------------------- */
+
+typedef enum { K_MYSQL_EXPLAIN, K_MYSQL_TABLE, K_PG_TABLE, K_MONGO_EXPLAIN, K_PT_MYSQL, K_PT_PG, K_PT_MONGO } kind;
+
+static const struct {
+    const char *member, *go_member, *params_msg, *resp_member;
+    kind k;
+    const char *agent_params; /* StartActionRequest params member */
+} kinds[] = {
+    { "mysql_explain", "MysqlExplain", "StartMySQLExplainActionParams", "mysql_explain", K_MYSQL_EXPLAIN,
+      "mysql_explain_params" },
+    { "mysql_explain_json", "MysqlExplainJson", "StartMySQLExplainJSONActionParams", "mysql_explain_json",
+      K_MYSQL_EXPLAIN, "mysql_explain_params" },
+    { "mysql_explain_traditional_json", "MysqlExplainTraditionalJson", "StartMySQLExplainTraditionalJSONActionParams",
+      "mysql_explain_traditional_json", K_MYSQL_EXPLAIN, "mysql_explain_params" },
+    { "mysql_show_index", "MysqlShowIndex", "StartMySQLShowIndexActionParams", "mysql_show_index", K_MYSQL_TABLE,
+      "mysql_show_index_params" },
+    { "mysql_show_create_table", "MysqlShowCreateTable", "StartMySQLShowCreateTableActionParams",
+      "mysql_show_create_table", K_MYSQL_TABLE, "mysql_show_create_table_params" },
+    { "mysql_show_table_status", "MysqlShowTableStatus", "StartMySQLShowTableStatusActionParams",
+      "mysql_show_table_status", K_MYSQL_TABLE, "mysql_show_table_status_params" },
+    { "postgres_show_create_table", "PostgresShowCreateTable", "StartPostgreSQLShowCreateTableActionParams",
+      "postgresql_show_create_table", K_PG_TABLE, "postgresql_show_create_table_params" },
+    { "postgres_show_index", "PostgresShowIndex", "StartPostgreSQLShowIndexActionParams", "postgresql_show_index",
+      K_PG_TABLE, "postgresql_show_index_params" },
+    { "mongodb_explain", "MongodbExplain", "StartMongoDBExplainActionParams", "mongodb_explain", K_MONGO_EXPLAIN,
+      "mongodb_explain_params" },
+    { "pt_mongodb_summary", "PtMongodbSummary", "StartPTMongoDBSummaryActionParams", "pt_mongodb_summary", K_PT_MONGO,
+      "pt_mongodb_summary_params" },
+    { "pt_mysql_summary", "PtMysqlSummary", "StartPTMySQLSummaryActionParams", "pt_mysql_summary", K_PT_MYSQL,
+      "pt_mysql_summary_params" },
+    { "pt_postgres_summary", "PtPostgresSummary", "StartPTPgSummaryActionParams", "pt_postgres_summary", K_PT_PG,
+      "pt_pg_summary_params" },
+};
+#define N_KINDS (sizeof kinds / sizeof *kinds)
+
+/* The request's protoc-gen-validate rules, as the embedded-message error. */
+static int validate(size_t k, const ProtobufCMessage *p, rpc_status *st)
+{
+    rpc_status inner = { 0 };
+    int rc = RPC_OK;
+    switch (kinds[k].k) {
+    case K_MYSQL_EXPLAIN:
+        rc = action_validate_uuid(&inner, pb_get_str(p, "service_id"), kinds[k].params_msg, "ServiceId");
+        break;
+    case K_MYSQL_TABLE:
+    case K_PG_TABLE:
+        rc = action_validate_uuid(&inner, pb_get_str(p, "service_id"), kinds[k].params_msg, "ServiceId");
+        if (rc == RPC_OK && !*pb_get_str(p, "table_name"))
+            rc = rpc_fail(&inner, RPC_INVALID_ARGUMENT, "invalid %s.TableName: value length must be at least 1 runes",
+                          kinds[k].params_msg);
+        break;
+    case K_MONGO_EXPLAIN:
+        rc = action_validate_uuid(&inner, pb_get_str(p, "service_id"), kinds[k].params_msg, "ServiceId");
+        if (rc == RPC_OK && !*pb_get_str(p, "query"))
+            rc = rpc_fail(&inner, RPC_INVALID_ARGUMENT, "invalid %s.Query: value length must be at least 1 runes",
+                          kinds[k].params_msg);
+        break;
+    default:
+        break;
+    }
+    if (rc == RPC_OK)
+        return RPC_OK;
+    return rpc_fail(st, RPC_INVALID_ARGUMENT,
+                    "invalid StartServiceActionRequest.%s: embedded message failed validation | caused by: %s",
+                    kinds[k].go_member, inner.message);
+}
+
+/* The single exporter of type of the service, under pmm_agent_id when
+ * it is not empty (FindAgents as the handlers call it). */
+static int one_exporter(db *d, const char *service_id, const char *type, const char *pmm_agent_id, json_t **out,
+                        const char *none, const char *many, rpc_status *st)
+{
+    json_t *rows = agent_rec_query(d,
+                             "SELECT * FROM agents WHERE service_id = $1 AND agent_type = $2 "
+                             "AND ($3 = '' OR pmm_agent_id = $3)",
+                             3, (const char *[]){ service_id, type, pmm_agent_id }, st);
+    if (!rows)
+        return st->code;
+    size_t n = json_array_size(rows);
+    int rc = RPC_OK;
+    if (n == 1)
+        *out = json_incref(json_array_get(rows, 0));
+    else
+        rc = rpc_fail(st, RPC_FAILED_PRECONDITION, "%s", n == 0 || !many ? none : many);
+    json_decref(rows);
+    return rc;
+}
+
+/* Params of a DSN action (table or MongoDB explain), TLS files included. */
+static ProtobufCMessage *dsn_params(size_t k, const ProtobufCMessage *p, const target *t, bool tls_skip_verify)
+{
+    const ProtobufCMessageDescriptor *desc =
+        protobuf_c_message_descriptor_get_field_by_name(&agent__v1__start_action_request__descriptor,
+                                                        kinds[k].agent_params)->descriptor;
+    ProtobufCMessage *m = pb_new(desc);
+    ProtobufCMessage *tf = m ? text_files(t) : NULL;
+    if (!tf || pb_set_str(m, "dsn", t->dsn) != 0) {
+        if (tf)
+            protobuf_c_message_free_unpacked(tf, NULL);
+        if (m)
+            protobuf_c_message_free_unpacked(m, NULL);
+        return NULL;
+    }
+    int rc;
+    if (kinds[k].k == K_MONGO_EXPLAIN) {
+        rc = pb_set_str(m, "query", pb_get_str(p, "query")) | pb_set_msg(m, "text_files", tf);
+    } else if (kinds[k].k == K_PG_TABLE) {
+        /* Upstream sends PostgreSQL table actions without TLS files. */
+        protobuf_c_message_free_unpacked(tf, NULL);
+        rc = pb_set_str(m, "table", pb_get_str(p, "table_name"));
+    } else {
+        rc = pb_set_str(m, "table", pb_get_str(p, "table_name")) | pb_set_msg(m, "tls_files", tf) |
+             pb_set_bool(m, "tls_skip_verify", tls_skip_verify);
+    }
+    if (rc != 0) {
+        protobuf_c_message_free_unpacked(m, NULL);
+        return NULL;
+    }
+    return m;
+}
+
+/* pt-*-summary params from the service and its one exporter. */
+static ProtobufCMessage *pt_params(size_t k, json_t *svc, json_t *exporter)
+{
+    const ProtobufCMessageDescriptor *desc =
+        protobuf_c_message_descriptor_get_field_by_name(&agent__v1__start_action_request__descriptor,
+                                                        kinds[k].agent_params)->descriptor;
+    ProtobufCMessage *m = pb_new(desc);
+    if (!m)
+        return NULL;
+    const char *host = agent_rec_str(svc, "address");
+    /* pt-pg-summary takes the socket as its host. */
+    if (kinds[k].k == K_PT_PG && *agent_rec_str(svc, "socket"))
+        host = agent_rec_str(svc, "socket");
+    int rc = pb_set_str(m, "host", host) | pb_set_u32(m, "port", (uint32_t)rec_i(svc, "port", NULL)) |
+             pb_set_str(m, "username", agent_rec_str(exporter, "username")) |
+             pb_set_str(m, "password", agent_rec_str(exporter, "password"));
+    if (kinds[k].k == K_PT_MYSQL)
+        rc |= pb_set_str(m, "socket", agent_rec_str(svc, "socket"));
+    if (rc != 0) {
+        protobuf_c_message_free_unpacked(m, NULL);
+        return NULL;
+    }
+    return m;
+}
+
+/* The pmm-agent of a pt-*-summary action (per upstream handler). */
+static int pt_agent(db *d, size_t k, json_t *svc, const char *requested, char *out, size_t outlen, rpc_status *st)
+{
+    const char *node_id = agent_rec_str(svc, "node_id");
+    json_t *node = find_node(d, node_id, st);
+    if (!node)
+        return st->code;
+    bool remote = strcmp(agent_rec_str(node, "node_type"), "remote") == 0;
+    json_decref(node);
+    if (remote && kinds[k].k == K_PT_MYSQL)
+        return rpc_fail(st, RPC_FAILED_PRECONDITION, "PTMySQL Summary doesn't work with remote instances yet");
+    if (remote && kinds[k].k == K_PT_PG) {
+        snprintf(out, outlen, "pmm-server");
+        return RPC_OK;
+    }
+    json_t *agents = pmm_agents_on_node(d, node_id, kinds[k].k == K_PT_MONGO ? NULL : "2.15.0", st);
+    if (!agents)
+        return kinds[k].k == K_PT_MONGO ? rpc_fail(st, RPC_NOT_FOUND, "No pmm-agent running on this node")
+                                        : rpc_fail(st, RPC_NOT_FOUND, "No pmm-agent running node %s", node_id);
+    int rc = kinds[k].k != K_PT_MONGO && json_array_size(agents) == 0
+                 ? rpc_fail(st, RPC_FAILED_PRECONDITION, "all available agents are outdated")
+                 : pick_pmm_agent(requested, agents, out, outlen, st);
+    json_decref(agents);
+    return rc;
+}
+
+static int start_pt(db *d, size_t k, const ProtobufCMessage *p, char *agent, size_t agent_len, ProtobufCMessage **params,
+                    rpc_status *st)
+{
+    static const struct {
+        const char *type, *none, *many;
+    } exporters[] = {
+        [K_PT_MYSQL] = { "mysqld_exporter", "No mysql exporter", "Found more than one mysql exporter" },
+        [K_PT_PG] = { "postgres_exporter", "No postgres exporter", "Found more than one postgres exporter" },
+        [K_PT_MONGO] = { "mongodb_exporter", "No mongoDB exporter", "Found more than one mongoDB exporter" },
+    };
+    const char *service_id = pb_get_str(p, "service_id");
+    json_t *svc = find_service(d, service_id, st), *exporter = NULL;
+    int rc = svc ? pt_agent(d, k, svc, pb_get_str(p, "pmm_agent_id"), agent, agent_len, st) : st->code;
+    kind kk = kinds[k].k;
+    if (rc == RPC_OK)
+        rc = one_exporter(d, service_id, exporters[kk].type, "", &exporter, exporters[kk].none, exporters[kk].many, st);
+    if (rc == RPC_OK && !(*params = pt_params(k, svc, exporter)))
+        rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
+    json_decref(svc);
+    json_decref(exporter);
+    return rc;
+}
+
+static int start_dsn_action(db *d, size_t k, const ProtobufCMessage *p, char *agent, size_t agent_len,
+                            ProtobufCMessage **params, rpc_status *st)
+{
+    target t = { 0 };
+    const char *service_id = pb_get_str(p, "service_id"), *requested = pb_get_str(p, "pmm_agent_id");
+    /* MongoDB explain runs against the admin database. */
+    const char *database = kinds[k].k == K_MONGO_EXPLAIN ? "admin" : pb_get_str(p, "database");
+    int rc = prepare(d, service_id, requested, database, kinds[k].k != K_PG_TABLE, &t, st);
+    bool skip_verify = false;
+    if (rc == RPC_OK && (kinds[k].k == K_MYSQL_TABLE || kinds[k].k == K_MYSQL_EXPLAIN)) {
+        json_t *exporter = NULL;
+        rc = one_exporter(d, service_id, "mysqld_exporter", requested, &exporter, "Cannot find right agent", NULL, st);
+        skip_verify = rec_b(exporter, "tls_skip_verify", NULL);
+        json_decref(exporter);
+    }
+    if (rc == RPC_OK && kinds[k].k == K_MYSQL_EXPLAIN) {
+        /* The query comes from QAN (qan-api2) by query_id; this server runs no QAN. */
+        rc = !*pb_get_str(p, "query_id")
+                 ? rpc_fail(st, RPC_FAILED_PRECONDITION, "query or query_id is required")
+                 : rpc_fail(st, RPC_UNIMPLEMENTED,
+                            "MySQL EXPLAIN by query_id is not supported by this server: it needs QAN (qan-api2).");
+    }
+    if (rc == RPC_OK && !(*params = dsn_params(k, p, &t, skip_verify)))
+        rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
+    if (rc == RPC_OK)
+        snprintf(agent, agent_len, "%s", t.pmm_agent_id);
+    target_clear(&t);
+    return rc;
+}
+
+/* The action row, then the request; a request the agent did not take
+ * leaves no row behind. */
+static int create_and_start(db *d, const char *agent, int timeout_s, const char *field, ProtobufCMessage *params,
+                            char *action_id, rpc_status *st)
+{
+    if (action_create(d, agent, action_id, st) != RPC_OK) {
+        protobuf_c_message_free_unpacked(params, NULL);
+        return st->code;
+    }
+    int rc = action_start(agent, action_id, timeout_s, field, params, st);
+    if (rc != RPC_OK) {
+        rpc_status ignored;
+        PGresult *r = db_exec(d, &ignored, "DELETE FROM action_results WHERE id = $1", 1, (const char *[]){ action_id });
+        if (r)
+            PQclear(r);
+    }
+    return rc;
+}
+
+static int respond(rpc_status *st, const ProtobufCMessageDescriptor *d, const char *member, const char *action_id,
+                   const char *pmm_agent_id, ProtobufCMessage **out)
+{
+    const ProtobufCFieldDescriptor *f = member ? protobuf_c_message_descriptor_get_field_by_name(d, member) : NULL;
+    ProtobufCMessage *res = pb_new(f ? f->descriptor : d);
+    if (!res || pb_set_str(res, "action_id", action_id) != 0 || pb_set_str(res, "pmm_agent_id", pmm_agent_id) != 0) {
+        if (res)
+            protobuf_c_message_free_unpacked(res, NULL);
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    }
+    if (!member) {
+        *out = res;
+        return RPC_OK;
+    }
+    return pb_respond(st, d, member, res, out);
+}
+
+int actions_start_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    daemon_worker *w = ctx->worker;
+    const char *member = pb_oneof_selected(in, "mysql_explain");
+    size_t k = 0;
+    while (member && k < N_KINDS && strcmp(kinds[k].member, member) != 0)
+        k++;
+    if (!member || k == N_KINDS)
+        return rpc_fail(&ctx->status, RPC_UNKNOWN, "invalid request <nil>");
+    const ProtobufCMessage *p = pb_get_msg(in, member);
+    if (validate(k, p, &ctx->status) != RPC_OK)
+        return ctx->status.code;
+    char agent[128] = "", action_id[64];
+    ProtobufCMessage *params = NULL;
+    bool pt = kinds[k].k == K_PT_MYSQL || kinds[k].k == K_PT_PG || kinds[k].k == K_PT_MONGO;
+    int rc = pt ? start_pt(w->db, k, p, agent, sizeof agent, &params, &ctx->status)
+                : start_dsn_action(w->db, k, p, agent, sizeof agent, &params, &ctx->status);
+    if (rc == RPC_OK)
+        rc = create_and_start(w->db, agent, pt ? ACTION_PT_TIMEOUT_S : ACTION_TIMEOUT_S, kinds[k].agent_params, params,
+                              action_id, &ctx->status);
+    else if (params)
+        protobuf_c_message_free_unpacked(params, NULL);
+    if (rc != RPC_OK)
+        return rc;
+    /* Upstream answers with the requested pmm_agent_id for the DSN actions,
+     * the one chosen for the summaries. */
+    return respond(&ctx->status, &actions__v1__start_service_action_response__descriptor, kinds[k].resp_member,
+                   action_id, pt ? agent : pb_get_str(p, "pmm_agent_id"), out);
+}
+
+/* ---- StartPTSummaryAction -------------------------------------------------------------- */
+
+int actions_start_pt_summary(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    daemon_worker *w = ctx->worker;
+    const Actions__V1__StartPTSummaryActionRequest *req = (const Actions__V1__StartPTSummaryActionRequest *)in;
+    json_t *agents = pmm_agents_on_node(w->db, req->node_id, NULL, &ctx->status);
+    if (!agents)
+        return ctx->status.code;
+    size_t all = json_array_size(agents);
+    json_decref(agents);
+    if (all == 0)
+        return rpc_fail(&ctx->status, RPC_NOT_FOUND, "no pmm-agent running on this node");
+    agents = pmm_agents_on_node(w->db, req->node_id, "2.10.0", &ctx->status);
+    if (!agents)
+        return ctx->status.code;
+    char agent[128], action_id[64];
+    int rc = json_array_size(agents) == 0 ? rpc_fail(&ctx->status, RPC_NOT_FOUND, "all available agents are outdated")
+                                          : pick_pmm_agent(req->pmm_agent_id, agents, agent, sizeof agent, &ctx->status);
+    json_decref(agents);
+    ProtobufCMessage *params = NULL;
+    if (rc == RPC_OK && !(params = pb_new(&agent__v1__start_action_request__ptsummary_params__descriptor)))
+        rc = rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    if (rc == RPC_OK)
+        rc = create_and_start(w->db, agent, ACTION_PT_TIMEOUT_S, "pt_summary_params", params, action_id, &ctx->status);
+    if (rc != RPC_OK)
+        return rc;
+    return respond(&ctx->status, &actions__v1__start_ptsummary_action_response__descriptor, NULL, action_id, agent, out);
+}
