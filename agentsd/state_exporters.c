@@ -243,7 +243,8 @@ int state_postgres_exporter(const state_src *s, Agent__V1__SetStateRequest__Agen
     strv_addf(&args, "--collect.custom_query.hr.directory=%s/collectors/custom-queries/postgresql/high-resolution", base);
     free(base);
     listen_flag(&args, "--", state_listen_address(a), d);
-    if (pg_auto_discovery(a)) {
+    /* Agents before 2.16 have no auto-discovery. */
+    if (!agent_ver_less(s->ver, "2.15.99") && pg_auto_discovery(a)) {
         strv_add(&args, "--auto-discover-databases");
         strv_add(&args, "--exclude-databases=template0,template1,cloudsqladmin,pmm-managed-dev,azure_maintenance,rdsadmin");
     }

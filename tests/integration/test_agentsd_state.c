@@ -354,6 +354,14 @@ START_TEST(postgresql_with_qan)
     ck_assert_int_eq(st->n_builtin_agents, 2);
     expect_golden(st, "state_postgresql.json");
     protobuf_c_message_free_unpacked(&st->base, NULL);
+    /* 2.12: no auto-discovery yet, basic auth through HTTP_AUTH. */
+    st = build_ok(id, "2.12.0");
+    Agent__V1__SetStateRequest__AgentProcess *pg = process(st, "postgres_exporter-id-0123456789abcdef");
+    for (size_t i = 0; i < pg->n_args; i++)
+        ck_assert_str_ne(pg->args[i], "--auto-discover-databases");
+    ck_assert_int_eq(pg->n_env, 2);
+    ck_assert_str_eq(pg->env[1], "HTTP_AUTH=pmm:postgres_exporter-id-0123456789abcdef");
+    protobuf_c_message_free_unpacked(&st->base, NULL);
 }
 END_TEST
 
