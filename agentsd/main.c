@@ -5,9 +5,11 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "actions.h"
 #include "app.h"
 #include "bus_peers.h"
 #include "config.h"
+#include "conn.h"
 #include "daemon.h"
 #include "dbpool.h"
 #include "hints.h"
@@ -55,9 +57,12 @@ int main(int argc, char **argv)
         bus_pub_endpoint(ep, sizeof ep, run_dir, "agentsd");
         a.pub = zctx ? bus_pub_new(zctx, ep) : NULL;
         registry_init(a.pub);
+        actions_send = conn_request;
+        conn_set_agent_handler(AGENT__V1__AGENT_MESSAGE__PAYLOAD_ACTION_RESULT, actions_store_result);
         if (a.pub && bus_peers_init(zctx, run_dir) == 0 && dbpool_start(&a.db, stream_db) == 0 &&
             loop_start(zctx, run_dir) == 0 && hints_start(zctx, run_dir) == 0 &&
-            daemon_serve(zctx, run_dir, "agentsd", NULL, 0, workers, &a.db, &a, stop) == 0)
+            daemon_serve(zctx, run_dir, "agentsd", actions_methods, actions_methods_count, workers, &a.db, &a,
+                         stop) == 0)
             status = 0;
         /* producers first, then the loop, then what the loop still owes */
         hints_stop();
