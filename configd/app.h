@@ -6,6 +6,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "envvars.h"
+#include "vm.h"
 #include "vmalert.h"
 
 typedef struct {
@@ -18,6 +19,8 @@ typedef struct {
     char *vmalert_user_rules; /* the user's alerting rules file */
     char *vmalert_rules_dir;  /* what vmalert loads: configd's checked copy of the user's rules */
     const vmalert_params *vmalert; /* Readiness asks vmalert's /health (NULL: not checked) */
+    const vm_params *vm;           /* and VictoriaMetrics' */
+    const char *vm_config;         /* the scrape file, for logs.zip */
     envvars env;          /* PMM_* settings from the environment (fixed at start; not copyable) */
     bus_pub *pub;         /* settings.changed hints */
 } app;

@@ -171,17 +171,22 @@ static int set_data(member *m, char *data, size_t len, const char *error)
     return 0;
 }
 
-static int add_file(member_list *l, const char *path, long max_lines)
+static int add_named(member_list *l, const char *name, const char *path, long max_lines)
 {
     char err[512] = "";
     char *data;
     size_t len;
-    member *m = list_add(l, base_name(path));
+    member *m = list_add(l, name);
     if (!m)
         return -1;
     if (logs_tail(path, max_lines, &data, &len, &m->mtime, err, sizeof err) != 0)
         log_warn("logs.zip: %s", err);
     return set_data(m, data, len, err);
+}
+
+static int add_file(member_list *l, const char *path, long max_lines)
+{
+    return add_named(l, base_name(path), path, max_lines);
 }
 
 static int add_glob(member_list *l, const char *pattern, long max_lines)
@@ -247,6 +252,9 @@ static int collect(const logs_sources *src, long max_lines, member_list *l)
         return -1;
     for (const char *const *f = src->files; f && *f; f++)
         if (**f && add_file(l, *f, -1) != 0)
+            return -1;
+    for (const logs_named *n = src->named; n && n->name; n++)
+        if (n->path && *n->path && add_named(l, n->name, n->path, -1) != 0)
             return -1;
     for (const char *const *g = src->globs; g && *g; g++)
         if (**g && add_glob(l, *g, -1) != 0)

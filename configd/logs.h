@@ -16,10 +16,17 @@
 /* Upstream's maxLogReadLines: line_count 0 means this many. */
 #define LOGS_DEFAULT_LINES 50000
 
+/* A whole file kept under upstream's member name, wherever it lives. */
+typedef struct {
+    const char *name;                  /* NULL ends a list */
+    const char *path;                  /* NULL or "": left out */
+} logs_named;
+
 typedef struct {
     const char *log_dir;               /* every <log_dir>/NAME.log */
     const char *const *files;          /* NULL-terminated: whole files (configs) */
     const char *const *globs;          /* NULL-terminated patterns: whole files (rules) */
+    const logs_named *named;           /* e.g. the scrape file as victoriametrics-promscrape.yml */
     const char *const *status_argv;    /* supervisorctl status command, or NULL */
     const char *version;               /* pmm-version.txt */
 } logs_sources;

@@ -24,7 +24,10 @@ static int zip_method(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage
     const char *const globs[] = { a->supervisord_dir[0] ? dir_ini : "", a->vmalert_user_rules, NULL };
     const char *const status_c[] = { a->supervisorctl, "-c", a->supervisord_conf, "status", NULL };
     const char *const status[] = { a->supervisorctl, "status", NULL };
+    /* upstream's member name for the scrape file, whatever its path here */
+    const logs_named named[] = { { "victoriametrics-promscrape.yml", a->vm_config }, { NULL, NULL } };
     logs_sources src = {
+        .named = named,
         .log_dir = a->log_dir,
         .files = files,
         .globs = globs,

@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 {
     app a = { 0 };
     char *run_dir = NULL, *level = NULL, *vmalert_bin = NULL, *vm_url = NULL, *vmalert_url = NULL;
-    char *key_path = NULL, *vm_config = NULL, *vm_base = NULL, *vm_binary = NULL, *debug_addr = NULL;
+    char *key_path = NULL, *vm_config = NULL, *vm_data = NULL, *vm_base = NULL, *vm_binary = NULL, *debug_addr = NULL;
     int workers;
     const cfg_option opts[] = {
         { "run-dir", "PMM_RUN_DIR", CFG_STRING, "/srv/pmm/run", "directory of the bus sockets", &run_dir },
@@ -54,7 +54,9 @@ int main(int argc, char **argv)
         { "victoriametrics-base-config", NULL, CFG_STRING, "/srv/prometheus/prometheus.base.yml",
           "user's base scrape configuration merged into the file", &vm_base },
         { "victoriametrics-binary", NULL, CFG_STRING, "/usr/bin/victoria-metrics",
-          "VictoriaMetrics binary whose dry run checks the file", &vm_binary },
+          "VictoriaMetrics binary: its program, and the dry run that checks the file", &vm_binary },
+        { "victoriametrics-data-dir", NULL, CFG_STRING, "/srv/victoriametrics/data",
+          "VictoriaMetrics' storage (-storageDataPath of the program configd renders)", &vm_data },
         { "debug-addr", NULL, CFG_STRING, "127.0.0.1:7773", "the gateway's debug listener, scraped as job pmm-managed",
           &debug_addr },
         { "encryption-key-path", "PMM_ENCRYPTION_KEY_PATH", CFG_STRING, "",
@@ -91,7 +93,10 @@ int main(int argc, char **argv)
         .run_dir = run_dir, .db = &a.db, .rules_interval_ms = 2000,
         .sup = { .ctl = a.supervisorctl, .conf = a.supervisord_conf, .dir = a.supervisord_dir, .timeout_ms = 30000 },
         .programs = { .bind = bind && *bind ? bind : "127.0.0.1", .log_dir = a.log_dir, .vm_url = vm_url,
+                      .vm_binary = vm_binary, .vm_config = vm_config, .vm_data_dir = vm_data,
                       .vmalert_binary = vmalert_bin, .vmalert_url = vmalert_url, .vmalert_rules_dir = a.vmalert_rules_dir },
+        /* upstream skips the program of an external VictoriaMetrics */
+        .victoriametrics = !scrape_vm_external(vm_url),
         .vmalert = { .binary = vmalert_bin, .user_rules = a.vmalert_user_rules, .rules_dir = a.vmalert_rules_dir,
                      .url = vmalert_url, .timeout_ms = 3000 },
     };
@@ -121,6 +126,8 @@ int main(int argc, char **argv)
                             .check_timeout_ms = 120000, .http_timeout_ms = 10000 },
                     .base_path = vm_base, .vmalert_url = vmalert_url, .managed_target = debug_addr },
     };
+    a.vm = &scfg.scrape.vm;
+    a.vm_config = vm_config;
     scrape_loop *scrape = NULL;
     /* upstream: with an external VictoriaMetrics no file is written */
     if (zctx && scrape_vm_external(vm_url))

@@ -99,8 +99,10 @@ static int readiness(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage 
         if (bus_peers_ping(serving_daemons[i], 1000, &st) != RPC_OK)
             return rpc_fail(&ctx->status, RPC_UNAVAILABLE, "%s is not ready: %s", serving_daemons[i], st.message);
     }
-    /* upstream's Readiness checks vmalert too */
+    /* upstream's Readiness checks VictoriaMetrics and vmalert too */
     rpc_status vst;
+    if (APP(w)->vm && APP(w)->vm->url && vm_ready(APP(w)->vm, &vst) != RPC_OK)
+        return rpc_fail(&ctx->status, RPC_UNAVAILABLE, "VictoriaMetrics is not ready: %s", vst.message);
     if (APP(w)->vmalert && vmalert_ready(APP(w)->vmalert, &vst) != RPC_OK)
         return rpc_fail(&ctx->status, RPC_UNAVAILABLE, "vmalert is not ready: %s", vst.message);
     *out = pb_new(&server__v1__readiness_response__descriptor);

@@ -9,10 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "log.h"
 #include "proc.h"
+#include "vm.h"
 
 #define VMALERT_MAX_RULES (16 << 20) /* a rules file larger than this is refused */
 
@@ -208,54 +207,22 @@ int vmalert_sync_rules(const vmalert_params *p, vmalert_state *state, rpc_status
     return rc;
 }
 
-static size_t discard(char *ptr, size_t size, size_t n, void *ud)
+/* vmalert answers /-/reload and /health as VictoriaMetrics does: one HTTP
+ * client (vm.c) for both. */
+static vm_params http_params(const vmalert_params *p)
 {
-    (void)ptr;
-    (void)ud;
-    return size * n;
-}
-
-/* GET <url>/<path>; the HTTP status, or -1 with st set. */
-static long http_get(const vmalert_params *p, const char *path, rpc_status *st)
-{
-    char url[4200];
-    size_t n = strlen(p->url);
-    snprintf(url, sizeof url, "%s%s%s", p->url, n && p->url[n - 1] == '/' ? "" : "/", path);
-    CURL *c = curl_easy_init();
-    if (!c) {
-        rpc_fail(st, RPC_INTERNAL, "curl_easy_init failed");
-        return -1;
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(p->timeout_ms > 0 ? p->timeout_ms : 3000));
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-    long status = -1;
-    CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    else
-        rpc_fail(st, RPC_UNAVAILABLE, "GET %s: %s", url, curl_easy_strerror(rc));
-    curl_easy_cleanup(c);
-    return status;
+    vm_params v = { .url = p->url, .http_timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : 3000 };
+    return v;
 }
 
 int vmalert_reload(const vmalert_params *p, rpc_status *st)
 {
-    long status = http_get(p, "-/reload", st);
-    if (status < 0)
-        return st->code;
-    if (status != 200)
-        return rpc_fail(st, RPC_UNAVAILABLE, "vmalert reload: expected 200, got %ld", status);
-    return RPC_OK;
+    vm_params v = http_params(p);
+    return vm_reload(&v, st);
 }
 
 int vmalert_ready(const vmalert_params *p, rpc_status *st)
 {
-    long status = http_get(p, "health", st);
-    if (status < 0)
-        return st->code;
-    if (status != 200)
-        return rpc_fail(st, RPC_UNAVAILABLE, "vmalert health: expected 200, got %ld", status);
-    return RPC_OK;
+    vm_params v = http_params(p);
+    return vm_ready(&v, st);
 }

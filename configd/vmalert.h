@@ -47,9 +47,9 @@ int vmalert_check_file(const vmalert_params *p, const char *path, char *detail, 
  * file was refused or could not be applied (st says why). */
 int vmalert_sync_rules(const vmalert_params *p, vmalert_state *state, rpc_status *st);
 
-/* GET <url>/-/reload; RPC_OK on 200, UNAVAILABLE otherwise. */
+/* GET <url>/-/reload; RPC_OK on 200 (or 204), an error code otherwise. */
 int vmalert_reload(const vmalert_params *p, rpc_status *st);
-/* GET <url>/health; RPC_OK on 200. */
+/* GET <url>/health; RPC_OK on 200, UNAVAILABLE otherwise. */
 int vmalert_ready(const vmalert_params *p, rpc_status *st);
 
 #endif

@@ -156,7 +156,8 @@ SQL
 
 # VictoriaMetrics' data, the scrape file configd writes (VictoriaMetrics
 # needs one to start: an empty list until configd's first write) and the
-# directory of the user's base configuration.
+# directory of the user's base configuration. VictoriaMetrics' and vmalert's
+# programs are configd's: it renders them into supervisord.d/ at start.
 init_vm() {
     mkdir -p "$VAR/victoriametrics/data" "$VAR/prometheus"
     [ -f "$VAR/victoriametrics/promscrape.yml" ] || printf 'scrape_configs: []\n' >"$VAR/victoriametrics/promscrape.yml"
@@ -255,29 +256,13 @@ stdout_logfile_backups=3
 redirect_stderr=true
 EOF
     fi
-    cat <<EOF
-
-[program:victoriametrics]
-command=$(conf_escape "$VM_BIN") -promscrape.config=$(conf_escape "$VAR/victoriametrics/promscrape.yml") -storageDataPath=$(conf_escape "$VAR/victoriametrics/data") -httpListenAddr=127.0.0.1:$VM_PORT -http.pathPrefix=/prometheus -retentionPeriod=30d -search.latencyOffset=5s -search.disableCache=true -promscrape.streamParse=true -envflag.enable -envflag.prefix=VM_
-directory=$(conf_escape "$VAR/victoriametrics")
-priority=7
-autostart=true
-autorestart=true
-startsecs=1
-startretries=10
-stopsignal=INT
-stopwaitsecs=30
-stdout_logfile=$v/log/victoriametrics.log
-stdout_logfile_maxbytes=10MB
-stdout_logfile_backups=3
-redirect_stderr=true
-EOF
     render_program inventoryd 10 --workers=4
     render_program configd 20 --workers=2 --log-dir="$VAR/log" --supervisord-config="$CONF" \
         --supervisord-config-dir="$VAR/supervisord.d" --vmalert-user-rules="$VAR/prometheus/rules/pmm.rules.yml" \
         --vmalert-rules-dir="$VAR/vmalert/rules" --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" \
         --victoriametrics-vmalert-url="http://127.0.0.1:$VMALERT_PORT/" \
         --victoriametrics-config="$VAR/victoriametrics/promscrape.yml" \
+        --victoriametrics-data-dir="$VAR/victoriametrics/data" \
         --victoriametrics-base-config="$VAR/prometheus/prometheus.base.yml" --victoriametrics-binary="$VM_BIN" \
         --debug-addr="127.0.0.1:$DEBUG_PORT"
     render_program agentsd 25 --workers=2

@@ -37,7 +37,8 @@ class LogsZip(ApiTestCase):
             self.assertEqual(info.compress_type, zipfile.ZIP_DEFLATED, info.filename)
         for name in ("configd.log", "gateway.log", "inventoryd.log", "agentsd.log", "supervisord.log",
                      "postgresql.log", "supervisord.conf", "supervisorctl_status.log", "pmm-version.txt",
-                     "systemctl_status.log", "vmalert.ini", "vmalert.log"):
+                     "systemctl_status.log", "vmalert.ini", "vmalert.log", "victoriametrics.ini",
+                     "victoriametrics.log", "victoriametrics-promscrape.yml"):
             self.assertIn(name, files)
         # upstream sorts the members by name
         self.assertEqual([i.filename for i in zf.infolist()], sorted(files))

@@ -1,6 +1,8 @@
 """supervisord programs and vmalert rules (config-rendering.md §6, §7; issue
-3 items 4-5): configd renders vmalert's program file into the directory the
-suite's supervisord includes and applies it (the program runs); the user's
+3 items 4-5): configd renders the VictoriaMetrics and vmalert program files
+into the directory the suite's supervisord includes and applies them (the
+programs run; a data retention change restarts VictoriaMetrics with the new
+-retentionPeriod); Readiness checks vmalert; the user's
 rules file is checked with the real `vmalert -dryRun`: a valid one reaches
 vmalert (reloaded over HTTP), an invalid one is refused and logged while
 vmalert keeps running with the rules it had."""
@@ -122,6 +124,42 @@ class VmalertRules(ApiTestCase):
         self.assertEqual(read(APPLIED_RULES), valid)   # not applied
         self.assertEqual(vmalert_groups(), [name])    # vmalert keeps its rules
         self.assertEqual(running("vmalert")[1], pid)  # and keeps running
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return []
+
+
+class VictoriaMetricsProgram(ApiTestCase):
+    """The data retention setting reaches VictoriaMetrics' -retentionPeriod:
+    ChangeSettings -> settings.changed -> configd re-renders the program file
+    and supervisord restarts VictoriaMetrics with the new flag."""
+
+    def set_retention(self, seconds):
+        r = rest("PUT", "/v1/server/settings", {"data_retention": "%ds" % seconds})
+        self.assertStatus(r, 200)
+
+    def test_retention_change_restarts_victoriametrics(self):
+        ini_path = os.path.join(VAR, "supervisord.d", "victoriametrics.ini")
+        state = wait_for(lambda: running("victoriametrics"))
+        self.assertTrue(state, ctl_status())
+        ini = read(ini_path)
+        self.assertTrue(ini.startswith("; Managed by pmm-managed. DO NOT EDIT.\n\n[program:victoriametrics]\n"), ini)
+        self.assertIn("\t\t--retentionPeriod=30d\n", ini)
+        self.assertIn(b"--retentionPeriod=30d", cmdline(state[1]))
+        self.addCleanup(self.set_retention, 30 * 86400)
+        self.set_retention(10 * 86400)
+        self.assertTrue(wait_for(lambda: "\t\t--retentionPeriod=10d\n" in read(ini_path)), read(ini_path))
+        new = wait_for(lambda: (lambda s: s if s and s[1] != state[1] else None)(running("victoriametrics")))
+        self.assertTrue(new, ctl_status())
+        self.assertIn(b"--retentionPeriod=10d", cmdline(new[1]))
+        # it serves again with the new flag
+        vm = "http://127.0.0.1:%d" % (int(os.environ["PMM_PORT_BASE"]) + 5)
+        self.assertTrue(wait_for(lambda: http_status(vm, "/prometheus/health") == 200))
 
 
 if __name__ == "__main__":
