@@ -14,6 +14,7 @@
 
 #define RECONCILE_MS 60000   /* programs re-rendered even without an event */
 #define RETRY_MS 5000        /* after a failed render or reload */
+#define SETTINGS_RETRY_MS 1000 /* the settings row may not exist yet at first start */
 
 struct supervisor_loop {
     const supervisor_loop_config *cfg;
@@ -28,14 +29,15 @@ static long long now_ms(void)
     return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* Renders and applies every program. 0 when all are current. */
+/* Renders and applies every program. 0 when all are current, -2 when the
+ * settings cannot be read, -1 when a program failed. */
 static int update_programs(const supervisor_loop_config *cfg, db *d)
 {
     settings s;
     rpc_status st = { 0 };
     if (!d || settings_load(d, &s, &st) != RPC_OK) {
-        log_warn("supervisord programs: cannot read the settings: %s", st.message);
-        return -1;
+        log_debug("supervisord programs: cannot read the settings yet: %s", st.message);
+        return -2;
     }
     programs_settings ps = { .data_retention = s.data_retention, .vm_cache_enabled = s.vm_cache_enabled };
     settings_free(&s);
@@ -95,8 +97,10 @@ static void *run(void *arg)
             }
             next_rules = now + (reload_pending ? RETRY_MS : cfg->rules_interval_ms);
         }
-        if (now >= next_programs)
-            next_programs = now + (update_programs(cfg, d) == 0 ? RECONCILE_MS : RETRY_MS);
+        if (now >= next_programs) {
+            int rc = update_programs(cfg, d);
+            next_programs = now + (rc == 0 ? RECONCILE_MS : rc == -2 ? SETTINGS_RETRY_MS : RETRY_MS);
+        }
         char *topic = NULL;
         uint8_t *payload = NULL;
         size_t len;
