@@ -145,18 +145,23 @@ class VictoriaMetricsProgram(ApiTestCase):
 
     def test_retention_change_restarts_victoriametrics(self):
         ini_path = os.path.join(VAR, "supervisord.d", "victoriametrics.ini")
-        state = wait_for(lambda: running("victoriametrics"))
+        # other tests change settings too: wait until VictoriaMetrics runs with
+        # the default retention (a restart may still be under way)
+        def running_with(flag):
+            state = running("victoriametrics")
+            return state if state and flag in cmdline(state[1]) else None
+
+        state = wait_for(lambda: running_with(b"--retentionPeriod=30d"))
         self.assertTrue(state, ctl_status())
         ini = read(ini_path)
         self.assertTrue(ini.startswith("; Managed by pmm-managed. DO NOT EDIT.\n\n[program:victoriametrics]\n"), ini)
         self.assertIn("\t\t--retentionPeriod=30d\n", ini)
-        self.assertIn(b"--retentionPeriod=30d", cmdline(state[1]))
         self.addCleanup(self.set_retention, 30 * 86400)
         self.set_retention(10 * 86400)
         self.assertTrue(wait_for(lambda: "\t\t--retentionPeriod=10d\n" in read(ini_path)), read(ini_path))
-        new = wait_for(lambda: (lambda s: s if s and s[1] != state[1] else None)(running("victoriametrics")))
+        new = wait_for(lambda: running_with(b"--retentionPeriod=10d"))
         self.assertTrue(new, ctl_status())
-        self.assertIn(b"--retentionPeriod=10d", cmdline(new[1]))
+        self.assertNotEqual(new[1], state[1])
         # it serves again with the new flag
         vm = "http://127.0.0.1:%d" % (int(os.environ["PMM_PORT_BASE"]) + 5)
         self.assertTrue(wait_for(lambda: http_status(vm, "/prometheus/health") == 200))
