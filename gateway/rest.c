@@ -527,7 +527,9 @@ rest_server *rest_start(const char *addr, int port, size_t max_body, int timeout
         return NULL;
     s->max_body = max_body;
     s->timeout_ms = timeout_ms;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    /* poll, not select: with thousands of agent streams open, new sockets get
+     * descriptors past FD_SETSIZE (1024), which select cannot watch */
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s,
