@@ -166,6 +166,7 @@ bench: deps
 	$(MAKE) all
 	sh bench/run.sh build/release
 	sh bench/inventory_lists.sh build/release
+	sh bench/fleet.sh build/release
 	sh bench/scrape.sh build/release
 
 install: all
