@@ -464,6 +464,8 @@ static void admit_done(void *arg)
         if (j->code != RPC_OK) {
             reject(c, j->code, j->message);
         } else {
+            if (j->adm.vmagent_id)
+                inventory_events_changed(R.pub, "agent", "add", j->adm.vmagent_id);
             c->node_id = j->adm.node_id;
             c->node_name = j->adm.node_name;
             j->adm.node_id = j->adm.node_name = NULL;

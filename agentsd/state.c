@@ -190,10 +190,14 @@ static int build_one(snapshot *s, json_t *agent, ProtobufCMessage *req, rpc_stat
         return RPC_OK;
     if (strcmp(type, "rds_exporter") == 0)
         return gather_rds(s, agent, st);
-    /* vmagent needs the push-mode scrape configuration of this pmm-agent
-     * (config-rendering.md §5.8), which no daemon renders yet; Nomad is
-     * optional and off. Left out rather than failing the whole state. */
-    if (strcmp(type, "vmagent") == 0 || strcmp(type, "nomad-agent") == 0) {
+    if (strcmp(type, "vmagent") == 0) {
+        Agent__V1__SetStateRequest__AgentProcess *p = NULL;
+        if (state_vmagent(agent_rec_str(s->pmm_agent, "agent_id"), &p, st) != RPC_OK)
+            return st->code;
+        return put_entry(req, "agent_processes", id, &p->base, st);
+    }
+    /* Nomad is optional and off: left out rather than failing the state. */
+    if (strcmp(type, "nomad-agent") == 0) {
         log_warn("SetState for %s: %s %s left out (not supported yet)", agent_rec_str(s->pmm_agent, "agent_id"), type,
                  agent_rec_str(agent, "agent_id"));
         return RPC_OK;

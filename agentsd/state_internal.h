@@ -123,6 +123,9 @@ int state_azure_exporter(const state_src *s, Agent__V1__SetStateRequest__AgentPr
  * AWS access key. */
 int state_rds_exporter(json_t *const *agents, json_t *const *nodes, size_t n, const agent_ver *v,
                        Agent__V1__SetStateRequest__AgentProcess **out, rpc_status *st);
+/* vmagent, with pmm_agent_id's push-mode scrape YAML asked of configd
+ * (its code when configd cannot answer). */
+int state_vmagent(const char *pmm_agent_id, Agent__V1__SetStateRequest__AgentProcess **out, rpc_status *st);
 int state_qan_agent(const state_src *s, int type, Agent__V1__SetStateRequest__BuiltinAgent **out, rpc_status *st);
 
 #endif

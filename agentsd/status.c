@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "drift.h"
+#include "vmagent.h"
 #include "inventory/v1/agent_status.pb-c.h"
 
 #define NOW "now() AT TIME ZONE 'UTC'"
@@ -20,6 +21,7 @@ void status_admission_clear(status_admission *a)
 {
     free(a->node_id);
     free(a->node_name);
+    free(a->vmagent_id);
     memset(a, 0, sizeof *a);
 }
 
@@ -56,6 +58,8 @@ static int admit_tx(db *d, const char *agent_id, const char *version, status_adm
         code = r ? RPC_OK : st->code;
         PQclear(r);
     }
+    if (code == RPC_OK)
+        code = vmagent_row_ensure(d, agent_id, node, &out->vmagent_id, st);
     if (code == RPC_OK) {
         const char *np[] = { node };
         r = db_exec(d, st, "SELECT node_id, node_name FROM nodes WHERE node_id = $1", 1, np);

@@ -15,6 +15,7 @@
 typedef struct {
     char *node_id;       /* the node the pmm-agent runs on */
     char *node_name;
+    char *vmagent_id;    /* the vmagent agent made for it now, or NULL */
 } status_admission;
 
 /* Checks that agent_id names a pmm-agent with a node and that version

@@ -18,6 +18,7 @@
 #include "logs_service.h"
 #include "scrape.h"
 #include "scrape_loop.h"
+#include "scrape_service.h"
 #include "secret.h"
 #include "server.h"
 #include "settings_api.h"
@@ -106,7 +107,8 @@ int main(int argc, char **argv)
     int status = 1;
     size_t n_methods = 0;
     rpc_method *methods = daemon_join_methods(&n_methods, server_methods, server_methods_count, logs_methods,
-                                              logs_methods_count, settings_methods, settings_methods_count, NULL);
+                                              logs_methods_count, settings_methods, settings_methods_count,
+                                              scrape_methods, scrape_methods_count, NULL);
     void *zctx = zmq_ctx_new();
     char ep[512];
     bus_pub_endpoint(ep, sizeof ep, run_dir, "configd");
@@ -129,6 +131,7 @@ int main(int argc, char **argv)
     a.vm = &scfg.scrape.vm;
     a.vm_config = vm_config;
     scrape_loop *scrape = NULL;
+    scrape_service_init(&scfg.scrape);
     /* upstream: with an external VictoriaMetrics no file is written */
     if (zctx && scrape_vm_external(vm_url))
         log_info("VictoriaMetrics at %s is external: no scrape configuration is written", vm_url);

@@ -11,7 +11,7 @@
 #include "secret.h"
 #include "settings.h"
 
-#define SELECT_AGENTS \
+#define SELECT_WANTED \
     "SELECT a.agent_id, a.agent_type, a.custom_labels, a.listen_port, a.agent_password, a.username, a.password, " \
     "a.exporter_options->>'metrics_scheme', a.exporter_options->>'metrics_path', " \
     "a.exporter_options->'disabled_collectors', " \
@@ -32,9 +32,10 @@
     "LEFT JOIN nodes pn ON pn.node_id = pa.runs_on_node_id " \
     "LEFT JOIN nodes rn ON rn.node_id = a.runs_on_node_id " \
     "WHERE NOT a.disabled AND a.listen_port IS NOT NULL " \
-    "AND COALESCE(a.exporter_options->>'push_metrics', 'false') <> 'true' " \
     "AND a.agent_type IN ('node_exporter', 'mysqld_exporter', 'mongodb_exporter', 'postgres_exporter', " \
-    "'proxysql_exporter', 'rds_exporter', 'external-exporter', 'vmagent', 'azure_database_exporter')"
+    "'proxysql_exporter', 'rds_exporter', 'external-exporter', 'vmagent', 'azure_database_exporter') "
+#define PUSH_METRICS "COALESCE(a.exporter_options->>'push_metrics', 'false')"
+#define SELECT_AGENTS SELECT_WANTED "AND " PUSH_METRICS " <> 'true'"
 
 enum {
     C_ID, C_TYPE, C_LABELS, C_PORT, C_AGENT_PASSWORD, C_USERNAME, C_PASSWORD, C_SCHEME, C_PATH, C_DISABLED,
@@ -138,6 +139,8 @@ static char *text_array(const char *const *ids, size_t n)
     return out;
 }
 
+static int fill_rows(scrape_rows *out, rpc_status *st);
+
 int scrape_load_agents(db *d, const char *const *ids, size_t n_ids, scrape_rows *out, rpc_status *st)
 {
     memset(out, 0, sizeof *out);
@@ -153,6 +156,23 @@ int scrape_load_agents(db *d, const char *const *ids, size_t n_ids, scrape_rows 
     } else {
         out->res = db_exec(d, st, SELECT_AGENTS, 0, NULL);
     }
+    return fill_rows(out, st);
+}
+
+int scrape_load_push(db *d, const char *pmm_agent_id, scrape_rows *out, rpc_status *st)
+{
+    memset(out, 0, sizeof *out);
+    const char *params[] = { pmm_agent_id };
+    out->res = db_exec(d, st, SELECT_WANTED "AND " PUSH_METRICS " = 'true' AND a.pmm_agent_id = $1", 1, params);
+    int rc = fill_rows(out, st);
+    for (size_t i = 0; rc == RPC_OK && i < out->n; i++)
+        out->agents[i].push_metrics = true;
+    return rc;
+}
+
+/* The rows of out->res (NULL: the query failed, st set) into out. */
+static int fill_rows(scrape_rows *out, rpc_status *st)
+{
     if (!out->res)
         return st->code;
     size_t n = (size_t)PQntuples(out->res);

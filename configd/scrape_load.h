@@ -24,6 +24,10 @@ typedef struct {
  * port, of a type with jobs); else only those whose agent_id or
  * pmm_agent_id is one of ids. Returns an RPC code. */
 int scrape_load_agents(db *d, const char *const *ids, size_t n_ids, scrape_rows *out, rpc_status *st);
+/* Push mode (upstream FindAgentsForScrapeConfig with pushMetrics true):
+ * the enabled push_metrics agents with a port of pmm-agent pmm_agent_id.
+ * Returns an RPC code. */
+int scrape_load_push(db *d, const char *pmm_agent_id, scrape_rows *out, rpc_status *st);
 void scrape_rows_free(scrape_rows *r);
 
 /* metrics_resolutions (settings_load: upstream's defaults applied) and

@@ -228,7 +228,7 @@ static int publish(scrape_state *s, const scrape_buf *head, const scrape_buf *ta
 /* ---- the base file ------------------------------------------------------- */
 
 /* Reads the base file into *text (NULL when there is none). */
-static int read_base(const char *path, char **text, struct stat *sb, rpc_status *st)
+int scrape_state_read_base(const char *path, char **text, struct stat *sb, rpc_status *st)
 {
     *text = NULL;
     memset(sb, 0, sizeof *sb);
@@ -300,7 +300,7 @@ int scrape_state_full(scrape_state *s, db *d, rpc_status *st)
     int rc = scrape_load_settings(d, &s->res, &s->nomad, st);
     if (rc != RPC_OK)
         goto out;
-    rc = read_base(s->cfg.base_path, &base, &sb, st);
+    rc = scrape_state_read_base(s->cfg.base_path, &base, &sb, st);
     /* Remembered whatever happens next: a refused base is not tried again
      * until it changes. */
     s->base_sb = sb;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "db.h"
 #include "vm.h"
@@ -36,6 +37,9 @@ int scrape_state_agents(scrape_state *s, db *d, const char *const *ids, size_t n
 /* Whether the base file changed (mtime, size, inode) since the last full
  * update. */
 bool scrape_state_base_changed(const scrape_state *s);
+/* The base file's text into *text (malloc'd; NULL when there is none)
+ * and its stat into *sb. Returns an RPC code. */
+int scrape_state_read_base(const char *path, char **text, struct stat *sb, rpc_status *st);
 /* Jobs in the last file written, and its size. */
 void scrape_state_stats(const scrape_state *s, size_t *agents, size_t *bytes);
 

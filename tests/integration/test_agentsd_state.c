@@ -16,7 +16,15 @@
 
 #include <sodium.h>
 
+#include <pthread.h>
+#include <zmq.h>
+
 #include "agentsd/state.h"
+#include "agentsd/vmagent.h"
+#include "bus_peers.h"
+#include "configd/scrape_service.h"
+#include "daemon.h"
+#include "internal/v1/scrape.pb-c.h"
 #include "inventoryd/app.h"
 #include "inventoryd/fixtures.h"
 #include "inventoryd/management.h"
@@ -528,6 +536,180 @@ START_TEST(errors)
 }
 END_TEST
 
+/* ---- vmagent: the push-mode scrape YAML from configd (a stand-in serving
+ * configd's ScrapeService on a bus of its own) ---------------------------- */
+
+static volatile sig_atomic_t configd_stop;
+static void *zctx;
+static char run_dir[64];
+
+static void *configd_thread(void *arg)
+{
+    (void)arg;
+    daemon_serve(zctx, run_dir, "configd", scrape_methods, scrape_methods_count, 1, &params, NULL, &configd_stop);
+    return NULL;
+}
+
+/* Compares text with golden file name as it is. */
+static void expect_golden_text(const char *text, const char *name)
+{
+    char *path = golden_path(name);
+    if (getenv("PMM_UPDATE_GOLDEN")) {
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(text, f);
+        fclose(f);
+    } else {
+        char *want = read_file(path);
+        ck_assert_msg(strcmp(text, want) == 0, "%s differs; got:\n%s", name, text);
+        free(want);
+    }
+    free(path);
+}
+
+static bool has_str(char **v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], s) == 0)
+            return true;
+    return false;
+}
+
+START_TEST(vmagent_push_mode)
+{
+    static const char *const clean[] = { "PMM_VM_URL", "PMM_INTERFACE_TO_BIND", "PMM_PROMSCRAPE_MAX_SCRAPE_SIZE",
+                                         NULL };
+    for (size_t i = 0; clean[i]; i++)
+        unsetenv(clean[i]);
+    for (char **e = environ; *e;) { /* none of the runner's VMAGENT_* */
+        if (strncmp(*e, "VMAGENT_", 8) == 0) {
+            char name[256];
+            snprintf(name, sizeof name, "%.*s", (int)strcspn(*e, "="), *e);
+            unsetenv(name);
+        } else {
+            e++;
+        }
+    }
+    char id[64];
+    register_node("node-push", 0, "linux", id);
+    ProtobufCMessage *p, *req = add_req("mysql", &p, id);
+    pb_set_str(p, "address", "1.2.3.4");
+    pb_set_u32(p, "port", 3306);
+    pb_set_str(p, "username", "username");
+    pb_set_str(p, "password", "password");
+    pb_set_i32(p, "metrics_mode", 2); /* push */
+    add_service(req);
+
+    /* made once per pmm-agent; not for pmm-server with the internal VM */
+    rpc_status st = { 0 };
+    char *made = NULL;
+    ck_assert_int_eq(vmagent_row_ensure(w.db, id, last_node_id, &made, &st), RPC_OK);
+    ck_assert_ptr_nonnull(made);
+    free(made);
+    ck_assert_int_eq(vmagent_row_ensure(w.db, id, last_node_id, &made, &st), RPC_OK);
+    ck_assert_ptr_null(made);
+    ck_assert_int_eq(vmagent_row_ensure(w.db, "pmm-server", "pmm-server", &made, &st), RPC_OK);
+    ck_assert_ptr_null(made);
+    fix_agent_ids(id);
+    exec_sql("UPDATE agents SET listen_port = 42000 + length(agent_type) WHERE pmm_agent_id = $1", id);
+    substitute(last_node_id, "node-push-id");
+    char *svc = query1("SELECT service_id FROM agents WHERE agent_id = $1", "mysqld_exporter-id-0123456789abcdef");
+    substitute(svc, "mysql-service-id");
+    free(svc);
+
+    /* configd not there: SetState cannot be built */
+    zctx = zmq_ctx_new();
+    snprintf(run_dir, sizeof run_dir, "/tmp/test-agentsd-state-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(run_dir));
+    ck_assert_int_eq(bus_peers_init(zctx, run_dir), 0);
+    Agent__V1__SetStateRequest *out = NULL;
+    st = (rpc_status){ 0 };
+    ck_assert_int_eq(state_build(w.db, id, "3.0.0", &out, &st), RPC_UNAVAILABLE);
+    ck_assert_ptr_null(out);
+
+    scrape_state_config cfg = { .vmalert_url = "http://127.0.0.1:8880/", .managed_target = "127.0.0.1:7773" };
+    scrape_service_init(&cfg);
+    configd_stop = 0;
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, configd_thread, NULL), 0);
+    int up = -1;
+    for (int i = 0; i < 50 && up != RPC_OK; i++) /* until it has bound its socket */
+        if ((up = bus_peers_ping("configd", 200, &st)) != RPC_OK)
+            usleep(100000);
+    ck_assert_int_eq(up, RPC_OK);
+
+    /* the method itself */
+    const rpc_method *m = rpc_method_find(scrape_methods, scrape_methods_count,
+                                          "/internal.v1.ScrapeService/AgentConfig");
+    ck_assert_ptr_nonnull(m);
+    Internal__V1__AgentConfigRequest creq = INTERNAL__V1__AGENT_CONFIG_REQUEST__INIT;
+    char msg[RPC_MESSAGE_MAX];
+    ProtobufCMessage *cresp = NULL;
+    ck_assert_int_eq(rpc_call_method(m, &w, NULL, &creq.base, NULL, msg), RPC_INVALID_ARGUMENT);
+    creq.pmm_agent_id = id;
+    ck_assert_int_eq(rpc_call_method(m, &w, NULL, &creq.base, &cresp, msg), RPC_OK);
+    char *yaml = apply_substitutions(strdup(((Internal__V1__AgentConfigResponse *)cresp)->yaml));
+    expect_golden_text(yaml, "vmagent_push.yml");
+    free(yaml);
+    protobuf_c_message_free_unpacked(cresp, NULL);
+    /* pmm-server: the whole server file (its node_exporter is pulled) */
+    creq.pmm_agent_id = "pmm-server";
+    ck_assert_int_eq(rpc_call_method(m, &w, NULL, &creq.base, &cresp, msg), RPC_OK);
+    yaml = ((Internal__V1__AgentConfigResponse *)cresp)->yaml;
+    ck_assert_msg(strncmp(yaml, "# Managed by pmm-managed. DO NOT EDIT.\n---\nglobal:\n", 50) == 0, "%s", yaml);
+    ck_assert_ptr_nonnull(strstr(yaml, "- job_name: pmm-managed\n"));
+    ck_assert_ptr_null(strstr(yaml, "mysqld_exporter-id-0123456789abcdef"));
+    protobuf_c_message_free_unpacked(cresp, NULL);
+    /* a pmm-agent without push agents */
+    creq.pmm_agent_id = "no-such-agent";
+    ck_assert_int_eq(rpc_call_method(m, &w, NULL, &creq.base, &cresp, msg), RPC_OK);
+    ck_assert_str_eq(((Internal__V1__AgentConfigResponse *)cresp)->yaml, "global: {}\n");
+    protobuf_c_message_free_unpacked(cresp, NULL);
+
+    /* SetState: the vmagent process with that YAML */
+    out = build_ok(id, "3.0.0");
+    ck_assert_int_eq(out->n_agent_processes, 3);
+    expect_golden_msg(&process(out, "vmagent-id-0123456789abcdef")->base, "state_vmagent.json");
+    protobuf_c_message_free_unpacked(&out->base, NULL);
+
+    /* pmm-managed's own VMAGENT_* variables win and are passed through */
+    setenv("VMAGENT_loggerLevel", "DEBUG", 1);
+    setenv("VMAGENT_remoteWrite_bearerToken", "token", 1);
+    setenv("PMM_INTERFACE_TO_BIND", "0.0.0.0", 1);
+    out = build_ok(id, "3.0.0");
+    Agent__V1__SetStateRequest__AgentProcess *vp = process(out, "vmagent-id-0123456789abcdef");
+    ck_assert(has_str(vp->args, vp->n_args, "-httpListenAddr=0.0.0.0:{{.listen_port}}"));
+    ck_assert(has_str(vp->env, vp->n_env, "VMAGENT_loggerLevel=DEBUG"));
+    ck_assert(!has_str(vp->env, vp->n_env, "VMAGENT_loggerLevel=INFO"));
+    ck_assert(has_str(vp->env, vp->n_env, "VMAGENT_remoteWrite_bearerToken=token"));
+    ck_assert(!has_str(vp->env, vp->n_env, "VMAGENT_remoteWrite_basicAuth_username={{.server_username}}"));
+    ck_assert_int_eq(vp->n_env, 6);
+    protobuf_c_message_free_unpacked(&out->base, NULL);
+    unsetenv("VMAGENT_loggerLevel");
+    unsetenv("VMAGENT_remoteWrite_bearerToken");
+    unsetenv("PMM_INTERFACE_TO_BIND");
+
+    /* external VictoriaMetrics: its URL and user, and a vmagent for pmm-server too */
+    setenv("PMM_VM_URL", "https://u:p@vm.example.com:8428/", 1);
+    out = build_ok(id, "3.0.0");
+    vp = process(out, "vmagent-id-0123456789abcdef");
+    ck_assert(has_str(vp->env, vp->n_env, "VMAGENT_remoteWrite_url=https://vm.example.com:8428/api/v1/write"));
+    ck_assert(has_str(vp->env, vp->n_env, "VMAGENT_remoteWrite_basicAuth_username=u"));
+    ck_assert(has_str(vp->env, vp->n_env, "VMAGENT_remoteWrite_basicAuth_password=p"));
+    protobuf_c_message_free_unpacked(&out->base, NULL);
+    ck_assert_int_eq(vmagent_row_ensure(w.db, "pmm-server", "pmm-server", &made, &st), RPC_OK);
+    ck_assert_ptr_nonnull(made);
+    free(made);
+    unsetenv("PMM_VM_URL");
+
+    configd_stop = 1;
+    pthread_join(t, NULL);
+    bus_peers_thread_done();
+    zmq_ctx_term(zctx);
+    rmdir(run_dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("agentsd_state");
@@ -544,6 +726,7 @@ int main(void)
     tcase_add_test(tc, azure_database_exporter);
     tcase_add_test(tc, disabled_and_foreign_agents_excluded);
     tcase_add_test(tc, errors);
+    tcase_add_test(tc, vmagent_push_mode);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
