@@ -11,6 +11,7 @@ typedef struct {
     db_params db;
     bus_pub *pub;          /* inventory.changed hints */
     char *admin_password;
+    char *vm_url;          /* VictoriaMetrics' Prometheus API base (management list statuses) */
 } app;
 
 /* Handlers get a daemon_worker; its app is inventoryd's app. */

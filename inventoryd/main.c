@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <curl/curl.h>
 #include <sodium.h>
 #include <zmq.h>
 
@@ -33,6 +34,8 @@ int main(int argc, char **argv)
         { "enable-internal-pg-qan", "PMM_ENABLE_INTERNAL_PG_QAN", CFG_BOOL, "false", "enable QAN for PMM's own PostgreSQL", &pg_qan },
         { "encryption-key-path", "PMM_ENCRYPTION_KEY_PATH", CFG_STRING, "",
           "file with the key of stored agent credentials (default <run-dir>/../pmm-encryption.key)", &key_path },
+        { "victoriametrics-url", "PMM_VM_URL", CFG_STRING, "http://127.0.0.1:9090/prometheus/",
+          "VictoriaMetrics base URL (node and service statuses)", &a.vm_url },
         DB_CFG_OPTIONS(&a.db),
         { NULL },
     };
@@ -49,6 +52,7 @@ int main(int argc, char **argv)
         return 1;
     }
     volatile sig_atomic_t *stop = daemon_stop_flag();
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* before the workers: it is not thread-safe */
 
     int status = 1;
     void *zctx = zmq_ctx_new();
@@ -83,6 +87,7 @@ out:
     free(methods);
     if (zctx)
         zmq_ctx_term(zctx);
+    curl_global_cleanup();
     cfg_free(opts);
     return status;
 }

@@ -1,9 +1,8 @@
 /* management_node_list: ListNodes and GetNode as management.v1
- * UniversalNode. Upstream takes each node's status from VictoriaMetrics
- * (up{job=~".*_hr$"}); this suite has no VictoriaMetrics query path yet, so
- * every node reads STATUS_UNKNOWN, which is upstream's answer for a node
- * without that metric. ListNodes lists each node's agents and services;
- * GetNode does not, as upstream. */
+ * UniversalNode, each node's status from VictoriaMetrics'
+ * up{job=~".*_hr$"} (one query per request, a hash lookup per node).
+ * ListNodes lists each node's agents and services; GetNode does not, as
+ * upstream. */
 #include "management_internal.h"
 
 #include <string.h>
@@ -11,6 +10,8 @@
 #include "management/v1/node.pb-c.h"
 #include "node_model.h"
 #include "pbutil.h"
+#include "rpc.h"
+#include "vm.h"
 
 #define UNIVERSAL_NODE_COLUMNS \
     "node_id, node_type, node_name, machine_id, distro, node_model, container_id, container_name, address, " \
@@ -18,8 +19,30 @@
     "floor(extract(epoch FROM created_at))::bigint, mod(extract(microseconds FROM created_at)::bigint, 1000000), " \
     "floor(extract(epoch FROM updated_at))::bigint, mod(extract(microseconds FROM updated_at)::bigint, 1000000)"
 
+/* A node's status as upstream: the first series with its node_id (a node
+ * has one per *_hr job) 1 -> UP, 0 -> DOWN, another value -> UNSPECIFIED;
+ * no series -> UNKNOWN. */
+static int node_status(const vm_values *up, const char *node_id)
+{
+    double v;
+    return vm_values_get(up, node_id, &v) ? vm_up_status(v) : MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_UNKNOWN;
+}
+
+/* upstream's queries; GetNode's names the node (Go %q). */
+#define NODE_UP_QUERY "up{job=~\".*_hr$\"}"
+
+static int query_node_up(const app *a, const char *node_id, vm_values **up, rpc_status *st)
+{
+    if (!node_id)
+        return vm_query(a->vm_url, NODE_UP_QUERY, "node_id", VM_KEEP_FIRST, up, st);
+    char quoted[RPC_MESSAGE_MAX], query[RPC_MESSAGE_MAX + 64];
+    rpc_quote(quoted, sizeof quoted, node_id);
+    snprintf(query, sizeof query, "up{job=~\".*_hr$\",node_id=%s}", quoted);
+    return vm_query(a->vm_url, query, "node_id", VM_KEEP_FIRST, up, st);
+}
+
 /* Columns 0..10 are strings named as the message's fields. */
-static ProtobufCMessage *node_from_row(PGresult *r, int row)
+static ProtobufCMessage *node_from_row(PGresult *r, int row, const vm_values *up)
 {
     ProtobufCMessage *m = pb_new(&management__v1__universal_node__descriptor);
     if (!m)
@@ -30,7 +53,7 @@ static ProtobufCMessage *node_from_row(PGresult *r, int row)
     if (rc < 0 || pb_set_map_json(m, "custom_labels", mgmt_cell(r, row, 11)) < 0 ||
         mgmt_set_timestamp(m, "created_at", mgmt_cell(r, row, 12), mgmt_cell(r, row, 13)) != 0 ||
         mgmt_set_timestamp(m, "updated_at", mgmt_cell(r, row, 14), mgmt_cell(r, row, 15)) != 0 ||
-        pb_set_i32(m, "status", MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_UNKNOWN) < 0) {
+        pb_set_i32(m, "status", node_status(up, mgmt_cell(r, row, 0))) < 0) {
         protobuf_c_message_free_unpacked(m, NULL);
         return NULL;
     }
@@ -63,19 +86,22 @@ int mgmt_list_nodes(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *
                           "WHERE ($1::text IS NULL OR node_type = $1) "
                           "ORDER BY node_id",
                           1, (const char *[]){ k ? k->stored : NULL });
-    if (!r) {
+    vm_values *up = NULL; /* after the database, as upstream */
+    if (!r || query_node_up(APP(w), NULL, &up, &ctx->status) != RPC_OK) {
+        PQclear(r);
         protobuf_c_message_free_unpacked(resp, NULL);
         return ctx->status.code;
     }
     int rc = RPC_OK;
     for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
-        ProtobufCMessage *node = node_from_row(r, i);
+        ProtobufCMessage *node = node_from_row(r, i, up);
         if (!node || pb_append_msg(resp, "nodes", node) != 0 ||
             mgmt_append_json_objects(node, "agents", mgmt_cell(r, i, 16)) != 0 ||
             mgmt_append_json_objects(node, "services", mgmt_cell(r, i, 17)) != 0)
             rc = rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build node list");
     }
     PQclear(r);
+    vm_values_destroy(&up);
     if (rc != RPC_OK) {
         protobuf_c_message_free_unpacked(resp, NULL);
         return rc;
@@ -100,8 +126,14 @@ int mgmt_get_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **o
         rpc_quote(q, sizeof q, id);
         return rpc_fail(&ctx->status, RPC_NOT_FOUND, "Node with ID %s not found.", q);
     }
-    ProtobufCMessage *node = node_from_row(r, 0);
+    vm_values *up = NULL;
+    if (query_node_up(APP(w), id, &up, &ctx->status) != RPC_OK) {
+        PQclear(r);
+        return ctx->status.code;
+    }
+    ProtobufCMessage *node = node_from_row(r, 0, up);
     PQclear(r);
+    vm_values_destroy(&up);
     if (!node)
         return rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build node");
     return pb_respond(&ctx->status, &management__v1__get_node_response__descriptor, "node", node, out);

@@ -1,9 +1,7 @@
 /* management_services: management.v1 RemoveService (by id or by name,
  * with the service type check pmm-admin sends) and ListServices
- * (UniversalService with its agents). Upstream reads each service's status
- * from VictoriaMetrics; there is no query path to it yet, so a service of
- * a kind upstream watches reads STATUS_UNKNOWN (upstream's answer when the
- * metric is absent) and any other kind STATUS_UNSPECIFIED. */
+ * (UniversalService with its agents and its status from VictoriaMetrics'
+ * *_up metrics: one query per request, a hash lookup per service). */
 #include "management_internal.h"
 
 #include <ctype.h>
@@ -15,6 +13,7 @@
 #include "management/v1/service.pb-c.h"
 #include "pbutil.h"
 #include "service_model.h"
+#include "vm.h"
 
 /* upstream LooksLikeID: the text ends with a lower-case UUID. */
 static bool looks_like_id(const char *s)
@@ -111,17 +110,27 @@ int mgmt_remove_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
     " UNION ALL SELECT " AGENT_COLUMNS " FROM services s JOIN agents a ON a.node_id = s.node_id " \
     "AND a.agent_type = 'vmagent' AND a.service_id IS NULL WHERE " SERVICE_FILTER " ORDER BY 1, 2"
 
-/* The kinds whose status upstream reads from an *_up metric. */
-static bool status_watched(const char *type)
+/* upstream's query: each watched kind's *_up series of the high-resolution
+ * jobs, by service_id. */
+#define SERVICE_UP_QUERY \
+    "pg_up{collector=\"exporter\",job=~\".*_hr$\"} or mysql_up{job=~\".*_hr$\"} or mongodb_up{job=~\".*_hr$\"} " \
+    "or proxysql_up{job=~\".*_hr$\"} or haproxy_backend_status{state=\"UP\"}"
+
+/* A service's status as upstream answers it: its series' value (the last
+ * series of that service_id wins, as upstream's map assignment) 1 -> UP,
+ * 0 -> DOWN, another value -> UNSPECIFIED. Without a series upstream means
+ * UNKNOWN for the watched kinds and UNSPECIFIED for others, but it looks
+ * the kind up in the zero value of the failed map lookup, whose type is
+ * always "": so its real answer, reproduced here, is UNSPECIFIED for every
+ * service without a series. */
+static int service_status(const vm_values *up, const char *service_id)
 {
-    static const char *const watched[] = { "mysql", "mongodb", "postgresql", "proxysql", "haproxy" };
-    for (size_t i = 0; i < sizeof watched / sizeof *watched; i++)
-        if (strcmp(watched[i], type) == 0)
-            return true;
-    return false;
+    double v;
+    return vm_values_get(up, service_id, &v) ? vm_up_status(v)
+                                               : MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_UNSPECIFIED;
 }
 
-static ProtobufCMessage *service_from_row(PGresult *r, int row)
+static ProtobufCMessage *service_from_row(PGresult *r, int row, const vm_values *up)
 {
     ProtobufCMessage *m = pb_new(&management__v1__universal_service__descriptor);
     if (!m)
@@ -129,13 +138,11 @@ static ProtobufCMessage *service_from_row(PGresult *r, int row)
     int rc = 0;
     for (int c = 0; c <= 12 && rc >= 0; c++)
         rc = pb_set_str(m, PQfname(r, c), mgmt_cell(r, row, c));
-    int status = status_watched(mgmt_cell(r, row, 1)) ? MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_UNKNOWN
-                                                      : MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_UNSPECIFIED;
     if (rc < 0 || pb_set_u32(m, "port", (uint32_t)strtoul(mgmt_cell(r, row, 13), NULL, 10)) < 0 ||
         pb_set_map_json(m, "custom_labels", mgmt_cell(r, row, 14)) < 0 ||
         mgmt_set_timestamp(m, "created_at", mgmt_cell(r, row, 15), mgmt_cell(r, row, 16)) != 0 ||
         mgmt_set_timestamp(m, "updated_at", mgmt_cell(r, row, 17), mgmt_cell(r, row, 18)) != 0 ||
-        pb_set_i32(m, "status", status) < 0) {
+        pb_set_i32(m, "status", service_status(up, mgmt_cell(r, row, 0))) < 0) {
         protobuf_c_message_free_unpacked(m, NULL);
         return NULL;
     }
@@ -169,13 +176,13 @@ static int append_agents(ProtobufCMessage *svc, const char *sid, PGresult *ra, i
     return 0;
 }
 
-static int build_list(PGresult *r, PGresult *ra, ProtobufCMessage **out, rpc_status *st)
+static int build_list(PGresult *r, PGresult *ra, const vm_values *up, ProtobufCMessage **out, rpc_status *st)
 {
     ProtobufCMessage *resp = pb_new(&management__v1__list_services_response__descriptor);
     int rc = resp ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "out of memory");
     int next = 0;
     for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
-        ProtobufCMessage *svc = service_from_row(r, i);
+        ProtobufCMessage *svc = service_from_row(r, i, up);
         if (!svc || pb_append_msg(resp, "services", svc) != 0 || append_agents(svc, mgmt_cell(r, i, 0), ra, &next) != 0)
             rc = rpc_fail(st, RPC_INTERNAL, "failed to build service list");
     }
@@ -188,7 +195,8 @@ static int build_list(PGresult *r, PGresult *ra, ProtobufCMessage **out, rpc_sta
 
 /* The services and their agents in one snapshot: two queries in one
  * read-only REPEATABLE READ transaction. */
-static int list_services(db *d, const char *const *params, ProtobufCMessage **out, rpc_status *st)
+static int list_services(db *d, const char *const *params, const vm_values *up, ProtobufCMessage **out,
+                         rpc_status *st)
 {
     if (db_begin(d, st) != RPC_OK)
         return st->code;
@@ -203,7 +211,7 @@ static int list_services(db *d, const char *const *params, ProtobufCMessage **ou
         rc = st->code;
     rc = mgmt_end_tx(d, st, rc);
     if (rc == RPC_OK)
-        rc = build_list(r, ra, out, st);
+        rc = build_list(r, ra, up, out, st);
     PQclear(iso);
     PQclear(r);
     PQclear(ra);
@@ -215,5 +223,11 @@ int mgmt_list_services(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessag
     const service_kind *k = service_kind_by_enum(pb_get_i32(in, "service_type"));
     const char *params[] = { pb_get_str(in, "node_id"), k ? k->stored : "", pb_get_str(in, "external_group") };
     worker *w = ctx->worker;
-    return list_services(w->db, params, out, &ctx->status);
+    /* first the statuses, as upstream: VictoriaMetrics unreachable fails the list */
+    vm_values *up = NULL;
+    if (vm_query(APP(w)->vm_url, SERVICE_UP_QUERY, "service_id", VM_KEEP_LAST, &up, &ctx->status) != RPC_OK)
+        return ctx->status.code;
+    int rc = list_services(w->db, params, up, out, &ctx->status);
+    vm_values_destroy(&up);
+    return rc;
 }

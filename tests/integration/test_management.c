@@ -3,12 +3,20 @@
  * database per test): RegisterNode / UnregisterNode, node lists,
  * AddService for each kind, RemoveService, ListServices, ListAgents,
  * ListAgentVersions, the upstream error texts, and that a failing call
- * leaves nothing behind. */
+ * leaves nothing behind; node and service statuses read from a real
+ * VictoriaMetrics (tests/lib/vmtest.h), and the lists' error when it
+ * cannot be queried. */
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -28,6 +36,8 @@
 #include "tests/lib/checkrun.h"
 #include "tests/lib/rpccall.h"
 #include "tests/lib/pgtest.h"
+#include "tests/lib/vmtest.h"
+#include "inventoryd/vm.h"
 
 #define MGMT "/management.v1.ManagementService/"
 
@@ -35,6 +45,7 @@ static db_params params;
 static app the_app;
 static daemon_worker w;
 static char key_path[256];
+static vmtest vm; /* one VictoriaMetrics for the whole binary, started in main */
 
 /* One handler, run as the bus server runs it (tests/lib/rpccall.h). */
 static int call(const char *method, const ProtobufCMessage *req, ProtobufCMessage **resp, char *msg)
@@ -170,6 +181,7 @@ static void setup(void)
     ck_assert_int_eq(secret_init(key_path), 0);
     ck_assert_int_eq(pgtest_fresh_db("test_management", &params), 0);
     the_app.db = params;
+    the_app.vm_url = vm.url;
     w.app = &the_app;
     w.db = db_new(&params);
     ck_assert_int_eq(db_migrate(w.db), 0);
@@ -871,7 +883,7 @@ START_TEST(list_services)
     ck_assert_str_eq(s->address, "127.0.0.1");
     ck_assert_int_eq(s->port, 3306);
     ck_assert_int_eq(s->n_custom_labels, 1);
-    ck_assert_int_eq(s->status, MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_UNKNOWN);
+    ck_assert_int_eq(s->status, MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_UNSPECIFIED); /* no series */
     ck_assert_ptr_nonnull(s->created_at);
     ck_assert_int_eq(s->n_agents, 2); /* the node's pmm-agent and the exporter */
     for (size_t i = 0; i < s->n_agents; i++) {
@@ -984,8 +996,199 @@ START_TEST(unimplemented_methods)
 }
 END_TEST
 
+
+/* ---- statuses from VictoriaMetrics ---------------------------------------- */
+
+static void import(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void import(const char *fmt, ...)
+{
+    char lines[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(lines, sizeof lines, fmt, ap);
+    va_end(ap);
+    ck_assert_int_eq(vmtest_import(&vm, lines), 0);
+}
+
+static int node_status_of(const ProtobufCMessage *resp, const char *id)
+{
+    const Management__V1__UniversalNode *n = (const Management__V1__UniversalNode *)find_node(resp, id);
+    ck_assert_msg(n != NULL, "node %s not listed", id);
+    return n->status;
+}
+
+static int get_node_status(const char *id)
+{
+    ProtobufCMessage *req = pb_new(&management__v1__get_node_request__descriptor), *resp;
+    pb_set_str(req, "node_id", id);
+    char msg[RPC_MESSAGE_MAX];
+    ck_assert_msg(call_free(MGMT "GetNode", req, &resp, msg) == 0, "%s", msg);
+    int st = ((const Management__V1__UniversalNode *)pb_get_msg(resp, "node"))->status;
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return st;
+}
+
+/* up{job=~".*_hr$"} by node_id: 1 UP, 0 DOWN, other values unspecified,
+ * no series (or only non-hr jobs) UNKNOWN; a node with several series
+ * takes the first one VictoriaMetrics answers. */
+START_TEST(node_status_from_vm)
+{
+    registered a = register_ok(register_req("st-up", 1)), b = register_ok(register_req("st-down", 1)),
+               c = register_ok(register_req("st-mr", 1)), d = register_ok(register_req("st-two", 1)),
+               e = register_ok(register_req("st-two-values", 1)), f = register_ok(register_req("st-none", 1));
+    import("up{job=\"node_exporter_a_hr\",node_id=\"%s\"} 1\n"
+           "up{job=\"node_exporter_b_hr\",node_id=\"%s\"} 0\n"
+           "up{job=\"node_exporter_c_mr\",node_id=\"%s\"} 1\n"
+           "up{job=\"node_exporter_d_hr\",node_id=\"%s\"} 1\n"
+           "up{job=\"mysqld_exporter_d_hr\",node_id=\"%s\"} 1\n"
+           "up{job=\"node_exporter_e_hr\",node_id=\"%s\"} 2\n",
+           a.node_id, b.node_id, c.node_id, d.node_id, d.node_id, e.node_id);
+    ProtobufCMessage *resp;
+    ck_assert_int_eq(call_free(MGMT "ListNodes", pb_new(&management__v1__list_nodes_request__descriptor), &resp, NULL),
+                     0);
+    ck_assert_int_eq(node_status_of(resp, a.node_id), MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_UP);
+    ck_assert_int_eq(node_status_of(resp, b.node_id), MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_DOWN);
+    ck_assert_int_eq(node_status_of(resp, c.node_id), MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_UNKNOWN);
+    ck_assert_int_eq(node_status_of(resp, d.node_id), MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_UP);
+    ck_assert_int_eq(node_status_of(resp, e.node_id), MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_UNSPECIFIED);
+    ck_assert_int_eq(node_status_of(resp, f.node_id), MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_UNKNOWN);
+    ck_assert_int_eq(node_status_of(resp, "pmm-server"), MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_UNKNOWN);
+    protobuf_c_message_free_unpacked(resp, NULL);
+
+    ck_assert_int_eq(get_node_status(a.node_id), MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_UP);
+    ck_assert_int_eq(get_node_status(b.node_id), MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_DOWN);
+    ck_assert_int_eq(get_node_status(c.node_id), MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_UNKNOWN);
+    ck_assert_int_eq(get_node_status(f.node_id), MANAGEMENT__V1__UNIVERSAL_NODE__STATUS__STATUS_UNKNOWN);
+}
+END_TEST
+
+/* Several series with one label value: ListNodes keeps the first (as
+ * upstream's "take the first one"), ListServices the last (upstream's
+ * plain map assignment). */
+START_TEST(vm_keeps_first_or_last)
+{
+    registered g = register_ok(register_req("st-order", 1));
+    import("up{job=\"a_hr\",node_id=\"%s\"} 1\nup{job=\"b_hr\",node_id=\"%s\"} 0\n", g.node_id, g.node_id);
+    char q[256];
+    snprintf(q, sizeof q, "up{job=~\".*_hr$\",node_id=\"%s\"}", g.node_id);
+    vm_values *first = NULL, *last = NULL;
+    rpc_status st;
+    ck_assert_int_eq(vm_query(vm.url, q, "node_id", VM_KEEP_FIRST, &first, &st), RPC_OK);
+    ck_assert_int_eq(vm_query(vm.url, q, "node_id", VM_KEEP_LAST, &last, &st), RPC_OK);
+    double v1 = -1, v2 = -1, none;
+    ck_assert(vm_values_get(first, g.node_id, &v1));
+    ck_assert(vm_values_get(last, g.node_id, &v2));
+    ck_assert_uint_eq(vm_values_count(first), 1);
+    ck_assert(v1 + v2 == 1); /* one series each: 1 and 0, in VictoriaMetrics' order */
+    ck_assert(!vm_values_get(first, "no-such-node", &none));
+    ck_assert_int_eq(get_node_status(g.node_id), vm_up_status(v1));
+    vm_values_destroy(&first);
+    vm_values_destroy(&last);
+    ck_assert_ptr_null(first);
+}
+END_TEST
+
+static int service_status_of(const ProtobufCMessage *resp, const char *id)
+{
+    const Management__V1__ListServicesResponse *l = (const Management__V1__ListServicesResponse *)resp;
+    for (size_t i = 0; i < l->n_services; i++)
+        if (strcmp(l->services[i]->service_id, id) == 0)
+            return l->services[i]->status;
+    ck_abort_msg("service %s not listed", id);
+    return -1;
+}
+
+/* upstream's one query (pg_up of the exporter collector, mysql_up,
+ * mongodb_up, proxysql_up of *_hr jobs, haproxy_backend_status state UP)
+ * by service_id: 1 UP, 0 DOWN; no series UNSPECIFIED, whatever the kind. */
+START_TEST(service_status_from_vm)
+{
+    registered g = register_ok(register_req("st-svc-node", 1));
+    char *id[8];
+    for (int i = 0; i < 8; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "st-svc-%d", i);
+        id[i] = add_ok(mysql_req(name, &g, NULL), "mysql", NULL);
+    }
+    import("mysql_up{job=\"mysqld_exporter_x_hr\",service_id=\"%s\"} 1\n"
+           "mysql_up{job=\"mysqld_exporter_x_hr\",service_id=\"%s\"} 0\n"
+           "mysql_up{job=\"mysqld_exporter_x_mr\",service_id=\"%s\"} 1\n"
+           "pg_up{collector=\"exporter\",job=\"postgres_exporter_x_hr\",service_id=\"%s\"} 0\n"
+           "pg_up{job=\"postgres_exporter_x_hr\",service_id=\"%s\"} 1\n"
+           "haproxy_backend_status{state=\"UP\",service_id=\"%s\"} 1\n"
+           "haproxy_backend_status{state=\"DOWN\",service_id=\"%s\"} 1\n"
+           "mongodb_up{job=\"mongodb_exporter_x_hr\",service_id=\"%s\"} 1\n",
+           id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7]);
+    ProtobufCMessage *resp;
+    ck_assert_int_eq(call_free(MGMT "ListServices", pb_new(&management__v1__list_services_request__descriptor), &resp, NULL), 0);
+    const int want[8] = {
+        MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_UP,          MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_DOWN,
+        MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_UNSPECIFIED, MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_DOWN,
+        MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_UNSPECIFIED, MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_UP,
+        MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_UNSPECIFIED, MANAGEMENT__V1__UNIVERSAL_SERVICE__STATUS__STATUS_UP,
+    };
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(service_status_of(resp, id[i]) == want[i], "service %d: status %d, want %d", i,
+                      service_status_of(resp, id[i]), want[i]);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    for (int i = 0; i < 8; i++)
+        free(id[i]);
+}
+END_TEST
+
+static void expect_vm_error(const char *method, ProtobufCMessage *req, const char *cause)
+{
+    char msg[RPC_MESSAGE_MAX];
+    int got = call_free(method, req, NULL, msg);
+    ck_assert_msg(got == RPC_UNKNOWN, "%s: code %d (%s)", method, got, msg);
+    ck_assert_msg(strncmp(msg, "failed to execute an instant VM query: ", 39) == 0 && strstr(msg, cause),
+                  "%s: %s", method, msg);
+}
+
+/* As upstream: the lists fail when VictoriaMetrics cannot answer; GetNode
+ * still says first when the node does not exist. */
+START_TEST(vm_unreachable)
+{
+    registered g = register_ok(register_req("st-novm", 1));
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/prometheus/", vmtest_free_port());
+    the_app.vm_url = url;
+    expect_vm_error(MGMT "ListServices", pb_new(&management__v1__list_services_request__descriptor), "Post \"http://127.0.0.1:");
+    expect_vm_error(MGMT "ListNodes", pb_new(&management__v1__list_nodes_request__descriptor), "/prometheus/api/v1/query");
+    ProtobufCMessage *req = pb_new(&management__v1__get_node_request__descriptor);
+    pb_set_str(req, "node_id", g.node_id);
+    expect_vm_error(MGMT "GetNode", req, "Couldn't connect");
+    req = pb_new(&management__v1__get_node_request__descriptor);
+    pb_set_str(req, "node_id", "nope");
+    expect_error(MGMT "GetNode", req, RPC_NOT_FOUND, "Node with ID \"nope\" not found.");
+
+    /* something that is not the Prometheus API */
+    snprintf(url, sizeof url, "%sno-such-api/", vm.url);
+    expect_vm_error(MGMT "ListNodes", pb_new(&management__v1__list_nodes_request__descriptor), "bad response code");
+
+    /* a listener that never answers: the list gives up after the timeout */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(fd, 4), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/prometheus/", ntohs(a.sin_port));
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    expect_vm_error(MGMT "ListServices", pb_new(&management__v1__list_services_request__descriptor), "Timeout");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ck_assert_msg(took >= VM_QUERY_TIMEOUT_MS / 1000.0 - 0.1 && took < VM_QUERY_TIMEOUT_MS / 1000.0 + 2, "took %.2f s", took);
+    close(fd);
+    the_app.vm_url = vm.url;
+}
+END_TEST
+
 int main(void)
 {
+    if (vmtest_start(&vm) != 0)
+        return 1;
     Suite *s = suite_create("management");
     TCase *tc = tcase_create("management");
     tcase_set_timeout(tc, 60);
@@ -1006,6 +1209,12 @@ int main(void)
     tcase_add_test(tc, list_services_agents_per_service);
     tcase_add_test(tc, list_agent_versions);
     tcase_add_test(tc, unimplemented_methods);
+    tcase_add_test(tc, node_status_from_vm);
+    tcase_add_test(tc, vm_keeps_first_or_last);
+    tcase_add_test(tc, service_status_from_vm);
+    tcase_add_test(tc, vm_unreachable);
     suite_add_tcase(s, tc);
-    return check_run(s);
+    int rc = check_run(s);
+    vmtest_stop(&vm);
+    return rc;
 }
