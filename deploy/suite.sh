@@ -256,7 +256,7 @@ stdout_logfile_backups=3
 redirect_stderr=true
 EOF
     fi
-    render_program inventoryd 10 --workers=4
+    render_program inventoryd 10 --workers=4 --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/"
     render_program configd 20 --workers=2 --log-dir="$VAR/log" --supervisord-config="$CONF" \
         --supervisord-config-dir="$VAR/supervisord.d" --vmalert-user-rules="$VAR/prometheus/rules/pmm.rules.yml" \
         --vmalert-rules-dir="$VAR/vmalert/rules" --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" \

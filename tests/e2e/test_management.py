@@ -5,12 +5,13 @@ inventory ListServices(node_id) + ListAgents(), `pmm-admin remove mysql
 NAME` = RemoveService by name with service_type; then UnregisterNode. Also
 the management lists and the upstream error texts."""
 
+import os
 import time
 import unittest
 
 import grpc
 
-from e2elib import UUID_RE, ApiTestCase, channel, quote, rest, unary, unique
+from e2elib import UUID_RE, ApiTestCase, channel, http_call, quote, rest, unary, unique
 from inventory.v1 import agents_pb2, services_pb2
 from management.v1 import mysql_pb2, node_pb2, service_pb2, agent_pb2
 
@@ -120,7 +121,7 @@ class RestPmmAdmin(ApiTestCase):
         [usvc] = r.json["services"]
         self.assertEqual(usvc["service_type"], "mysql")
         self.assertEqual(usvc["node_name"], name)
-        self.assertEqual(usvc["status"], "STATUS_UNKNOWN")
+        self.assertEqual(usvc["status"], "STATUS_UNSPECIFIED")  # no mysql_up series: upstream's real answer
         self.assertEqual(sorted(a["agent_type"] for a in usvc["agents"]),
                          ["mysqld_exporter", "pmm-agent", "qan-mysql-perfschema-agent"])
         r = rest("GET", "/v1/management/agents?service_id=%s" % svc["service_id"])
@@ -195,6 +196,48 @@ class RestPmmAdmin(ApiTestCase):
         self.assertErrorBody(r, 400, 3, "Either service_id or node_id is expected.")
         r = rest("POST", "/v1/management/services:discoverRDS", {})
         self.assertErrorBody(r, 501, 12)
+
+
+class Statuses(ApiTestCase):
+    """The management lists' status fields come from the suite's
+    VictoriaMetrics (BASE+5, /prometheus): samples imported there show as
+    the enum names upstream renders."""
+
+    def test_status_from_victoriametrics(self):
+        r = rest("POST", "/v1/management/nodes", register_body(unique("st-node")))
+        self.assertStatus(r, 200)
+        node_id, agent_id = r.json["generic_node"]["node_id"], r.json["pmm_agent"]["agent_id"]
+        self.addCleanup(rest, "DELETE", "/v1/management/nodes/%s?force=true" % quote(node_id))
+        r = rest("POST", "/v1/management/services", add_mysql_body(unique("st-mysql"), node_id, agent_id))
+        self.assertStatus(r, 200)
+        svc_id = r.json["mysql"]["service"]["service_id"]
+
+        r = rest("GET", "/v1/management/nodes/%s" % node_id)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json["node"]["status"], "STATUS_UNKNOWN")  # no up series yet
+
+        vm = "http://127.0.0.1:%d/prometheus" % (int(os.environ["PMM_PORT_BASE"]) + 5)
+        ts = int(time.time() * 1000) - 10000  # older than the suite's -search.latencyOffset
+        lines = ('up{job="node_exporter_e2e_hr",node_id="%s"} 1 %d\n'
+                 'mysql_up{job="mysqld_exporter_e2e_hr",service_id="%s"} 0 %d\n' % (node_id, ts, svc_id, ts))
+        r = http_call(vm, "POST", "/prometheus/api/v1/import/prometheus", lines.encode(), auth=None)
+        self.assertEqual(r.status, 204, r)
+
+        deadline = time.time() + 20
+        while True:
+            nodes = rest("GET", "/v1/management/nodes")
+            services = rest("GET", "/v1/management/services?node_id=%s" % node_id)
+            self.assertStatus(nodes, 200)
+            self.assertStatus(services, 200)
+            [n] = [n for n in nodes.json["nodes"] if n["node_id"] == node_id]
+            [s] = services.json["services"]
+            if (n["status"], s["status"]) == ("STATUS_UP", "STATUS_DOWN") or time.time() > deadline:
+                break
+            time.sleep(0.3)
+        self.assertEqual(n["status"], "STATUS_UP")
+        self.assertEqual(s["status"], "STATUS_DOWN")
+        r = rest("GET", "/v1/management/nodes/%s" % node_id)
+        self.assertEqual(r.json["node"]["status"], "STATUS_UP")
 
 
 class GrpcPmmAdmin(ApiTestCase):
