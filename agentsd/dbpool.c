@@ -17,10 +17,15 @@ typedef struct job {
     struct job *next;
 } job;
 
+typedef struct {
+    job *head, *tail;
+} fifo;
+
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    job *head, *tail;
+    fifo q[2];          /* DBPOOL_URGENT, DBPOOL_BULK */
+    int bulk_running;
     long queued;
     int stop;
     pthread_t threads[DBPOOL_MAX_THREADS];
@@ -35,6 +40,28 @@ static void run_done(void *arg)
     free(j);
 }
 
+static job *pop(fifo *f)
+{
+    job *j = f->head;
+    if (j) {
+        f->head = j->next;
+        if (!f->head)
+            f->tail = NULL;
+    }
+    return j;
+}
+
+/* Urgent work first; bulk work never takes the last thread, so an
+ * admission never waits behind a thousand SetState builds. P.mu held. */
+static int next_kind(void)
+{
+    if (P.q[DBPOOL_URGENT].head)
+        return DBPOOL_URGENT;
+    if (P.q[DBPOOL_BULK].head && (P.stop || P.n <= 1 || P.bulk_running < P.n - 1))
+        return DBPOOL_BULK;
+    return -1;
+}
+
 static void *pool_main(void *arg)
 {
     (void)arg;
@@ -43,19 +70,25 @@ static void *pool_main(void *arg)
         db_set_application_name(d, "agentsd-streams");
     for (;;) {
         pthread_mutex_lock(&P.mu);
-        while (!P.head && !P.stop)
+        int kind;
+        while ((kind = next_kind()) < 0 && !P.stop)
             pthread_cond_wait(&P.cv, &P.mu);
-        job *j = P.head;
+        job *j = kind >= 0 ? pop(&P.q[kind]) : NULL;
         if (j) {
-            P.head = j->next;
-            if (!P.head)
-                P.tail = NULL;
             P.queued--;
+            if (kind == DBPOOL_BULK)
+                P.bulk_running++;
         }
         pthread_mutex_unlock(&P.mu);
         if (!j)
             break;
         j->work(d, j->arg);
+        if (kind == DBPOOL_BULK) {
+            pthread_mutex_lock(&P.mu);
+            P.bulk_running--;
+            pthread_cond_broadcast(&P.cv);
+            pthread_mutex_unlock(&P.mu);
+        }
         if (!j->done)
             free(j);
         else if (loop_post(run_done, j) != 0) {
@@ -95,6 +128,11 @@ void dbpool_stop(void)
 
 int dbpool_submit(dbpool_work work, dbpool_done done, void *arg)
 {
+    return dbpool_submit_kind(DBPOOL_URGENT, work, done, arg);
+}
+
+int dbpool_submit_kind(int kind, dbpool_work work, dbpool_done done, void *arg)
+{
     job *j = malloc(sizeof *j);
     if (!j)
         return -1;
@@ -105,13 +143,14 @@ int dbpool_submit(dbpool_work work, dbpool_done done, void *arg)
         free(j);
         return -1;
     }
-    if (P.tail)
-        P.tail->next = j;
+    fifo *f = &P.q[kind == DBPOOL_BULK ? DBPOOL_BULK : DBPOOL_URGENT];
+    if (f->tail)
+        f->tail->next = j;
     else
-        P.head = j;
-    P.tail = j;
+        f->head = j;
+    f->tail = j;
     P.queued++;
-    pthread_cond_signal(&P.cv);
+    pthread_cond_broadcast(&P.cv);
     pthread_mutex_unlock(&P.mu);
     return 0;
 }

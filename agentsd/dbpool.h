@@ -16,8 +16,12 @@ int dbpool_start(const db_params *p, int threads);
 void dbpool_stop(void);
 
 /* Any thread. done may be NULL. 0, or -1 when stopping or out of memory
- * (then neither runs and arg stays the caller's). */
-int dbpool_submit(dbpool_work work, dbpool_done done, void *arg);
+ * (then neither runs and arg stays the caller's). Urgent jobs (admissions,
+ * status updates) run before bulk ones (SetState builds, digests), and
+ * bulk jobs never occupy every thread. */
+enum { DBPOOL_URGENT, DBPOOL_BULK };
+int dbpool_submit(dbpool_work work, dbpool_done done, void *arg);   /* urgent */
+int dbpool_submit_kind(int kind, dbpool_work work, dbpool_done done, void *arg);
 
 /* Jobs waiting (for metrics and for holding back optional work). */
 long dbpool_queued(void);

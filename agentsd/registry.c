@@ -571,7 +571,7 @@ typedef struct {
     conn *c;
     Agent__V1__AgentMessage *msg;
     int code;
-    bool port_changed;
+    bool port_changed, has_vmagent;
     int n_updated;
     registry_agent_handler handler;
 } agent_req_job;
@@ -580,7 +580,8 @@ static void state_changed_work(db *d, void *arg)
 {
     agent_req_job *j = arg;
     rpc_status st = { 0 };
-    j->code = status_apply(d, j->c->agent_id, j->msg->state_changed, &j->port_changed, &j->n_updated, &st);
+    j->code = status_apply(d, j->c->agent_id, j->msg->state_changed, &j->port_changed, &j->has_vmagent,
+                          &j->n_updated, &st);
     if (j->code != RPC_OK)
         log_warn("pmm-agent %s: cannot store the state of %s: %s", j->c->agent_id,
                  j->msg->state_changed->agent_id, st.message);
@@ -605,8 +606,8 @@ static void agent_req_done(void *arg)
             inventory_events_changed(R.pub, "agent", "change", msg->state_changed->agent_id);
         m.payload_case = AGENT__V1__SERVER_MESSAGE__PAYLOAD_STATE_CHANGED;
         m.state_changed = &scr;
-        if (c->state == CONN_LIVE && j->port_changed)
-            sched_request(c);   /* vmagent scrapes the new port */
+        if (c->state == CONN_LIVE && j->port_changed && j->has_vmagent)
+            sched_request(c);   /* its vmagent scrapes the new port */
     } else if (msg->payload_case == AGENT__V1__AGENT_MESSAGE__PAYLOAD_ACTION_RESULT) {
         m.payload_case = AGENT__V1__SERVER_MESSAGE__PAYLOAD_ACTION_RESULT;
         m.action_result = &arr;

@@ -122,7 +122,7 @@ void sched_request(conn *c)
     c->ss_busy = 1;
     c->ss_dirty = 0;
     conn_ref(c);
-    if (dbpool_submit(build_work, build_done, j) != 0) {
+    if (dbpool_submit_kind(DBPOOL_BULK, build_work, build_done, j) != 0) {
         c->ss_busy = 0;
         conn_unref(c);
         job_free(j);
@@ -231,7 +231,7 @@ void sched_inventory_changed(void)
     if (!j)
         return;
     F.running = 1;
-    if (dbpool_submit(digests_work, digests_done, j) != 0) {
+    if (dbpool_submit_kind(DBPOOL_BULK, digests_work, digests_done, j) != 0) {
         F.running = 0;
         free(j);
     }

@@ -169,7 +169,7 @@ static const char *rds_group_key(const char *pmm_agent_id, const char *id)
 }
 
 int status_apply(db *d, const char *pmm_agent_id, const Agent__V1__StateChangedRequest *req,
-                 bool *port_changed, int *n_updated, rpc_status *st)
+                 bool *port_changed, bool *has_vmagent, int *n_updated, rpc_status *st)
 {
     char nbuf[32], port[16];
     const char *name = status_name(req->status, nbuf, sizeof nbuf);
@@ -180,6 +180,7 @@ int status_apply(db *d, const char *pmm_agent_id, const Agent__V1__StateChangedR
                         req->process_exec_path ? req->process_exec_path : "", req->version ? req->version : "",
                         key ? "rds" : "id" };
     *port_changed = false;
+    *has_vmagent = false;
     *n_updated = 0;
     /* listen_port 0, an empty path and an empty version are stored as
      * NULL, as upstream's pointer.To*OrNil; a disabled agent is DONE */
@@ -190,7 +191,8 @@ int status_apply(db *d, const char *pmm_agent_id, const Agent__V1__StateChangedR
                           "UPDATE agents a SET status = CASE WHEN a.disabled THEN 'AGENT_STATUS_DONE' ELSE $3 END, "
                           "listen_port = NULLIF($4::int, 0), process_exec_path = NULLIF($5, ''), version = NULLIF($6, '') "
                           "FROM target t WHERE a.agent_id = t.agent_id "
-                          "RETURNING t.old_port IS DISTINCT FROM a.listen_port",
+                          "RETURNING t.old_port IS DISTINCT FROM a.listen_port, EXISTS (SELECT 1 FROM agents v "
+                          "WHERE v.pmm_agent_id = $1 AND v.agent_type = 'vmagent')",
                           7, p);
     if (!r)
         return st->code;
@@ -198,6 +200,8 @@ int status_apply(db *d, const char *pmm_agent_id, const Agent__V1__StateChangedR
     for (int i = 0; i < PQntuples(r); i++)
         if (PQgetvalue(r, i, 0)[0] == 't')
             *port_changed = true;
+    if (PQntuples(r) > 0)
+        *has_vmagent = PQgetvalue(r, 0, 1)[0] == 't';
     PQclear(r);
     return RPC_OK;
 }

@@ -34,10 +34,11 @@ int status_reconcile(db *d, const char *const *live, size_t n, rpc_status *st);
  * port, exec path and version of the agent (or of every member of an
  * rds_exporter group id "<pmm-agent>:rds/<key>"), DONE for a disabled one.
  * Only children of pmm_agent_id are touched. *port_changed tells whether a
- * listen port changed (scrape configuration then changes); *n_updated how
- * many rows changed. */
+ * listen port changed (scrape configuration then changes), *has_vmagent
+ * whether pmm_agent_id runs a vmagent (whose SetState carries those
+ * ports); *n_updated how many rows changed. */
 int status_apply(db *d, const char *pmm_agent_id, const Agent__V1__StateChangedRequest *req,
-                 bool *port_changed, int *n_updated, rpc_status *st);
+                 bool *port_changed, bool *has_vmagent, int *n_updated, rpc_status *st);
 
 /* The enum name stored for a status value ("AGENT_STATUS_RUNNING"). */
 const char *status_name(int value, char *buf, size_t buflen);

@@ -110,6 +110,8 @@ START_TEST(connected_and_reconcile)
 }
 END_TEST
 
+static bool vmagent;
+
 static int apply(const char *pmm_agent, const char *agent_id, int status, unsigned port, const char *path,
                  bool *port_changed)
 {
@@ -121,7 +123,7 @@ static int apply(const char *pmm_agent, const char *agent_id, int status, unsign
     req.version = "";
     int n = -1;
     rpc_status st = { 0 };
-    ck_assert_int_eq(status_apply(d, pmm_agent, &req, port_changed, &n, &st), RPC_OK);
+    ck_assert_int_eq(status_apply(d, pmm_agent, &req, port_changed, &vmagent, &n, &st), RPC_OK);
     return n;
 }
 
@@ -130,6 +132,7 @@ START_TEST(state_changed)
     bool changed;
     ck_assert_int_eq(apply("pa1", "ne1", INVENTORY__V1__AGENT_STATUS__AGENT_STATUS_RUNNING, 42000, "/bin/ne", &changed), 1);
     ck_assert(changed);
+    ck_assert(!vmagent);
     ck_assert_str_eq(value("SELECT status || ' ' || listen_port || ' ' || process_exec_path FROM agents WHERE agent_id = 'ne1'"),
                      "AGENT_STATUS_RUNNING 42000 /bin/ne");
     ck_assert_int_eq(apply("pa1", "ne1", INVENTORY__V1__AGENT_STATUS__AGENT_STATUS_RUNNING, 42000, "/bin/ne", &changed), 1);
@@ -152,6 +155,11 @@ START_TEST(state_changed)
                            "WHERE agent_type = 'rds_exporter'"),
                      "rds1=AGENT_STATUS_WAITING,rds2=AGENT_STATUS_WAITING,rds3=AGENT_STATUS_UNKNOWN");
     ck_assert_int_eq(apply("pa2", "pa1:rds/AK1", INVENTORY__V1__AGENT_STATUS__AGENT_STATUS_RUNNING, 1, "", &changed), 0);
+    /* with a vmagent under the pmm-agent, its SetState must follow ports */
+    exec_ok("INSERT INTO agents " AGENT_COLS " VALUES ('vm1', 'vmagent', NULL, 'pa1', 'n1', NULL, now(), now(), "
+            "false, 'AGENT_STATUS_UNKNOWN', false, false, '{}')");
+    ck_assert_int_eq(apply("pa1", "ne1", INVENTORY__V1__AGENT_STATUS__AGENT_STATUS_RUNNING, 42002, "", &changed), 1);
+    ck_assert(changed && vmagent);
     /* an unknown status value is stored as Go prints it */
     ck_assert_int_eq(apply("pa1", "ne1", 99, 0, "", &changed), 1);
     ck_assert_str_eq(value("SELECT status FROM agents WHERE agent_id = 'ne1'"), "99");
