@@ -1,11 +1,13 @@
 /* agentsd: the pmm-agent side of the server: connected-agent registry,
  * SetState, pings, actions and jobs. Wires the database and the bus. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <sodium.h>
 #include <zmq.h>
 
 #include "actions.h"
+#include "agent_logs.h"
 #include "app.h"
 #include "bus_peers.h"
 #include "config.h"
@@ -57,11 +59,14 @@ int main(int argc, char **argv)
         bus_pub_endpoint(ep, sizeof ep, run_dir, "agentsd");
         a.pub = zctx ? bus_pub_new(zctx, ep) : NULL;
         registry_init(a.pub);
+        size_t n_methods = 0;
+        rpc_method *methods = daemon_join_methods(&n_methods, actions_methods, actions_methods_count,
+                                                  agent_logs_methods, agent_logs_methods_count, NULL);
         actions_send = conn_request;
         conn_set_agent_handler(AGENT__V1__AGENT_MESSAGE__PAYLOAD_ACTION_RESULT, actions_store_result);
-        if (a.pub && bus_peers_init(zctx, run_dir) == 0 && dbpool_start(&a.db, stream_db) == 0 &&
+        if (methods && a.pub && bus_peers_init(zctx, run_dir) == 0 && dbpool_start(&a.db, stream_db) == 0 &&
             loop_start(zctx, run_dir) == 0 && hints_start(zctx, run_dir) == 0 &&
-            daemon_serve(zctx, run_dir, "agentsd", actions_methods, actions_methods_count, workers, &a.db, &a,
+            daemon_serve(zctx, run_dir, "agentsd", methods, n_methods, workers, &a.db, &a,
                          stop) == 0)
             status = 0;
         /* producers first, then the loop, then what the loop still owes */
@@ -70,6 +75,7 @@ int main(int argc, char **argv)
         dbpool_stop();
         loop_finish();
         bus_pub_destroy(a.pub);
+        free(methods);
         bus_peers_thread_done();
         if (zctx)
             zmq_ctx_term(zctx);

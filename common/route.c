@@ -308,6 +308,11 @@ static const daemon_rule daemon_rules[] = {
     {"alerting.v1.", "checksd"},
 };
 
+/* Single methods served away from their service's daemon. */
+static const daemon_rule method_rules[] = {
+    {"inventory.v1.AgentsService/GetAgentLogs", "agentsd"},   /* asks the pmm-agent over its stream */
+};
+
 static int service_matches(const char *prefix, const char *svc, size_t svc_len)
 {
     size_t pn = strlen(prefix);
@@ -327,6 +332,9 @@ const char *route_daemon_for_method(const char *method)
     const char *slash = strchr(method, '/');
     if (!slash || slash == method || slash[1] == '\0' || strchr(slash + 1, '/'))
         return NULL;
+    for (size_t i = 0; i < sizeof method_rules / sizeof method_rules[0]; i++)
+        if (strcmp(method, method_rules[i].prefix) == 0)
+            return method_rules[i].daemon;
     size_t svc_len = (size_t)(slash - method);
     for (size_t i = 0; i < sizeof daemon_rules / sizeof daemon_rules[0]; i++)
         if (service_matches(daemon_rules[i].prefix, method, svc_len))

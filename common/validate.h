@@ -1,8 +1,8 @@
 /* validate: the request checks protoc-gen-validate makes upstream, with
  * its exact texts ("invalid GetNodeRequest.NodeId: value length must be at
  * least 1 runes"). */
-#ifndef INVENTORYD_VALIDATE_H
-#define INVENTORYD_VALIDATE_H
+#ifndef PMM_VALIDATE_H
+#define PMM_VALIDATE_H
 
 #include <stddef.h>
 

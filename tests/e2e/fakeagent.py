@@ -1,7 +1,8 @@
 """fakeagent: a pmm-agent for tests, speaking agent.v1.AgentService/Connect
 with Debian's python3 grpcio the way the real pmm-agent does: connect
 metadata (pmm-agent-id, pmm-agent-version, authorization), response headers,
-Pong to the server's Ping, SetStateResponse to SetState, StateChanged reports.
+Pong to the server's Ping, SetStateResponse to SetState, three log lines per
+agent to AgentLogsRequest, StateChanged reports.
 
     agent = FakeAgent(agent_id, auth="Bearer " + token)
     headers = agent.connect()             # raises grpc.RpcError when refused
@@ -125,6 +126,13 @@ class FakeAgent:
                 self.lock.notify_all()
             if self.answer_set_state:
                 self.send(agent_pb2.AgentMessage(id=msg.id, set_state=agent_pb2.SetStateResponse()))
+            return
+        if kind == "agent_logs":
+            lines = ["%s log line %d" % (msg.agent_logs.agent_id, i) for i in range(3)]
+            if msg.agent_logs.limit:
+                lines = lines[-msg.agent_logs.limit:]
+            self.send(agent_pb2.AgentMessage(id=msg.id, agent_logs=agent_pb2.AgentLogsResponse(
+                logs=lines, agent_config_log_lines_count=1)))
             return
         if kind in ("pong", "state_changed", "qan_collect", "action_result") or (kind is None and msg.HasField("status")):
             with self.lock:

@@ -115,6 +115,34 @@ class AgentStreamTest(ApiTestCase):
         self.assertLess(time.time() - t0, 5)
         self.assertEqual(process_types(state)[my_id], MYSQLD_EXPORTER)
 
+    def test_agent_logs_come_from_the_agent(self):
+        ne_id = self.exporter_id("node_exporter")
+        path = "/v1/inventory/agents/%s/logs" % quote(ne_id)
+        r = rest("GET", path)
+        self.assertErrorBody(r, 400, 9, 'pmm-agent with ID "%s" is not currently connected' % self.pmm_agent_id)
+        a = self.agent()
+        a.connect()
+        r = rest("GET", path + "?limit=2")
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json, {"logs": ["%s log line 1" % ne_id, "%s log line 2" % ne_id],
+                                  "agent_config_log_lines_count": 1})
+        self.assertErrorBody(rest("GET", "/v1/inventory/agents/short/logs"), 400, 3,
+                             "invalid GetAgentLogsRequest.AgentId: value length must be at least 36 runes")
+        missing = "00000000-0000-4000-8000-000000000000"
+        self.assertErrorBody(rest("GET", "/v1/inventory/agents/%s/logs" % missing), 404, 5,
+                             'Agent with ID "%s" not found.' % missing)
+
+    def test_settings_change_resends_state(self):
+        a = self.agent()
+        a.connect()
+        a.wait_set_state()
+        n = a.set_state_count()
+        self.addCleanup(rest, "PUT", "/v1/server/settings", {"metrics_resolutions": {"mr": "10s"}})
+        t0 = time.time()
+        self.assertStatus(rest("PUT", "/v1/server/settings", {"metrics_resolutions": {"mr": "11s"}}), 200)
+        a.wait_set_state(after=n, timeout=5)
+        self.assertLess(time.time() - t0, 5)
+
     def test_legacy_path(self):
         a = self.agent(method=LEGACY)
         headers = a.connect()
