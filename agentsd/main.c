@@ -10,6 +10,7 @@
 #include "agent_logs.h"
 #include "app.h"
 #include "bus_peers.h"
+#include "check.h"
 #include "config.h"
 #include "conn.h"
 #include "daemon.h"
@@ -52,6 +53,9 @@ int main(int argc, char **argv)
     volatile sig_atomic_t *stop = daemon_stop_flag();
 
     int status = 1;
+    size_t n_methods = 0;
+    rpc_method *methods = daemon_join_methods(&n_methods, actions_methods, actions_methods_count, check_methods,
+                                              check_methods_count, agent_logs_methods, agent_logs_methods_count, NULL);
     db *d = db_new(&a.db);
     if (d && daemon_prepare_db(d, 300, stop) == 0) {
         void *zctx = zmq_ctx_new();
@@ -59,9 +63,6 @@ int main(int argc, char **argv)
         bus_pub_endpoint(ep, sizeof ep, run_dir, "agentsd");
         a.pub = zctx ? bus_pub_new(zctx, ep) : NULL;
         registry_init(a.pub);
-        size_t n_methods = 0;
-        rpc_method *methods = daemon_join_methods(&n_methods, actions_methods, actions_methods_count,
-                                                  agent_logs_methods, agent_logs_methods_count, NULL);
         actions_send = conn_request;
         conn_set_agent_handler(AGENT__V1__AGENT_MESSAGE__PAYLOAD_ACTION_RESULT, actions_store_result);
         if (methods && a.pub && bus_peers_init(zctx, run_dir) == 0 && dbpool_start(&a.db, stream_db) == 0 &&
@@ -75,12 +76,12 @@ int main(int argc, char **argv)
         dbpool_stop();
         loop_finish();
         bus_pub_destroy(a.pub);
-        free(methods);
         bus_peers_thread_done();
         if (zctx)
             zmq_ctx_term(zctx);
     }
     db_destroy(d);
+    free(methods);
     log_info("stopped");
     cfg_free(opts);
     return status;

@@ -387,3 +387,36 @@ char *dsn_agent(const state_src *s, int timeout_s, const char *database, delims 
         return dsn_postgres(s, timeout_s, database, !agent_ver_less(s->ver, "2.41.0-0"), d);
     return NULL;
 }
+
+/* ---- external exporters --------------------------------------------------------------- */
+
+char *dsn_exporter_url(const state_src *s)
+{
+    json_t *a = s->agent;
+    const char *host = rec_b(a, "exporter_options", "push_metrics") ? "127.0.0.1" : rec_s(s->node, "address", NULL);
+    const char *path = rec_s(a, "exporter_options", "metrics_path");
+    const char *q = strchr(path, '?');
+    char *p = strndup(path, q ? (size_t)(q - path) : strlen(path));
+    sbuf b = { 0 };
+    sb_add(&b, rec_s(a, "exporter_options", "metrics_scheme"));
+    sb_add(&b, "://");
+    sb_userinfo(&b, a);
+    sbuf hp = { 0 };
+    sb_host_port(&hp, host, rec_i(a, "listen_port", NULL));
+    char *h = sb_take(&hp);
+    if (h && p) {
+        sb_escape(&b, h, ESC_HOST);
+        if (*p && p[0] != '/')
+            sb_add(&b, "/");
+        sb_escape(&b, p, ESC_PATH);
+    } else {
+        b.oom = true;
+    }
+    free(h);
+    free(p);
+    if (q) {
+        sb_add(&b, "?");
+        sb_add(&b, q + 1);
+    }
+    return sb_take(&b);
+}

@@ -93,6 +93,9 @@ char *dsn_postgres(const state_src *s, int timeout_s, const char *database, bool
 /* The DSN of s->agent by its type (as models.Agent.DSN dispatches), SNI
  * by the pmm-agent's version; NULL for a type without one. */
 char *dsn_agent(const state_src *s, int timeout_s, const char *database, delims d);
+/* models.Agent.ExporterURL of an external exporter: s->node is the node it
+ * runs on (its address is the host unless it pushes: 127.0.0.1). */
+char *dsn_exporter_url(const state_src *s);
 
 /* ---- messages ---------------------------------------------------------------- */
 

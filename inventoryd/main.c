@@ -10,6 +10,7 @@
 #include "agent_model.h"
 #include "agents.h"
 #include "app.h"
+#include "bus_peers.h"
 #include "config.h"
 #include "daemon.h"
 #include "fixtures.h"
@@ -78,6 +79,9 @@ int main(int argc, char **argv)
         log_error("cannot bind %s", ep);
         goto out;
     }
+    /* AddService's connection check asks agentsd */
+    if (bus_peers_init(zctx, run_dir) != 0)
+        goto out;
     if (daemon_serve(zctx, run_dir, "inventoryd", methods, n_methods, workers, &a.db, &a, stop) == 0)
         status = 0;
     log_info("stopped");

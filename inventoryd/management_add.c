@@ -211,6 +211,34 @@ fail:
     return NULL;
 }
 
+/* The kinds upstream's ConnectionChecker knows (not yet here: Valkey). */
+static bool checked_kind(const add_kind *k)
+{
+    static const char *const kinds_checked[] = { "mysql", "mongodb", "postgresql", "proxysql", "external", "haproxy" };
+    for (size_t i = 0; i < sizeof kinds_checked / sizeof *kinds_checked; i++)
+        if (strcmp(k->member, kinds_checked[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The connection check of the new exporter; the exporter's result is read
+ * again, since the check stored the table count on it. */
+static int check_exporter(db *d, const add_kind *k, added *a, rpc_status *st)
+{
+    bool mysql = strcmp(k->member, "mysql") == 0;
+    int32_t table_count = 0;
+    if (mgmt_check_service(d, a->service_id, a->agent_ids[0], &table_count, st))
+        return st->code;
+    if (!mysql)
+        return RPC_OK;
+    ProtobufCMessage *agent = NULL;
+    if (agent_get(d, a->agent_ids[0], NULL, &agent, st) != RPC_OK)
+        return st->code;
+    if (pb_set_msg(a->result, k->agents[0].result, agent) != 0 || pb_set_i32(a->result, "table_count", table_count) != 0)
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    return RPC_OK;
+}
+
 static int create_agents(db *d, const add_kind *k, const ProtobufCMessage *p, added *a, rpc_status *st)
 {
     bool push;
@@ -232,6 +260,9 @@ static int create_agents(db *d, const add_kind *k, const ProtobufCMessage *p, ad
         snprintf(a->agent_ids[i], sizeof a->agent_ids[i], "%s", pb_get_str(agent, "agent_id"));
         if (pb_set_msg(a->result, part->result, agent) != 0)
             return rpc_fail(st, RPC_INTERNAL, "out of memory");
+        if (i == 0 && checked_kind(k) && !pb_get_bool(p, "skip_connection_check") &&
+            check_exporter(d, k, a, st) != RPC_OK)
+            return st->code;
     }
     return RPC_OK;
 }

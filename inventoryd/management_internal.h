@@ -81,4 +81,12 @@ int mgmt_end_tx(db *d, rpc_status *st, int rc);
 int mgmt_resolve_node(db *d, const char *node_id, const char *node_name, const ProtobufCMessage *add_node,
                       const char *address, char *id, size_t id_len, rpc_status *st);
 
+/* Unless the caller skips it: the connection check and service info of a
+ * new service's exporter agent_id through its pmm-agent (the server's for
+ * external and HAProxy exporters that do not push), inside the caller's
+ * transaction (management_check.c). MySQL's table count goes to the agent
+ * (and *table_count when not NULL), the server version to the service.
+ * RPC code. */
+int mgmt_check_service(db *d, const char *service_id, const char *agent_id, int32_t *table_count, rpc_status *st);
+
 #endif

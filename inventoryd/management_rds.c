@@ -3,8 +3,8 @@
  * rds_exporter, and a MySQL or PostgreSQL service with its exporter and
  * optional QAN agent, all run by the given pmm-agent (default: the PMM
  * Server's), in one transaction. No AWS call is made here: the keys are
- * only stored (sealed) for the rds_exporter. Not done (needs agentsd): the
- * connection check and the MySQL table count. */
+ * only stored (sealed) for the rds_exporter. Unless skip_connection_check
+ * the exporter's pmm-agent checks the connection (management_check.c). */
 #include "management_internal.h"
 
 #include <stdio.h>
@@ -122,6 +122,15 @@ static int create_service(db *d, rds_add *a, const char *member, rpc_status *st)
     return pb_set_msg(a->result, member, service) == 0 ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "out of memory");
 }
 
+/* Upstream checks the exporter through the server's pmm-agent unless
+ * skip_connection_check; the response keeps the exporter as created. */
+static int check(db *d, rds_add *a, rpc_status *st)
+{
+    if (pb_get_bool(a->p, "skip_connection_check"))
+        return RPC_OK;
+    return mgmt_check_service(d, a->service_id, a->agent_ids[1], NULL, st);
+}
+
 static int do_add(db *d, rds_add *a, rpc_status *st)
 {
     if (create_node(d, a, st))
@@ -130,14 +139,15 @@ static int do_add(db *d, rds_add *a, rpc_status *st)
         return st->code;
     switch (pb_get_i32(a->p, "engine")) {
     case MANAGEMENT__V1__DISCOVER_RDSENGINE__DISCOVER_RDS_ENGINE_MYSQL:
-        if (create_service(d, a, "mysql", st) || create_agent(d, a, "mysqld_exporter", "mysqld_exporter", 1, st))
+        if (create_service(d, a, "mysql", st) || create_agent(d, a, "mysqld_exporter", "mysqld_exporter", 1, st) ||
+            check(d, a, st))
             return st->code;
         if (pb_get_bool(a->p, "qan_mysql_perfschema"))
             return create_agent(d, a, "qan_mysql_perfschema_agent", "qan_mysql_perfschema", 2, st);
         return RPC_OK;
     case MANAGEMENT__V1__DISCOVER_RDSENGINE__DISCOVER_RDS_ENGINE_POSTGRESQL:
         if (create_service(d, a, "postgresql", st) ||
-            create_agent(d, a, "postgres_exporter", "postgresql_exporter", 1, st))
+            create_agent(d, a, "postgres_exporter", "postgresql_exporter", 1, st) || check(d, a, st))
             return st->code;
         if (pb_get_bool(a->p, "qan_postgresql_pgstatements"))
             return create_agent(d, a, "qan_postgresql_pgstatements_agent", "qan_postgresql_pgstatements", 2, st);

@@ -14,7 +14,11 @@ Options make it misbehave for robustness tests: answer_pings=False,
 answer_set_state=False; send_raw() sends arbitrary bytes. credentials= (and
 channel_options=) dial with TLS, e.g. through nginx, which passes the
 server's headers on only once the agent has sent something: send the first
-Ping before connect(), as pmm-agent does."""
+Ping before connect(), as pmm-agent does. handlers answer other server
+requests: {payload kind: fn(ServerMessage) -> AgentMessage or None}, e.g.
+{"check_connection": lambda m: agent_pb2.AgentMessage(
+check_connection=agent_pb2.CheckConnectionResponse())}; the answer gets
+the request's id. Requests are kept in arrival order (wait_request)."""
 
 import itertools
 import queue
@@ -35,7 +39,7 @@ _END = object()
 class FakeAgent:
     def __init__(self, agent_id, auth=None, version="3.0.0", target=GRPC, method=V1, credentials=None,
                  channel_options=(),
-                 answer_pings=True, answer_set_state=True, extra_metadata=()):
+                 answer_pings=True, answer_set_state=True, extra_metadata=(), handlers=None):
         self.agent_id = agent_id
         self.auth = auth
         self.version = version
@@ -46,6 +50,7 @@ class FakeAgent:
         self.answer_pings = answer_pings
         self.answer_set_state = answer_set_state
         self.extra_metadata = tuple(extra_metadata)
+        self.handlers = dict(handlers or {})
         self.ids = itertools.count(1)
         self.out = queue.Queue()
         self.lock = threading.Condition()
@@ -142,6 +147,11 @@ class FakeAgent:
         with self.lock:
             self.requests.append(msg)
             self.lock.notify_all()
+        fn = self.handlers.get(kind)
+        reply = fn(msg) if fn is not None else None
+        if reply is not None:
+            reply.id = msg.id
+            self.send(reply)
 
     def close_send(self):
         """Ends our side of the stream (the server sees the end of our messages)."""
@@ -205,6 +215,25 @@ class FakeAgent:
             raise AssertionError("no matching SetState within %s s (got %d, ended %r)"
                                  % (timeout, len(self.set_states), self.ended))
         return s
+
+    def wait_request(self, kind, timeout=15, after=0):
+        """The first server request with payload kind (from index `after` of
+        the requests on); AssertionError after timeout."""
+        def found():
+            for m in self.requests[after:]:
+                if m.WhichOneof("payload") == kind:
+                    return m
+            return None
+        with self.lock:
+            self.lock.wait_for(lambda: found() is not None or self.ended is not None, timeout=timeout)
+            m = found()
+        if m is None:
+            raise AssertionError("no %s request within %s s (ended %r)" % (kind, timeout, self.ended))
+        return m
+
+    def requests_of(self, kind):
+        with self.lock:
+            return [m for m in self.requests if m.WhichOneof("payload") == kind]
 
     def set_state_count(self):
         with self.lock:

@@ -265,7 +265,8 @@ class GrpcPmmAdmin(ApiTestCase):
         svc_name = unique("grpc-mgmt-mysql")
         resp = self.call("AddService", service_pb2.AddServiceRequest(mysql=mysql_pb2.AddMySQLServiceParams(
             node_id=node_id, pmm_agent_id=reg.pmm_agent.agent_id, service_name=svc_name, address="127.0.0.1",
-            port=3306, username="pmm", password="pw", qan_mysql_slowlog=True)), service_pb2.AddServiceResponse)
+            port=3306, username="pmm", password="pw", qan_mysql_slowlog=True, skip_connection_check=True)),
+            service_pb2.AddServiceResponse)
         self.assertEqual(resp.WhichOneof("service"), "mysql")
         svc_id = resp.mysql.service.service_id
         self.assertEqual(resp.mysql.qan_mysql_slowlog.max_slowlog_file_size, 1 << 30)

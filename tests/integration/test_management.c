@@ -3,9 +3,9 @@
  * database per test): RegisterNode / UnregisterNode, node lists,
  * AddService for each kind, RemoveService, ListServices, ListAgents,
  * ListAgentVersions, the upstream error texts, and that a failing call
- * leaves nothing behind; node and service statuses read from a real
- * VictoriaMetrics (tests/lib/vmtest.h), and the lists' error when it
- * cannot be queried. */
+ * leaves nothing behind (also AddService's connection check when agentsd
+ * is down); node and service statuses read from a real VictoriaMetrics
+ * (tests/lib/vmtest.h), and the lists' error when it cannot be queried. */
 #include <check.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,9 +19,11 @@
 #include <time.h>
 
 #include <sodium.h>
+#include <zmq.h>
 
 #include "inventory/v1/nodes.pb-c.h"
 #include "inventory/v1/services.pb-c.h"
+#include "bus_peers.h"
 #include "credentials.h"
 #include "inventoryd/app.h"
 #include "inventoryd/fixtures.h"
@@ -138,6 +140,9 @@ static ProtobufCMessage *add_req(const char *member, ProtobufCMessage **p)
     ck_assert_ptr_nonnull(f);
     *p = pb_new(f->descriptor);
     ck_assert_int_eq(pb_set_msg(req, member, *p), 0);
+    /* as upstream's api-tests: no pmm-agent answers here (see
+     * add_service_check_needs_agentsd) */
+    pb_set_bool(*p, "skip_connection_check", true);
     return req;
 }
 
@@ -630,6 +635,36 @@ START_TEST(add_service_is_one_transaction)
     assert_query("SELECT count(*) FROM services WHERE service_name = 'tx-mysql2'", NULL, "0");
     assert_query("SELECT count(*) FROM agents WHERE pmm_agent_id = $1 AND service_id IS NOT NULL", g.pmm_agent_id,
                  "0");
+}
+END_TEST
+
+/* Without skip_connection_check the pmm-agent is asked through agentsd;
+ * agentsd being down fails the add, and nothing of it stays. */
+START_TEST(add_service_check_needs_agentsd)
+{
+    char run_dir[] = "/tmp/test_management_run.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(run_dir));
+    void *zctx = zmq_ctx_new();
+    ck_assert_int_eq(bus_peers_init(zctx, run_dir), 0);
+    registered g = register_ok(register_req("check-node", 1));
+    ProtobufCMessage *p;
+    ProtobufCMessage *req = mysql_req("check-mysql", &g, &p);
+    pb_set_bool(p, "skip_connection_check", false);
+    pb_set_bool(p, "qan_mysql_perfschema", true);
+    char msg[RPC_MESSAGE_MAX], want[600];
+    snprintf(want, sizeof want, "ipc://%s/agentsd.sock is unavailable", run_dir);
+    ck_assert_int_eq(call_free(MGMT "AddService", req, NULL, msg), RPC_UNAVAILABLE);
+    ck_assert_str_eq(msg, want);
+    assert_query("SELECT count(*) FROM services WHERE service_name = 'check-mysql'", NULL, "0");
+    assert_query("SELECT count(*) FROM agents WHERE pmm_agent_id = $1 AND service_id IS NOT NULL", g.pmm_agent_id,
+                 "0");
+    /* skipping the check needs no agentsd */
+    req = mysql_req("check-mysql", &g, &p);
+    pb_set_bool(p, "skip_connection_check", true);
+    free(add_ok(req, "mysql", NULL));
+    bus_peers_thread_done();
+    zmq_ctx_term(zctx);
+    rmdir(run_dir);
 }
 END_TEST
 
@@ -1202,6 +1237,7 @@ int main(void)
     tcase_add_test(tc, add_mysql_service);
     tcase_add_test(tc, add_service_errors);
     tcase_add_test(tc, add_service_is_one_transaction);
+    tcase_add_test(tc, add_service_check_needs_agentsd);
     tcase_add_test(tc, add_other_kinds);
     tcase_add_test(tc, add_rds_service);
     tcase_add_test(tc, remove_service);
