@@ -75,32 +75,54 @@ static int build(const state_src *s, check_req *r, rpc_status *st)
     return r->dsn && (r->files || !kinds[i].files) ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "out of memory");
 }
 
-/* dsn with each of the agent's secrets replaced by "****" (malloc'd). */
+/* s with every occurrence of word replaced by "****" (takes s; NULL on ENOMEM). */
+static char *replace_all(char *s, const char *word)
+{
+    size_t wl = strlen(word), from = 0;
+    char *hit;
+    while (s && wl && (hit = strstr(s + from, word)) != NULL) {
+        size_t pre = (size_t)(hit - s), rest = strlen(hit + wl);
+        char *n = malloc(pre + 4 + rest + 1);
+        if (n) {
+            memcpy(n, s, pre);
+            memcpy(n + pre, "****", 4);
+            memcpy(n + pre + 4, hit + wl, rest + 1);
+        }
+        free(s);
+        s = n;
+        from = pre + 4; /* never inside what was put in */
+    }
+    return s;
+}
+
+/* The password of a DSN's user info ("user:pass@tcp(" or
+ * "scheme://user:pass@host") replaced in place by '*', also when escaped. */
+static void mask_userinfo(char *dsn)
+{
+    char *scheme = strstr(dsn, "://");
+    char *start = scheme ? scheme + 3 : dsn;
+    char *end = scheme ? start + strcspn(start, "/?") : NULL;
+    char *at = NULL;
+    for (char *p = start; end ? p < end : *p; p++)
+        if (*p == '@' && (end || strncmp(p, "@tcp(", 5) == 0 || strncmp(p, "@unix(", 6) == 0))
+            at = p;
+    char *colon = at ? memchr(start, ':', (size_t)(at - start)) : NULL;
+    for (char *p = colon ? colon + 1 : at; p && p < at; p++)
+        *p = '*';
+}
+
+/* dsn for the log: the agent's secrets replaced by "****" (upstream's
+ * redactWords) and the user info's password masked (malloc'd). */
 static char *redacted(const char *dsn, json_t *agent)
 {
     strv words = { 0 };
     state_redact_words(&words, agent);
-    char *out = strdup(dsn);
-    for (size_t i = 0; out && !words.oom && i < words.n; i++) {
-        size_t wl = strlen(words.v[i]);
-        char *hit;
-        while (out && (hit = strstr(out, words.v[i])) != NULL) {
-            size_t pre = (size_t)(hit - out), rest = strlen(hit + wl);
-            char *n = malloc(pre + 4 + rest + 1);
-            if (n) {
-                memcpy(n, out, pre);
-                memcpy(n + pre, "****", 4);
-                memcpy(n + pre + 4, hit + wl, rest + 1);
-            }
-            free(out);
-            out = n;
-        }
-    }
-    if (words.oom) {
-        free(out);
-        out = NULL;
-    }
+    char *out = words.oom ? NULL : strdup(dsn);
+    for (size_t i = 0; out && i < words.n; i++)
+        out = replace_all(out, words.v[i]);
     strv_free(&words);
+    if (out)
+        mask_userinfo(out);
     return out;
 }
 

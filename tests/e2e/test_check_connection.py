@@ -6,7 +6,9 @@ dial timeout, 3 s timeout, text files, delimiters), the table count and
 version it reports stored with the service, and upstream's errors (check
 failed, timeout, pmm-agent not connected) leaving nothing behind."""
 
+import io
 import unittest
+import zipfile
 
 from e2elib import ApiTestCase, rest, unique, quote
 from fakeagent import FakeAgent
@@ -18,6 +20,13 @@ POSTGRESQL = services_pb2.SERVICE_TYPE_POSTGRESQL_SERVICE
 EXTERNAL = services_pb2.SERVICE_TYPE_EXTERNAL_SERVICE
 HAPROXY = services_pb2.SERVICE_TYPE_HAPROXY_SERVICE
 NOT_CONNECTED = 'pmm-agent with ID "%s" is not currently connected'
+
+
+def daemon_logs():
+    r = rest("GET", "/v1/server/logs.zip", timeout=60)
+    assert r.status == 200, r
+    zf = zipfile.ZipFile(io.BytesIO(r.body))
+    return {n: zf.read(n) for n in ("agentsd.log", "inventoryd.log")}
 
 
 def answers(check_error="", table_count=0, version=""):
@@ -91,6 +100,10 @@ class CheckConnectionTest(ApiTestCase):
         r = rest("GET", "/v1/inventory/agents/%s" % quote(res["mysqld_exporter"]["agent_id"]))
         self.assertStatus(r, 200)
         self.assertTrue(r.json["mysqld_exporter"]["tablestats_group_disabled"])
+        logs = daemon_logs()
+        self.assertIn(b"pmm:****@tcp(10.9.2.5:3306)/?timeout=2s", logs["agentsd.log"])
+        for name, text in logs.items():
+            self.assertNotIn(b"my-s3cret", text, name)
 
     def test_postgresql_dsn_with_tls_files(self):
         a = self.connect(version="16.2")
@@ -154,6 +167,11 @@ class CheckConnectionTest(ApiTestCase):
         self.assertEqual(len(checks), 2)
         self.assertEqual((checks[1].check_connection.type, checks[1].check_connection.dsn),
                          (HAPROXY, "http://127.0.0.1:8404/metrics"))
+        # the URLs are logged without their passwords, also escaped ones
+        logs = daemon_logs()
+        self.assertIn(b"https://u:*****@127.0.0.1:9999/m?x=1", logs["agentsd.log"])
+        for name, text in logs.items():
+            self.assertNotIn(b"p%20w", text, name)
 
     def test_pulled_exporters_and_rds_go_through_the_server_agent(self):
         # the server's own pmm-agent does not run in this suite
