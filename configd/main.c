@@ -79,9 +79,7 @@ int main(int argc, char **argv)
         cfg_free(opts);
         return 1;
     }
-    char default_key[4096];
-    snprintf(default_key, sizeof default_key, "%s/../pmm-encryption.key", run_dir);
-    if (sodium_init() < 0 || secret_init(key_path && *key_path ? key_path : default_key) != 0) {
+    if (sodium_init() < 0 || secret_init_default(key_path, run_dir) != 0) {
         envvars_free(&a.env);
         cfg_free(opts);
         return 1;
