@@ -87,7 +87,8 @@ class VmalertProgram(ApiTestCase):
 
     def test_readiness_checks_vmalert(self):
         self.assertTrue(wait_for(lambda: running("vmalert")))
-        self.assertStatus(rest("GET", "/v1/server/readyz", auth=None), 200)
+        # an earlier test's settings change may still be restarting VictoriaMetrics
+        self.assertTrue(wait_for(lambda: rest("GET", "/v1/server/readyz", auth=None).status == 200))
         self.assertEqual(ctl("stop", "vmalert").returncode, 0)
         try:
             r = rest("GET", "/v1/server/readyz", auth=None)
