@@ -1,7 +1,7 @@
 /* Integration tests of agentsd's SetState builder (agentsd/state.h): an
  * inventory made through inventoryd's management handlers against a real
  * PostgreSQL, the SetStateRequest of each pmm-agent rendered as JSON and
- * compared with tests/integration/golden/state_*.json (which follow
+ * compared with tests/golden/state_*.json (which follow
  * upstream's managed/services/agents tests (*_test.go) expectations).
  * PMM_UPDATE_GOLDEN=1 rewrites the golden files instead. */
 #include <check.h>
@@ -34,6 +34,7 @@
 #include "pbutil.h"
 #include "secret.h"
 #include "tests/lib/checkrun.h"
+#include "tests/lib/golden.h"
 #include "tests/lib/pgtest.h"
 #include "tests/lib/rpccall.h"
 
@@ -149,45 +150,6 @@ static void fix_agent_ids(const char *pmm_agent_id)
              pmm_agent_id);
 }
 
-static char *golden_path(const char *name)
-{
-    /* The golden files live in the source tree, found upwards from the binary. */
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    ck_assert_int_gt(n, 0);
-    exe[n] = '\0';
-    for (char *dir = dirname(exe); strcmp(dir, "/") != 0; dir = dirname(dir)) {
-        char *p = NULL;
-        struct stat sb;
-        ck_assert_int_gt(asprintf(&p, "%s/tests/integration/golden", dir), 0);
-        if (stat(p, &sb) == 0) {
-            char *f = NULL;
-            ck_assert_int_gt(asprintf(&f, "%s/%s", p, name), 0);
-            free(p);
-            return f;
-        }
-        free(p);
-    }
-    ck_abort_msg("tests/integration/golden not found");
-    return NULL;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "cannot read %s (PMM_UPDATE_GOLDEN=1 writes it)", path);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    char chunk[4096];
-    size_t k;
-    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, k, m);
-    fclose(f);
-    fclose(m);
-    return buf;
-}
-
 static Agent__V1__SetStateRequest *build_ok(const char *pmm_agent_id, const char *version)
 {
     Agent__V1__SetStateRequest *req = NULL;
@@ -222,27 +184,16 @@ static char *apply_substitutions(char *text)
     return text;
 }
 
-/* Compares the message as JSON with golden file name. */
+/* Compares the message as JSON (one line feed at the end) with tests/golden/<name>. */
 static void expect_golden_msg(const ProtobufCMessage *m, const char *name)
 {
     char *text = pbjson_write(m, NULL);
     ck_assert_ptr_nonnull(text);
     text = apply_substitutions(text);
-    char *path = golden_path(name);
-    if (getenv("PMM_UPDATE_GOLDEN")) {
-        FILE *f = fopen(path, "w");
-        ck_assert_ptr_nonnull(f);
-        fprintf(f, "%s\n", text);
-        fclose(f);
-    } else {
-        char *want = read_file(path);
-        size_t wl = strlen(want);
-        if (wl && want[wl - 1] == '\n')
-            want[wl - 1] = '\0';
-        ck_assert_msg(strcmp(text, want) == 0, "%s differs; got:\n%s", name, text);
-        free(want);
-    }
-    free(path);
+    char *line = NULL;
+    ck_assert_int_gt(asprintf(&line, "%s\n", text), 0);
+    ck_assert_msg(golden_matches(name, line), "%s differs (PMM_UPDATE_GOLDEN=1 rewrites it)", name);
+    free(line);
     free(text);
 }
 
@@ -553,18 +504,7 @@ static void *configd_thread(void *arg)
 /* Compares text with golden file name as it is. */
 static void expect_golden_text(const char *text, const char *name)
 {
-    char *path = golden_path(name);
-    if (getenv("PMM_UPDATE_GOLDEN")) {
-        FILE *f = fopen(path, "w");
-        ck_assert_ptr_nonnull(f);
-        fputs(text, f);
-        fclose(f);
-    } else {
-        char *want = read_file(path);
-        ck_assert_msg(strcmp(text, want) == 0, "%s differs; got:\n%s", name, text);
-        free(want);
-    }
-    free(path);
+    ck_assert_msg(golden_matches(name, text), "%s differs (PMM_UPDATE_GOLDEN=1 rewrites it)", name);
 }
 
 static bool has_str(char **v, size_t n, const char *s)
