@@ -76,6 +76,36 @@ static int write_all(int fd, const struct iovec *parts, int n)
     return 0;
 }
 
+/* "<dir of config_path>/.<name><suffix>": the files staged next to it. */
+static void sibling_path(const vm_params *p, const char *suffix, char *out, size_t outlen)
+{
+    char copy[PATH_MAX], copy2[PATH_MAX];
+    snprintf(copy, sizeof copy, "%s", p->config_path);
+    snprintf(copy2, sizeof copy2, "%s", p->config_path);
+    snprintf(out, outlen, "%s/.%s%s", dirname(copy), basename(copy2), suffix);
+}
+
+/* Writes the parts to fd (open on path), cuts the file to their length
+ * when truncate, sets mode and closes fd; path is removed on failure. */
+static int write_parts(int fd, const char *path, const struct iovec *parts, int n, int truncate, mode_t mode,
+                       rpc_status *st)
+{
+    off_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += (off_t)parts[i].iov_len;
+    if (write_all(fd, parts, n) != 0 || (truncate && ftruncate(fd, total) != 0) || fchmod(fd, mode) != 0) {
+        int err = errno;
+        close(fd);
+        unlink(path);
+        return rpc_fail(st, RPC_INTERNAL, "cannot write %s: %s", path, strerror(err));
+    }
+    if (close(fd) != 0) {
+        unlink(path);
+        return rpc_fail(st, RPC_INTERNAL, "cannot write %s: %s", path, strerror(errno));
+    }
+    return RPC_OK;
+}
+
 /* A new file "<dir of config_path>/.<name>.XXXXXX" holding the parts; its
  * name in tmp. No fsync: the file is derived from the database and is
  * written again at every start, and rename-over-existing is ordered after
@@ -83,24 +113,11 @@ static int write_all(int fd, const struct iovec *parts, int n)
 static int write_temp(const vm_params *p, const struct iovec *parts, int n, mode_t mode, char *tmp, size_t tmplen,
                       rpc_status *st)
 {
-    char copy[PATH_MAX], copy2[PATH_MAX];
-    snprintf(copy, sizeof copy, "%s", p->config_path);
-    snprintf(copy2, sizeof copy2, "%s", p->config_path);
-    snprintf(tmp, tmplen, "%s/.%s.XXXXXX", dirname(copy), basename(copy2));
+    sibling_path(p, ".XXXXXX", tmp, tmplen);
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return rpc_fail(st, RPC_INTERNAL, "cannot create a file next to %s: %s", p->config_path, strerror(errno));
-    if (write_all(fd, parts, n) != 0 || fchmod(fd, mode) != 0) {
-        int err = errno;
-        close(fd);
-        unlink(tmp);
-        return rpc_fail(st, RPC_INTERNAL, "cannot write %s: %s", tmp, strerror(err));
-    }
-    if (close(fd) != 0) {
-        unlink(tmp);
-        return rpc_fail(st, RPC_INTERNAL, "cannot write %s: %s", tmp, strerror(errno));
-    }
-    return RPC_OK;
+    return write_parts(fd, tmp, parts, n, 0, mode, st);
 }
 
 int vm_check(const vm_params *p, const struct iovec *parts, int n, rpc_status *st)
@@ -119,36 +136,15 @@ int vm_check(const vm_params *p, const struct iovec *parts, int n, rpc_status *s
  * rewriting pages already in the page cache costs a copy, while a new
  * 60 MB file costs page allocation and unlinking the old one freeing
  * them, which made a one-agent update three times slower. */
-static void spare_path(const vm_params *p, char *out, size_t outlen)
-{
-    char copy[PATH_MAX], copy2[PATH_MAX];
-    snprintf(copy, sizeof copy, "%s", p->config_path);
-    snprintf(copy2, sizeof copy2, "%s", p->config_path);
-    snprintf(out, outlen, "%s/.%s.next", dirname(copy), basename(copy2));
-}
-
 int vm_stage(const vm_params *p, const struct iovec *parts, int n, char *tmp, size_t tmplen, rpc_status *st)
 {
     struct stat sb;
     mode_t mode = stat(p->config_path, &sb) == 0 ? sb.st_mode & 07777 : 0644;
-    spare_path(p, tmp, tmplen);
+    sibling_path(p, ".next", tmp, tmplen);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return rpc_fail(st, RPC_INTERNAL, "cannot open %s: %s", tmp, strerror(errno));
-    off_t total = 0;
-    for (int i = 0; i < n; i++)
-        total += (off_t)parts[i].iov_len;
-    if (write_all(fd, parts, n) != 0 || ftruncate(fd, total) != 0 || fchmod(fd, mode) != 0) {
-        int err = errno;
-        close(fd);
-        unlink(tmp);
-        return rpc_fail(st, RPC_INTERNAL, "cannot write %s: %s", tmp, strerror(err));
-    }
-    if (close(fd) != 0) {
-        unlink(tmp);
-        return rpc_fail(st, RPC_INTERNAL, "cannot write %s: %s", tmp, strerror(errno));
-    }
-    return RPC_OK;
+    return write_parts(fd, tmp, parts, n, 1, mode, st);
 }
 
 int vm_install(const vm_params *p, const char *tmp, int check, rpc_status *st)
