@@ -19,6 +19,7 @@
 #include "loop.h"
 #include "registry.h"
 #include "secret.h"
+#include "webcfg.h"
 #include "log.h"
 
 int main(int argc, char **argv)
@@ -58,6 +59,7 @@ int main(int argc, char **argv)
                                               check_methods_count, agent_logs_methods, agent_logs_methods_count, NULL);
     db *d = db_new(&a.db);
     if (d && daemon_prepare_db(d, 300, stop) == 0) {
+        webcfg_load(d); /* a fleet reconnecting now is not hashed again */
         void *zctx = zmq_ctx_new();
         char ep[600];
         bus_pub_endpoint(ep, sizeof ep, run_dir, "agentsd");

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "pbutil.h"
 #include "state_internal.h"
+#include "webcfg.h"
 
 /* Rows of sql ($1 = the pmm-agent) as a JSON object keyed by column key. */
 static json_t *load_keyed(db *d, const char *sql, const char *id, const char *key, rpc_status *st)
@@ -258,6 +259,7 @@ int state_build(db *d, const char *pmm_agent_id, const char *agent_version, Agen
     if (rc == RPC_OK)
         rc = build_rds(&s, pmm_agent_id, req, st);
     snapshot_clear(&s);
+    webcfg_persist(d); /* the hashes this build made, kept for the next start */
     if (rc != RPC_OK) {
         if (req)
             protobuf_c_message_free_unpacked(req, NULL);

@@ -4,15 +4,13 @@
  * TLS text files, and assembling the AgentProcess message. */
 #include "state_internal.h"
 
-#include <crypt.h>
-#include <pthread.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "inventory/v1/agents.pb-c.h"
 #include "pbutil.h"
+#include "webcfg.h"
 
 delims state_agent_delims(const state_src *s)
 {
@@ -177,90 +175,12 @@ Agent__V1__SetStateRequest__AgentProcess *state_process(int type, delims d, cons
 
 /* ---- basic auth ------------------------------------------------------------------------- */
 
-/* bcrypt's base64 (Go's bcrypt base64Encode, padding dropped). */
-static void bcrypt_b64(const unsigned char *in, size_t n, char *out)
-{
-    static const char a[] = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
-        out[o++] = a[v >> 18 & 63];
-        out[o++] = a[v >> 12 & 63];
-        if (i + 1 < n)
-            out[o++] = a[v >> 6 & 63];
-        if (i + 2 < n)
-            out[o++] = a[v & 63];
-    }
-    out[o] = '\0';
-}
-
-/* bcrypt at cost 10 takes tens of milliseconds, and every SetState of
- * every pmm-agent needs one per exporter: a fleet reconnecting at once
- * would spend minutes of CPU on hashes it already made. The salt comes
- * from the agent id, so the hash depends only on (setting, password) and
- * is remembered here, keyed by a digest of both (no password kept).
- * Direct-mapped: a collision only costs a recomputation. */
-#define WEBCFG_SLOTS 65536
-typedef struct {
-    unsigned char key[crypto_generichash_BYTES];
-    char *hash;
-} webcfg_slot;
-static webcfg_slot webcfg_cache[WEBCFG_SLOTS];
-static pthread_mutex_t webcfg_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static webcfg_slot *webcfg_slot_of(const char *setting, const char *password, unsigned char *key)
-{
-    crypto_generichash_state h;
-    crypto_generichash_init(&h, NULL, 0, crypto_generichash_BYTES);
-    crypto_generichash_update(&h, (const unsigned char *)setting, strlen(setting) + 1);
-    crypto_generichash_update(&h, (const unsigned char *)password, strlen(password));
-    crypto_generichash_final(&h, key, crypto_generichash_BYTES);
-    unsigned idx = ((unsigned)key[0] | (unsigned)key[1] << 8 | (unsigned)key[2] << 16) % WEBCFG_SLOTS;
-    return &webcfg_cache[idx];
-}
-
-/* The bcrypt hash of password with setting, malloc'd; NULL on failure. */
-static char *bcrypt_cached(const char *setting, const char *password)
-{
-    unsigned char key[crypto_generichash_BYTES];
-    webcfg_slot *slot = webcfg_slot_of(setting, password, key);
-    char *out = NULL;
-    pthread_mutex_lock(&webcfg_mu);
-    if (slot->hash && memcmp(slot->key, key, sizeof key) == 0)
-        out = strdup(slot->hash);
-    pthread_mutex_unlock(&webcfg_mu);
-    if (out)
-        return out;
-    struct crypt_data *cd = calloc(1, sizeof *cd);
-    if (!cd)
-        return NULL;
-    const char *hash = crypt_r(password, setting, cd);
-    if (hash && hash[0] == '$')
-        out = strdup(hash);
-    explicit_bzero(cd, sizeof *cd);
-    free(cd);
-    char *keep = out ? strdup(out) : NULL;
-    if (keep) {
-        pthread_mutex_lock(&webcfg_mu);
-        free(slot->hash);
-        slot->hash = keep;
-        memcpy(slot->key, key, sizeof key);
-        pthread_mutex_unlock(&webcfg_mu);
-    }
-    return out;
-}
-
 /* models.Agent.BuildWebConfigFile: bcrypt (cost 10, "$2a$") of the agent
  * password with a salt taken from the agent id, so the file is the same on
  * every build and pmm-agent does not restart the exporter for nothing. */
 static char *web_config(json_t *agent)
 {
-    const char *id = rec_s(agent, "agent_id", NULL);
-    size_t len = strlen(id);
-    const char *salt = len >= 16 ? id + len - 16 : "pmm-salt-magic--";
-    char setting[64] = "$2a$10$";
-    bcrypt_b64((const unsigned char *)salt, 16, setting + strlen(setting));
-    char *hash = bcrypt_cached(setting, state_agent_password(agent));
+    char *hash = webcfg_hash(rec_s(agent, "agent_id", NULL), state_agent_password(agent));
     char *out = NULL;
     if (hash && asprintf(&out, "basic_auth_users:\n    pmm: %s\n", hash) < 0)
         out = NULL;

@@ -21,6 +21,7 @@
 
 #include "agentsd/state.h"
 #include "agentsd/vmagent.h"
+#include "agentsd/webcfg.h"
 #include "bus_peers.h"
 #include "configd/scrape_service.h"
 #include "daemon.h"
@@ -650,6 +651,65 @@ START_TEST(vmagent_push_mode)
 }
 END_TEST
 
+
+/* The web config hash is made once per (agent, password): kept in memory,
+ * stored in agent_web_hashes and loaded again by a restarted agentsd; a
+ * new password makes a new one; deleting the agent drops the row. */
+START_TEST(web_config_hash_made_once)
+{
+    char id[64];
+    register_node("node-hash", 0, "linux", id);
+    fix_agent_ids(id);
+    const char *ne = "node_exporter-id-0123456789abcdef";
+    webcfg_reset();
+    long before = webcfg_computed();
+    Agent__V1__SetStateRequest *req = build_ok(id, "3.0.0");
+    ck_assert_int_eq(webcfg_computed(), before + 1);
+    char *first = strdup(req->agent_processes[0]->value->text_files[0]->value);
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+    char *stored = query1("SELECT hash FROM agent_web_hashes WHERE agent_id = $1", ne);
+    ck_assert_ptr_nonnull(strstr(first, stored));
+    free(stored);
+
+    /* in memory: no new hash */
+    req = build_ok(id, "3.0.0");
+    ck_assert_int_eq(webcfg_computed(), before + 1);
+    ck_assert_str_eq(req->agent_processes[0]->value->text_files[0]->value, first);
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+
+    /* as after a restart: loaded from the table, still no new hash */
+    webcfg_reset();
+    ck_assert_int_eq(webcfg_load(w.db), 0);
+    req = build_ok(id, "3.0.0");
+    ck_assert_int_eq(webcfg_computed(), before + 1);
+    ck_assert_str_eq(req->agent_processes[0]->value->text_files[0]->value, first);
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+
+    /* a new password: a new hash, which verifies it, stored in place of the old */
+    char *sealed = secret_encrypt("s3cret-Pass");
+    rpc_status st;
+    PGresult *r = db_exec(w.db, &st, "UPDATE agents SET agent_password = $2 WHERE agent_id = $1", 2,
+                          (const char *[]){ ne, sealed });
+    ck_assert_ptr_nonnull(r);
+    PQclear(r);
+    free(sealed);
+    req = build_ok(id, "3.0.0");
+    ck_assert_int_eq(webcfg_computed(), before + 2);
+    ck_assert_str_ne(req->agent_processes[0]->value->text_files[0]->value, first);
+    expect_web_config(req->agent_processes[0]->value, "s3cret-Pass");
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+    char *count = query1("SELECT count(*) FROM agent_web_hashes WHERE agent_id = $1", ne);
+    ck_assert_str_eq(count, "1");
+    free(count);
+
+    exec_sql("DELETE FROM agents WHERE agent_id = $1", ne);
+    count = query1("SELECT count(*) FROM agent_web_hashes WHERE agent_id = $1", ne);
+    ck_assert_str_eq(count, "0");
+    free(count);
+    free(first);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("agentsd_state");
@@ -667,6 +727,7 @@ int main(void)
     tcase_add_test(tc, disabled_and_foreign_agents_excluded);
     tcase_add_test(tc, errors);
     tcase_add_test(tc, vmagent_push_mode);
+    tcase_add_test(tc, web_config_hash_made_once);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
