@@ -240,12 +240,9 @@ int state_build(db *d, const char *pmm_agent_id, const char *agent_version, Agen
     ProtobufCMessage *req = NULL;
     /* One snapshot: an agent and its service read at different moments
      * could pair a new password with an old address. */
-    if (db_begin(d, st) != RPC_OK)
+    if (db_begin_snapshot(d, st) != RPC_OK)
         return st->code;
-    PGresult *r = db_exec(d, st, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL);
-    if (r)
-        PQclear(r);
-    int rc = r ? load_snapshot(d, pmm_agent_id, agent_version, &s, st) : st->code;
+    int rc = load_snapshot(d, pmm_agent_id, agent_version, &s, st);
     db_rollback(d); /* read only: nothing to keep */
     if (rc == RPC_OK && (!(req = pb_new(&agent__v1__set_state_request__descriptor)) || !(s.rds = json_object())))
         rc = rpc_fail(st, RPC_INTERNAL, "out of memory");

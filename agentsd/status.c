@@ -32,10 +32,16 @@ static int fail_quoted(rpc_status *st, int code, const char *fmt, const char *id
     return rpc_fail(st, code, fmt, q);
 }
 
+/* One row: the agent, locked (a second connection of the same pmm-agent
+ * waits here rather than making a second vmagent), with its node. */
+#define ADMIT_ROW                                                                                   \
+    "SELECT a.agent_type, a.runs_on_node_id, n.node_id, n.node_name, a.version IS DISTINCT FROM $2 " \
+    "FROM agents a LEFT JOIN nodes n ON n.node_id = a.runs_on_node_id WHERE a.agent_id = $1 FOR UPDATE OF a"
+
 static int admit_tx(db *d, const char *agent_id, const char *version, status_admission *out, rpc_status *st)
 {
-    const char *p[] = { agent_id };
-    PGresult *r = db_exec(d, st, "SELECT agent_type, runs_on_node_id FROM agents WHERE agent_id = $1 FOR UPDATE", 1, p);
+    const char *p[] = { agent_id, version };
+    PGresult *r = db_exec(d, st, ADMIT_ROW, 2, p);
     if (!r)
         return st->code;
     if (PQntuples(r) == 0) {
@@ -43,8 +49,7 @@ static int admit_tx(db *d, const char *agent_id, const char *version, status_adm
         return fail_quoted(st, RPC_PERMISSION_DENIED, "No Agent with ID %s.", agent_id);
     }
     int is_pmm_agent = strcmp(PQgetvalue(r, 0, 0), "pmm-agent") == 0;
-    char *node = PQgetisnull(r, 0, 1) ? NULL : strdup(PQgetvalue(r, 0, 1));
-    PQclear(r);
+    const char *node = PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1);
     int code = RPC_OK;
     if (!is_pmm_agent)
         code = fail_quoted(st, RPC_PERMISSION_DENIED, "No pmm-agent with ID %s.", agent_id);
@@ -52,28 +57,22 @@ static int admit_tx(db *d, const char *agent_id, const char *version, status_adm
         code = fail_quoted(st, RPC_PERMISSION_DENIED, "Can't get 'runs_on_node_id' for pmm-agent with ID %s.", agent_id);
     else if (!agent_version_valid(version))
         code = fail_quoted(st, RPC_INVALID_ARGUMENT, "Can't parse 'version' for pmm-agent with ID %s.", agent_id);
-    if (code == RPC_OK) {
-        const char *up[] = { agent_id, version };
-        r = db_exec(d, st, "UPDATE agents SET version = $2 WHERE agent_id = $1", 2, up);
-        code = r ? RPC_OK : st->code;
-        PQclear(r);
+    /* a reconnect with the same version writes nothing */
+    if (code == RPC_OK && PQgetvalue(r, 0, 4)[0] == 't') {
+        PGresult *u = db_exec(d, st, "UPDATE agents SET version = $2 WHERE agent_id = $1", 2, p);
+        code = u ? RPC_OK : st->code;
+        PQclear(u);
     }
     if (code == RPC_OK)
         code = vmagent_row_ensure(d, agent_id, node, &out->vmagent_id, st);
     if (code == RPC_OK) {
-        const char *np[] = { node };
-        r = db_exec(d, st, "SELECT node_id, node_name FROM nodes WHERE node_id = $1", 1, np);
-        if (!r)
-            code = st->code;
-        else if (PQntuples(r) == 0)
+        if (PQgetisnull(r, 0, 2)) {
             code = fail_quoted(st, RPC_INVALID_ARGUMENT, "Can't retrieve node ID for pmm-agent with ID %s.", agent_id);
-        else {
-            out->node_id = strdup(PQgetvalue(r, 0, 0));
-            out->node_name = strdup(PQgetvalue(r, 0, 1));
+        } else if (!(out->node_id = strdup(PQgetvalue(r, 0, 2))) || !(out->node_name = strdup(PQgetvalue(r, 0, 3)))) {
+            code = rpc_fail(st, RPC_INTERNAL, "out of memory");
         }
-        PQclear(r);
     }
-    free(node);
+    PQclear(r);
     return code;
 }
 

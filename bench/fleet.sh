@@ -1,7 +1,9 @@
 #!/bin/sh
 # bench/fleet.sh BUILD: the pmm-agent fleet benchmark of issue 5. Starts the
 # suite (release build) in a throwaway var dir, puts N nodes, each with a
-# pmm-agent and a node_exporter, into the inventory (set-based SQL, the
+# pmm-agent and a node_exporter in push mode (pmm-admin config's default;
+# each pmm-agent gets its vmagent row at first connect, as upstream's),
+# into the inventory (set-based SQL, the
 # shapes inventoryd writes), connects N agents with bench/fleet (one gRPC
 # stream and connection each, answering as pmm-agent does) and prints:
 #   1. seconds until every agent is connected and has received its SetState
@@ -77,8 +79,8 @@ FROM generate_series(1, :n) i;
 INSERT INTO agents (agent_id, agent_type, runs_on_node_id, custom_labels, created_at, updated_at, disabled, status, tls, tls_skip_verify)
 SELECT 'fleet-pa-' || i, 'pmm-agent', 'fleet-n-' || i, '{}', now(), now(), false, '', false, false
 FROM generate_series(1, :n) i;
-INSERT INTO agents (agent_id, agent_type, pmm_agent_id, node_id, custom_labels, created_at, updated_at, disabled, status, tls, tls_skip_verify)
-SELECT 'fleet-ne-' || i, 'node_exporter', 'fleet-pa-' || i, 'fleet-n-' || i, '{}', now(), now(), false,
+INSERT INTO agents (agent_id, agent_type, pmm_agent_id, node_id, custom_labels, exporter_options, created_at, updated_at, disabled, status, tls, tls_skip_verify)
+SELECT 'fleet-ne-' || i, 'node_exporter', 'fleet-pa-' || i, 'fleet-n-' || i, '{}', '{"push_metrics": true}', now(), now(), false,
        'AGENT_STATUS_UNKNOWN', false, false
 FROM generate_series(1, :n) i;
 COMMIT;

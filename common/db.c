@@ -472,7 +472,7 @@ PGresult *db_exec_script(db *d, rpc_status *st, const char *sql)
     return check_result(d, c, PQexec(c, sql), st, sql, true);
 }
 
-int db_begin(db *d, rpc_status *st)
+static int begin_with(db *d, rpc_status *st, const char *sql)
 {
     rpc_status scratch;
     if (!st)
@@ -481,13 +481,23 @@ int db_begin(db *d, rpc_status *st)
         return rpc_fail(st, RPC_INTERNAL, "db_begin: no database");
     if (d->in_tx)
         return rpc_fail(st, RPC_INTERNAL, "a transaction is already open");
-    PGresult *r = db_exec(d, st, "BEGIN", 0, NULL);
+    PGresult *r = db_exec(d, st, sql, 0, NULL);
     if (!r)
         return st->code;
     PQclear(r);
     d->in_tx = true;
     d->tx_broken = false;
     return RPC_OK;
+}
+
+int db_begin(db *d, rpc_status *st)
+{
+    return begin_with(d, st, "BEGIN");
+}
+
+int db_begin_snapshot(db *d, rpc_status *st)
+{
+    return begin_with(d, st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 }
 
 int db_commit(db *d, rpc_status *st)

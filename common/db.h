@@ -57,6 +57,9 @@ PGresult *db_exec_script(db *d, rpc_status *st, const char *sql);
 /* Transactions: BEGIN / COMMIT / ROLLBACK. Return 0 or an RPC code (st set).
  * COMMIT of a transaction that failed earlier returns ABORTED. */
 int db_begin(db *d, rpc_status *st);
+/* A read-only REPEATABLE READ transaction: reads that see one snapshot,
+ * begun in one round trip. End it with db_rollback (or db_commit). */
+int db_begin_snapshot(db *d, rpc_status *st);
 int db_commit(db *d, rpc_status *st);
 void db_rollback(db *d);
 

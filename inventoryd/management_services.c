@@ -198,12 +198,11 @@ static int build_list(PGresult *r, PGresult *ra, const vm_values *up, ProtobufCM
 static int list_services(db *d, const char *const *params, const vm_values *up, ProtobufCMessage **out,
                          rpc_status *st)
 {
-    if (db_begin(d, st) != RPC_OK)
+    if (db_begin_snapshot(d, st) != RPC_OK)
         return st->code;
-    PGresult *r = NULL, *ra = NULL, *iso;
+    PGresult *r = NULL, *ra = NULL;
     int rc = RPC_OK;
-    if (!(iso = db_exec(d, st, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL)) ||
-        !(r = db_exec(d, st,
+    if (!(r = db_exec(d, st,
                       "SELECT " UNIVERSAL_SERVICE_COLUMNS " FROM services s LEFT JOIN nodes n ON n.node_id = s.node_id "
                       "WHERE " SERVICE_FILTER " ORDER BY s.service_id",
                       3, params)) ||
@@ -212,7 +211,6 @@ static int list_services(db *d, const char *const *params, const vm_values *up, 
     rc = mgmt_end_tx(d, st, rc);
     if (rc == RPC_OK)
         rc = build_list(r, ra, up, out, st);
-    PQclear(iso);
     PQclear(r);
     PQclear(ra);
     return rc;
