@@ -423,6 +423,38 @@ static size_t lower_bound(entry *const *e, size_t n, const entry *x)
     return lo;
 }
 
+static bool str_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool entry_eq(const entry *a, const entry *b)
+{
+    if (!str_eq(a->type, b->type) || !str_eq(a->id, b->id) || !str_eq(a->pmm_agent_id, b->pmm_agent_id) ||
+        a->jobs != b->jobs || a->len != b->len || !str_eq(a->host, b->host) || a->port != b->port ||
+        a->res.hr != b->res.hr || a->res.mr != b->res.mr || a->res.lr != b->res.lr)
+        return false;
+    return a->text == b->text || (a->text && b->text && memcmp(a->text, b->text, a->len) == 0);
+}
+
+/* Whether the fresh entries (sorted) are exactly the ones the file has
+ * for these ids: then the file would come out the same, and neither a
+ * write nor a reload is owed. Status reports of a whole fleet arrive as
+ * inventory changes that change no job. */
+static bool unchanged(const scrape_state *s, const char *const *ids, size_t n_ids, entry *const *fresh,
+                      size_t n_fresh)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (!in_ids(s->e[i]->id, ids, n_ids) && !in_ids(s->e[i]->pmm_agent_id, ids, n_ids))
+            continue;
+        if (k >= n_fresh || !entry_eq(s->e[i], fresh[k]))
+            return false;
+        k++;
+    }
+    return k == n_fresh;
+}
+
 int scrape_state_agents(scrape_state *s, db *d, const char *const *ids, size_t n_ids, rpc_status *st)
 {
     if (!s->ready)
@@ -448,6 +480,10 @@ int scrape_state_agents(scrape_state *s, db *d, const char *const *ids, size_t n
             fresh[n_fresh++] = x;
     }
     qsort(fresh, n_fresh, sizeof *fresh, entry_ptr_cmp);
+    if (unchanged(s, ids, n_ids, fresh, n_fresh)) {
+        log_debug("scrape configuration: %zu agents changed, their jobs did not", n_ids);
+        goto out;
+    }
     int64_t t1 = now_ms();
     /* Only the fresh jobs are checked (the rest was, when written), while
      * the whole file is written to a temporary file. */

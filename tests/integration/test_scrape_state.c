@@ -6,6 +6,7 @@
  * VictoriaMetrics refuses, or one that does not parse, leaves the previous
  * file in place, as does a failed reload. */
 #include <check.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,31 @@ START_TEST(failed_reload_restores_previous_file)
 }
 END_TEST
 
+/* A change that changes no job (a status report) writes nothing: the
+ * file keeps its inode; a changed port writes a new one. */
+START_TEST(unchanged_jobs_not_written)
+{
+    scrape_state *s = scrape_state_new(&cfg);
+    rpc_status st;
+    ck_assert_msg(scrape_state_full(s, d, &st) == RPC_OK, "%s", st.message);
+    struct stat a, b;
+    ck_assert_int_eq(stat(file, &a), 0);
+    sql("UPDATE agents SET status = 'AGENT_STATUS_WAITING' WHERE agent_id = 'ne1'");
+    agents(s, "ne1");
+    agents(s, "pa1");
+    ck_assert_int_eq(stat(file, &b), 0);
+    ck_assert_int_eq(a.st_ino, b.st_ino);
+    sql("UPDATE agents SET listen_port = 42100 WHERE agent_id = 'ne1'");
+    agents(s, "ne1");
+    ck_assert_int_eq(stat(file, &b), 0);
+    ck_assert_int_ne(a.st_ino, b.st_ino);
+    char *f = slurp(file);
+    ck_assert_ptr_nonnull(strstr(f, "            - 10.0.0.1:42100\n"));
+    free(f);
+    scrape_state_destroy(s);
+}
+END_TEST
+
 START_TEST(dry_run_verdicts)
 {
     vm_params p = cfg.vm;
@@ -286,6 +312,7 @@ int main(void)
     tcase_add_test(tc, settings_change_intervals);
     tcase_add_test(tc, refused_base_keeps_previous_file);
     tcase_add_test(tc, failed_reload_restores_previous_file);
+    tcase_add_test(tc, unchanged_jobs_not_written);
     tcase_add_test(tc, dry_run_verdicts);
     suite_add_tcase(s, tc);
     return check_run(s);
