@@ -296,43 +296,62 @@ static void ping(conn *c, registry_reply_fn cb, void *arg, int timeout_ms)
 
 /* ---- going live and away ------------------------------------------------------- */
 
+/* agents.is_connected goes to PostgreSQL in batches: one statement per
+ * batch and one batch at a time, so that changes land in the order they
+ * happened and a fleet of 10,000 reconnecting costs a few statements, not
+ * 10,000. A reconcile (every live id, after a resync) is computed when it
+ * is sent and so replaces what is queued before it. */
 typedef struct {
-    char *agent_id;
-    int connected;
-    char **live;     /* reconcile: every live id */
-    size_t n_live;
+    char *id;
+    int on;
+    size_t seq;
+} conn_change;
+
+static struct {
+    conn_change *v;
+    size_t n, cap, seq;
+    int busy;
+    int reconcile;
+} CQ;
+
+typedef struct {
+    char **on, **off, **live;
+    size_t n_on, n_off, n_live;
+    int reconcile;
 } connected_job;
 
 static void connected_work(db *d, void *arg)
 {
     connected_job *j = arg;
     rpc_status st = { 0 };
-    int code = j->live ? status_reconcile(d, (const char *const *)j->live, j->n_live, &st)
-                       : status_set_connected(d, j->agent_id, j->connected, &st);
+    int code = j->reconcile ? status_reconcile(d, (const char *const *)j->live, j->n_live, &st)
+                            : status_set_connected(d, (const char *const *)j->on, j->n_on,
+                                                   (const char *const *)j->off, j->n_off, &st);
     if (code != RPC_OK)
-        log_warn("cannot store the connection state%s%s: %s", j->agent_id ? " of " : "", j->agent_id ? j->agent_id : "",
+        log_warn("cannot store the connection state of %zu pmm-agents: %s", j->reconcile ? j->n_live : j->n_on + j->n_off,
                  st.message);
 }
 
-static void connected_done(void *arg)
+static void free_strs(char **v, size_t n)
 {
-    connected_job *j = arg;
-    for (size_t i = 0; i < j->n_live; i++)
-        free(j->live[i]);
-    free(j->live);
-    free(j->agent_id);
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void connected_job_free(connected_job *j)
+{
+    free_strs(j->on, j->n_on);
+    free_strs(j->off, j->n_off);
+    free_strs(j->live, j->n_live);
     free(j);
 }
 
-static void store_connected(const char *agent_id, int connected)
+static void cq_clear(void)
 {
-    connected_job *j = calloc(1, sizeof *j);
-    if (!j)
-        return;
-    j->agent_id = strdup(agent_id);
-    j->connected = connected;
-    if (dbpool_submit(connected_work, connected_done, j) != 0)
-        connected_done(j);
+    for (size_t i = 0; i < CQ.n; i++)
+        free(CQ.v[i].id);
+    CQ.n = 0;
 }
 
 static void collect_live(conn *c, void *arg)
@@ -341,21 +360,97 @@ static void collect_live(conn *c, void *arg)
     j->live[j->n_live++] = strdup(c->agent_id);
 }
 
-/* is_connected of every pmm-agent from what is live now. */
-static void reconcile(void)
+/* by id, the latest change first */
+static int change_cmp(const void *a, const void *b)
 {
+    const conn_change *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->seq < y->seq) - (x->seq > y->seq);
+}
+
+/* The queued changes, the latest per id, moved into j. */
+static int take_changes(connected_job *j)
+{
+    qsort(CQ.v, CQ.n, sizeof *CQ.v, change_cmp);
+    j->on = calloc(CQ.n, sizeof *j->on);
+    j->off = calloc(CQ.n, sizeof *j->off);
+    if (!j->on || !j->off)
+        return -1;
+    const char *last = NULL; /* the id taken last (sorted: its older changes follow it) */
+    for (size_t i = 0; i < CQ.n; i++) {
+        if (last && strcmp(CQ.v[i].id, last) == 0)
+            continue;
+        last = CQ.v[i].id;
+        if (CQ.v[i].on)
+            j->on[j->n_on++] = CQ.v[i].id;
+        else
+            j->off[j->n_off++] = CQ.v[i].id;
+        CQ.v[i].id = NULL;
+    }
+    return 0;
+}
+
+static void connected_done(void *arg);
+
+static void cq_flush(void)
+{
+    if (CQ.busy || (!CQ.reconcile && CQ.n == 0))
+        return;
     connected_job *j = calloc(1, sizeof *j);
     if (!j)
         return;
-    j->live = calloc((size_t)R.live + 1, sizeof *j->live);
-    if (!j->live) {
-        free(j);
+    int rc = 0;
+    if (CQ.reconcile) {
+        j->reconcile = 1;
+        CQ.reconcile = 0;
+        j->live = calloc((size_t)R.live + 1, sizeof *j->live);
+        if (j->live)
+            registry_each(collect_live, j);
+        else
+            rc = -1;
+    } else {
+        rc = take_changes(j);
+    }
+    cq_clear();
+    if (rc != 0)
+        log_warn("out of memory: the connection state of the pmm-agents is not stored");
+    if (rc != 0 || dbpool_submit(connected_work, connected_done, j) != 0) {
+        connected_job_free(j); /* or stopping: the streams stay with the gateway */
         return;
     }
-    registry_each(collect_live, j);
+    CQ.busy = 1;
+}
+
+static void connected_done(void *arg)
+{
+    connected_job_free(arg);
+    CQ.busy = 0;
+    cq_flush();
+}
+
+static void store_connected(const char *agent_id, int connected)
+{
+    if (CQ.n == CQ.cap) {
+        size_t cap = CQ.cap ? CQ.cap * 2 : 256;
+        conn_change *v = realloc(CQ.v, cap * sizeof *v);
+        if (!v)
+            return;
+        CQ.v = v;
+        CQ.cap = cap;
+    }
+    char *id = strdup(agent_id);
+    if (!id)
+        return;
+    CQ.v[CQ.n++] = (conn_change){ id, connected, CQ.seq++ };
+    cq_flush();
+}
+
+/* is_connected of every pmm-agent from what is live now. */
+static void reconcile(void)
+{
     R.reconciled = 1;
-    if (dbpool_submit(connected_work, connected_done, j) != 0)
-        connected_done(j);
+    CQ.reconcile = 1;
+    cq_flush();
 }
 
 static void go_live(conn *c, int send_accept)
@@ -1008,4 +1103,8 @@ void registry_free_all(void)
         while (R.by_stream[b])
             unregister(R.by_stream[b], "stopping");
     expire_orphans(INT64_MAX);
+    cq_clear();
+    free(CQ.v);
+    CQ.v = NULL;
+    CQ.cap = 0;
 }

@@ -94,13 +94,21 @@ int status_admit(db *d, const char *agent_id, const char *version, status_admiss
     return code;
 }
 
-int status_set_connected(db *d, const char *agent_id, bool connected, rpc_status *st)
+int status_set_connected(db *d, const char *const *on, size_t n_on, const char *const *off, size_t n_off,
+                         rpc_status *st)
 {
-    const char *p[] = { agent_id, connected ? "true" : "false" };
-    PGresult *r = db_exec(d, st,
-                          "UPDATE agents SET is_connected = $2 WHERE agent_id = $1 AND agent_type = 'pmm-agent' "
-                          "AND is_connected <> $2",
-                          2, p);
+    char *a_on = status_text_array(on, n_on), *a_off = status_text_array(off, n_off);
+    PGresult *r = NULL;
+    if (!a_on || !a_off)
+        rpc_fail(st, RPC_RESOURCE_EXHAUSTED, "out of memory");
+    else
+        r = db_exec(d, st,
+                    "UPDATE agents SET is_connected = (agent_id = ANY($1::text[])) WHERE agent_type = 'pmm-agent' "
+                    "AND (agent_id = ANY($1::text[]) OR agent_id = ANY($2::text[])) "
+                    "AND is_connected <> (agent_id = ANY($1::text[]))",
+                    2, (const char *[]){ a_on, a_off });
+    free(a_on);
+    free(a_off);
     if (!r)
         return st->code;
     PQclear(r);
@@ -182,11 +190,16 @@ int status_apply(db *d, const char *pmm_agent_id, const Agent__V1__StateChangedR
     *has_vmagent = false;
     *n_updated = 0;
     /* listen_port 0, an empty path and an empty version are stored as
-     * NULL, as upstream's pointer.To*OrNil; a disabled agent is DONE */
+     * NULL, as upstream's pointer.To*OrNil; a disabled agent is DONE. A
+     * report that changes nothing (a reconnecting fleet repeats its last
+     * state) writes nothing and counts as no update: no event follows. */
     PGresult *r = db_exec(d, st,
                           "WITH target AS (SELECT agent_id, listen_port AS old_port FROM agents WHERE pmm_agent_id = $1 "
                           "AND (($7 = 'id' AND agent_id = $2) OR ($7 = 'rds' AND agent_type = 'rds_exporter' "
-                          "AND aws_options->>'aws_access_key' = $2)) FOR UPDATE) "
+                          "AND aws_options->>'aws_access_key' = $2)) "
+                          "AND (status, listen_port, process_exec_path, version) IS DISTINCT FROM "
+                          "(CASE WHEN disabled THEN 'AGENT_STATUS_DONE' ELSE $3 END, NULLIF($4::int, 0), NULLIF($5, ''), "
+                          "NULLIF($6, '')) FOR UPDATE) "
                           "UPDATE agents a SET status = CASE WHEN a.disabled THEN 'AGENT_STATUS_DONE' ELSE $3 END, "
                           "listen_port = NULLIF($4::int, 0), process_exec_path = NULLIF($5, ''), version = NULLIF($6, '') "
                           "FROM target t WHERE a.agent_id = t.agent_id "

@@ -25,8 +25,10 @@ typedef struct {
 int status_admit(db *d, const char *agent_id, const char *version, status_admission *out, rpc_status *st);
 void status_admission_clear(status_admission *a);
 
-/* agents.is_connected of one pmm-agent. */
-int status_set_connected(db *d, const char *agent_id, bool connected, rpc_status *st);
+/* agents.is_connected: true for the pmm-agents in on, false for those in
+ * off (an id in both is on), in one statement; other agents are ignored. */
+int status_set_connected(db *d, const char *const *on, size_t n_on, const char *const *off, size_t n_off,
+                         rpc_status *st);
 /* Every pmm-agent not in live[0..n) is not connected; those in it are. */
 int status_reconcile(db *d, const char *const *live, size_t n, rpc_status *st);
 

@@ -99,14 +99,17 @@ END_TEST
 START_TEST(connected_and_reconcile)
 {
     rpc_status st = { 0 };
-    ck_assert_int_eq(status_set_connected(d, "pa1", true, &st), RPC_OK);
-    ck_assert_int_eq(status_set_connected(d, "ne1", true, &st), RPC_OK);   /* not a pmm-agent: ignored */
+    ck_assert_int_eq(status_set_connected(d, (const char *[]){ "pa1", "ne1" }, 2, NULL, 0, &st), RPC_OK); /* ne1: not a pmm-agent, ignored */
     ck_assert_str_eq(value("SELECT string_agg(agent_id, ',' ORDER BY agent_id) FROM agents WHERE is_connected"), "pa1");
     const char *live[] = { "pa2", "with \"quote\\" };
     ck_assert_int_eq(status_reconcile(d, live, 2, &st), RPC_OK);
     ck_assert_str_eq(value("SELECT string_agg(agent_id, ',' ORDER BY agent_id) FROM agents WHERE is_connected"), "pa2");
     ck_assert_int_eq(status_reconcile(d, NULL, 0, &st), RPC_OK);
     ck_assert_str_eq(value("SELECT count(*) FROM agents WHERE is_connected"), "0");
+    /* a batch: some on, some off */
+    ck_assert_int_eq(status_set_connected(d, (const char *[]){ "pa1", "pa2" }, 2, NULL, 0, &st), RPC_OK);
+    ck_assert_int_eq(status_set_connected(d, (const char *[]){ "pa2" }, 1, (const char *[]){ "pa1" }, 1, &st), RPC_OK);
+    ck_assert_str_eq(value("SELECT string_agg(agent_id, ',' ORDER BY agent_id) FROM agents WHERE is_connected"), "pa2");
 }
 END_TEST
 
@@ -135,7 +138,10 @@ START_TEST(state_changed)
     ck_assert(!vmagent);
     ck_assert_str_eq(value("SELECT status || ' ' || listen_port || ' ' || process_exec_path FROM agents WHERE agent_id = 'ne1'"),
                      "AGENT_STATUS_RUNNING 42000 /bin/ne");
-    ck_assert_int_eq(apply("pa1", "ne1", INVENTORY__V1__AGENT_STATUS__AGENT_STATUS_RUNNING, 42000, "/bin/ne", &changed), 1);
+    /* the same report again changes nothing: no row written, no event */
+    ck_assert_int_eq(apply("pa1", "ne1", INVENTORY__V1__AGENT_STATUS__AGENT_STATUS_RUNNING, 42000, "/bin/ne", &changed), 0);
+    ck_assert(!changed);
+    ck_assert_int_eq(apply("pa1", "ne1", INVENTORY__V1__AGENT_STATUS__AGENT_STATUS_STOPPING, 42000, "/bin/ne", &changed), 1);
     ck_assert(!changed);
     /* zero port and empty path are stored as NULL */
     ck_assert_int_eq(apply("pa1", "ne1", INVENTORY__V1__AGENT_STATUS__AGENT_STATUS_DONE, 0, "", &changed), 1);
