@@ -1099,6 +1099,7 @@ void registry_tick(int64_t now)
 
 void registry_free_all(void)
 {
+    sched_drop_queue();
     for (size_t b = 0; b < BUCKETS; b++)
         while (R.by_stream[b])
             unregister(R.by_stream[b], "stopping");

@@ -15,6 +15,14 @@
 #define RETRY_MIN_MS 1000
 #define RETRY_MAX_MS 30000
 
+/* SetStates are built in batches: a conn that wants one joins the queue,
+ * and while fewer than BATCHES_MAX builds run the queue leaves as one
+ * build of up to BATCH_MAX pmm-agents (state_build_many: one snapshot,
+ * a few statements for all). A lone change leaves at once in a batch of
+ * one; a reconnecting fleet fills batches while earlier ones run. */
+#define BATCH_MAX 64
+#define BATCHES_MAX 3
+
 typedef struct {
     conn *c;
     char *version;
@@ -24,19 +32,62 @@ typedef struct {
     char message[RPC_MESSAGE_MAX];
 } build_job;
 
-static void build_work(db *d, void *arg)
+typedef struct {
+    build_job *jobs[BATCH_MAX];
+    size_t n;
+} build_batch;
+
+static struct {
+    conn **q;
+    size_t n, cap;
+    int running;
+} B;
+
+static void set_fingerprint(const char *id, const char *digest, void *arg)
 {
-    build_job *j = arg;
+    build_batch *b = arg;
+    for (size_t i = 0; i < b->n; i++)
+        if (!b->jobs[i]->fingerprint && strcmp(b->jobs[i]->c->agent_id, id) == 0)
+            b->jobs[i]->fingerprint = strdup(digest);
+}
+
+static void batch_work(db *d, void *arg)
+{
+    build_batch *b = arg;
     rpc_status st = { 0 };
-    if (!d) {
-        j->code = rpc_fail(&st, RPC_UNAVAILABLE, "no database connection");
-    } else {
-        /* the digest first: a change racing with the build is seen again */
-        j->fingerprint = status_fingerprint(d, j->c->agent_id, &st);
-        j->code = j->fingerprint ? state_build(d, j->c->agent_id, j->version, &j->req, &st) : st.code;
+    state_job *sj = calloc(b->n, sizeof *sj);
+    const char **ids = calloc(b->n, sizeof *ids);
+    char *arr = NULL;
+    int code = RPC_OK;
+    if (!d)
+        code = rpc_fail(&st, RPC_UNAVAILABLE, "no database connection");
+    else if (!sj || !ids)
+        code = rpc_fail(&st, RPC_INTERNAL, "out of memory");
+    for (size_t i = 0; code == RPC_OK && i < b->n; i++) {
+        ids[i] = b->jobs[i]->c->agent_id;
+        sj[i] = (state_job){ .pmm_agent_id = ids[i], .agent_version = b->jobs[i]->version };
     }
-    if (j->code != RPC_OK)
-        snprintf(j->message, sizeof j->message, "%s", st.message);
+    if (code == RPC_OK && !(arr = status_text_array(ids, b->n)))
+        code = rpc_fail(&st, RPC_INTERNAL, "out of memory");
+    /* the digests first: a change racing with the build is seen again */
+    if (code == RPC_OK)
+        code = status_fingerprints(d, arr, set_fingerprint, b, &st);
+    if (code == RPC_OK)
+        state_build_many(d, sj, b->n);
+    for (size_t i = 0; i < b->n; i++) {
+        build_job *j = b->jobs[i];
+        if (code == RPC_OK && !j->fingerprint && !(j->fingerprint = strdup("")))
+            code = rpc_fail(&st, RPC_INTERNAL, "out of memory");
+        j->code = code == RPC_OK ? sj[i].code : code;
+        j->req = code == RPC_OK ? sj[i].req : NULL;
+        if (code != RPC_OK && sj && sj[i].req)
+            protobuf_c_message_free_unpacked(&sj[i].req->base, NULL);
+        if (j->code != RPC_OK)
+            snprintf(j->message, sizeof j->message, "%s", code == RPC_OK ? sj[i].message : st.message);
+    }
+    free(arr);
+    free(ids);
+    free(sj);
 }
 
 static void job_free(build_job *j)
@@ -82,9 +133,8 @@ static void on_ack(conn *c, void *arg, int code, const char *message, Agent__V1_
     }
 }
 
-static void build_done(void *arg)
+static void build_done(build_job *j)
 {
-    build_job *j = arg;
     conn *c = j->c;
     if (c->state != CONN_LIVE) {
         c->ss_busy = 0;
@@ -106,6 +156,67 @@ static void build_done(void *arg)
     conn_unref(c);
 }
 
+static void pump(void);
+
+static void batch_done(void *arg)
+{
+    build_batch *b = arg;
+    for (size_t i = 0; i < b->n; i++)
+        build_done(b->jobs[i]);
+    free(b);
+    B.running--;
+    pump();
+}
+
+/* A job for c, which gives up its busy mark and reference on failure. */
+static build_job *job_new(conn *c)
+{
+    build_job *j = calloc(1, sizeof *j);
+    if (j && !(j->version = strdup(c->version))) {
+        free(j);
+        j = NULL;
+    }
+    if (!j) {
+        c->ss_busy = 0;
+        conn_unref(c);
+        return NULL;
+    }
+    j->c = c;
+    return j;
+}
+
+/* Sends queued conns off in batches while fewer than BATCHES_MAX run. */
+static void pump(void)
+{
+    while (B.n > 0 && B.running < BATCHES_MAX) {
+        build_batch *b = calloc(1, sizeof *b);
+        if (!b)
+            return; /* retried at the next request or batch end */
+        size_t take = B.n < BATCH_MAX ? B.n : BATCH_MAX;
+        for (size_t i = 0; i < take; i++) {
+            build_job *j = job_new(B.q[i]);
+            if (j)
+                b->jobs[b->n++] = j;
+        }
+        memmove(B.q, B.q + take, (B.n - take) * sizeof *B.q);
+        B.n -= take;
+        if (b->n == 0) {
+            free(b);
+            continue;
+        }
+        if (dbpool_submit_kind(DBPOOL_BULK, batch_work, batch_done, b) != 0) {
+            for (size_t i = 0; i < b->n; i++) {
+                b->jobs[i]->c->ss_busy = 0;
+                conn_unref(b->jobs[i]->c);
+                job_free(b->jobs[i]);
+            }
+            free(b);
+            continue;
+        }
+        B.running++;
+    }
+}
+
 void sched_request(conn *c)
 {
     if (c->state != CONN_LIVE)
@@ -114,19 +225,30 @@ void sched_request(conn *c)
         c->ss_dirty = 1;
         return;
     }
-    build_job *j = calloc(1, sizeof *j);
-    if (!j)
-        return;
-    j->c = c;
-    j->version = strdup(c->version);
+    if (B.n == B.cap) {
+        size_t cap = B.cap ? B.cap * 2 : 256;
+        conn **q = realloc(B.q, cap * sizeof *q);
+        if (!q)
+            return;
+        B.q = q;
+        B.cap = cap;
+    }
     c->ss_busy = 1;
     c->ss_dirty = 0;
     conn_ref(c);
-    if (dbpool_submit_kind(DBPOOL_BULK, build_work, build_done, j) != 0) {
-        c->ss_busy = 0;
-        conn_unref(c);
-        job_free(j);
+    B.q[B.n++] = c;
+    pump();
+}
+
+void sched_drop_queue(void)
+{
+    for (size_t i = 0; i < B.n; i++) {
+        B.q[i]->ss_busy = 0;
+        conn_unref(B.q[i]);
     }
+    free(B.q);
+    B.q = NULL;
+    B.n = B.cap = 0;
 }
 
 void sched_tick(conn *c, int64_t now)
@@ -181,7 +303,7 @@ static void digests_work(db *d, void *arg)
 {
     digests_job *j = arg;
     rpc_status st = { 0 };
-    j->code = d ? status_fingerprints(d, add_digest, j, &st) : RPC_UNAVAILABLE;
+    j->code = d ? status_fingerprints(d, NULL, add_digest, j, &st) : RPC_UNAVAILABLE;
     if (j->code != RPC_OK)
         log_warn("cannot read the inventory digests: %s", st.message);
 }

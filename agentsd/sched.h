@@ -15,6 +15,8 @@
 
 void sched_request(conn *c);
 void sched_tick(conn *c, int64_t now_ms);
+/* At stop: the pmm-agents still waiting for a build are let go. */
+void sched_drop_queue(void);
 /* settings.changed: every connected pmm-agent. */
 void sched_all(void);
 /* inventory.changed: the pmm-agents whose children changed. */

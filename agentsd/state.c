@@ -12,12 +12,14 @@
 #include "log.h"
 #include "pbutil.h"
 #include "state_internal.h"
+#include "status.h"
 #include "webcfg.h"
 
-/* Rows of sql ($1 = the pmm-agent) as a JSON object keyed by column key. */
-static json_t *load_keyed(db *d, const char *sql, const char *id, const char *key, rpc_status *st)
+/* Rows of sql ($1 = the pmm-agents, a text[] literal) as a JSON object
+ * keyed by column key. */
+static json_t *load_keyed(db *d, const char *sql, const char *ids, const char *key, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ id });
+    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ ids });
     if (!r)
         return NULL;
     json_t *all = json_object();
@@ -34,11 +36,64 @@ static json_t *load_keyed(db *d, const char *sql, const char *id, const char *ke
     return all;
 }
 
-/* The pmm-agent's enabled agents, secrets decrypted, by agent id. */
-static json_t *load_agents(db *d, const char *id, rpc_status *st)
+/* The pmm-agents' enabled agents, secrets decrypted: arrays by pmm-agent
+ * id, each in agent id order. */
+static json_t *load_agents(db *d, const char *ids, rpc_status *st)
 {
-    return agent_rec_query(d, "SELECT * FROM agents WHERE pmm_agent_id = $1 AND NOT disabled ORDER BY agent_id", 1,
-                           (const char *[]){ id }, st);
+    json_t *rows = agent_rec_query(d,
+                                   "SELECT * FROM agents WHERE pmm_agent_id = ANY($1::text[]) AND NOT disabled "
+                                   "ORDER BY pmm_agent_id, agent_id",
+                                   1, (const char *[]){ ids }, st);
+    json_t *by = rows ? json_object() : NULL;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        if (!by)
+            break;
+        const char *owner = agent_rec_str(row, "pmm_agent_id");
+        json_t *list = json_object_get(by, owner);
+        if ((!list && json_object_set_new(by, owner, list = json_array()) != 0) || json_array_append(list, row) != 0) {
+            json_decref(by);
+            by = NULL;
+        }
+    }
+    if (rows && !by)
+        rpc_fail(st, RPC_INTERNAL, "out of memory");
+    json_decref(rows);
+    return by;
+}
+
+/* What a batch of builds reads, in one snapshot: the pmm-agents by id,
+ * their agents by pmm-agent id, and every service and node of those. */
+typedef struct {
+    json_t *pmm_agents, *agents, *services, *nodes;
+} batch_rows;
+
+static void batch_rows_clear(batch_rows *b)
+{
+    json_decref(b->pmm_agents);
+    json_decref(b->agents);
+    json_decref(b->services);
+    json_decref(b->nodes);
+}
+
+static int load_batch(db *d, const char *ids, batch_rows *b, rpc_status *st)
+{
+    b->pmm_agents = load_keyed(d, "SELECT * FROM agents WHERE agent_id = ANY($1::text[])", ids, "agent_id", st);
+    if (b->pmm_agents)
+        b->agents = load_agents(d, ids, st);
+    if (b->agents)
+        b->services = load_keyed(d,
+                                 "SELECT * FROM services WHERE service_id IN "
+                                 "(SELECT service_id FROM agents WHERE pmm_agent_id = ANY($1::text[]))",
+                                 ids, "service_id", st);
+    if (b->services)
+        b->nodes = load_keyed(d,
+                              "SELECT * FROM nodes WHERE node_id IN "
+                              "(SELECT node_id FROM agents WHERE pmm_agent_id = ANY($1::text[]) "
+                              " UNION SELECT runs_on_node_id FROM agents WHERE agent_id = ANY($1::text[]))",
+                              ids, "node_id", st);
+    return b->nodes ? RPC_OK : st->code;
 }
 
 typedef struct {
@@ -56,40 +111,24 @@ static void snapshot_clear(snapshot *s)
     json_decref(s->nodes);
 }
 
-static int load_pmm_agent(db *d, const char *id, snapshot *s, rpc_status *st)
+/* One pmm-agent's view of the batch. */
+static int snapshot_of(const batch_rows *b, const char *id, const char *version, snapshot *s, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, "SELECT * FROM agents WHERE agent_id = $1", 1, (const char *[]){ id });
-    if (!r)
-        return st->code;
-    if (PQntuples(r) == 1)
-        s->pmm_agent = agent_rec_from_row(r, 0);
-    PQclear(r);
+    s->pmm_agent = json_incref(json_object_get(b->pmm_agents, id));
     if (!s->pmm_agent || strcmp(agent_rec_str(s->pmm_agent, "agent_type"), "pmm-agent") != 0)
         return rpc_fail(st, RPC_NOT_FOUND, "Agent with ID %s not found.", id);
-    return RPC_OK;
-}
-
-static int load_snapshot(db *d, const char *id, const char *version, snapshot *s, rpc_status *st)
-{
-    if (load_pmm_agent(d, id, s, st) != RPC_OK)
-        return st->code;
     if (!version || !*version)
         version = agent_rec_str(s->pmm_agent, "version");
     if (agent_ver_parse(version, &s->ver) != 0)
         return rpc_fail(st, RPC_FAILED_PRECONDITION, "failed to parse PMM agent version \"%s\"", version);
-    s->agents = load_agents(d, id, st);
-    if (s->agents)
-        s->services = load_keyed(d,
-                                 "SELECT * FROM services WHERE service_id IN "
-                                 "(SELECT service_id FROM agents WHERE pmm_agent_id = $1)",
-                                 id, "service_id", st);
-    if (s->services)
-        s->nodes = load_keyed(d,
-                              "SELECT * FROM nodes WHERE node_id IN "
-                              "(SELECT node_id FROM agents WHERE pmm_agent_id = $1 "
-                              " UNION SELECT runs_on_node_id FROM agents WHERE agent_id = $1)",
-                              id, "node_id", st);
-    return s->nodes ? RPC_OK : st->code;
+    s->agents = json_incref(json_object_get(b->agents, id));
+    if (!s->agents)
+        s->agents = json_array();
+    s->services = json_incref(b->services);
+    s->nodes = json_incref(b->nodes);
+    if (!s->agents || !(s->rds = json_object()))
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    return RPC_OK;
 }
 
 /* ---- dispatch -------------------------------------------------------------------------- */
@@ -232,31 +271,20 @@ static int build_one(snapshot *s, json_t *agent, ProtobufCMessage *req, rpc_stat
     return rpc_fail(st, RPC_INTERNAL, "unhandled Agent type %s", type);
 }
 
-int state_build(db *d, const char *pmm_agent_id, const char *agent_version, Agent__V1__SetStateRequest **out,
-                rpc_status *st)
+/* The request of one pmm-agent from its snapshot. */
+static int build_from(snapshot *s, const char *pmm_agent_id, Agent__V1__SetStateRequest **out, rpc_status *st)
 {
-    *out = NULL;
-    snapshot s = { 0 };
-    ProtobufCMessage *req = NULL;
-    /* One snapshot: an agent and its service read at different moments
-     * could pair a new password with an old address. */
-    if (db_begin_snapshot(d, st) != RPC_OK)
-        return st->code;
-    int rc = load_snapshot(d, pmm_agent_id, agent_version, &s, st);
-    db_rollback(d); /* read only: nothing to keep */
-    if (rc == RPC_OK && (!(req = pb_new(&agent__v1__set_state_request__descriptor)) || !(s.rds = json_object())))
-        rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
+    ProtobufCMessage *req = pb_new(&agent__v1__set_state_request__descriptor);
+    int rc = req ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "out of memory");
     size_t i;
     json_t *agent;
-    json_array_foreach(s.agents, i, agent) {
+    json_array_foreach(s->agents, i, agent) {
         if (rc != RPC_OK)
             break;
-        rc = build_one(&s, agent, req, st);
+        rc = build_one(s, agent, req, st);
     }
     if (rc == RPC_OK)
-        rc = build_rds(&s, pmm_agent_id, req, st);
-    snapshot_clear(&s);
-    webcfg_persist(d); /* the hashes this build made, kept for the next start */
+        rc = build_rds(s, pmm_agent_id, req, st);
     if (rc != RPC_OK) {
         if (req)
             protobuf_c_message_free_unpacked(req, NULL);
@@ -264,5 +292,54 @@ int state_build(db *d, const char *pmm_agent_id, const char *agent_version, Agen
         return rc;
     }
     *out = (Agent__V1__SetStateRequest *)req;
+    return RPC_OK;
+}
+
+int state_build_many(db *d, state_job *jobs, size_t n)
+{
+    const char **ids = calloc(n ? n : 1, sizeof *ids);
+    for (size_t i = 0; ids && i < n; i++)
+        ids[i] = jobs[i].pmm_agent_id;
+    char *arr = ids ? status_text_array(ids, n) : NULL;
+    free(ids);
+    rpc_status st = { 0 };
+    batch_rows b = { 0 };
+    int rc = arr ? RPC_OK : rpc_fail(&st, RPC_INTERNAL, "out of memory");
+    /* One snapshot: an agent and its service read at different moments
+     * could pair a new password with an old address. */
+    if (rc == RPC_OK && db_begin_snapshot(d, &st) == RPC_OK) {
+        rc = load_batch(d, arr, &b, &st);
+        db_rollback(d); /* read only: nothing to keep */
+    } else if (rc == RPC_OK) {
+        rc = st.code;
+    }
+    free(arr);
+    for (size_t i = 0; i < n; i++) {
+        state_job *j = &jobs[i];
+        j->req = NULL;
+        rpc_status one = st;
+        if (rc == RPC_OK) {
+            snapshot s = { 0 };
+            one = (rpc_status){ 0 };
+            if (snapshot_of(&b, j->pmm_agent_id, j->agent_version, &s, &one) == RPC_OK)
+                build_from(&s, j->pmm_agent_id, &j->req, &one);
+            snapshot_clear(&s);
+        }
+        j->code = one.code;
+        snprintf(j->message, sizeof j->message, "%s", one.message);
+    }
+    batch_rows_clear(&b);
+    webcfg_persist(d); /* the hashes these builds made, kept for the next start */
+    return rc;
+}
+
+int state_build(db *d, const char *pmm_agent_id, const char *agent_version, Agent__V1__SetStateRequest **out,
+                rpc_status *st)
+{
+    state_job j = { .pmm_agent_id = pmm_agent_id, .agent_version = agent_version };
+    state_build_many(d, &j, 1);
+    *out = j.req;
+    if (j.code != RPC_OK)
+        return rpc_fail(st, j.code, "%s", j.message);
     return RPC_OK;
 }

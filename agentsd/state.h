@@ -19,4 +19,16 @@
 int state_build(db *d, const char *pmm_agent_id, const char *agent_version, Agent__V1__SetStateRequest **out,
                 rpc_status *st);
 
+/* state_build for many pmm-agents at once: one snapshot and four queries
+ * whatever their number (a fleet reconnecting is built in batches). Each
+ * job gets its own req (or NULL), code and message. Returns RPC_OK, or the
+ * code of a database failure that every job then carries. */
+typedef struct {
+    const char *pmm_agent_id, *agent_version;   /* in */
+    Agent__V1__SetStateRequest *req;            /* out: the caller's */
+    int code;
+    char message[RPC_MESSAGE_MAX];
+} state_job;
+int state_build_many(db *d, state_job *jobs, size_t n);
+
 #endif

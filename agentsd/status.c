@@ -218,28 +218,15 @@ int status_apply(db *d, const char *pmm_agent_id, const Agent__V1__StateChangedR
     return RPC_OK;
 }
 
-char *status_fingerprint(db *d, const char *pmm_agent_id, rpc_status *st)
-{
-    const char *p[] = { pmm_agent_id };
-    PGresult *r = db_exec(d, st,
-                          "SELECT coalesce(" FINGERPRINT_EXPR ", '') FROM agents a "
-                          "LEFT JOIN services s ON s.service_id = a.service_id WHERE a.pmm_agent_id = $1",
-                          1, p);
-    if (!r)
-        return NULL;
-    char *out = strdup(PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
-    PQclear(r);
-    return out;
-}
-
-int status_fingerprints(db *d, void (*fn)(const char *id, const char *digest, void *arg), void *arg,
+int status_fingerprints(db *d, const char *ids, void (*fn)(const char *id, const char *digest, void *arg), void *arg,
                         rpc_status *st)
 {
     PGresult *r = db_exec(d, st,
                           "SELECT a.pmm_agent_id, " FINGERPRINT_EXPR " FROM agents a "
                           "LEFT JOIN services s ON s.service_id = a.service_id "
-                          "WHERE a.pmm_agent_id IS NOT NULL GROUP BY a.pmm_agent_id",
-                          0, NULL);
+                          "WHERE a.pmm_agent_id IS NOT NULL AND ($1::text[] IS NULL OR a.pmm_agent_id = ANY($1::text[])) "
+                          "GROUP BY a.pmm_agent_id",
+                          1, (const char *[]){ ids });
     if (!r)
         return st->code;
     for (int i = 0; i < PQntuples(r); i++)

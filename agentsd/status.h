@@ -45,13 +45,12 @@ int status_apply(db *d, const char *pmm_agent_id, const Agent__V1__StateChangedR
 /* The enum name stored for a status value ("AGENT_STATUS_RUNNING"). */
 const char *status_name(int value, char *buf, size_t buflen);
 
-/* A digest of everything about pmm_agent_id's children that its SetState
- * is built from (ids, update times, disabled flags, their services). */
-char *status_fingerprint(db *d, const char *pmm_agent_id, rpc_status *st);
-
-/* Digests of every pmm-agent with children: calls fn(pmm_agent_id,
- * digest, arg) for each row. */
-int status_fingerprints(db *d, void (*fn)(const char *id, const char *digest, void *arg), void *arg,
+/* Digests of everything about a pmm-agent's children that its SetState is
+ * built from (ids, update times, disabled flags, their services): of the
+ * n pmm-agents in ids (text[] literal, status_text_array), or of every
+ * pmm-agent with children when ids is NULL. Calls fn(pmm_agent_id,
+ * digest, arg) for each pmm-agent that has children (no call: ""). */
+int status_fingerprints(db *d, const char *ids, void (*fn)(const char *id, const char *digest, void *arg), void *arg,
                         rpc_status *st);
 
 /* Whether each pmm-agent id still exists: returns a PGresult of the ids

@@ -710,6 +710,43 @@ START_TEST(web_config_hash_made_once)
 }
 END_TEST
 
+/* A batch: each pmm-agent gets what a build of its own gives, and an
+ * unknown id or a bad version fails only its own job. */
+START_TEST(batch_equals_single_builds)
+{
+    char a[64], b[64];
+    register_node("node-a", 0, "linux", a);
+    register_node("node-b", 1, "linux", b);
+    state_job jobs[] = {
+        { .pmm_agent_id = a, .agent_version = "3.0.0" },
+        { .pmm_agent_id = "no-such-agent", .agent_version = "3.0.0" },
+        { .pmm_agent_id = b, .agent_version = "x.y" },
+        { .pmm_agent_id = b, .agent_version = "2.41.0" },
+    };
+    ck_assert_int_eq(state_build_many(w.db, jobs, 4), RPC_OK);
+    ck_assert_int_eq(jobs[0].code, RPC_OK);
+    ck_assert_int_eq(jobs[1].code, RPC_NOT_FOUND);
+    ck_assert_str_eq(jobs[1].message, "Agent with ID no-such-agent not found.");
+    ck_assert_ptr_null(jobs[1].req);
+    ck_assert_int_eq(jobs[2].code, RPC_FAILED_PRECONDITION);
+    ck_assert_int_eq(jobs[3].code, RPC_OK);
+    const char *versions[] = { "3.0.0", NULL, NULL, "2.41.0" };
+    const char *ids[] = { a, NULL, NULL, b };
+    for (int i = 0; i < 4; i++) {
+        if (!ids[i])
+            continue;
+        Agent__V1__SetStateRequest *one = build_ok(ids[i], versions[i]);
+        char *x = pbjson_write(&one->base, NULL), *y = pbjson_write(&jobs[i].req->base, NULL);
+        ck_assert_str_eq(y, x);
+        ck_assert_ptr_nonnull(strstr(x, "NODE_EXPORTER"));
+        free(x);
+        free(y);
+        protobuf_c_message_free_unpacked(&one->base, NULL);
+        protobuf_c_message_free_unpacked(&jobs[i].req->base, NULL);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("agentsd_state");
@@ -728,6 +765,7 @@ int main(void)
     tcase_add_test(tc, errors);
     tcase_add_test(tc, vmagent_push_mode);
     tcase_add_test(tc, web_config_hash_made_once);
+    tcase_add_test(tc, batch_equals_single_builds);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

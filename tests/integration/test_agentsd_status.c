@@ -180,6 +180,18 @@ static void collect(const char *id, const char *digest, void *arg)
     strcat(out, line);
 }
 
+/* The digest of one pmm-agent ("" without children), malloc'd. */
+static char *status_fingerprint(db *db_, const char *id, rpc_status *st)
+{
+    char arr[200], out[2000] = "";
+    snprintf(arr, sizeof arr, "{\"%s\"}", id);
+    ck_assert_int_eq(status_fingerprints(db_, arr, collect, out, st), RPC_OK);
+    char *eq = strchr(out, '=');
+    if (eq)
+        eq[strcspn(eq, ";")] = '\0';
+    return strdup(eq ? eq + 1 : "");
+}
+
 START_TEST(fingerprints)
 {
     rpc_status st = { 0 };
@@ -187,11 +199,14 @@ START_TEST(fingerprints)
     ck_assert_ptr_nonnull(before);
     ck_assert_int_eq((int)strlen(before), 32);
     char all[2000] = "";
-    ck_assert_int_eq(status_fingerprints(d, collect, all, &st), RPC_OK);
+    ck_assert_int_eq(status_fingerprints(d, NULL, collect, all, &st), RPC_OK);
     char want[200];
     snprintf(want, sizeof want, "pa1=%s;", before);
     ck_assert_msg(strstr(all, want) != NULL, "%s", all);
     ck_assert_msg(strstr(all, "pa2=") != NULL, "%s", all);
+    char only[2000] = "";
+    ck_assert_int_eq(status_fingerprints(d, "{\"pa2\"}", collect, only, &st), RPC_OK);
+    ck_assert_msg(strncmp(only, "pa2=", 4) == 0 && strstr(only, "pa1=") == NULL, "%s", only);
 
     /* a reported status is no change of the desired state */
     bool changed;
