@@ -32,6 +32,13 @@ int daemon_init(const cfg_option *opts, int argc, char **argv, const char *name,
      * such allocations, and the consolidation took a tenth of the time.
      * tcache still serves small blocks fast. */
     mallopt(M_MXFAST, 0);
+    /* A large list answer (tens of MB of rows, protobuf and JSON) is
+     * allocated and freed once per request; with glibc's defaults the freed
+     * top of the heap is handed back to the kernel each time and faulted
+     * in again on the next request (an eighth of the time). Keep up to
+     * 64 MiB of free heap instead. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
     return -1;
 }
 

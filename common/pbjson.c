@@ -619,9 +619,18 @@ static int enc_message(enc *e, const ProtobufCMessage *m, int level, int depth)
 
 char *pbjson_write(const ProtobufCMessage *m, size_t *len)
 {
-    if (!m || !m->descriptor)
+    return pbjson_write_reuse(m, NULL, 0, len);
+}
+
+char *pbjson_write_reuse(const ProtobufCMessage *m, char *buf, size_t cap, size_t *len)
+{
+    if (!m || !m->descriptor) {
+        free(buf);
         return NULL;
+    }
     enc e = {0};
+    e.b.p = buf;
+    e.b.cap = buf ? cap : 0;
     if (enc_message(&e, m, 0, 0) != 0)
         e.b.failed = true;
     return pbj_buf_take(&e.b, len);

@@ -21,6 +21,11 @@
  * nesting deeper than any PMM message (Struct/Value can recurse). Written
  * directly, with no JSON tree in between. */
 char *pbjson_write(const ProtobufCMessage *m, size_t *len);
+/* pbjson_write into buf (malloc'd, cap bytes, or NULL), grown as needed:
+ * a caller that keeps the buffer of its last large answer writes the next
+ * one without growing and faulting in tens of megabytes again. buf is no
+ * longer the caller's (freed on failure). */
+char *pbjson_write_reuse(const ProtobufCMessage *m, char *buf, size_t cap, size_t *len);
 
 /* A jansson value as text in the same layout (error bodies, tests). */
 char *pbjson_dumps(const json_t *j);

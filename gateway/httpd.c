@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bodybuf.h"
+
 int httpd_sockaddr(const char *addr, int port, struct sockaddr_storage *ss)
 {
     memset(ss, 0, sizeof *ss);
@@ -27,11 +29,11 @@ int httpd_sockaddr(const char *addr, int port, struct sockaddr_storage *ss)
 enum MHD_Result httpd_send(struct MHD_Connection *c, unsigned int status, const char *content_type,
                            char *body, size_t len, const char *const *headers)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE
-                                                                         : MHD_RESPMEM_PERSISTENT);
+    /* a large body's buffer is kept for the next large answer */
+    struct MHD_Response *r = body ? MHD_create_response_from_buffer_with_free_callback_cls(len, body, bodybuf_give, body)
+                                  : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
     if (!r) {
-        free(body);
+        bodybuf_give(body);
         return MHD_NO;
     }
     if (content_type)

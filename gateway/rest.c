@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "auth.h"
+#include "bodybuf.h"
 #include "dispatch.h"
 #include "httpd.h"
 #include "logs_zip.h"
@@ -222,8 +223,9 @@ static int call_and_respond(struct MHD_Connection *c, const route_match *m, cons
         *ret = send_error(c, RPC_INTERNAL, "malformed response from daemon");
         return RPC_INTERNAL;
     }
-    size_t text_len;
-    char *text = pbjson_write(resp, &text_len);
+    size_t text_len, cap;
+    char *spare = bodybuf_take(&cap);
+    char *text = pbjson_write_reuse(resp, spare, cap, &text_len);
     protobuf_c_message_free_unpacked(resp, NULL);
     if (!text) {
         *ret = send_error(c, RPC_INTERNAL, "failed to marshal response");

@@ -937,8 +937,8 @@ START_TEST(list_services)
 }
 END_TEST
 
-/* ListServices matches each service with its agents in one pass over two
- * sorted results: every service, whatever its neighbours have, lists
+/* ListServices groups the agent rows by service itself (the queries come
+ * unsorted): every service, whatever its neighbours have, lists
  * exactly its own agents, its node's pmm-agent and vmagent, by agent_id. */
 START_TEST(list_services_agents_per_service)
 {

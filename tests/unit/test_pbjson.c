@@ -294,6 +294,35 @@ START_TEST(test_number_layout)
 }
 END_TEST
 
+/* Writing into a kept buffer gives the same text, grown from a tiny one
+ * or written into a larger one in place. */
+START_TEST(test_encode_reuse_buffer)
+{
+    Pbjsontest__Inner in1 = PBJSONTEST__INNER__INIT, in2 = PBJSONTEST__INNER__INIT;
+    in1.name = "one";
+    in1.count = 1;
+    in2.child = &in1;
+    size_t n0, n1, n2;
+    char *want = pbjson_write(&in2.base, &n0);
+    ck_assert_ptr_nonnull(want);
+    char *tiny = malloc(4);
+    char *grown = pbjson_write_reuse(&in2.base, tiny, 4, &n1);
+    ck_assert_str_eq(grown, want);
+    ck_assert_uint_eq(n1, n0);
+    char *big = malloc(1 << 16);
+    memset(big, 'x', 1 << 16);
+    char *inplace = pbjson_write_reuse(&in2.base, big, 1 << 16, &n2);
+    ck_assert_ptr_eq(inplace, big);
+    ck_assert_str_eq(inplace, want);
+    ck_assert_uint_eq(n2, n0);
+    /* no message: the buffer is freed (ASan would see a leak) */
+    ck_assert_ptr_null(pbjson_write_reuse(NULL, malloc(16), 16, NULL));
+    free(want);
+    free(grown);
+    free(inplace);
+}
+END_TEST
+
 /* ---- output: repeated, maps, oneofs, order -------------------------------------- */
 
 START_TEST(test_encode_repeated)
@@ -1859,6 +1888,7 @@ static Suite *pbjson_suite(void)
     tcase_add_test(out, test_write_depth_and_length);
     tcase_add_test(out, test_number_layout);
     tcase_add_test(out, test_encode_repeated);
+    tcase_add_test(out, test_encode_reuse_buffer);
     tcase_add_test(out, test_encode_maps);
     tcase_add_test(out, test_encode_oneof_and_optional);
     tcase_add_test(out, test_encode_declaration_order);
