@@ -7,6 +7,7 @@
 #include <zmq.h>
 
 #include "actions.h"
+#include "agent_metrics.h"
 #include "agent_logs.h"
 #include "app.h"
 #include "bus_peers.h"
@@ -56,7 +57,8 @@ int main(int argc, char **argv)
     int status = 1;
     size_t n_methods = 0;
     rpc_method *methods = daemon_join_methods(&n_methods, actions_methods, actions_methods_count, check_methods,
-                                              check_methods_count, agent_logs_methods, agent_logs_methods_count, NULL);
+                                              check_methods_count, agent_logs_methods, agent_logs_methods_count,
+                                              agent_metrics_methods, agent_metrics_methods_count, NULL);
     db *d = db_new(&a.db);
     if (d && daemon_prepare_db(d, 300, stop) == 0) {
         webcfg_load(d); /* a fleet reconnecting now is not hashed again */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_metrics.h"
 #include "dbpool.h"
 #include "drift.h"
 #include "inventory_events.h"
@@ -277,6 +278,7 @@ static void on_pong(conn *c, void *arg, int code, const char *message, Agent__V1
         if (t)
             agent_us = t->seconds * 1000000 + t->nanos / 1000;
         drift_compute(c->last_ping_wall_us, loop_wall_us(), agent_us, &c->rtt_us, &c->drift_us);
+        agent_metrics_ping(c->rtt_us, c->drift_us);
         log_debug("pmm-agent %s: round-trip time %" PRId64 " us, estimated clock drift %" PRId64 " us",
                   c->agent_id, c->rtt_us, c->drift_us);
     }
@@ -476,6 +478,7 @@ static void go_live(conn *c, int send_accept)
             loop_send(c->gw, c->gw_len, &z);
     }
     log_info("pmm-agent %s connected (version %s, stream %" PRIu64 ")", c->agent_id, c->version, c->stream_id);
+    agent_metrics_connected();
     store_connected(c->agent_id, 1);
     sched_request(c);
 }
@@ -487,6 +490,8 @@ static void unregister(conn *c, const char *reason)
     int was_live = c->state == CONN_LIVE;
     c->state = CONN_DEAD;
     remove_stream(c);
+    if (was_live)
+        agent_metrics_disconnected(reason);
     if (was_live && remove_agent(c)) {
         log_info("pmm-agent %s disconnected (%s)", c->agent_id, reason);
         /* a replacement may already be admitted under the same id */

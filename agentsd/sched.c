@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_metrics.h"
 #include "dbpool.h"
 #include "log.h"
 #include "loop.h"
@@ -152,6 +153,7 @@ static void build_done(build_job *j)
     Agent__V1__ServerMessage m = AGENT__V1__SERVER_MESSAGE__INIT;
     m.payload_case = AGENT__V1__SERVER_MESSAGE__PAYLOAD_SET_STATE;
     m.set_state = j->req;
+    agent_metrics_setstate();
     registry_request(c, &m, SETSTATE_TIMEOUT_MS, on_ack, j);
     conn_unref(c);
 }

@@ -296,6 +296,7 @@ static const daemon_rule daemon_rules[] = {
     {"accesscontrol.v1beta1.", "inventoryd"},
     {"internal.v1.AuthService", "inventoryd"},
     {"internal.v1.LogsService", "configd"},
+    {"internal.v1.AgentsService", "agentsd"},
     {"server.v1.", "configd"},
     {"platform.v1.", "configd"},
     {"uievents.v1.", "configd"},

@@ -9,7 +9,7 @@ import unittest
 
 import grpc
 
-from e2elib import ApiTestCase, ctl, rest, unique, quote
+from e2elib import ApiTestCase, ctl, debug, rest, unique, quote
 from fakeagent import FakeAgent, LEGACY, process_types
 from agent.v1 import agent_pb2
 from inventory.v1 import agent_status_pb2, agents_pb2
@@ -153,6 +153,37 @@ class AgentStreamTest(ApiTestCase):
         a = self.agent()
         a.connect()
         self.assertTrue(a.wait_pings(1, timeout=15), "no Ping from the server within 15 s")
+
+    def test_registry_metrics(self):
+        """agentsd's registry counters on the gateway's /debug/metrics under
+        upstream's names: a connect, the SetState sent, the disconnect."""
+        def metrics():
+            r = debug("/debug/metrics")
+            self.assertEqual(r.status, 200, r)
+            out = {}
+            for line in r.body.decode().splitlines():
+                if line.startswith("pmm_managed_agents_") or line.startswith("pmm_agentsd_"):
+                    name, value = line.rsplit(" ", 1)
+                    out[name] = float(value)
+            return out
+
+        before = metrics()
+        for name in ("pmm_managed_agents_connects_total", "pmm_managed_agents_connected",
+                     'pmm_managed_agents_disconnects_total{reason="done"}',
+                     'pmm_managed_agents_disconnects_total{reason="unknown"}',
+                     "pmm_managed_agents_round_trip_seconds_count", "pmm_agentsd_setstate_sent_total"):
+            self.assertIn(name, before)
+        a = self.agent()
+        a.connect()
+        a.wait_set_state(lambda s: True)
+        during = metrics()
+        self.assertGreaterEqual(during["pmm_managed_agents_connects_total"],
+                                before["pmm_managed_agents_connects_total"] + 1)
+        self.assertGreaterEqual(during["pmm_managed_agents_connected"], 1)
+        self.assertGreater(during["pmm_agentsd_setstate_sent_total"], before["pmm_agentsd_setstate_sent_total"])
+        a.close()
+        done = 'pmm_managed_agents_disconnects_total{reason="done"}'
+        self.assertTrue(wait_for(lambda: metrics()[done] >= before[done] + 1), metrics())
 
     def test_refusals(self):
         cases = [

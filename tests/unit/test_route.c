@@ -263,6 +263,7 @@ START_TEST(daemon_for_method)
         {"/user.v1.UserService/GetUser", "inventoryd"},
         {"/accesscontrol.v1beta1.AccessControlService/ListRoles", "inventoryd"},
         {"/internal.v1.AuthService/Authenticate", "inventoryd"},
+        {"/internal.v1.AgentsService/Metrics", "agentsd"},
         {"/server.v1.ServerService/Readiness", "configd"},
         {"/platform.v1.PlatformService/Connect", "configd"},
         {"/uievents.v1.UIEventsService/Store", "configd"},
