@@ -99,16 +99,21 @@ int mgmt_remove_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
 
 /* The services' agents in ListServices' short form: upstream's
  * IsServiceAgent, IsNodeAgent (the pmm-agent on the service's node) and
- * IsVMAgent. Plain rows (service_id first), grouped by service here:
- * set-based joins instead of three lookups per service, and no JSON for
- * PostgreSQL to build and us to parse. */
-#define AGENT_COLUMNS "s.service_id, a.agent_id, a.agent_type, a.status, a.is_connected"
-#define SERVICE_AGENT_ROWS \
-    "SELECT " AGENT_COLUMNS " FROM services s JOIN agents a ON a.service_id = s.service_id WHERE " SERVICE_FILTER \
-    " UNION ALL SELECT " AGENT_COLUMNS " FROM services s JOIN agents a ON a.runs_on_node_id = s.node_id " \
-    "AND a.service_id IS NULL WHERE " SERVICE_FILTER \
-    " UNION ALL SELECT " AGENT_COLUMNS " FROM services s JOIN agents a ON a.node_id = s.node_id " \
-    "AND a.agent_type = 'vmagent' AND a.service_id IS NULL WHERE " SERVICE_FILTER
+ * IsVMAgent. Two plain scans, no joins or sorts (a join of every service
+ * with its node's agents cost PostgreSQL twice as much); the rows are
+ * matched with the services here. SERVICE_AGENT_ROWS: the agents of a
+ * service, service_id first (with a filter, of the listed services only;
+ * without one PostgreSQL folds the condition away). NODE_AGENT_ROWS: the
+ * agents of no service by the node they count for: runs_on_node_id (the
+ * pmm-agent) and, for a vmagent, node_id. */
+#define AGENT_COLUMNS "a.agent_id, a.agent_type, a.status, a.is_connected"
+#define SERVICE_AGENT_ROWS                                                                                       \
+    "SELECT a.service_id, " AGENT_COLUMNS " FROM agents a WHERE a.service_id IS NOT NULL AND "                  \
+    "(($1 = '' AND $2 = '' AND $3 = '') OR a.service_id IN (SELECT s.service_id FROM services s WHERE " SERVICE_FILTER \
+    "))"
+#define NODE_AGENT_ROWS                                                                                            \
+    "SELECT a.runs_on_node_id, CASE WHEN a.agent_type = 'vmagent' THEN a.node_id END, " AGENT_COLUMNS              \
+    " FROM agents a WHERE a.service_id IS NULL AND (a.runs_on_node_id IS NOT NULL OR a.agent_type = 'vmagent')"
 
 /* upstream's query: each watched kind's *_up series of the high-resolution
  * jobs, by service_id. */
@@ -162,8 +167,21 @@ static ProtobufCMessage *service_from_row(PGresult *r, int row, const vm_values 
     return m;
 }
 
-/* Appends agent rows rows[0..n) of ra to svc as UniversalAgent messages. */
-static int append_agents(Management__V1__UniversalService *svc, PGresult *ra, const int *rows, size_t n)
+/* One agent row of a service: its result, row and first agent column
+ * (AGENT_COLUMNS follow in order); key is its agent id. */
+typedef struct {
+    const char *key;
+    PGresult *res;
+    int row, col;
+} agent_ref;
+
+static int ref_cmp(const void *a, const void *b)
+{
+    return strcmp(((const agent_ref *)a)->key, ((const agent_ref *)b)->key);
+}
+
+/* Appends the agents refs[0..n) to svc as UniversalAgent messages. */
+static int append_agents(Management__V1__UniversalService *svc, const agent_ref *refs, size_t n)
 {
     if (n == 0)
         return 0;
@@ -171,23 +189,25 @@ static int append_agents(Management__V1__UniversalService *svc, PGresult *ra, co
     if (!svc->agents)
         return -1;
     for (size_t k = 0; k < n; k++) {
-        int row = rows[k];
+        PGresult *r = refs[k].res;
+        int row = refs[k].row, c = refs[k].col;
         Management__V1__UniversalAgent *a = malloc(sizeof *a);
         if (!a)
             return -1;
         management__v1__universal_agent__init(a);
         svc->agents[svc->n_agents++] = a;
-        if (!(a->agent_id = dup_cell(ra, row, 1)) || !(a->agent_type = dup_cell(ra, row, 2)) ||
-            !(a->status = dup_cell(ra, row, 3)))
+        if (!(a->agent_id = dup_cell(r, row, c)) || !(a->agent_type = dup_cell(r, row, c + 1)) ||
+            !(a->status = dup_cell(r, row, c + 2)))
             return -1; /* freed with svc: a NULL string is skipped */
-        a->is_connected = !PQgetisnull(ra, row, 4) && PQgetvalue(ra, row, 4)[0] == 't';
+        a->is_connected = !PQgetisnull(r, row, c + 3) && PQgetvalue(r, row, c + 3)[0] == 't';
     }
     return 0;
 }
 
-/* ---- ordering ------------------------------------------------------------ */
-/* The rows come unsorted and are put in order here: PostgreSQL's sorts of
- * 6,000 services and 22,000 agent rows cost more than this does. */
+/* ---- matching ------------------------------------------------------------ */
+/* The rows come unsorted and are matched and ordered here (C collation:
+ * strcmp), cheaper than PostgreSQL's joins and sorts of tens of
+ * thousands of rows. */
 
 typedef struct {
     const char *key;
@@ -199,109 +219,84 @@ static int keyed_cmp(const void *a, const void *b)
     return strcmp(((const keyed_row *)a)->key, ((const keyed_row *)b)->key);
 }
 
-/* rows[0..n) of r sorted by column col (the keys looked up once). */
-static int sort_rows(PGresult *r, int col, int *rows, size_t n)
+/* Rows of r by the value of column col (or of col2 too, when >= 0; NULLs
+ * left out), sorted; *n their number. NULL when out of memory. */
+static keyed_row *index_rows(PGresult *r, int col, int col2, size_t *n)
 {
-    keyed_row *k = malloc((n ? n : 1) * sizeof *k);
-    if (!k)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        k[i] = (keyed_row){ PQgetvalue(r, rows[i], col), rows[i] };
-    qsort(k, n, sizeof *k, keyed_cmp);
-    for (size_t i = 0; i < n; i++)
-        rows[i] = k[i].row;
-    free(k);
-    return 0;
-}
-
-/* Row numbers of r sorted by column col; NULL when out of memory. */
-static int *sorted_rows(PGresult *r, int col)
-{
-    int n = PQntuples(r);
-    int *v = malloc(((size_t)n + 1) * sizeof *v);
+    int rows = PQntuples(r);
+    keyed_row *v = malloc(((size_t)rows * 2 + 1) * sizeof *v);
     if (!v)
         return NULL;
-    for (int i = 0; i < n; i++)
-        v[i] = i;
-    if (sort_rows(r, col, v, (size_t)n) != 0) {
-        free(v);
-        return NULL;
+    *n = 0;
+    for (int i = 0; i < rows; i++) {
+        if (!PQgetisnull(r, i, col))
+            v[(*n)++] = (keyed_row){ PQgetvalue(r, i, col), i };
+        if (col2 >= 0 && !PQgetisnull(r, i, col2))
+            v[(*n)++] = (keyed_row){ PQgetvalue(r, i, col2), i };
     }
+    qsort(v, *n, sizeof *v, keyed_cmp);
     return v;
 }
 
-static uint32_t str_hash(const char *s)
+/* The run of v[0..n) whose key is key: [*lo, *hi). */
+static void key_range(const keyed_row *v, size_t n, const char *key, size_t *lo, size_t *hi)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
+    size_t a = 0, b = n;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (strcmp(v[m].key, key) < 0)
+            a = m + 1;
+        else
+            b = m;
+    }
+    *lo = a;
+    while (a < n && strcmp(v[a].key, key) == 0)
+        a++;
+    *hi = a;
 }
 
-/* The agent rows of each service: start[i]..start[i + 1] of rows are
- * those of the i-th service in order (sorted by agent id). */
-typedef struct {
-    int *start, *rows;
-} agent_groups;
-
-static int group_agents(PGresult *r, const int *order, PGresult *ra, agent_groups *g)
-{
-    int n = PQntuples(r), na = PQntuples(ra);
-    size_t cap = 16;
-    while (cap < (size_t)n * 2)
-        cap *= 2;
-    int *slot = malloc(cap * sizeof *slot), *of = malloc(((size_t)na + 1) * sizeof *of);
-    g->start = calloc((size_t)n + 2, sizeof *g->start);
-    g->rows = malloc(((size_t)na + 1) * sizeof *g->rows);
-    int rc = slot && of && g->start && g->rows ? 0 : -1;
-    /* service id -> its position, open addressing */
-    for (size_t i = 0; rc == 0 && i < cap; i++)
-        slot[i] = -1;
-    for (int i = 0; rc == 0 && i < n; i++) {
-        size_t h = str_hash(PQgetvalue(r, order[i], 0)) & (cap - 1);
-        while (slot[h] >= 0)
-            h = (h + 1) & (cap - 1);
-        slot[h] = i;
-    }
-    /* counting sort of the agent rows by their service's position */
-    for (int j = 0; rc == 0 && j < na; j++) {
-        const char *sid = PQgetvalue(ra, j, 0);
-        size_t h = str_hash(sid) & (cap - 1);
-        while (slot[h] >= 0 && strcmp(PQgetvalue(r, order[slot[h]], 0), sid) != 0)
-            h = (h + 1) & (cap - 1);
-        of[j] = slot[h]; /* -1: a service the first query did not see (cannot happen in one snapshot) */
-        if (of[j] >= 0)
-            g->start[of[j] + 2]++;
-    }
-    for (int i = 0; rc == 0 && i < n; i++)
-        g->start[i + 2] += g->start[i + 1];
-    for (int j = 0; rc == 0 && j < na; j++)
-        if (of[j] >= 0)
-            g->rows[g->start[of[j] + 1]++] = j;
-    for (int i = 0; rc == 0 && i < n; i++)
-        if (g->start[i + 1] - g->start[i] > 1)
-            rc = sort_rows(ra, 1, g->rows + g->start[i], (size_t)(g->start[i + 1] - g->start[i]));
-    free(slot);
-    free(of);
-    return rc;
-}
-
-static int build_list(PGresult *r, PGresult *ra, const vm_values *up, ProtobufCMessage **out, rpc_status *st)
+/* Every service of r (sorted by id) with its agents: its own rows of ra
+ * (SERVICE_AGENT_ROWS) and its node's rows of rn (NODE_AGENT_ROWS), by
+ * agent id. */
+static int build_list(PGresult *r, PGresult *ra, PGresult *rn, const vm_values *up, ProtobufCMessage **out,
+                      rpc_status *st)
 {
     ProtobufCMessage *resp = pb_new(&management__v1__list_services_response__descriptor);
-    int *order = sorted_rows(r, 0);
-    agent_groups g = { 0 };
-    int rc = resp && order && group_agents(r, order, ra, &g) == 0 ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "out of memory");
-    for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
-        ProtobufCMessage *svc = service_from_row(r, order[i], up);
+    size_t n_svc = 0, n_own = 0, n_node = 0, cap = 0;
+    keyed_row *svc_rows = index_rows(r, 0, -1, &n_svc);
+    keyed_row *own = index_rows(ra, 0, -1, &n_own);
+    keyed_row *node = index_rows(rn, 0, 1, &n_node);
+    agent_ref *refs = NULL;
+    int rc = resp && svc_rows && own && node ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n_svc && rc == RPC_OK; i++) {
+        int row = svc_rows[i].row;
+        size_t a0, a1, b0, b1;
+        key_range(own, n_own, svc_rows[i].key, &a0, &a1);
+        key_range(node, n_node, mgmt_cell(r, row, 4), &b0, &b1); /* s.node_id */
+        size_t n = (a1 - a0) + (b1 - b0), k = 0;
+        if (n > cap) {
+            agent_ref *more = realloc(refs, n * sizeof *refs);
+            if (!more) {
+                rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
+                break;
+            }
+            refs = more;
+            cap = n;
+        }
+        for (size_t j = a0; j < a1; j++)
+            refs[k++] = (agent_ref){ PQgetvalue(ra, own[j].row, 1), ra, own[j].row, 1 };
+        for (size_t j = b0; j < b1; j++)
+            refs[k++] = (agent_ref){ PQgetvalue(rn, node[j].row, 2), rn, node[j].row, 2 };
+        qsort(refs, n, sizeof *refs, ref_cmp);
+        ProtobufCMessage *svc = service_from_row(r, row, up);
         if (!svc || pb_append_msg(resp, "services", svc) != 0 ||
-            append_agents((Management__V1__UniversalService *)svc, ra, g.rows + g.start[i],
-                          (size_t)(g.start[i + 1] - g.start[i])) != 0)
+            append_agents((Management__V1__UniversalService *)svc, refs, n) != 0)
             rc = rpc_fail(st, RPC_INTERNAL, "failed to build service list");
     }
-    free(order);
-    free(g.start);
-    free(g.rows);
+    free(svc_rows);
+    free(own);
+    free(node);
+    free(refs);
     if (rc != RPC_OK && resp)
         protobuf_c_message_free_unpacked(resp, NULL);
     else
@@ -309,24 +304,25 @@ static int build_list(PGresult *r, PGresult *ra, const vm_values *up, ProtobufCM
     return rc;
 }
 
-/* The services and their agents in one snapshot: two queries in one
+/* The services and their agents in one snapshot: three queries in one
  * read-only REPEATABLE READ transaction. */
 static int list_services(db *d, const char *const *params, const vm_values *up, ProtobufCMessage **out,
                          rpc_status *st)
 {
     if (db_begin_snapshot(d, st) != RPC_OK)
         return st->code;
-    PGresult *r = NULL, *ra = NULL;
+    PGresult *r = NULL, *ra = NULL, *rn = NULL;
     int rc = RPC_OK;
     if (!(r = db_exec(d, st,
                       "SELECT " UNIVERSAL_SERVICE_COLUMNS " FROM services s LEFT JOIN nodes n ON n.node_id = s.node_id "
                       "WHERE " SERVICE_FILTER,
                       3, params)) ||
-        !(ra = db_exec(d, st, SERVICE_AGENT_ROWS, 3, params)))
+        !(ra = db_exec(d, st, SERVICE_AGENT_ROWS, 3, params)) || !(rn = db_exec(d, st, NODE_AGENT_ROWS, 0, NULL)))
         rc = st->code;
     rc = mgmt_end_tx(d, st, rc);
     if (rc == RPC_OK)
-        rc = build_list(r, ra, up, out, st);
+        rc = build_list(r, ra, rn, up, out, st);
+    PQclear(rn);
     PQclear(r);
     PQclear(ra);
     return rc;

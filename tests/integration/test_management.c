@@ -950,8 +950,25 @@ START_TEST(list_services_agents_per_service)
     PGresult *r = db_exec(w.db, &st, "DELETE FROM agents WHERE service_id = $1", 1, (const char *[]){ c });
     ck_assert_ptr_nonnull(r);
     PQclear(r);
+    /* a vmagent counts for the services of its node */
+    r = db_exec(w.db, &st,
+                "INSERT INTO agents (agent_id, agent_type, pmm_agent_id, node_id, custom_labels, created_at, updated_at, "
+                "disabled, status, tls, tls_skip_verify) VALUES ('lsa-vmagent', 'vmagent', $1, $2, '{}', now(), now(), "
+                "false, 'AGENT_STATUS_UNKNOWN', false, false)",
+                2, (const char *[]){ g1.pmm_agent_id, g1.node_id });
+    ck_assert_msg(r != NULL, "%s", st.message);
+    PQclear(r);
 
-    ProtobufCMessage *resp;
+    /* filtered by node: only that node's services, with the same agents */
+    ProtobufCMessage *resp, *fq = pb_new(&management__v1__list_services_request__descriptor);
+    pb_set_str(fq, "node_id", g1.node_id);
+    ck_assert_int_eq(call_free(MGMT "ListServices", fq, &resp, NULL), 0);
+    const Management__V1__ListServicesResponse *fl = (const Management__V1__ListServicesResponse *)resp;
+    ck_assert_uint_eq(fl->n_services, 2);
+    for (size_t i = 0; i < fl->n_services; i++)
+        ck_assert_uint_eq(fl->services[i]->n_agents, 3); /* mysqld_exporter, pmm-agent, vmagent */
+    protobuf_c_message_free_unpacked(resp, NULL);
+
     ck_assert_int_eq(call_free(MGMT "ListServices", pb_new(&management__v1__list_services_request__descriptor), &resp, NULL), 0);
     const Management__V1__ListServicesResponse *l = (const Management__V1__ListServicesResponse *)resp;
     ck_assert_uint_ge(l->n_services, 3);
@@ -971,7 +988,7 @@ START_TEST(list_services_agents_per_service)
         if (strcmp(s->service_id, c) == 0)
             ck_assert_int_eq(s->n_agents, 1); /* only its node's pmm-agent left */
         if (strcmp(s->service_id, a) == 0 || strcmp(s->service_id, b) == 0)
-            ck_assert_int_eq(s->n_agents, 2);
+            ck_assert_int_eq(s->n_agents, 3);
         free(want);
     }
     protobuf_c_message_free_unpacked(resp, NULL);
