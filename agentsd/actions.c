@@ -16,7 +16,7 @@
 #define A "/actions.v1.ActionsService/"
 #define NOW "now() AT TIME ZONE 'UTC'"
 
-actions_sender actions_send;
+conn_sender actions_send;
 
 int action_validate_uuid(rpc_status *st, const char *value, const char *msg, const char *field)
 {

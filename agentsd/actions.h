@@ -9,15 +9,14 @@
 
 #include "agent/v1/agent.pb-c.h"
 #include "bus.h"
+#include "conn.h"
 
 extern const rpc_method actions_methods[];
 extern const size_t actions_methods_count;
 
 /* How requests reach a pmm-agent: main.c sets conn_request (agentsd/conn.h);
  * tests put a fake agent here. */
-typedef int (*actions_sender)(const char *pmm_agent_id, Agent__V1__ServerMessage *req, int timeout_ms,
-                              Agent__V1__AgentMessage **resp, rpc_status *st);
-extern actions_sender actions_send;
+extern conn_sender actions_send;
 
 /* An ActionResultRequest from pmm_agent_id (msg) written to its row, as
  * upstream's handler does (each part replaces the row's output). d is the

@@ -31,17 +31,6 @@ static char *pmm_agent_of(db *d, const char *agent_id, rpc_status *st)
     return out;
 }
 
-/* What is left of the caller's deadline, capped. */
-static int timeout_for(const bus_request *req)
-{
-    if (req->deadline_ms <= 0)
-        return LOGS_TIMEOUT_MS;
-    int64_t left = req->deadline_ms - bus_now_ms() - 200;
-    if (left < 1)
-        return 1;
-    return left > LOGS_TIMEOUT_MS ? LOGS_TIMEOUT_MS : (int)left;
-}
-
 static int get_agent_logs(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     const Inventory__V1__GetAgentLogsRequest *req = (const Inventory__V1__GetAgentLogsRequest *)in;
@@ -58,7 +47,7 @@ static int get_agent_logs(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
     m.payload_case = AGENT__V1__SERVER_MESSAGE__PAYLOAD_AGENT_LOGS;
     m.agent_logs = &lr;
     Agent__V1__AgentMessage *resp = NULL;
-    int code = conn_request(pmm_agent, &m, timeout_for(ctx->req), &resp, &ctx->status);
+    int code = conn_request(pmm_agent, &m, conn_timeout_for(ctx->req, LOGS_TIMEOUT_MS), &resp, &ctx->status);
     free(pmm_agent);
     if (code != RPC_OK)
         return code;

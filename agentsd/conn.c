@@ -138,3 +138,13 @@ void conn_set_agent_handler(Agent__V1__AgentMessage__PayloadCase which, conn_age
 {
     registry_set_handler((int)which, (registry_agent_handler)fn);
 }
+
+int conn_timeout_for(const bus_request *req, int cap_ms)
+{
+    if (!req || req->deadline_ms <= 0)
+        return cap_ms;
+    int64_t left = req->deadline_ms - bus_now_ms() - 200;
+    if (left < 1)
+        return 1;
+    return left > cap_ms ? cap_ms : (int)left;
+}

@@ -4,6 +4,7 @@
 #define AGENTSD_CONN_H
 
 #include "agent/v1/agent.pb-c.h"
+#include "bus.h"
 #include "rpc.h"
 
 /* Sends req to pmm_agent_id (the request id is assigned inside; req stays
@@ -14,6 +15,16 @@
  * answered with one; UNAVAILABLE when the stream ended meanwhile. */
 int conn_request(const char *pmm_agent_id, Agent__V1__ServerMessage *req, int timeout_ms,
                  Agent__V1__AgentMessage **resp, rpc_status *st);
+
+/* conn_request's shape: modules that ask agents (actions, jobs) hold one
+ * of these, so that tests can put a fake pmm-agent in its place. */
+typedef int (*conn_sender)(const char *pmm_agent_id, Agent__V1__ServerMessage *req, int timeout_ms,
+                           Agent__V1__AgentMessage **resp, rpc_status *st);
+
+/* How long a request made for a bus caller may wait for the agent: what
+ * is left of the caller's deadline (less a margin to answer it), at most
+ * cap_ms. */
+int conn_timeout_for(const bus_request *req, int cap_ms);
 
 /* Agent requests other modules answer (ActionResult, JobResult,
  * JobProgress): fn runs on a database thread with its connection and

@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "dbpool.h"
 #include "hints.h"
+#include "jobs.h"
 #include "loop.h"
 #include "registry.h"
 #include "secret.h"
@@ -58,7 +59,8 @@ int main(int argc, char **argv)
     size_t n_methods = 0;
     rpc_method *methods = daemon_join_methods(&n_methods, actions_methods, actions_methods_count, check_methods,
                                               check_methods_count, agent_logs_methods, agent_logs_methods_count,
-                                              agent_metrics_methods, agent_metrics_methods_count, NULL);
+                                              agent_metrics_methods, agent_metrics_methods_count, jobs_methods,
+                                              jobs_methods_count, NULL);
     db *d = db_new(&a.db);
     if (d && daemon_prepare_db(d, 300, stop) == 0) {
         webcfg_load(d); /* a fleet reconnecting now is not hashed again */

@@ -11,6 +11,7 @@
 #include "dbpool.h"
 #include "drift.h"
 #include "inventory_events.h"
+#include "jobs.h"
 #include "log.h"
 #include "loop.h"
 #include "rpc.h"
@@ -853,9 +854,20 @@ static void on_frame(conn *c, const uint8_t *data, size_t len)
         agent__v1__agent_message__free_unpacked(msg, NULL);
         return;
     }
-    case AGENT__V1__AGENT_MESSAGE__PAYLOAD_ACTION_RESULT:
     case AGENT__V1__AGENT_MESSAGE__PAYLOAD_JOB_RESULT:
-    case AGENT__V1__AGENT_MESSAGE__PAYLOAD_JOB_PROGRESS:
+    case AGENT__V1__AGENT_MESSAGE__PAYLOAD_JOB_PROGRESS: {
+        /* for the job's owner; never acknowledged (upstream handler.go) */
+        const char *topic;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (jobs_event(c->agent_id, msg, &topic, &buf, &len) != 0 || bus_pub_send(R.pub, topic, buf, len) != 0)
+            log_warn("pmm-agent %s: a job report is lost (%s)", c->agent_id,
+                     msg->payload_case == AGENT__V1__AGENT_MESSAGE__PAYLOAD_JOB_RESULT ? "result" : "progress");
+        free(buf);
+        agent__v1__agent_message__free_unpacked(msg, NULL);
+        return;
+    }
+    case AGENT__V1__AGENT_MESSAGE__PAYLOAD_ACTION_RESULT:
         if (h) {
             agent_request_async(c, msg, handler_work, h);
         } else {

@@ -297,6 +297,7 @@ static const daemon_rule daemon_rules[] = {
     {"internal.v1.AuthService", "inventoryd"},
     {"internal.v1.LogsService", "configd"},
     {"internal.v1.AgentsService", "agentsd"},
+    {"internal.v1.JobsService", "agentsd"},
     {"server.v1.", "configd"},
     {"platform.v1.", "configd"},
     {"uievents.v1.", "configd"},

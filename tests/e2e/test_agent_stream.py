@@ -154,6 +154,22 @@ class AgentStreamTest(ApiTestCase):
         a.connect()
         self.assertTrue(a.wait_pings(1, timeout=15), "no Ping from the server within 15 s")
 
+    def test_job_reports_are_not_answered(self):
+        """JobResult and JobProgress go to the job's owner over the bus and
+        are never acknowledged (upstream handler.go); the stream goes on."""
+        a = self.agent()
+        a.connect()
+        a.send(agent_pb2.AgentMessage(id=9001, job_result=agent_pb2.JobResult(
+            job_id="job-e2e", error=agent_pb2.JobResult.Error(message="no space left"))))
+        a.send(agent_pb2.AgentMessage(id=9002, job_progress=agent_pb2.JobProgress(
+            job_id="job-e2e", logs=agent_pb2.JobProgress.Logs(chunk_id=1, data="line", done=True))))
+        self.assertEqual(a.ping().WhichOneof("payload"), "pong")
+        time.sleep(0.5)
+        with a.lock:
+            self.assertNotIn(9001, a.responses)
+            self.assertNotIn(9002, a.responses)
+        self.assertIsNone(a.ended)
+
     def test_registry_metrics(self):
         """agentsd's registry counters on the gateway's /debug/metrics under
         upstream's names: a connect, the SetState sent, the disconnect."""

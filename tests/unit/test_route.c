@@ -264,6 +264,7 @@ START_TEST(daemon_for_method)
         {"/accesscontrol.v1beta1.AccessControlService/ListRoles", "inventoryd"},
         {"/internal.v1.AuthService/Authenticate", "inventoryd"},
         {"/internal.v1.AgentsService/Metrics", "agentsd"},
+        {"/internal.v1.JobsService/StartJob", "agentsd"},
         {"/server.v1.ServerService/Readiness", "configd"},
         {"/platform.v1.PlatformService/Connect", "configd"},
         {"/uievents.v1.UIEventsService/Store", "configd"},

@@ -1,0 +1,136 @@
+/* jobs: internal.v1.JobsService and the job events (see jobs.h). */
+#include "jobs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "internal/v1/jobs.pb-c.h"
+
+/* upstream's jobs.go waits for the agent's answer without a deadline of
+ * its own; the caller's deadline is what bounds it here, at most this */
+#define JOB_REQUEST_TIMEOUT_MS 30000
+
+conn_sender jobs_send = conn_request;
+
+/* Sends m to the pmm-agent; on success *resp carries the reply of the
+ * expected kind. */
+static int ask(rpc_ctx *ctx, const char *pmm_agent_id, Agent__V1__ServerMessage *m,
+               Agent__V1__AgentMessage__PayloadCase want, const char *model, Agent__V1__AgentMessage **resp)
+{
+    if (!pmm_agent_id || !*pmm_agent_id)
+        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "pmm_agent_id is required");
+    *resp = NULL;
+    int code = jobs_send(pmm_agent_id, m, conn_timeout_for(ctx->req, JOB_REQUEST_TIMEOUT_MS), resp, &ctx->status);
+    if (code != RPC_OK)
+        return code;
+    if (!*resp || (*resp)->payload_case != want) {
+        if (*resp)
+            protobuf_c_message_free_unpacked(&(*resp)->base, NULL);
+        *resp = NULL;
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "wrong response from agent (not %s model)", model);
+    }
+    return RPC_OK;
+}
+
+static int start_job(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Internal__V1__StartJobRequest *req = (const Internal__V1__StartJobRequest *)in;
+    if (!req->request || !req->request->job_id || !*req->request->job_id)
+        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "a StartJobRequest with a job_id is required");
+    Agent__V1__ServerMessage m = AGENT__V1__SERVER_MESSAGE__INIT;
+    m.payload_case = AGENT__V1__SERVER_MESSAGE__PAYLOAD_START_JOB;
+    m.start_job = req->request;
+    Agent__V1__AgentMessage *resp;
+    int code = ask(ctx, req->pmm_agent_id, &m, AGENT__V1__AGENT_MESSAGE__PAYLOAD_START_JOB, "StartJobResponse", &resp);
+    if (code != RPC_OK)
+        return code;
+    Internal__V1__StartJobResponse *r = malloc(sizeof *r);
+    if (!r) {
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+        return rpc_fail(&ctx->status, RPC_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    internal__v1__start_job_response__init(r);
+    r->response = resp->start_job; /* moves over: the agent's reply gives it up */
+    resp->start_job = NULL;
+    resp->payload_case = AGENT__V1__AGENT_MESSAGE__PAYLOAD__NOT_SET;
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    *out = &r->base;
+    return RPC_OK;
+}
+
+static int stop_job(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Internal__V1__StopJobRequest *req = (const Internal__V1__StopJobRequest *)in;
+    Agent__V1__StopJobRequest sj = AGENT__V1__STOP_JOB_REQUEST__INIT;
+    sj.job_id = req->job_id;
+    Agent__V1__ServerMessage m = AGENT__V1__SERVER_MESSAGE__INIT;
+    m.payload_case = AGENT__V1__SERVER_MESSAGE__PAYLOAD_STOP_JOB;
+    m.stop_job = &sj;
+    Agent__V1__AgentMessage *resp;
+    int code = ask(ctx, req->pmm_agent_id, &m, AGENT__V1__AGENT_MESSAGE__PAYLOAD_STOP_JOB, "StopJobResponse", &resp);
+    if (code != RPC_OK)
+        return code;
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    Internal__V1__StopJobResponse *r = malloc(sizeof *r);
+    if (!r)
+        return rpc_fail(&ctx->status, RPC_RESOURCE_EXHAUSTED, "out of memory");
+    internal__v1__stop_job_response__init(r);
+    *out = &r->base;
+    return RPC_OK;
+}
+
+static int job_status(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Internal__V1__JobStatusRequest *req = (const Internal__V1__JobStatusRequest *)in;
+    Agent__V1__JobStatusRequest js = AGENT__V1__JOB_STATUS_REQUEST__INIT;
+    js.job_id = req->job_id;
+    Agent__V1__ServerMessage m = AGENT__V1__SERVER_MESSAGE__INIT;
+    m.payload_case = AGENT__V1__SERVER_MESSAGE__PAYLOAD_JOB_STATUS;
+    m.job_status = &js;
+    Agent__V1__AgentMessage *resp;
+    int code = ask(ctx, req->pmm_agent_id, &m, AGENT__V1__AGENT_MESSAGE__PAYLOAD_JOB_STATUS, "JobStatusResponse", &resp);
+    if (code != RPC_OK)
+        return code;
+    Internal__V1__JobStatusResponse *r = malloc(sizeof *r);
+    if (r) {
+        internal__v1__job_status_response__init(r);
+        r->alive = resp->job_status->alive;
+    }
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+    if (!r)
+        return rpc_fail(&ctx->status, RPC_RESOURCE_EXHAUSTED, "out of memory");
+    *out = &r->base;
+    return RPC_OK;
+}
+
+int jobs_event(const char *pmm_agent_id, const Agent__V1__AgentMessage *msg, const char **topic, uint8_t **buf,
+               size_t *len)
+{
+    Internal__V1__JobEvent ev = INTERNAL__V1__JOB_EVENT__INIT;
+    ev.pmm_agent_id = (char *)pmm_agent_id;
+    if (msg->payload_case == AGENT__V1__AGENT_MESSAGE__PAYLOAD_JOB_RESULT && msg->job_result) {
+        ev.event_case = INTERNAL__V1__JOB_EVENT__EVENT_RESULT;
+        ev.result = msg->job_result;
+        *topic = "job.result";
+    } else if (msg->payload_case == AGENT__V1__AGENT_MESSAGE__PAYLOAD_JOB_PROGRESS && msg->job_progress) {
+        ev.event_case = INTERNAL__V1__JOB_EVENT__EVENT_PROGRESS;
+        ev.progress = msg->job_progress;
+        *topic = "job.progress";
+    } else {
+        return -1;
+    }
+    *len = internal__v1__job_event__get_packed_size(&ev);
+    *buf = malloc(*len ? *len : 1);
+    if (!*buf)
+        return -1;
+    internal__v1__job_event__pack(&ev, *buf);
+    return 0;
+}
+
+const rpc_method jobs_methods[] = {
+    { "/internal.v1.JobsService/StartJob", &internal__v1__start_job_request__descriptor, start_job },
+    { "/internal.v1.JobsService/StopJob", &internal__v1__stop_job_request__descriptor, stop_job },
+    { "/internal.v1.JobsService/JobStatus", &internal__v1__job_status_request__descriptor, job_status },
+};
+const size_t jobs_methods_count = sizeof jobs_methods / sizeof *jobs_methods;
