@@ -48,6 +48,7 @@
 #include <grpc/support/time.h>
 
 #include "agent/v1/agent.pb-c.h"
+#include "credentials.h"
 
 #define OP_START 0u  /* send initial metadata + receive the server's headers */
 #define OP_RECV 1u   /* one ServerMessage */
@@ -252,37 +253,6 @@ static int parse_args(int argc, char **argv, options *o)
     if ((o->user == NULL) != (o->password == NULL))
         return -1;
     return 0;
-}
-
-/* "Basic " + base64(user:pass), malloc'd. */
-static char *basic_auth(const char *user, const char *pass)
-{
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t ul = strlen(user), pl = strlen(pass), n = ul + 1 + pl;
-    unsigned char *raw = malloc(n);
-    char *out = malloc(6 + 4 * ((n + 2) / 3) + 1);
-    if (raw == NULL || out == NULL) {
-        free(raw);
-        free(out);
-        return NULL;
-    }
-    memcpy(raw, user, ul);
-    raw[ul] = ':';
-    memcpy(raw + ul + 1, pass, pl);
-    char *o = out + 6;
-    memcpy(out, "Basic ", 6);
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)raw[i] << 16;
-        if (i + 1 < n) v |= (uint32_t)raw[i + 1] << 8;
-        if (i + 2 < n) v |= raw[i + 2];
-        *o++ = tbl[v >> 18 & 63];
-        *o++ = tbl[v >> 12 & 63];
-        *o++ = i + 1 < n ? tbl[v >> 6 & 63] : '=';
-        *o++ = i + 2 < n ? tbl[v & 63] : '=';
-    }
-    *o = '\0';
-    free(raw);
-    return out;
 }
 
 static char *read_file(const char *path)
@@ -793,7 +763,7 @@ static int fleet_init(fleet *f)
     f->version = grpc_slice_from_copied_string(o->version);
     f->auth = grpc_empty_slice();
     if (o->user != NULL) {
-        char *auth = basic_auth(o->user, o->password);
+        char *auth = cred_basic_auth(o->user, o->password);
         if (auth == NULL)
             return -1;
         grpc_slice_unref(f->auth);

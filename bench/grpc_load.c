@@ -19,6 +19,8 @@
 #include <grpc/slice.h>
 #include <grpc/support/time.h>
 
+#include "credentials.h"
+
 typedef struct {
     const char *target;
     const char *method;
@@ -177,37 +179,6 @@ static int hex_to_slice(const char *hex, grpc_slice *out)
     return 0;
 }
 
-/* "Basic " + base64(user:pass), malloc'd. */
-static char *basic_auth(const char *user, const char *pass)
-{
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t ul = strlen(user), pl = strlen(pass), n = ul + 1 + pl;
-    unsigned char *raw = malloc(n);
-    char *out = malloc(6 + 4 * ((n + 2) / 3) + 1);
-    if (raw == NULL || out == NULL) {
-        free(raw);
-        free(out);
-        return NULL;
-    }
-    memcpy(raw, user, ul);
-    raw[ul] = ':';
-    memcpy(raw + ul + 1, pass, pl);
-    char *o = out + 6;
-    memcpy(out, "Basic ", 6);
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)raw[i] << 16;
-        if (i + 1 < n) v |= (uint32_t)raw[i + 1] << 8;
-        if (i + 2 < n) v |= raw[i + 2];
-        *o++ = tbl[v >> 18 & 63];
-        *o++ = tbl[v >> 12 & 63];
-        *o++ = i + 1 < n ? tbl[v >> 6 & 63] : '=';
-        *o++ = i + 2 < n ? tbl[v & 63] : '=';
-    }
-    *o = '\0';
-    free(raw);
-    return out;
-}
-
 static void record_latency(bench *b, double seconds)
 {
     if (b->lat_n == b->lat_cap) {
@@ -363,7 +334,7 @@ static int bench_init(bench *b)
         return -1;
     }
     if (b->opt.user != NULL) {
-        auth = basic_auth(b->opt.user, b->opt.password);
+        auth = cred_basic_auth(b->opt.user, b->opt.password);
         if (auth == NULL)
             return -1;
         b->auth_md.key = grpc_slice_from_static_string("authorization");

@@ -108,3 +108,24 @@ int cred_token_remove(db *d, const char *name, rpc_status *st)
         return st->code;
     return rows ? RPC_OK : rpc_fail(st, RPC_NOT_FOUND, "no token named %s", name);
 }
+
+char *cred_basic_auth(const char *user, const char *pass)
+{
+    size_t ul = strlen(user), pl = strlen(pass), n = ul + 1 + pl;
+    size_t b64 = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+    unsigned char *raw = malloc(n);
+    char *out = malloc(6 + b64);
+    if (!raw || !out) {
+        free(raw);
+        free(out);
+        return NULL;
+    }
+    memcpy(raw, user, ul);
+    raw[ul] = ':';
+    memcpy(raw + ul + 1, pass, pl);
+    memcpy(out, "Basic ", 6);
+    sodium_bin2base64(out + 6, b64, raw, n, sodium_base64_VARIANT_ORIGINAL);
+    sodium_memzero(raw, n);
+    free(raw);
+    return out;
+}

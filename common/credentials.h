@@ -16,6 +16,9 @@
 int cred_hash_password(const char *password, char out[crypto_pwhash_STRBYTES]);
 void cred_token_hash(const char *token, char out[CRED_TOKEN_HEX]);
 bool cred_role_valid(const char *role);
+/* The Authorization value a client sends for user:pass ("Basic " and the
+ * base64 of both), malloc'd; NULL on ENOMEM. */
+char *cred_basic_auth(const char *user, const char *pass);
 
 /* Creates the user, or with replace sets password and role of an existing
  * one. Returns an RPC code (ALREADY_EXISTS when it exists and !replace). */
