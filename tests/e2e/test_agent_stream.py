@@ -4,6 +4,7 @@ headers, pings both ways, SetState on connect and after inventory changes,
 StateChanged into the inventory, is_connected, refusals with upstream's
 codes and texts."""
 
+import os
 import time
 import unittest
 
@@ -155,8 +156,19 @@ class AgentStreamTest(ApiTestCase):
         self.assertTrue(a.wait_pings(1, timeout=15), "no Ping from the server within 15 s")
 
     def test_job_reports_are_not_answered(self):
-        """JobResult and JobProgress go to the job's owner over the bus and
-        are never acknowledged (upstream handler.go); the stream goes on."""
+        """JobResult and JobProgress go to the job's owner over the bus
+        (published by agentsd as job.result / job.progress, seen here by a
+        subscriber as backupd would be) and are never acknowledged (upstream
+        handler.go); the stream goes on."""
+        import zmq
+        from internal.v1 import jobs_pb2
+        ctx = zmq.Context()
+        sub = ctx.socket(zmq.SUB)
+        self.addCleanup(ctx.term)
+        self.addCleanup(sub.close, 0)
+        sub.setsockopt(zmq.SUBSCRIBE, b"job.")
+        sub.connect("ipc://%s/run/agentsd.pub" % os.environ.get("PMM_VAR_DIR", "var"))
+        time.sleep(0.5)  # a SUB socket gets only what is published after it joined
         a = self.agent()
         a.connect()
         a.send(agent_pb2.AgentMessage(id=9001, job_result=agent_pb2.JobResult(
@@ -164,7 +176,19 @@ class AgentStreamTest(ApiTestCase):
         a.send(agent_pb2.AgentMessage(id=9002, job_progress=agent_pb2.JobProgress(
             job_id="job-e2e", logs=agent_pb2.JobProgress.Logs(chunk_id=1, data="line", done=True))))
         self.assertEqual(a.ping().WhichOneof("payload"), "pong")
-        time.sleep(0.5)
+        events = {}
+        deadline = time.time() + 10
+        while len(events) < 2 and time.time() < deadline:
+            if sub.poll(500):
+                topic, payload = sub.recv_multipart()
+                ev = jobs_pb2.JobEvent.FromString(payload)
+                if ev.pmm_agent_id == self.pmm_agent_id:
+                    events[topic.decode()] = ev
+        self.assertEqual(sorted(events), ["job.progress", "job.result"], events)
+        self.assertEqual(events["job.result"].result.job_id, "job-e2e")
+        self.assertEqual(events["job.result"].result.error.message, "no space left")
+        self.assertEqual(events["job.progress"].progress.logs.data, "line")
+        self.assertTrue(events["job.progress"].progress.logs.done)
         with a.lock:
             self.assertNotIn(9001, a.responses)
             self.assertNotIn(9002, a.responses)
