@@ -17,6 +17,7 @@
 #include "rpc.h"
 #include "sched.h"
 #include "status.h"
+#include "strhash.h"
 #include "stream_msg.h"
 #include "uuid.h"
 
@@ -81,10 +82,7 @@ static size_t hash_id(uint64_t id)
 
 static size_t hash_str(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (size_t)(h & (BUCKETS - 1));
+    return (size_t)(strhash(s) & (BUCKETS - 1));
 }
 
 static conn *find_stream(uint64_t id)

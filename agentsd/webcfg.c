@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "strhash.h"
 
 #define DIGEST_LEN crypto_generichash_BYTES
 #define MIN_BUCKETS 1024
@@ -42,10 +43,7 @@ static struct {
 
 static size_t bucket_of(const char *id, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return (size_t)(h % n);
+    return (size_t)(strhash(id) % n);
 }
 
 /* Doubles the table when it is as full as it is wide. W.mu held. */

@@ -168,26 +168,6 @@ static void server_jobs(const scrape_input *in, scrape_buf *b)
 
 /* ---- labels -------------------------------------------------------------- */
 
-static int labels_set(label_set *ls, const char *name, const char *value)
-{
-    for (size_t i = 0; i < ls->n; i++) {
-        if (strcmp(ls->v[i].name, name) == 0) {
-            ls->v[i].value = value;
-            return 0;
-        }
-    }
-    if (ls->n == ls->cap) {
-        size_t cap = ls->cap ? ls->cap * 2 : 32;
-        label *v = realloc(ls->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        ls->v = v;
-        ls->cap = cap;
-    }
-    ls->v[ls->n++] = (label){ name, value };
-    return 0;
-}
-
 /* For names known to be new in ls. */
 static int labels_append(label_set *ls, const char *name, const char *value)
 {
@@ -201,6 +181,17 @@ static int labels_append(label_set *ls, const char *name, const char *value)
     }
     ls->v[ls->n++] = (label){ name, value };
     return 0;
+}
+
+static int labels_set(label_set *ls, const char *name, const char *value)
+{
+    for (size_t i = 0; i < ls->n; i++) {
+        if (strcmp(ls->v[i].name, name) == 0) {
+            ls->v[i].value = value;
+            return 0;
+        }
+    }
+    return labels_append(ls, name, value);
 }
 
 static void labels_free(label_set *ls)

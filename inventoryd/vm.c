@@ -12,6 +12,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "strhash.h"
+
 /* Answers larger than this are refused rather than buffered. */
 #define VM_BODY_MAX (64u << 20)
 
@@ -27,18 +29,10 @@ struct vm_values {
     size_t size, count;
 };
 
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static slot *find_slot(const vm_values *v, const char *key)
 {
     size_t mask = v->size - 1;
-    for (size_t i = hash(key) & mask;; i = (i + 1) & mask)
+    for (size_t i = strhash(key) & mask;; i = (i + 1) & mask)
         if (!v->slots[i].key || strcmp(v->slots[i].key, key) == 0)
             return &v->slots[i];
 }

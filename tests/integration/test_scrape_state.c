@@ -19,6 +19,7 @@
 #include "db.h"
 #include "secret.h"
 #include "tests/lib/checkrun.h"
+#include "tests/lib/golden.h"
 #include "tests/lib/pgtest.h"
 
 #define VM_BIN "/usr/bin/victoria-metrics"
@@ -39,16 +40,8 @@ static void sql(const char *q)
 
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    ck_assert_int_eq(fread(s, 1, (size_t)n, f), n);
-    s[n] = '\0';
-    fclose(f);
+    char *s = golden_read(path);
+    ck_assert_msg(s != NULL, "cannot read %s", path);
     return s;
 }
 

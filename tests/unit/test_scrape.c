@@ -5,58 +5,17 @@
  * configuration, against golden files in tests/golden/ (PMM_UPDATE_GOLDEN=1
  * rewrites them); plus the YAML scalar and key-order rules. */
 #include <check.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "configd/scrape.h"
 #include "tests/lib/checkrun.h"
+#include "tests/lib/golden.h"
 
 #define S(n) ((int64_t)(n) * 1000000000LL)
 
 static const scrape_res default_res = { S(5), S(10), S(60) };
-
-/* tests/golden/<name> from the repository root: the working directory or
- * four levels above this binary (build/<v>/tests/unit/). */
-static char *golden_path(const char *name)
-{
-    static char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "tests/golden/%s", name);
-    if (access("tests/golden", F_OK) == 0)
-        return path;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *d = exe;
-        for (int i = 0; i < 5; i++)
-            d = dirname(d);
-        snprintf(path, sizeof path, "%s/tests/golden/%s", d, name);
-    }
-    return path;
-}
-
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = '\0';
-    fclose(f);
-    return s;
-}
 
 /* Compares with the golden file, showing the first differing line. */
 static void assert_golden(const char *name, const char *actual)
@@ -68,7 +27,7 @@ static void assert_golden(const char *name, const char *actual)
         fputs(actual, f);
         fclose(f);
     }
-    char *want = read_all(path);
+    char *want = golden_read(path);
     ck_assert_msg(want != NULL, "cannot read %s", path);
     if (strcmp(want, actual) != 0) {
         const char *a = actual, *w = want;
