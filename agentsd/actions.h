@@ -20,7 +20,7 @@ extern conn_sender actions_send;
 
 /* An ActionResultRequest from pmm_agent_id (msg) written to its row, as
  * upstream's handler does (each part replaces the row's output). d is the
- * caller's db. Returns an RPC code. For conn_set_agent_handler. */
+ * caller's db. Returns an RPC code. For protocol_set_handler. */
 int actions_store_result(void *d, const char *pmm_agent_id, const Agent__V1__AgentMessage *msg);
 
 #endif

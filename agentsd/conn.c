@@ -13,7 +13,8 @@
 #include <time.h>
 
 #include "loop.h"
-#include "registry.h"
+#include "requests.h"
+#include "streams.h"
 
 typedef struct {
     pthread_mutex_t mu;
@@ -72,7 +73,7 @@ static void on_answer(conn *c, void *arg, int code, const char *message, Agent__
 static void send_request(void *arg)
 {
     waiter *w = arg;
-    conn *c = registry_find(w->agent_id);
+    conn *c = streams_find_agent(w->agent_id);
     if (!c) {
         char q[600], msg[700];
         rpc_quote(q, sizeof q, w->agent_id);
@@ -85,7 +86,7 @@ static void send_request(void *arg)
         waiter_finish(w, RPC_INTERNAL, "cannot re-read the request", NULL);
         return;
     }
-    registry_request(c, m, w->timeout_ms, on_answer, w);
+    requests_send(c, m, w->timeout_ms, on_answer, w);
     agent__v1__server_message__free_unpacked(m, NULL);
 }
 
@@ -132,11 +133,6 @@ int conn_request(const char *pmm_agent_id, Agent__V1__ServerMessage *req, int ti
     pthread_mutex_unlock(&w->mu);
     waiter_unref(w);
     return code;
-}
-
-void conn_set_agent_handler(Agent__V1__AgentMessage__PayloadCase which, conn_agent_handler fn)
-{
-    registry_set_handler((int)which, (registry_agent_handler)fn);
 }
 
 int conn_timeout_for(const bus_request *req, int cap_ms)

@@ -26,11 +26,4 @@ typedef int (*conn_sender)(const char *pmm_agent_id, Agent__V1__ServerMessage *r
  * cap_ms. */
 int conn_timeout_for(const bus_request *req, int cap_ms);
 
-/* Agent requests other modules answer (ActionResult, JobResult,
- * JobProgress): fn runs on a database thread with its connection and
- * returns an RPC code (only logged); ActionResult is acknowledged after
- * it, as upstream. Register before the stream loop starts. */
-typedef int (*conn_agent_handler)(void *db, const char *pmm_agent_id, const Agent__V1__AgentMessage *msg);
-void conn_set_agent_handler(Agent__V1__AgentMessage__PayloadCase which, conn_agent_handler fn);
-
 #endif

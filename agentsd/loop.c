@@ -8,8 +8,8 @@
 #include <time.h>
 
 #include "bus_sock.h"
+#include "clock.h"
 #include "log.h"
-#include "registry.h"
 #include "stream_msg.h"
 
 #define LOOP_TICK_MS 100
@@ -19,24 +19,11 @@ static struct {
     void *sock;
     char endpoint[512];
     mailbox *mb;
+    const loop_handler *h;
     pthread_t thread;
     int started;
     atomic_int stop;
 } L;
-
-int64_t loop_mono_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-int64_t loop_wall_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
 
 int loop_post(mailbox_fn fn, void *arg)
 {
@@ -65,7 +52,7 @@ static void drain_socket(void)
         if (total == 2) {
             Internal__V1__StreamMessage *m = stream_msg_unpack(zmq_msg_data(&f[1]), zmq_msg_size(&f[1]));
             if (m)
-                registry_on_message(zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), m);
+                L.h->on_message(zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), m);
             else
                 log_warn("stream loop: malformed frame from a gateway");
             stream_msg_free(m);
@@ -77,10 +64,10 @@ static void drain_socket(void)
 static void *loop_main(void *arg)
 {
     (void)arg;
-    int64_t next_tick = loop_mono_ms() + LOOP_TICK_MS;
+    int64_t next_tick = clock_mono_ms() + LOOP_TICK_MS;
     while (!atomic_load(&L.stop)) {
         zmq_pollitem_t items[2] = { { L.sock, 0, ZMQ_POLLIN, 0 }, { NULL, mailbox_fd(L.mb), ZMQ_POLLIN, 0 } };
-        int64_t now = loop_mono_ms();
+        int64_t now = clock_mono_ms();
         if (zmq_poll(items, 2, next_tick > now ? (long)(next_tick - now) : 0) < 0 && zmq_errno() != EINTR) {
             log_error("stream loop: poll failed: %s", zmq_strerror(zmq_errno()));
             break;
@@ -89,17 +76,18 @@ static void *loop_main(void *arg)
             mailbox_run(L.mb);
         if (items[0].revents & ZMQ_POLLIN)
             drain_socket();
-        now = loop_mono_ms();
+        now = clock_mono_ms();
         if (now >= next_tick) {
-            registry_tick(now);
+            L.h->on_tick(now);
             next_tick = now + LOOP_TICK_MS;
         }
     }
     return NULL;
 }
 
-int loop_start(void *zmq_ctx, const char *run_dir)
+int loop_start(void *zmq_ctx, const char *run_dir, const loop_handler *h)
 {
+    L.h = h;
     stream_msg_endpoint(L.endpoint, sizeof L.endpoint, run_dir);
     L.mb = mailbox_new();
     L.sock = zmq_socket(zmq_ctx, ZMQ_ROUTER);
@@ -137,7 +125,8 @@ void loop_finish(void)
     if (L.mb)
         while (mailbox_run(L.mb) > 0)
             ;
-    registry_free_all();
+    if (L.h)
+        L.h->on_stop();
     if (L.sock) {
         zmq_close(L.sock);
         bus_unbind_file(L.endpoint);

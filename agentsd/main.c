@@ -19,6 +19,7 @@
 #include "hints.h"
 #include "jobs.h"
 #include "loop.h"
+#include "protocol.h"
 #include "registry.h"
 #include "secret.h"
 #include "webcfg.h"
@@ -68,11 +69,11 @@ int main(int argc, char **argv)
         char ep[600];
         bus_pub_endpoint(ep, sizeof ep, run_dir, "agentsd");
         a.pub = zctx ? bus_pub_new(zctx, ep) : NULL;
-        registry_init(a.pub);
+        const loop_handler *agents = registry_init(a.pub);
         actions_send = conn_request;
-        conn_set_agent_handler(AGENT__V1__AGENT_MESSAGE__PAYLOAD_ACTION_RESULT, actions_store_result);
+        protocol_set_handler(AGENT__V1__AGENT_MESSAGE__PAYLOAD_ACTION_RESULT, actions_store_result);
         if (methods && a.pub && bus_peers_init(zctx, run_dir) == 0 && dbpool_start(&a.db, stream_db) == 0 &&
-            loop_start(zctx, run_dir) == 0 && hints_start(zctx, run_dir) == 0 &&
+            loop_start(zctx, run_dir, agents) == 0 && hints_start(zctx, run_dir) == 0 &&
             daemon_serve(zctx, run_dir, "agentsd", methods, n_methods, workers, &a.db, &a,
                          stop) == 0)
             status = 0;

@@ -5,9 +5,10 @@
 #include <string.h>
 
 #include "agent_metrics.h"
+#include "clock.h"
 #include "dbpool.h"
 #include "log.h"
-#include "loop.h"
+#include "requests.h"
 #include "rpc.h"
 #include "state.h"
 #include "status.h"
@@ -23,6 +24,16 @@
  * one; a reconnecting fleet fills batches while earlier ones run. */
 #define BATCH_MAX 64
 #define BATCHES_MAX 3
+
+/* A live conn's scheduling state. */
+struct sched_slot {
+    int busy;          /* a SetState is queued, being built or waiting for its ack */
+    int dirty;         /* something changed meanwhile: one more after it */
+    int failures;      /* in a row, for the backoff */
+    int64_t retry_at;  /* monotonic ms; 0 = no retry pending */
+    char *fingerprint; /* digest of the children the last acknowledged SetState had */
+    unsigned fp_seen;  /* the digests generation that last saw this pmm-agent */
+};
 
 typedef struct {
     conn *c;
@@ -102,34 +113,42 @@ static void job_free(build_job *j)
 
 static void failed(conn *c, const char *what, const char *message)
 {
-    c->ss_failures++;
+    struct sched_slot *s = c->sched;
+    if (!s)
+        return;
+    s->failures++;
     int64_t backoff = RETRY_MIN_MS;
-    for (int i = 1; i < c->ss_failures && backoff < RETRY_MAX_MS; i++)
+    for (int i = 1; i < s->failures && backoff < RETRY_MAX_MS; i++)
         backoff *= 2;
     if (backoff > RETRY_MAX_MS)
         backoff = RETRY_MAX_MS;
-    c->ss_retry_at = loop_mono_ms() + backoff;
+    s->retry_at = clock_mono_ms() + backoff;
     log_warn("pmm-agent %s: SetState %s: %s (retry in %lld ms)", c->agent_id, what, message, (long long)backoff);
 }
 
 static void on_ack(conn *c, void *arg, int code, const char *message, Agent__V1__AgentMessage *resp)
 {
     build_job *j = arg;
+    struct sched_slot *s = c->sched;
     if (resp)
         protobuf_c_message_free_unpacked(&resp->base, NULL);
-    c->ss_busy = 0;
+    if (!s) { /* the stream ended meanwhile */
+        job_free(j);
+        return;
+    }
+    s->busy = 0;
     if (code == RPC_OK) {
-        c->ss_failures = 0;
-        free(c->fingerprint);
-        c->fingerprint = j->fingerprint;
+        s->failures = 0;
+        free(s->fingerprint);
+        s->fingerprint = j->fingerprint;
         j->fingerprint = NULL;
         log_debug("pmm-agent %s: SetState acknowledged", c->agent_id);
-    } else if (c->state == CONN_LIVE) {
+    } else {
         failed(c, "failed", message);
     }
     job_free(j);
-    if (c->state == CONN_LIVE && c->ss_dirty && !c->ss_retry_at) {
-        c->ss_dirty = 0;
+    if (s->dirty && !s->retry_at) {
+        s->dirty = 0;
         sched_request(c);
     }
 }
@@ -137,14 +156,13 @@ static void on_ack(conn *c, void *arg, int code, const char *message, Agent__V1_
 static void build_done(build_job *j)
 {
     conn *c = j->c;
-    if (c->state != CONN_LIVE) {
-        c->ss_busy = 0;
+    if (!c->sched) { /* the stream ended meanwhile */
         job_free(j);
         conn_unref(c);
         return;
     }
     if (j->code != RPC_OK) {
-        c->ss_busy = 0;
+        c->sched->busy = 0;
         failed(c, "cannot be built", j->message);
         job_free(j);
         conn_unref(c);
@@ -154,7 +172,7 @@ static void build_done(build_job *j)
     m.payload_case = AGENT__V1__SERVER_MESSAGE__PAYLOAD_SET_STATE;
     m.set_state = j->req;
     agent_metrics_setstate();
-    registry_request(c, &m, SETSTATE_TIMEOUT_MS, on_ack, j);
+    requests_send(c, &m, SETSTATE_TIMEOUT_MS, on_ack, j);
     conn_unref(c);
 }
 
@@ -170,17 +188,25 @@ static void batch_done(void *arg)
     pump();
 }
 
-/* A job for c, which gives up its busy mark and reference on failure. */
+/* Gives up c's busy mark and the queue's reference. */
+static void let_go(conn *c)
+{
+    if (c->sched)
+        c->sched->busy = 0;
+    conn_unref(c);
+}
+
+/* A job for c, which gives up its busy mark and reference on failure or
+ * when c is dead by now. */
 static build_job *job_new(conn *c)
 {
-    build_job *j = calloc(1, sizeof *j);
+    build_job *j = c->sched ? calloc(1, sizeof *j) : NULL;
     if (j && !(j->version = strdup(c->version))) {
         free(j);
         j = NULL;
     }
     if (!j) {
-        c->ss_busy = 0;
-        conn_unref(c);
+        let_go(c);
         return NULL;
     }
     j->c = c;
@@ -208,8 +234,7 @@ static void pump(void)
         }
         if (dbpool_submit_kind(DBPOOL_BULK, batch_work, batch_done, b) != 0) {
             for (size_t i = 0; i < b->n; i++) {
-                b->jobs[i]->c->ss_busy = 0;
-                conn_unref(b->jobs[i]->c);
+                let_go(b->jobs[i]->c);
                 job_free(b->jobs[i]);
             }
             free(b);
@@ -223,8 +248,11 @@ void sched_request(conn *c)
 {
     if (c->state != CONN_LIVE)
         return;
-    if (c->ss_busy || c->ss_retry_at) {
-        c->ss_dirty = 1;
+    if (!c->sched && !(c->sched = calloc(1, sizeof *c->sched)))
+        return;
+    struct sched_slot *s = c->sched;
+    if (s->busy || s->retry_at) {
+        s->dirty = 1;
         return;
     }
     if (B.n == B.cap) {
@@ -235,8 +263,8 @@ void sched_request(conn *c)
         B.q = q;
         B.cap = cap;
     }
-    c->ss_busy = 1;
-    c->ss_dirty = 0;
+    s->busy = 1;
+    s->dirty = 0;
     conn_ref(c);
     B.q[B.n++] = c;
     pump();
@@ -244,10 +272,8 @@ void sched_request(conn *c)
 
 void sched_drop_queue(void)
 {
-    for (size_t i = 0; i < B.n; i++) {
-        B.q[i]->ss_busy = 0;
-        conn_unref(B.q[i]);
-    }
+    for (size_t i = 0; i < B.n; i++)
+        let_go(B.q[i]);
     free(B.q);
     B.q = NULL;
     B.n = B.cap = 0;
@@ -255,10 +281,20 @@ void sched_drop_queue(void)
 
 void sched_tick(conn *c, int64_t now)
 {
-    if (c->ss_retry_at && now >= c->ss_retry_at && !c->ss_busy) {
-        c->ss_retry_at = 0;
+    struct sched_slot *s = c->sched;
+    if (s && s->retry_at && now >= s->retry_at && !s->busy) {
+        s->retry_at = 0;
         sched_request(c);
     }
+}
+
+void sched_forget(conn *c)
+{
+    if (!c->sched)
+        return;
+    free(c->sched->fingerprint);
+    free(c->sched);
+    c->sched = NULL;
 }
 
 static void request_one(conn *c, void *arg)
@@ -269,7 +305,7 @@ static void request_one(conn *c, void *arg)
 
 void sched_all(void)
 {
-    registry_each(request_one, NULL);
+    streams_each(request_one, NULL);
 }
 
 /* ---- inventory changes: whose children changed? ---------------------------------- */
@@ -313,7 +349,8 @@ static void digests_work(db *d, void *arg)
 static void compare_one(conn *c, void *arg)
 {
     (void)arg;
-    if (c->fp_seen != (int)F.generation && c->fingerprint && c->fingerprint[0])
+    struct sched_slot *s = c->sched;
+    if (s && s->fp_seen != F.generation && s->fingerprint && s->fingerprint[0])
         sched_request(c);   /* every child of it is gone */
 }
 
@@ -323,10 +360,12 @@ static void digests_done(void *arg)
     F.generation++;
     for (digest *d = j->list, *next; d; d = next) {
         next = d->next;
-        conn *c = d->id ? registry_find(d->id) : NULL;
+        conn *c = d->id ? streams_find_agent(d->id) : NULL;
         if (c && j->code == RPC_OK) {
-            c->fp_seen = (int)F.generation;
-            if (!c->fingerprint || !d->value || strcmp(c->fingerprint, d->value) != 0)
+            struct sched_slot *s = c->sched;
+            if (s)
+                s->fp_seen = F.generation;
+            if (!s || !s->fingerprint || !d->value || strcmp(s->fingerprint, d->value) != 0)
                 sched_request(c);
         }
         free(d->id);
@@ -334,7 +373,7 @@ static void digests_done(void *arg)
         free(d);
     }
     if (j->code == RPC_OK)
-        registry_each(compare_one, NULL);
+        streams_each(compare_one, NULL);
     else
         sched_all();   /* cannot tell who changed: everybody */
     free(j);

@@ -11,10 +11,12 @@
 
 #include <stdint.h>
 
-#include "registry.h"
+#include "streams.h"
 
 void sched_request(conn *c);
 void sched_tick(conn *c, int64_t now_ms);
+/* c is dead: its scheduling state goes (work in flight finds it gone). */
+void sched_forget(conn *c);
 /* At stop: the pmm-agents still waiting for a build are let go. */
 void sched_drop_queue(void);
 /* settings.changed: every connected pmm-agent. */

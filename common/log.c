@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -93,4 +94,13 @@ void log_printf(log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     log_vprintf(level, fmt, ap);
     va_end(ap);
+}
+
+void fatal(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vprintf(LOG_FATAL, fmt, ap);
+    va_end(ap);
+    abort();
 }

@@ -30,4 +30,10 @@ void log_vprintf(log_level level, const char *fmt, va_list ap);
 #define log_warn(...)  log_printf(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_printf(LOG_ERROR, __VA_ARGS__)
 
+/* An impossible state: logs it at level fatal and aborts, so that the
+ * process stops loudly (supervisord restarts it, a core shows where)
+ * instead of going on with state it cannot trust. Never for bad input
+ * from outside the process: that gets an error. */
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
 #endif
