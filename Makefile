@@ -99,7 +99,7 @@ $(LIBCOMMON): $(COMMON_OBJ)
 
 # ---- programs: <prog>/main.c wires, the rest goes into lib<prog>.a ------------
 define PROGRAM_template
-$(1)_SRC := $$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c))
+$(1)_SRC := $$(filter-out $(1)/main.c,$$(shell find $(1) -name "*.c" | sort))
 $(1)_OBJ := $$($(1)_SRC:%.c=$(BUILD)/%.o)
 $(BUILD)/lib$(1).a: $$($(1)_OBJ)
 	@rm -f $$@
