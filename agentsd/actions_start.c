@@ -12,7 +12,7 @@
 #include "agent_row.h"
 #include "daemon.h"
 #include "pbutil.h"
-#include "state_internal.h"
+#include "agentsd/state/dsn.h"
 
 /* ---- lookups (upstream models) ------------------------------------------------- */
 

@@ -6,7 +6,7 @@
  * delimiters, 3 s timeout; an external or HAProxy exporter's URL), then,
  * for pmm-agent >= 2.41 and database services, a ServiceInfoRequest whose
  * table count and version go back to inventoryd.
- * The DSNs come from the SetState builder (state_dsn.c); they carry
+ * The DSNs come from the SetState builder (state/dsn.c); they carry
  * passwords, so they are only logged with the secrets replaced. */
 #include "check.h"
 
@@ -20,7 +20,7 @@
 #include "log.h"
 #include "pbutil.h"
 #include "secret.h"
-#include "state_internal.h"
+#include "agentsd/state/dsn.h"
 
 /* Each request: the agent's own 3 s plus the trip. */
 #define CHECK_TIMEOUT_MS 5000

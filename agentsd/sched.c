@@ -10,7 +10,7 @@
 #include "log.h"
 #include "requests.h"
 #include "rpc.h"
-#include "state.h"
+#include "agentsd/state/state.h"
 #include "status.h"
 
 #define SETSTATE_TIMEOUT_MS 5000     /* upstream stateChangeTimeout */

@@ -1,6 +1,6 @@
 /* vmagent: what agentsd knows about the vmagent every pmm-agent runs in
  * push mode (config-rendering.md §5.8): its agents row, made at connect
- * (vmagent_row.c), and where it writes (state_vmagent.c). */
+ * (vmagent_row.c), and where it writes (state/vmagent.c). */
 #ifndef AGENTSD_VMAGENT_H
 #define AGENTSD_VMAGENT_H
 

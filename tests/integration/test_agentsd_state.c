@@ -19,11 +19,11 @@
 #include <pthread.h>
 #include <zmq.h>
 
-#include "agentsd/state.h"
+#include "agentsd/state/state.h"
 #include "agentsd/vmagent.h"
 #include "agentsd/webcfg.h"
 #include "bus_peers.h"
-#include "configd/scrape_service.h"
+#include "configd/scrape/service.h"
 #include "daemon.h"
 #include "internal/v1/scrape.pb-c.h"
 #include "inventoryd/app.h"

@@ -14,7 +14,7 @@
 
 #include <sodium.h>
 
-#include "configd/scrape_state.h"
+#include "configd/scrape/state.h"
 #include "configd/vm.h"
 #include "db.h"
 #include "secret.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "configd/scrape.h"
+#include "configd/scrape/scrape.h"
 #include "tests/lib/checkrun.h"
 #include "tests/lib/golden.h"
 

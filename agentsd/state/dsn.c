@@ -1,8 +1,8 @@
-/* state_dsn: the DSNs agents get (models.Agent.DSN): go-sql-driver's
+/* dsn: the DSNs agents get (models.Agent.DSN): go-sql-driver's
  * FormatDSN for MySQL and ProxySQL, Go net/url URLs for MongoDB and
  * PostgreSQL, with Go's escaping rules so that the text is byte for byte
  * what upstream sends (pmm-agent compares states and restarts on change). */
-#include "state_internal.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

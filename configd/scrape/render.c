@@ -1,4 +1,4 @@
-/* scrape: renders the scrape configuration (see scrape.h). Job contents
+/* render: renders the scrape configuration (see scrape.h). Job contents
  * follow upstream's scrape_configs.go and prometheus.go; the text follows
  * what yaml.v3 writes for promconfig's structs (field order, 4-space
  * indentation, sorted label keys), so the file matches pmm-managed's. */

@@ -1,4 +1,4 @@
-/* state_vmagent: the vmagent process of a pmm-agent's SetState
+/* vmagent: the vmagent process of a pmm-agent's SetState
  * (agent-protocol.md §12.9, upstream vmagent.go): its arguments, its
  * VMAGENT_* environment (defaults, each left out when pmm-managed's own
  * environment sets that variable, then every VMAGENT_* variable of that
@@ -11,8 +11,8 @@
 #include "internal/v1/scrape.pb-c.h"
 #include "inventory/v1/agents.pb-c.h"
 #include "log.h"
-#include "state_internal.h"
-#include "vmagent.h"
+#include "internal.h"
+#include "agentsd/vmagent.h"
 
 extern char **environ;
 

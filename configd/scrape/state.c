@@ -1,8 +1,8 @@
-/* scrape_state: full and incremental updates of the scrape file (see
- * scrape_state.h). Each agent's jobs are kept rendered; entries stay
+/* state: full and incremental updates of the scrape file (see
+ * state.h). Each agent's jobs are kept rendered; entries stay
  * sorted by (type, id), the file order, so an update touches only the
  * changed entries and writes the file from the parts with writev. */
-#include "scrape_state.h"
+#include "state.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -15,7 +15,7 @@
 
 #include "log.h"
 #include "scrape.h"
-#include "scrape_load.h"
+#include "load.h"
 
 #define BASE_MAX (16 << 20)
 

@@ -1,8 +1,8 @@
-/* state_cloud: the exporters of cloud databases (upstream rds.go,
+/* cloud: the exporters of cloud databases (upstream rds.go,
  * roster.go, azure_database.go): one rds_exporter process per AWS access
  * key serving all RDS instances of the pmm-agent that use it, with its
  * YAML configuration; azure_database_exporter with its configuration. */
-#include "state_internal.h"
+#include "internal.h"
 
 #include <ctype.h>
 #include <stdio.h>

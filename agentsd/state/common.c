@@ -1,8 +1,8 @@
-/* state_common: what every exporter process shares upstream (agents.go,
+/* common: what every exporter process shares upstream (agents.go,
  * log_level.go, models.Agent): delimiters, listen address, paths base,
  * log level, agent password and basic-auth web config, redaction words,
  * TLS text files, and assembling the AgentProcess message. */
-#include "state_internal.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 
 #include "inventory/v1/agents.pb-c.h"
 #include "pbutil.h"
-#include "webcfg.h"
+#include "agentsd/webcfg.h"
 
 delims state_agent_delims(const state_src *s)
 {

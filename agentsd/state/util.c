@@ -1,7 +1,7 @@
-/* state_util: small tools of the SetState builders: agent versions as
+/* util: small tools of the SetState builders: agent versions as
  * upstream compares them (version.Parsed), string lists, collector
  * filters, template delimiters and record accessors. */
-#include "state_internal.h"
+#include "internal.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
-/* state: state_build, the SetStateRequest of one pmm-agent (upstream
+/* build: state_build, the SetStateRequest of one pmm-agent (upstream
  * StateUpdater.sendSetStateRequest): its enabled agents read in one
- * snapshot, each handed to its builder (state_exporters.c, state_qan.c). */
+ * snapshot, each handed to its builder (exporters.c, qan.c, cloud.c, vmagent.c). */
 #include "state.h"
 
 #include <stdio.h>
@@ -11,9 +11,9 @@
 #include "inventory/v1/agents.pb-c.h"
 #include "log.h"
 #include "pbutil.h"
-#include "state_internal.h"
-#include "status.h"
-#include "webcfg.h"
+#include "internal.h"
+#include "agentsd/status.h"
+#include "agentsd/webcfg.h"
 
 /* Rows of sql ($1 = the pmm-agents, a text[] literal) as a JSON object
  * keyed by column key. */

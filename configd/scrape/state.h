@@ -1,4 +1,4 @@
-/* scrape_state: the scrape file as configd keeps it between updates: the
+/* state: the scrape file as configd keeps it between updates: the
  * rendered jobs of every agent, in file order, so that a change to a few
  * agents re-reads and re-renders only those, checks only their jobs with
  * VictoriaMetrics' dry run and writes the file from the parts. A full
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "db.h"
-#include "vm.h"
+#include "configd/vm.h"
 
 typedef struct {
     vm_params vm;               /* vm.url NULL: no reload (benchmarks) */

@@ -1,10 +1,10 @@
-/* scrape_out: buffer, YAML scalars and key order of the scrape file (see
- * scrape_out.h). The quoting follows yaml.v3: a string that would read
+/* out: buffer, YAML scalars and key order of the scrape file (see
+ * out.h). The quoting follows yaml.v3: a string that would read
  * back as something else (null, bool, number, timestamp, YAML 1.1 bool or
  * base-60 number) is double-quoted; one the emitter cannot write plain
  * (indicators, ": ", " #", edge spaces) is single-quoted; control
  * characters force double quotes with escapes. */
-#include "scrape_out.h"
+#include "out.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* scrape_out: the text side of the scrape configuration: a growable
+/* out: the text side of the scrape configuration: a growable
  * buffer, YAML scalars written the way gopkg.in/yaml.v3 (upstream's
  * marshaller) writes them, and yaml.v3's map key order, so that the file
  * reads exactly like pmm-managed's and any value (custom labels are user

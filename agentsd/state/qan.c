@@ -1,7 +1,7 @@
-/* state_qan: the QAN built-in agents pmm-agent runs in process (upstream
+/* qan: the QAN built-in agents pmm-agent runs in process (upstream
  * mysql.go, mongodb.go, postgresql.go qan*AgentConfig): DSN, QAN options
  * and the TLS files with their delimiters. */
-#include "state_internal.h"
+#include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
-/* scrape_loop: the update thread (see scrape_loop.h). Events are hints:
+/* loop: the update thread (see loop.h). Events are hints:
  * inventory.changed {kind, op, ids} names what changed, settings.changed
  * says the settings did; the state re-reads the database either way. */
-#include "scrape_loop.h"
+#include "loop.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,12 +1,12 @@
-/* scrape_service: internal.v1.ScrapeService/AgentConfig (scrape_service.h). */
-#include "scrape_service.h"
+/* service: internal.v1.ScrapeService/AgentConfig (service.h). */
+#include "service.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
 #include "internal/v1/scrape.pb-c.h"
-#include "scrape_vmagent.h"
+#include "vmagent.h"
 
 static const scrape_state_config *server_cfg;
 

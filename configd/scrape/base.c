@@ -1,4 +1,4 @@
-/* scrape_base: the user's base configuration (prometheus.base.yml) merged
+/* base: the user's base configuration (prometheus.base.yml) merged
  * into the scrape file: its global keys win over the settings' defaults,
  * its jobs come first, its other top-level keys follow. Parsed with
  * libyaml and written back in the file's own style (yaml.v3 indentation),

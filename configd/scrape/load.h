@@ -1,4 +1,4 @@
-/* scrape_load: the scrape renderer's inputs read from PostgreSQL: the
+/* load: the scrape renderer's inputs read from PostgreSQL: the
  * agents that may get jobs, each with its node, service and the address
  * of the node it runs on, in one query (one row per agent, strings
  * borrowed from the result), stored credentials decrypted; and the

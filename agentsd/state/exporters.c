@@ -1,7 +1,7 @@
-/* state_exporters: the exporter processes pmm-agent runs (upstream
+/* exporters: the exporter processes pmm-agent runs (upstream
  * node.go, mysql.go, postgresql.go, mongodb.go, proxysql.go): flags in the
  * exact form and order, DSN environment, TLS text files, basic auth. */
-#include "state_internal.h"
+#include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>

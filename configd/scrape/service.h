@@ -1,5 +1,5 @@
-/* scrape_service: internal.v1.ScrapeService/AgentConfig, the push-mode
- * scrape YAML of one pmm-agent's vmagent (scrape_vmagent.h), for
+/* service: internal.v1.ScrapeService/AgentConfig, the push-mode
+ * scrape YAML of one pmm-agent's vmagent (vmagent.h), for
  * agentsd's SetState. */
 #ifndef CONFIGD_SCRAPE_SERVICE_H
 #define CONFIGD_SCRAPE_SERVICE_H
@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "bus.h"
-#include "scrape_state.h"
+#include "state.h"
 
 /* The server file's inputs (used for pmm-server); set once before
  * serving, cfg outlives the server. Until then the method is UNAVAILABLE. */

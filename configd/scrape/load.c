@@ -1,8 +1,8 @@
-/* scrape_load: reads the renderer's inputs from PostgreSQL (see
- * scrape_load.h). The filter is upstream's FindAgentsForScrapeConfig
+/* load: reads the renderer's inputs from PostgreSQL (see
+ * load.h). The filter is upstream's FindAgentsForScrapeConfig
  * (enabled, listen_port set, push_metrics false); the renderer applies it
  * again, so the SQL only saves work. */
-#include "scrape_load.h"
+#include "load.h"
 
 #include <stdlib.h>
 #include <string.h>

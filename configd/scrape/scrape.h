@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scrape_out.h"
+#include "out.h"
 
 /* Metrics resolutions in nanoseconds (settings metrics_resolutions; per
  * agent: exporter_options.metrics_resolutions, 0 = the global value). */
@@ -96,7 +96,7 @@ bool scrape_agent_wanted(const scrape_agent *a);
 /* Agents in file order: by type, then id. */
 int scrape_agent_cmp(const scrape_agent *a, const scrape_agent *b);
 
-/* ---- base configuration (scrape_base.c) -------------------------------- */
+/* ---- base configuration (base.c) -------------------------------- */
 
 typedef struct scrape_base scrape_base;
 /* Parses text (NULL/"": an empty base). NULL with err on a YAML error or a

@@ -1,13 +1,13 @@
-/* scrape_vmagent: push-mode scrape configuration (scrape_vmagent.h). The
+/* vmagent: push-mode scrape configuration (vmagent.h). The
  * jobs are the server file's own renderer's: each agent is rendered as a
  * pull-mode agent whose host is 127.0.0.1, as upstream's AddScrapeConfigs
  * does with pushMetrics set. */
-#include "scrape_vmagent.h"
+#include "vmagent.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "scrape_load.h"
+#include "load.h"
 
 #define PMM_SERVER_AGENT_ID "pmm-server"
 

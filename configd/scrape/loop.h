@@ -1,4 +1,4 @@
-/* scrape_loop: keeps VictoriaMetrics' scrape file in step with the
+/* loop: keeps VictoriaMetrics' scrape file in step with the
  * inventory and the settings, in a thread of its own with its own
  * PostgreSQL connection: a full update at start, on settings.changed, on
  * node and service changes and when the base file changes; an update of
@@ -12,7 +12,7 @@
 #include <signal.h>
 
 #include "db.h"
-#include "scrape_state.h"
+#include "state.h"
 
 typedef struct {
     void *zmq_ctx;

@@ -1,4 +1,4 @@
-/* scrape_vmagent: the scrape configuration of one pmm-agent's vmagent in
+/* vmagent: the scrape configuration of one pmm-agent's vmagent in
  * push mode (upstream BuildScrapeConfigForVMAgent, config-rendering.md
  * §5.8): only that pmm-agent's push_metrics agents, scraped on
  * 127.0.0.1, with no global settings and none of the server's own jobs;
@@ -8,7 +8,7 @@
 
 #include "db.h"
 #include "scrape.h"
-#include "scrape_state.h"
+#include "state.h"
 
 /* The push-mode file for in's agents (all of one pmm-agent, push_metrics
  * set), into out (reset first). Returns 0, or -1 (out of memory). */
