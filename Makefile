@@ -22,10 +22,15 @@ endif
 GEN      = $(BUILD)/gen
 CC      ?= cc
 
-PKGS_BASE = libprotobuf-c libpq libzmq msgpack jansson libsodium libcurl libzip libcrypt yaml-0.1
+# The gateway speaks no SQL: it links everything but libpq (ldd shows it;
+# tools/check_layers.sh checks it). The daemons link libpq and no grpc.
+PKGS_BASE = libprotobuf-c libzmq msgpack jansson libsodium libcurl libzip libcrypt yaml-0.1
+PKGS_DB   = libpq
 PKGS_GW   = grpc libmicrohttpd
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_BASE) $(PKGS_GW) check 2>/dev/null)
-LIBS_BASE  := $(shell pkg-config --libs $(PKGS_BASE) 2>/dev/null) -lpthread -lm
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_BASE) $(PKGS_DB) $(PKGS_GW) check 2>/dev/null)
+LIBS_NODB  := $(shell pkg-config --libs $(PKGS_BASE) 2>/dev/null) -lpthread -lm
+LIBS_DB    := $(shell pkg-config --libs $(PKGS_DB) 2>/dev/null)
+LIBS_BASE  := $(LIBS_DB) $(LIBS_NODB)
 LIBS_GW    := $(shell pkg-config --libs $(PKGS_GW) 2>/dev/null)
 LIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null)
 
@@ -106,8 +111,13 @@ $(BUILD)/lib$(1).a: $$($(1)_OBJ)
 	ar rcs $$@ $$^ $$(if $$^,,)
 $(BUILD)/bin/$(1): $(BUILD)/$(1)/main.o $(BUILD)/lib$(1).a $(LIBCOMMON)
 	@mkdir -p $$(@D)
-	$(CC) $(CFLAGS_ALL) -o $$@ $$^ $(LIBS_GW) $(LIBS_BASE)
+	$(CC) $(CFLAGS_ALL) -o $$@ $$^ $$($(1)_LIBS)
 endef
+gateway_LIBS    = $(LIBS_GW) $(LIBS_NODB)
+inventoryd_LIBS = $(LIBS_BASE)
+agentsd_LIBS    = $(LIBS_BASE)
+configd_LIBS    = $(LIBS_BASE)
+pmmctl_LIBS     = $(LIBS_BASE)
 $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_template,$(p))))
 
 PROG_LIBS = $(PROGRAMS:%=$(BUILD)/lib%.a)

@@ -10,7 +10,7 @@
 
 #include "actions/v1/actions.pb-c.h"
 #include "agent_row.h"
-#include "daemon.h"
+#include "daemon_db.h"
 #include "pbutil.h"
 #include "agentsd/state/dsn.h"
 

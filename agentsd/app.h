@@ -3,7 +3,7 @@
 #define AGENTSD_APP_H
 
 #include "bus.h"
-#include "daemon.h"
+#include "daemon_db.h"
 #include "db.h"
 
 typedef struct {

@@ -14,7 +14,7 @@
 #include "check.h"
 #include "config.h"
 #include "conn.h"
-#include "daemon.h"
+#include "daemon_db.h"
 #include "dbpool.h"
 #include "hints.h"
 #include "jobs.h"

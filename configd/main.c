@@ -13,7 +13,7 @@
 #include "app.h"
 #include "bus_peers.h"
 #include "config.h"
-#include "daemon.h"
+#include "daemon_db.h"
 #include "log.h"
 #include "logs_service.h"
 #include "configd/scrape/scrape.h"

@@ -4,7 +4,7 @@
 #define INVENTORYD_APP_H
 
 #include "bus.h"
-#include "daemon.h"
+#include "daemon_db.h"
 #include "db.h"
 
 typedef struct {

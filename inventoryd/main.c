@@ -12,7 +12,7 @@
 #include "app.h"
 #include "bus_peers.h"
 #include "config.h"
-#include "daemon.h"
+#include "daemon_db.h"
 #include "fixtures.h"
 #include "log.h"
 #include "management.h"

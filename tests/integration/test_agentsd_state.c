@@ -24,7 +24,7 @@
 #include "agentsd/webcfg.h"
 #include "bus_peers.h"
 #include "configd/scrape/service.h"
-#include "daemon.h"
+#include "daemon_db.h"
 #include "internal/v1/scrape.pb-c.h"
 #include "inventoryd/app.h"
 #include "inventoryd/fixtures.h"

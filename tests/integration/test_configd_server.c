@@ -13,7 +13,7 @@
 #include "bus_peers.h"
 #include "configd/app.h"
 #include "configd/server.h"
-#include "daemon.h"
+#include "daemon_db.h"
 #include "pbutil.h"
 #include "server/v1/server.pb-c.h"
 #include "tests/lib/checkrun.h"
