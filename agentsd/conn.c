@@ -3,6 +3,7 @@
  * hands the answer back; the waiter is shared by the two threads and freed
  * by whichever lets go last, so a caller that timed out never races the
  * loop. */
+#include "clock.h"
 #include "conn.h"
 
 #include <errno.h>
@@ -139,7 +140,7 @@ int conn_timeout_for(const bus_request *req, int cap_ms)
 {
     if (!req || req->deadline_ms <= 0)
         return cap_ms;
-    int64_t left = req->deadline_ms - bus_now_ms() - 200;
+    int64_t left = req->deadline_ms - clock_wall_ms() - 200;
     if (left < 1)
         return 1;
     return left > cap_ms ? cap_ms : (int)left;

@@ -1,5 +1,6 @@
 /* bus: endpoint names, the socket helpers every bus socket shares, and the
  * PUB/SUB event channel (two frames: topic, payload). */
+#include "clock.h"
 #include "bus.h"
 
 #include <errno.h>
@@ -27,13 +28,6 @@ void bus_pub_endpoint(char *out, size_t outlen, const char *run_dir, const char 
 }
 
 /* ---- socket helpers ------------------------------------------------------ */
-
-int64_t bus_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int bus_sockopt(void *sock, int opt, int value)
 {
@@ -230,9 +224,9 @@ int bus_sub_recv(bus_sub *s, int timeout_ms, char **topic, uint8_t **payload, si
 {
     if (!s || !topic || !payload || !len)
         return -1;
-    int64_t end = bus_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t end = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     for (;;) {
-        int64_t left = end - bus_mono_ms();
+        int64_t left = end - clock_mono_ms();
         zmq_pollitem_t it = {s->sock, 0, ZMQ_POLLIN, 0};
         int n = zmq_poll(&it, 1, left > 0 ? (long)left : 0);
         if (n < 0 && zmq_errno() != EINTR)

@@ -18,6 +18,7 @@
  * daemon died or was restarted under the call, so its answer will never
  * come, and the call ends UNAVAILABLE at once rather than at its deadline
  * (when a restarted daemon would make it look merely slow). */
+#include "clock.h"
 #include "bus.h"
 
 #include <errno.h>
@@ -110,7 +111,7 @@ static int client_open(bus_client *c)
         return -1;
     }
     c->sock = s;
-    c->sock_born_ms = bus_mono_ms();
+    c->sock_born_ms = clock_mono_ms();
     monitor_open(c);
     return 0;
 }
@@ -204,7 +205,7 @@ static int wait_connected(bus_client *c, int64_t end)
         return 0;
     if (live < 0 && c->sock_born_ms + CONNECT_GRACE_MS < until)
         until = c->sock_born_ms + CONNECT_GRACE_MS;
-    for (int64_t left; (left = until - bus_mono_ms()) > 0;) {
+    for (int64_t left; (left = until - clock_mono_ms()) > 0;) {
         zmq_pollitem_t it = {c->sock, 0, ZMQ_POLLOUT, 0};
         int n = zmq_poll(&it, 1, (long)left);
         if (n > 0)
@@ -270,7 +271,7 @@ static int recv_reply(bus_client *c, uint64_t id, bus_reply *rep)
 static int await_reply(bus_client *c, const bus_request *req, int64_t end, int64_t wait_ms,
                        bus_reply *rep)
 {
-    for (int64_t left; (left = end - bus_mono_ms()) > 0;) {
+    for (int64_t left; (left = end - clock_mono_ms()) > 0;) {
         zmq_pollitem_t it[2] = { { c->sock, 0, ZMQ_POLLIN, 0 }, { c->monitor, 0, ZMQ_POLLIN, 0 } };
         int n = zmq_poll(it, c->monitor ? 2 : 1, (long)left);
         if (n < 0 && zmq_errno() != EINTR)
@@ -311,7 +312,7 @@ int bus_client_call(bus_client *c, bus_request *req, int timeout_ms, bus_reply *
         c->next_id = 1; /* 0 is the id of replies to unreadable requests */
     req->id = c->next_id;
 
-    int64_t now = bus_now_ms();
+    int64_t now = clock_wall_ms();
     int64_t wait = timeout_ms > 0 ? timeout_ms : req->deadline_ms ? INT64_MAX : DEFAULT_TIMEOUT_MS;
     if (req->deadline_ms == 0)
         req->deadline_ms = now + wait;
@@ -329,7 +330,7 @@ int bus_client_call(bus_client *c, bus_request *req, int timeout_ms, bus_reply *
     size_t len;
     if (bus_request_encode(req, &buf, &len) != 0)
         return fail(rep, req->id, RPC_INTERNAL, "%s: cannot encode bus request", req->method);
-    int64_t end = bus_mono_ms() + wait;
+    int64_t end = clock_mono_ms() + wait;
     if (!c->sock && client_open(c) != 0) {
         free(buf);
         return fail(rep, req->id, RPC_UNAVAILABLE, "%s is unavailable", c->endpoint);

@@ -12,8 +12,6 @@
 /* Largest frame any bus socket accepts: the biggest envelope plus headroom. */
 #define BUS_MAX_FRAME ((int64_t)ENVELOPE_MAX_BODY + 2 * ENVELOPE_MAX_MESSAGE)
 
-/* CLOCK_MONOTONIC in ms: waits must not jump with the wall clock. */
-int64_t bus_mono_ms(void);
 
 /* Sets an int option; 0 or -1. */
 int bus_sockopt(void *sock, int opt, int value);

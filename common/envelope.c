@@ -16,13 +16,6 @@
 
 #include "rpc.h"
 
-int64_t bus_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- encoding ----------------------------------------------------------- */
 
 static const char *or_empty(const char *s)

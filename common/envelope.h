@@ -50,7 +50,5 @@ int bus_reply_decode(const uint8_t *buf, size_t len, bus_reply *out);
 void bus_request_clear(bus_request *r);
 void bus_reply_clear(bus_reply *r);
 
-/* Milliseconds since the epoch (CLOCK_REALTIME). */
-int64_t bus_now_ms(void);
 
 #endif

@@ -13,14 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "clock.h"
 
-static long long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
+extern char **environ;
 
 static int append(proc_result *r, size_t *cap, const char *buf, size_t n, size_t max_out)
 {
@@ -79,7 +74,7 @@ static int drain(int fd, long long deadline, size_t max_out, proc_result *r)
     size_t cap = 0;
     char buf[8192];
     for (;;) {
-        long long left = deadline - now_ms();
+        long long left = deadline - clock_mono_ms();
         if (left <= 0)
             return 0;
         struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -117,14 +112,14 @@ int proc_run(const char *const argv[], int timeout_ms, size_t max_out, proc_resu
         close(fds[0]);
         return -1;
     }
-    long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
+    long long deadline = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
     int eof = drain(fds[0], deadline, max_out, r);
     close(fds[0]);
     /* A child may close its output and go on running: wait for it until
      * the deadline too, then it must not outlive the call. */
     int status = 0;
     pid_t got = 0;
-    while (eof == 1 && (got = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() < deadline) {
+    while (eof == 1 && (got = waitpid(pid, &status, WNOHANG)) == 0 && clock_mono_ms() < deadline) {
         struct timespec ts = { 0, 5 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "bus.h"
 #include "log.h"
 #include "settings.h"
@@ -21,13 +22,6 @@ struct supervisor_loop {
     pthread_t thread;
     volatile sig_atomic_t stop;
 };
-
-static long long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 /* Renders and applies every program. 0 when all are current, -2 when the
  * settings cannot be read, -1 when a program failed. */
@@ -82,7 +76,7 @@ static void *run(void *arg)
     long long next_programs = 0, next_rules = 0;
     int reload_pending = 0;
     while (!l->stop) {
-        long long now = now_ms();
+        long long now = clock_mono_ms();
         if (now >= next_rules) {
             rpc_status st = { 0 };
             if (vmalert_sync_rules(&cfg->vmalert, &rules, &st) > 0)

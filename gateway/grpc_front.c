@@ -23,6 +23,7 @@
 #include <grpc/slice.h>
 #include <grpc/support/time.h>
 
+#include "clock.h"
 #include "agent_stream.h"
 #include "auth.h"
 #include "dispatch.h"
@@ -114,13 +115,6 @@ struct grpc_front {
 static void call_start_reply(gf_call *c, int code, const char *message,
                              const uint8_t *body, size_t body_len);
 
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* Copies a slice into a NUL-terminated string; NULL when it holds a NUL or
  * is longer than max (both are attacker-controlled). */
 static char *slice_to_cstr(grpc_slice s, size_t max)
@@ -177,7 +171,7 @@ static void call_finish(gf_call *c)
 {
     grpc_front *f = c->f;
     int code = c->cancelled ? RPC_CANCELLED : c->code;
-    metrics_observe("grpc", c->method != NULL ? c->method : "", code, seconds_since(&c->started));
+    metrics_observe("grpc", c->method != NULL ? c->method : "", code, clock_seconds_since(&c->started));
     call_free(c);
     pthread_mutex_lock(&f->mu);
     f->live_calls--;

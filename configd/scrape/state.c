@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "scrape.h"
 #include "load.h"
@@ -43,13 +44,6 @@ struct scrape_state {
     size_t n, cap;
     size_t bytes, jobs;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void entry_free(entry *e)
 {
@@ -287,7 +281,7 @@ static void count(scrape_state *s)
 
 int scrape_state_full(scrape_state *s, db *d, rpc_status *st)
 {
-    int64_t t0 = now_ms();
+    int64_t t0 = clock_mono_ms();
     char *base = NULL;
     struct stat sb;
     scrape_rows rows = { 0 };
@@ -315,7 +309,7 @@ int scrape_state_full(scrape_state *s, db *d, rpc_status *st)
     }
     if ((rc = scrape_load_agents(d, NULL, 0, &rows, st)) != RPC_OK)
         goto out;
-    int64_t t1 = now_ms();
+    int64_t t1 = clock_mono_ms();
     if (!(e = calloc(rows.n ? rows.n : 1, sizeof *e))) {
         rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
         goto out;
@@ -326,7 +320,7 @@ int scrape_state_full(scrape_state *s, db *d, rpc_status *st)
             e[n++] = x;
     }
     qsort(e, n, sizeof *e, entry_ptr_cmp);
-    int64_t t2 = now_ms();
+    int64_t t2 = clock_mono_ms();
     if ((rc = publish(s, &head, &tail, e, n, true, st)) != RPC_OK)
         goto out;
     /* Swap the new state in. */
@@ -345,8 +339,8 @@ int scrape_state_full(scrape_state *s, db *d, rpc_status *st)
     count(s);
     log_info("scrape configuration written: %zu agents, %zu jobs, %zu bytes in %lld ms (read %lld ms, render %lld ms, "
              "check and write %lld ms)",
-             s->n, s->jobs, s->bytes, (long long)(now_ms() - t0), (long long)(t1 - t0), (long long)(t2 - t1),
-             (long long)(now_ms() - t2));
+             s->n, s->jobs, s->bytes, (long long)(clock_mono_ms() - t0), (long long)(t1 - t0), (long long)(t2 - t1),
+             (long long)(clock_mono_ms() - t2));
 out:
     if (rc != RPC_OK) {
         s->res = old_res;
@@ -459,7 +453,7 @@ int scrape_state_agents(scrape_state *s, db *d, const char *const *ids, size_t n
 {
     if (!s->ready)
         return scrape_state_full(s, d, st);
-    int64_t t0 = now_ms();
+    int64_t t0 = clock_mono_ms();
     scrape_rows rows = { 0 };
     entry **fresh = NULL, **next = NULL;
     size_t n_fresh = 0, n_next = 0;
@@ -484,7 +478,7 @@ int scrape_state_agents(scrape_state *s, db *d, const char *const *ids, size_t n
         log_debug("scrape configuration: %zu agents changed, their jobs did not", n_ids);
         goto out;
     }
-    int64_t t1 = now_ms();
+    int64_t t1 = clock_mono_ms();
     /* Only the fresh jobs are checked (the rest was, when written), while
      * the whole file is written to a temporary file. */
     check_job cj = { .s = s, .e = fresh, .n = n_fresh, .rc = RPC_OK };
@@ -506,7 +500,7 @@ int scrape_state_agents(scrape_state *s, db *d, const char *const *ids, size_t n
     rc = stage(s, &s->head, &s->tail, next, n_next, tmp, sizeof tmp, st);
     if (checking)
         pthread_join(checker, NULL);
-    int64_t t2 = now_ms();
+    int64_t t2 = clock_mono_ms();
     if (cj.rc != RPC_OK) {
         if (rc == RPC_OK)
             unlink(tmp);
@@ -527,8 +521,8 @@ int scrape_state_agents(scrape_state *s, db *d, const char *const *ids, size_t n
     count(s);
     log_info("scrape configuration written: %zu agents changed, %zu agents, %zu jobs, %zu bytes in %lld ms (read and "
              "render %lld ms, check and write %lld ms, install %lld ms)",
-             n_ids, s->n, s->jobs, s->bytes, (long long)(now_ms() - t0), (long long)(t1 - t0), (long long)(t2 - t1),
-             (long long)(now_ms() - t2));
+             n_ids, s->n, s->jobs, s->bytes, (long long)(clock_mono_ms() - t0), (long long)(t1 - t0), (long long)(t2 - t1),
+             (long long)(clock_mono_ms() - t2));
 out:
     for (size_t i = 0; i < n_fresh; i++)
         entry_free(fresh[i]);
