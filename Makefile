@@ -44,6 +44,9 @@ CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(EXTRA_CFLAGS)
 GEN_CFLAGS = $(filter-out -Werror,$(CFLAGS_ALL)) -Wno-unused-parameter
 
 PROGRAMS = gateway inventoryd configd agentsd pmmctl
+# The bus daemons among them: the gateway's default --daemons, so that a
+# daemon added to PROGRAMS is routed to without another list to edit.
+DAEMONS  = $(filter-out gateway pmmctl,$(PROGRAMS))
 # `make` alone builds everything, not the first rule below (the protos)
 .DEFAULT_GOAL := all
 
@@ -101,6 +104,9 @@ $(BUILD)/%.o: %.c | $(PROTO_STAMP)
 $(LIBCOMMON): $(COMMON_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+$(BUILD)/gateway/main.o: Makefile
+$(BUILD)/gateway/main.o: CFLAGS_ALL += -DPMM_SUITE_DAEMONS='"$(DAEMONS)"'
 
 # ---- programs: <prog>/main.c wires, the rest goes into lib<prog>.a ------------
 define PROGRAM_template

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal/v1/agents.pb-c.h"
+#include "internal/v1/metrics.pb-c.h"
+#include "metrics_rpc.h"
 
 /* Upstream pre-initialises "unknown"; ours name what cut the stream. */
 static const char *const reasons[] = { "kick", "done", "unknown", "refused", "flood", "garbage", "gone", "stopping" };
@@ -98,20 +99,10 @@ char *agent_metrics_text(void)
 static int agent_metrics_rpc(rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp)
 {
     (void)req;
-    Internal__V1__MetricsResponse *out = malloc(sizeof *out);
-    char *text = agent_metrics_text();
-    if (!out || !text) {
-        free(out);
-        free(text);
-        return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
-    }
-    internal__v1__metrics_response__init(out);
-    out->text = text;
-    *resp = &out->base;
-    return RPC_OK;
+    return metrics_rpc_reply(&ctx->status, agent_metrics_text(), resp);
 }
 
 const rpc_method agent_metrics_methods[] = {
-    { "/internal.v1.AgentsService/Metrics", &internal__v1__metrics_request__descriptor, agent_metrics_rpc },
+    { METRICS_RPC_METHOD, &internal__v1__metrics_request__descriptor, agent_metrics_rpc },
 };
 const size_t agent_metrics_methods_count = sizeof agent_metrics_methods / sizeof *agent_metrics_methods;

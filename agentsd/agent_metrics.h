@@ -1,6 +1,6 @@
 /* agent_metrics: agentsd's registry counters under upstream's names
  * (pmm_managed_agents_*, agent-protocol.md §10), served to the gateway's
- * /debug/metrics through internal.v1.AgentsService/Metrics. Updated on the
+ * /debug/metrics through internal.v1.MetricsService/Metrics. Updated on the
  * stream loop, read by a worker: atomics, no locks. */
 #ifndef AGENTSD_AGENT_METRICS_H
 #define AGENTSD_AGENT_METRICS_H

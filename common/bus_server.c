@@ -59,6 +59,29 @@ static const rpc_method *find_method(const bus_server *s, const char *name)
     return NULL;
 }
 
+/* grpc-go's answer to a method its server does not have: "unknown service
+ * S" when no method of S is served here, else "unknown method M for
+ * service S" (method "/S/M"). */
+static void unknown_method(const bus_server *s, const char *method, rpc_status *st)
+{
+    const char *sm = method[0] == '/' ? method + 1 : method;
+    const char *slash = strrchr(sm, '/');
+    if (!slash) {
+        rpc_fail(st, RPC_UNIMPLEMENTED, "unknown service %s", sm);
+        return;
+    }
+    int svc_len = (int)(slash - sm);
+    for (size_t i = 0; i < s->cfg.n_methods; i++) {
+        const char *known = s->cfg.methods[i].method;
+        known += known[0] == '/';
+        if (strncmp(known, sm, (size_t)svc_len) == 0 && known[svc_len] == '/') {
+            rpc_fail(st, RPC_UNIMPLEMENTED, "unknown method %s for service %.*s", slash + 1, svc_len, sm);
+            return;
+        }
+    }
+    rpc_fail(st, RPC_UNIMPLEMENTED, "unknown service %.*s", svc_len, sm);
+}
+
 /* Packs an OK response into *body; errors go to st. */
 static void pack_response(const ProtobufCMessage *resp, rpc_status *st, uint8_t **body,
                           size_t *body_len)
@@ -85,7 +108,7 @@ static void run_handler(bus_server *s, void *state, const bus_request *req, rpc_
     const rpc_method *m = find_method(s, req->method);
     if (!m || !m->request || !m->handler) {
         atomic_fetch_add(&s->unknown_method, 1);
-        rpc_fail(st, RPC_UNIMPLEMENTED, "unknown method %s", req->method);
+        unknown_method(s, req->method, st);
         return;
     }
     static const uint8_t no_body[1];

@@ -86,6 +86,7 @@ typedef struct {
     const bool *enable_vm_cache;
     const char *pmm_public_address;
     const bool *enable_backup_management;
+    const bool *aws_instance_checked;   /* not an API setting: AWSInstanceCheck's result */
 } settings_params;
 
 void settings_strings_free(settings_strings *l);

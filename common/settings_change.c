@@ -112,6 +112,7 @@ int settings_apply(settings *s, const settings_params *p)
     apply_bool(&s->alerting_enabled, p->enable_alerting);
     apply_bool(&s->access_control_enabled, p->enable_access_control);
     apply_bool(&s->backup_management_enabled, p->enable_backup_management);
+    apply_bool(&s->aws_instance_checked, p->aws_instance_checked);
     /* SaveSettings fills defaults again: an emptied partition list is ["aws"]. */
     return settings_fill_defaults(s);
 }

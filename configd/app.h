@@ -6,6 +6,7 @@
 #include "daemon_db.h"
 #include "db.h"
 #include "envvars.h"
+#include "updater.h"
 #include "vm.h"
 #include "vmalert.h"
 
@@ -23,6 +24,8 @@ typedef struct {
     const char *vm_config;         /* the scrape file, for logs.zip */
     envvars env;          /* PMM_* settings from the environment (fixed at start; not copyable) */
     bus_pub *pub;         /* settings.changed hints */
+    updater *updates;     /* newer releases, for CheckUpdates and ListChangeLogs */
+    char *aws_metadata_url; /* EC2 instance metadata, for AWSInstanceCheck on an AMI */
 } app;
 
 #define APP(w) ((app *)(w)->app)

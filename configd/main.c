@@ -1,6 +1,6 @@
-/* configd: server settings and version, readiness, logs.zip, the bundled
- * tools' supervisord programs and vmalert rules, VictoriaMetrics' scrape
- * configuration. Wires the PMM_* environment check, the database, the
+/* configd: server settings and version, readiness, updates, logs.zip,
+ * platform.v1 and uievents.v1, the bundled tools' supervisord programs and
+ * vmalert rules, VictoriaMetrics' scrape configuration. Wires the PMM_* environment check, the database, the
  * event publisher, the bus methods, the supervisord thread and the scrape
  * update thread. */
 #include <stdio.h>
@@ -11,11 +11,14 @@
 #include <zmq.h>
 
 #include "app.h"
+#include "aws_instance.h"
 #include "bus_peers.h"
 #include "config.h"
 #include "daemon_db.h"
 #include "log.h"
 #include "logs_service.h"
+#include "metrics.h"
+#include "platform.h"
 #include "configd/scrape/scrape.h"
 #include "configd/scrape/loop.h"
 #include "configd/scrape/service.h"
@@ -24,6 +27,8 @@
 #include "settings_api.h"
 #include "settings_env.h"
 #include "supervisor_loop.h"
+#include "uievents.h"
+#include "updates_api.h"
 
 extern char **environ;
 
@@ -32,7 +37,8 @@ int main(int argc, char **argv)
     app a = { 0 };
     char *run_dir = NULL, *level = NULL, *vmalert_bin = NULL, *vm_url = NULL, *vmalert_url = NULL;
     char *key_path = NULL, *vm_config = NULL, *vm_data = NULL, *vm_base = NULL, *vm_binary = NULL, *debug_addr = NULL;
-    int workers;
+    updater_config upd = { 0 };
+    int workers, update_timeout_ms;
     const cfg_option opts[] = {
         { "run-dir", "PMM_RUN_DIR", CFG_STRING, "/srv/pmm/run", "directory of the bus sockets", &run_dir },
         { "log-level", "PMM_LOG_LEVEL", CFG_STRING, "info", "trace, debug, info, warn, error or fatal", &level },
@@ -62,6 +68,17 @@ int main(int argc, char **argv)
           &debug_addr },
         { "encryption-key-path", "PMM_ENCRYPTION_KEY_PATH", CFG_STRING, "",
           "file with the key of stored agent credentials (default <run-dir>/../pmm-encryption.key)", &key_path },
+        { "update-version-file", NULL, CFG_STRING, "/etc/pmm-server-update-version.json",
+          "air-gapped sites: the release to offer, as JSON; when it exists nothing is fetched", &upd.version_file },
+        { "percona-platform-address", "PMM_DEV_PERCONA_PLATFORM_ADDRESS", CFG_STRING, "https://check.percona.com",
+          "Percona's version service (releases and release notes)", &upd.platform_address },
+        { "update-docker-image", "PMM_DEV_UPDATE_DOCKER_IMAGE", CFG_STRING, "",
+          "the release to offer as an image name (repo:version), when there is no file", &upd.dev_image },
+        { "update-docker-repo", "PMM_DEV_UPDATE_DOCKER_REPO", CFG_STRING, "percona/pmm-server",
+          "image repository of releases the version service names without an image", &upd.dev_repo },
+        { "update-check-timeout-ms", NULL, CFG_INT, "5000", "each request to the version service", &update_timeout_ms },
+        { "aws-metadata-url", NULL, CFG_STRING, AWS_METADATA_URL,
+          "EC2 instance metadata service (AWSInstanceCheck on the AMI distribution)", &a.aws_metadata_url },
         DB_CFG_OPTIONS(&a.db),
         { NULL },
     };
@@ -87,6 +104,8 @@ int main(int argc, char **argv)
     volatile sig_atomic_t *stop = daemon_stop_flag();
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    upd.timeout_ms = update_timeout_ms;
+    a.updates = updater_new(&upd);
     const char *bind = getenv("PMM_INTERFACE_TO_BIND");
     supervisor_loop_config sup = {
         .run_dir = run_dir, .db = &a.db, .rules_interval_ms = 2000,
@@ -106,7 +125,11 @@ int main(int argc, char **argv)
     size_t n_methods = 0;
     rpc_method *methods = daemon_join_methods(&n_methods, server_methods, server_methods_count, logs_methods,
                                               logs_methods_count, settings_methods, settings_methods_count,
-                                              scrape_methods, scrape_methods_count, NULL);
+                                              scrape_methods, scrape_methods_count, updates_methods,
+                                              updates_methods_count, aws_instance_methods, aws_instance_methods_count,
+                                              platform_methods, platform_methods_count, uievents_methods,
+                                              uievents_methods_count, configd_metrics_methods,
+                                              configd_metrics_methods_count, NULL);
     void *zctx = zmq_ctx_new();
     char ep[512];
     bus_pub_endpoint(ep, sizeof ep, run_dir, "configd");
@@ -135,7 +158,7 @@ int main(int argc, char **argv)
         log_info("VictoriaMetrics at %s is external: no scrape configuration is written", vm_url);
     else if (zctx && !(scrape = scrape_loop_start(&scfg)))
         log_error("cannot start the scrape configuration updates");
-    if (job && methods && bus_peers_init(zctx, run_dir) == 0 &&
+    if (job && methods && a.updates && bus_peers_init(zctx, run_dir) == 0 &&
         daemon_serve(zctx, run_dir, "configd", methods, n_methods, workers, &a.db, &a, stop) == 0)
         status = 0;
     *stop = 1; /* ends the settings retry thread also when serving failed */
@@ -144,6 +167,7 @@ int main(int argc, char **argv)
     scrape_loop_stop(scrape);
     bus_pub_destroy(a.pub);
     free(methods);
+    updater_free(a.updates);
     log_info("stopped");
     if (zctx)
         zmq_ctx_term(zctx);

@@ -13,17 +13,19 @@
 #include "pbutil.h"
 #include "server/v1/server.pb-c.h"
 
-static ProtobufCMessage *build_timestamp(void)
+static ProtobufCMessage *build_timestamp(bool date_only)
 {
     struct tm tm;
     memset(&tm, 0, sizeof tm);
     ProtobufCMessage *ts = pb_new(&google__protobuf__timestamp__descriptor);
-    if (ts && strptime(PMM_BUILD_TS, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        pb_set_i64(ts, "seconds", (int64_t)timegm(&tm));
+    if (ts && strptime(PMM_BUILD_TS, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+        int64_t t = (int64_t)timegm(&tm);
+        pb_set_i64(ts, "seconds", date_only ? t - t % 86400 : t);
+    }
     return ts;
 }
 
-static ProtobufCMessage *version_info(void)
+ProtobufCMessage *server_installed_version(bool date_only)
 {
     ProtobufCMessage *vi = pb_new(&server__v1__version_info__descriptor);
     if (!vi)
@@ -31,14 +33,14 @@ static ProtobufCMessage *version_info(void)
     char full[128];
     snprintf(full, sizeof full, "%s-%s", PMM_VERSION, PMM_GIT_REV);
     if (pb_set_str(vi, "version", PMM_VERSION) || pb_set_str(vi, "full_version", full) ||
-        pb_set_msg(vi, "timestamp", build_timestamp())) {
+        pb_set_msg(vi, "timestamp", build_timestamp(date_only))) {
         protobuf_c_message_free_unpacked(vi, NULL);
         return NULL;
     }
     return vi;
 }
 
-static int distribution_method(const char *name)
+int server_distribution_method(const char *name)
 {
     static const char *names[] = { "", "docker", "ovf", "ami", "azure", "do" };
     for (int i = 1; name && i < (int)(sizeof names / sizeof *names); i++)
@@ -68,9 +70,9 @@ static int version(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **
     if (test_hook(ctx, pb_get_str(in, "dummy")))
         return ctx->status.code;
     ProtobufCMessage *resp = pb_new(&server__v1__version_response__descriptor);
-    if (!resp || pb_set_str(resp, "version", PMM_VERSION) || pb_set_msg(resp, "server", version_info()) ||
-        pb_set_msg(resp, "managed", version_info()) ||
-        pb_set_i32(resp, "distribution_method", distribution_method(APP(w)->distribution))) {
+    if (!resp || pb_set_str(resp, "version", PMM_VERSION) || pb_set_msg(resp, "server", server_installed_version(false)) ||
+        pb_set_msg(resp, "managed", server_installed_version(false)) ||
+        pb_set_i32(resp, "distribution_method", server_distribution_method(APP(w)->distribution))) {
         if (resp)
             protobuf_c_message_free_unpacked(resp, NULL);
         return rpc_fail(&ctx->status, RPC_INTERNAL, "failed to build version");

@@ -264,10 +264,11 @@ EOF
         --victoriametrics-config="$VAR/victoriametrics/promscrape.yml" \
         --victoriametrics-data-dir="$VAR/victoriametrics/data" \
         --victoriametrics-base-config="$VAR/prometheus/prometheus.base.yml" --victoriametrics-binary="$VM_BIN" \
-        --debug-addr="127.0.0.1:$DEBUG_PORT"
+        --debug-addr="127.0.0.1:$DEBUG_PORT" --update-version-file="$VAR/pmm-server-update-version.json"
     render_program agentsd 25 --workers=2
+    # the gateway relays to exactly the daemons supervisord runs here
     render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
-        --http-port="$REST_PORT" --debug-port="$DEBUG_PORT"
+        --http-port="$REST_PORT" --debug-port="$DEBUG_PORT" --daemons="$(echo $DAEMONS | tr ' ' '\n' | grep -vx gateway | paste -sd, -)"
     nginx_program
 }
 

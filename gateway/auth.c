@@ -38,8 +38,8 @@ static cache_slot cache[CACHE_SLOTS];
 static int cache_ttl_ms = 3000;
 
 /* Minimum role by path (api.md §3.3); "" = no credentials needed. The rule
- * of the longest prefix, cut at '/' or '.' as upstream's auth server does
- * (see next_prefix), wins; a path with no rule needs admin. */
+ * of the longest prefix, cut at '/', '.' or ':' as upstream's auth server
+ * does (see next_prefix), wins; a path with no rule needs admin. */
 static const struct {
     const char *prefix;
     const char *role;
@@ -62,12 +62,10 @@ static const struct {
     { "/v1/dumps", "admin" },
     { "/v1/accesscontrol", "admin" },
     { "/v1/users", "viewer" },
-    { "/v1/platform:connect", "admin" },
-    { "/v1/platform:disconnect", "admin" },
-    { "/v1/platform/contact", "viewer" },
-    { "/v1/platform/user", "viewer" },
-    { "/v1/platform/server", "viewer" },
-    { "/v1/platform/organization/tickets", "viewer" },
+    /* upstream's rules: Connect and Disconnect need admin, every read a
+     * viewer (the reference lists the reads but not .../entitlements) */
+    { "/v1/platform:", "admin" },
+    { "/v1/platform/", "viewer" },
     { "/v1/qan/", "viewer" },
     { "/ping", "" },
     { "/prometheus/", "admin" },
@@ -115,20 +113,21 @@ static const char *rule_for(const char *prefix, size_t len)
     return NULL;
 }
 
-/* The next shorter prefix, cut at '/' and '.', as upstream walks it:
- * /v1/inventory/nodes/x -> /v1/inventory/nodes/ -> /v1/inventory/nodes
- * -> /v1/inventory/ -> ... -> "/". Returns the new length. */
+/* The next shorter prefix, cut at '/', '.' and ':', as upstream's
+ * nextPrefix walks it: /v1/platform:connect -> /v1/platform: -> /v1/platform
+ * -> /v1/ -> /v1 -> "/"; a run of the same separator at the end goes at
+ * once. Returns the new length. */
 static size_t next_prefix(const char *path, size_t len)
 {
     if (len <= 1 || path[0] != '/')
         return 1;
-    if (path[len - 1] == '.' || path[len - 1] == '/') {
-        char last = path[len - 1];
+    char last = path[len - 1];
+    if (last == '.' || last == '/' || last == ':') {
         while (len > 1 && path[len - 1] == last)
             len--;
         return len;
     }
-    while (len > 0 && path[len - 1] != '/' && path[len - 1] != '.')
+    while (len > 0 && path[len - 1] != '/' && path[len - 1] != '.' && path[len - 1] != ':')
         len--;
     return len > 0 ? len : 1;
 }

@@ -9,9 +9,10 @@
 
 #include "dispatch.h"
 #include "httpd.h"
-#include "internal/v1/agents.pb-c.h"
+#include "internal/v1/metrics.pb-c.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics_rpc.h"
 #include "rpc.h"
 
 struct debug_server {
@@ -24,28 +25,31 @@ static const char index_html[] =
     "<li><a href=\"/debug/vars\">/debug/vars</a></li>"
     "</ul></body></html>\n";
 
-/* The gateway's text followed by agentsd's registry metrics (the
- * pmm_managed_agents_* of upstream's one process); without them when
- * agentsd does not answer within a second. Takes and returns text. */
-static char *with_agents_metrics(char *text)
+/* The gateway's text followed by each daemon's own counters
+ * (internal.v1.MetricsService: agentsd's pmm_managed_agents_* of
+ * upstream's one process, configd's UI events, ...). A daemon that does
+ * not serve it answers Unimplemented at once; one that is down costs at
+ * most a second and is left out. Takes and returns text. */
+static char *with_daemon_metrics(char *text)
 {
-    if (!text)
-        return NULL;
     Internal__V1__MetricsRequest req = INTERNAL__V1__METRICS_REQUEST__INIT;
     uint8_t buf[8];
     size_t len = internal__v1__metrics_request__pack(&req, buf);
-    bus_reply rep;
-    int code = dispatch_call("/internal.v1.AgentsService/Metrics", "", "", buf, len, 1000, &rep);
-    Internal__V1__MetricsResponse *resp =
-        code == RPC_OK ? internal__v1__metrics_response__unpack(NULL, rep.body_len, rep.body) : NULL;
-    bus_reply_clear(&rep);
-    char *both = NULL;
-    if (resp && asprintf(&both, "%s%s", text, resp->text) >= 0) {
-        free(text);
-        text = both;
+    const char *daemon;
+    for (size_t i = 0; text && (daemon = dispatch_daemon(i)) != NULL; i++) {
+        bus_reply rep;
+        int code = dispatch_call_daemon(daemon, METRICS_RPC_METHOD, buf, len, 1000, &rep);
+        Internal__V1__MetricsResponse *resp =
+            code == RPC_OK ? internal__v1__metrics_response__unpack(NULL, rep.body_len, rep.body) : NULL;
+        bus_reply_clear(&rep);
+        char *both = NULL;
+        if (resp && asprintf(&both, "%s%s", text, resp->text) >= 0) {
+            free(text);
+            text = both;
+        }
+        if (resp)
+            internal__v1__metrics_response__free_unpacked(resp, NULL);
     }
-    if (resp)
-        internal__v1__metrics_response__free_unpacked(resp, NULL);
     return text;
 }
 
@@ -61,7 +65,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (strcmp(verb, "GET") != 0 && strcmp(verb, "HEAD") != 0)
         return httpd_send(c, 405, "text/plain", strdup("method not allowed\n"), 19, NULL);
     if (strcmp(url, "/debug/metrics") == 0) {
-        char *text = with_agents_metrics(metrics_render_prometheus());
+        char *text = with_daemon_metrics(metrics_render_prometheus());
         return httpd_send(c, 200, "text/plain; version=0.0.4", text, text ? strlen(text) : 0, NULL);
     }
     if (strcmp(url, "/debug/vars") == 0) {

@@ -18,9 +18,15 @@
 #include "metrics.h"
 #include "rest.h"
 
+/* The bus daemons this tree builds (the Makefile's PROGRAMS): the suite's
+ * default when --daemons is not given. */
+#ifndef PMM_SUITE_DAEMONS
+#error "PMM_SUITE_DAEMONS comes from the Makefile"
+#endif
+
 int main(int argc, char **argv)
 {
-    char *bind = NULL, *run_dir = NULL, *level = NULL;
+    char *bind = NULL, *run_dir = NULL, *level = NULL, *daemons = NULL;
     int grpc_port, http_port, debug_port, timeout_ms, max_body, grpc_workers, auth_ttl;
     const cfg_option opts[] = {
         { "interface-to-bind", "PMM_INTERFACE_TO_BIND", CFG_STRING, "127.0.0.1", "address the listeners bind to", &bind },
@@ -33,6 +39,8 @@ int main(int argc, char **argv)
         { "rest-max-body-bytes", NULL, CFG_INT, "10485760", "largest REST request body accepted", &max_body },
         { "grpc-workers", NULL, CFG_INT, "32", "threads relaying gRPC calls", &grpc_workers },
         { "auth-cache-ms", NULL, CFG_INT, "3000", "how long an authentication answer is reused", &auth_ttl },
+        { "daemons", NULL, CFG_STRING, PMM_SUITE_DAEMONS,
+          "the daemons the suite runs; services of any other answer Unimplemented at once", &daemons },
         { NULL },
     };
     int rc = daemon_init(opts, argc, argv, "gateway", "PMM server gateway: gRPC, REST and debug listeners.", &level);
@@ -57,7 +65,7 @@ int main(int argc, char **argv)
     char grpc_addr[300];
     snprintf(grpc_addr, sizeof grpc_addr, "%s:%d", bind, grpc_port);
 
-    if (!zctx || dispatch_init(zctx, run_dir, timeout_ms) != 0 || auth_init(auth_ttl) != 0) {
+    if (!zctx || dispatch_init(zctx, run_dir, timeout_ms, daemons) != 0 || auth_init(auth_ttl) != 0) {
         log_error("cannot initialise the bus or the crypto library");
         goto out;
     }

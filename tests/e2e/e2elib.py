@@ -18,9 +18,25 @@ import unittest
 import urllib.parse
 import uuid
 
-sys.path.insert(0, os.environ.get("E2E_PYGEN", "build/release/gen/py"))
+PYGEN = os.environ.get("E2E_PYGEN", "build/release/gen/py")
+sys.path.insert(0, PYGEN)
 
 import grpc  # noqa: E402  (Debian's python3-grpcio)
+
+
+def generated(path):
+    """A generated *_pb2 module by its path under E2E_PYGEN
+    ("platform/v1/platform_pb2.py"), for a proto package that a standard
+    module's name hides (Python's own `platform`)."""
+    import importlib.util
+    name = path[:-3].replace("/", "_")
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, os.path.join(PYGEN, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[name] = module
+    return module
 
 REST = os.environ.get("E2E_REST", "http://127.0.0.1:7772")
 GRPC = os.environ.get("E2E_GRPC", "127.0.0.1:7771")

@@ -69,6 +69,12 @@ export E2E_NGINX_TLS="127.0.0.1:$((PORT_BASE + 7))"
 export E2E_NGINX_HTTP="http://127.0.0.1:$((PORT_BASE + 8))"
 export E2E_NGINX_CERT="$VAR/nginx/certificate.crt"
 export E2E_CTL="$SUITE ctl"
+# Percona's version service, as configd sees it: a port where only a test's
+# own HTTP server ever listens (tests/e2e/test_server_updates.py), so that no
+# update check leaves the machine; and the air-gapped file suite.sh names.
+export E2E_VERSION_SERVICE_PORT=$((PORT_BASE + 9))
+export PMM_DEV_PERCONA_PLATFORM_ADDRESS="http://127.0.0.1:$E2E_VERSION_SERVICE_PORT"
+export E2E_UPDATE_FILE="$VAR/pmm-server-update-version.json"
 export E2E_PYGEN="$BUILD/gen/py"
 export E2E_COUNTS_FILE="$VAR/py-counts"
 export E2E_EXPECTED_EXITS="$VAR/expected-exits"

@@ -352,7 +352,11 @@ START_TEST(test_errors_propagate)
     bus_reply_clear(&rep);
 
     ck_assert_int_eq(call_empty(c, "/test.v1.Test/Nope", 1000, &rep), RPC_UNIMPLEMENTED);
-    ck_assert_str_eq(rep.message, "unknown method /test.v1.Test/Nope");
+    ck_assert_str_eq(rep.message, "unknown method Nope for service test.v1.Test");
+    bus_reply_clear(&rep);
+    /* a service of which nothing is served here, as grpc-go words it */
+    ck_assert_int_eq(call_empty(c, "/test.v1.Tes/Echo", 1000, &rep), RPC_UNIMPLEMENTED);
+    ck_assert_str_eq(rep.message, "unknown service test.v1.Tes");
     bus_reply_clear(&rep);
 
     bus_request bad = {.method = "/test.v1.Test/Echo", .body = (uint8_t *)"\xff\xff\xff", .body_len = 3};
@@ -365,8 +369,8 @@ START_TEST(test_errors_propagate)
 
     bus_server_stats st;
     bus_server_get_stats(f.srv, &st);
-    ck_assert_uint_eq(st.unknown_method, 1);
-    ck_assert_uint_eq(st.requests, 4);
+    ck_assert_uint_eq(st.unknown_method, 2);
+    ck_assert_uint_eq(st.requests, 5);
     assert_echo(c, "still serving");
     bus_client_destroy(c);
     server_stop(&f);
