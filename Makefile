@@ -22,7 +22,7 @@ endif
 GEN      = $(BUILD)/gen
 CC      ?= cc
 
-PKGS_BASE = libprotobuf-c libpq libzmq msgpack jansson libsodium libcurl libzip libcrypt yaml-0.1
+PKGS_BASE = libprotobuf-c libpq libzmq msgpack jansson libsodium libcurl libzip libcrypt yaml-0.1 expat
 PKGS_GW   = grpc libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_BASE) $(PKGS_GW) check 2>/dev/null)
 LIBS_BASE  := $(shell pkg-config --libs $(PKGS_BASE) 2>/dev/null) -lpthread -lm
