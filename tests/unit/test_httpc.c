@@ -10,13 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include "httpc.h"
 #include "tests/lib/checkrun.h"
 #include "tests/lib/httpstub.h"
+#include "tests/lib/vmtest.h"
 
 static void answer(void *ud, const httpstub_req *r, httpstub_answer *a)
 {
@@ -92,21 +90,10 @@ START_TEST(answers)
 }
 END_TEST
 
-static int closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof a;
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 START_TEST(go_error_texts)
 {
     char url[128], want[256];
-    int port = closed_port();
+    int port = vmtest_free_port();
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
     httpc_request req = { .method = "POST", .url = url, .timeout_ms = 5000 };
     httpc_call *c = httpc_call_new(&req);
