@@ -69,6 +69,15 @@ export E2E_NGINX_TLS="127.0.0.1:$((PORT_BASE + 7))"
 export E2E_NGINX_HTTP="http://127.0.0.1:$((PORT_BASE + 8))"
 export E2E_NGINX_CERT="$VAR/nginx/certificate.crt"
 export E2E_CTL="$SUITE ctl"
+# BASE+9 is the cloud stand-in's (tests/e2e/cloud_standin.py), started by the
+# tests that need it; inventoryd sends its AWS and Azure calls there.
+export E2E_CLOUD_PORT=$((PORT_BASE + 9))
+export PMM_DEV_AWS_ENDPOINT="http://127.0.0.1:$E2E_CLOUD_PORT"
+export PMM_DEV_AZURE_LOGIN_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"
+export PMM_DEV_AZURE_MANAGEMENT_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"
+# DiscoverRDS without keys looks for the caller's AWS credentials: none here.
+unset AWS_ACCESS_KEY_ID AWS_ACCESS_KEY AWS_SECRET_ACCESS_KEY AWS_SECRET_KEY AWS_SESSION_TOKEN AWS_PROFILE
+export AWS_SHARED_CREDENTIALS_FILE="$VAR/no-aws-credentials"
 export E2E_PYGEN="$BUILD/gen/py"
 export E2E_COUNTS_FILE="$VAR/py-counts"
 export E2E_EXPECTED_EXITS="$VAR/expected-exits"
