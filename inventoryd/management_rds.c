@@ -155,7 +155,8 @@ static int do_add(db *d, rds_add *a, rpc_status *st)
 /* protoc-gen-validate's rules of AddRDSServiceParams, in field order. */
 static int validate(const ProtobufCMessage *p, rpc_status *st)
 {
-    if (mgmt_require(st, pb_get_str(p, "instance_id"), "AddRDSServiceParams", "InstanceId") ||
+    if (mgmt_require(st, pb_get_str(p, "region"), "AddRDSServiceParams", "Region") ||
+        mgmt_require(st, pb_get_str(p, "instance_id"), "AddRDSServiceParams", "InstanceId") ||
         mgmt_require(st, pb_get_str(p, "address"), "AddRDSServiceParams", "Address"))
         return st->code;
     if (pb_get_u32(p, "port") == 0)

@@ -869,6 +869,10 @@ START_TEST(add_rds_service)
     assert_query("SELECT count(*) FROM nodes WHERE node_name = 'rds-x'", NULL, "0");
     expect_error(MGMT "AddService", rds_req("", 1, NULL), RPC_INVALID_ARGUMENT,
                  "invalid AddRDSServiceParams.InstanceId: value length must be at least 1 runes");
+    req = rds_req("rds-no-region", 1, &p);
+    pb_set_str(p, "region", "");
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "invalid AddRDSServiceParams.Region: value length must be at least 1 runes");
     req = rds_req("rds-y", 1, &p);
     pb_set_str(p, "service_name", "rds-mysql-1");
     expect_error(MGMT "AddService", req, RPC_ALREADY_EXISTS, "Service with name \"rds-mysql-1\" already exists.");
