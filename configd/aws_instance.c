@@ -8,7 +8,7 @@
 #include <sodium.h>
 
 #include "app.h"
-#include "http_fetch.h"
+#include "httpc.h"
 #include "log.h"
 #include "pbutil.h"
 #include "server.h"
@@ -20,29 +20,29 @@
 
 /* IMDSv2 as AWS's SDK does it: a session token first; an instance that
  * only speaks IMDSv1 refuses the PUT and is asked without one. */
-static int identity_document(const char *base, http_response *doc, char *err, size_t errlen)
+static int identity_document(const char *base, httpc_response *doc, char *err, size_t errlen)
 {
     char url[1024], token_hdr[1200];
     snprintf(url, sizeof url, "%s/latest/api/token", base);
     const char *ttl[] = { "X-aws-ec2-metadata-token-ttl-seconds: 21600", NULL };
-    http_request put = { .method = "PUT", .url = url, .headers = ttl, .body = "",
-                         .timeout_ms = METADATA_TIMEOUT_MS, .max_body = 4096 };
-    http_response tok;
+    httpc_request put = { .method = "PUT", .url = url, .headers = ttl, .body = "",
+                          .timeout_ms = METADATA_TIMEOUT_MS, .max_body = 4096 };
+    httpc_response tok;
     const char *hdrs[] = { NULL, NULL };
-    if (http_fetch(&put, &tok, err, errlen) == 0) {
+    if (httpc_fetch(&put, &tok, err, errlen) == 0) {
         if (tok.status == 200 && tok.len < 1024 && !strpbrk(tok.body, "\r\n")) {
             snprintf(token_hdr, sizeof token_hdr, "X-aws-ec2-metadata-token: %s", tok.body);
             hdrs[0] = token_hdr;
         }
-        http_response_free(&tok);
+        httpc_response_free(&tok);
     }
     snprintf(url, sizeof url, "%s/latest/dynamic/instance-identity/document", base);
-    http_request get = { .url = url, .headers = hdrs, .timeout_ms = METADATA_TIMEOUT_MS, .max_body = 65536 };
-    if (http_fetch(&get, doc, err, errlen) != 0)
+    httpc_request get = { .url = url, .headers = hdrs, .timeout_ms = METADATA_TIMEOUT_MS, .max_body = 65536 };
+    if (httpc_fetch(&get, doc, err, errlen) != 0)
         return -1;
     if (doc->status != 200) {
         snprintf(err, errlen, "GET %.400s: HTTP %ld", url, doc->status);
-        http_response_free(doc);
+        httpc_response_free(doc);
         return -1;
     }
     return 0;
@@ -58,14 +58,14 @@ static bool same_id(const char *a, const char *b)
 /* Checks id against the metadata. RPC code; the upstream texts. */
 static int check_id(const char *base, const char *id, rpc_status *st)
 {
-    http_response doc;
+    httpc_response doc;
     char err[512];
     if (identity_document(base, &doc, err, sizeof err) != 0) {
         log_error("AWS instance check: %s", err);
         return rpc_fail(st, RPC_UNAVAILABLE, "cannot get instance metadata");
     }
     json_t *j = json_loads(doc.body, 0, NULL);
-    http_response_free(&doc);
+    httpc_response_free(&doc);
     const char *got = json_string_value(json_object_get(j, "instanceId"));
     int rc = RPC_OK;
     if (!got) {

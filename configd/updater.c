@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "http_fetch.h"
+#include "httpc.h"
 #include "log.h"
 #include "pbjson.h"
 
@@ -93,18 +93,12 @@ void updater_free(updater *u)
     free(u);
 }
 
-/* GET url into *r; -1 with err "Get \"url\": why", as Go's client says. */
-static int get(const updater *u, const char *url, http_response *r, char *err, size_t errlen)
+/* GET url into *r; -1 with err as Go's client words it
+ * ("Get \"url\": dial tcp ..."). */
+static int get(const updater *u, const char *url, httpc_response *r, char *err, size_t errlen)
 {
-    char why[256];
-    http_request req = { .url = url, .timeout_ms = u->timeout_ms, .max_body = BODY_MAX };
-    if (http_fetch(&req, r, why, sizeof why) == 0)
-        return 0;
-    /* a long URL is cut short: the message only has to say which */
-    int n = snprintf(err, errlen, "Get \"%.300s\": ", url);
-    if (n > 0 && (size_t)n < errlen)
-        snprintf(err + n, errlen - (size_t)n, "%s", why);
-    return -1;
+    httpc_request req = { .url = url, .timeout_ms = u->timeout_ms, .max_body = BODY_MAX };
+    return httpc_fetch(&req, r, err, errlen);
 }
 
 /* Decodes a JSON object into a new message of type d; -1 with err. */
@@ -160,7 +154,7 @@ static char *release_notes(const pmm_version *v, void *ud)
         return text;
     char url[1200], err[512];
     snprintf(url, sizeof url, "%s/release-notes/v1/pmm/%s", u->address, version);
-    http_response r;
+    httpc_response r;
     if (get(u, url, &r, err, sizeof err) != 0) {
         log_warn("failed to get release notes for version: %s: %s", version, err);
         return strdup("");
@@ -170,7 +164,7 @@ static char *release_notes(const pmm_version *v, void *ud)
         log_warn("failed to get release notes for PMM %s, got HTTP %ld", version, r.status);
     else if (decode(r.body, &internal__v1__update_release_notes__descriptor, &m, err, sizeof err) != 0)
         log_warn("release notes of %s: failed to decode response: %s", version, err);
-    http_response_free(&r);
+    httpc_response_free(&r);
     if (!m)
         return strdup("");
     text = strdup(((Internal__V1__UpdateReleaseNotes *)m)->release_note);
@@ -215,14 +209,14 @@ static int from_service(updater *u, update_list *updates, update_info *latest, b
 {
     char url[1100], why[512];
     snprintf(url, sizeof url, "%s/metadata/v2/pmm-server", u->address);
-    http_response r;
+    httpc_response r;
     if (get(u, url, &r, why, sizeof why) != 0) {
         snprintf(err, errlen, "failed to get PMM server versions: %s", why);
         return UPDATER_FAILED;
     }
     ProtobufCMessage *m = NULL;
     int rc = decode(r.body, &internal__v1__update_metadata__descriptor, &m, why, sizeof why);
-    http_response_free(&r);
+    httpc_response_free(&r);
     if (rc != 0) {
         snprintf(err, errlen, "failed to decode response: %s", why);
         return UPDATER_FAILED;

@@ -12,6 +12,11 @@ typedef struct {
     bus_pub *pub;          /* inventory.changed hints */
     char *admin_password;
     char *vm_url;          /* VictoriaMetrics' Prometheus API base (management list statuses) */
+    /* Development overrides of the cloud APIs' URLs ("" = the real ones):
+     * the e2e tests point them at a local stand-in. */
+    char *aws_endpoint;    /* every AWS region's RDS endpoint */
+    char *azure_login_url; /* Azure AD, instead of https://login.microsoftonline.com/ */
+    char *azure_mgmt_url;  /* Azure Resource Manager, instead of https://management.azure.com/ */
 } app;
 
 /* Handlers get a daemon_worker; its app is inventoryd's app. */

@@ -37,6 +37,12 @@ int main(int argc, char **argv)
           "file with the key of stored agent credentials (default <run-dir>/../pmm-encryption.key)", &key_path },
         { "victoriametrics-url", "PMM_VM_URL", CFG_STRING, "http://127.0.0.1:9090/prometheus/",
           "VictoriaMetrics base URL (node and service statuses)", &a.vm_url },
+        { "aws-endpoint", "PMM_DEV_AWS_ENDPOINT", CFG_STRING, "",
+          "development: one URL for every AWS region's RDS API (RDS discovery)", &a.aws_endpoint },
+        { "azure-login-url", "PMM_DEV_AZURE_LOGIN_URL", CFG_STRING, "",
+          "development: Azure AD URL instead of https://login.microsoftonline.com/", &a.azure_login_url },
+        { "azure-management-url", "PMM_DEV_AZURE_MANAGEMENT_URL", CFG_STRING, "",
+          "development: Azure Resource Manager URL instead of https://management.azure.com/", &a.azure_mgmt_url },
         DB_CFG_OPTIONS(&a.db),
         { NULL },
     };

@@ -1,7 +1,7 @@
-/* management: the method table of management.v1.ManagementService. The
- * methods that need AWS, Azure or Grafana (DiscoverRDS,
- * DiscoverAzureDatabase, AddAzureDatabase, AddAnnotation) answer
- * Unimplemented with a text that says why. */
+/* management: the method table of management.v1.ManagementService; the
+ * handlers are in the management_*.c files (cloud discovery in
+ * management_rds_discover.c and management_azure.c, annotations in
+ * management_annotation.c). */
 #include "management.h"
 
 #include "management/v1/agent.pb-c.h"
@@ -11,33 +11,6 @@
 #include "management/v1/rds.pb-c.h"
 #include "management/v1/service.pb-c.h"
 #include "management_internal.h"
-
-static int discover_rds(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
-{
-    (void)in, (void)out;
-    return rpc_fail(&ctx->status, RPC_UNIMPLEMENTED, "RDS discovery is not supported by this server: it needs AWS access.");
-}
-
-static int discover_azure(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
-{
-    (void)in, (void)out;
-    return rpc_fail(&ctx->status, RPC_UNIMPLEMENTED,
-                    "Azure database discovery is not supported by this server: it needs Azure access.");
-}
-
-static int add_azure(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
-{
-    (void)in, (void)out;
-    return rpc_fail(&ctx->status, RPC_UNIMPLEMENTED,
-                    "Adding Azure databases is not supported by this server: it needs Azure access.");
-}
-
-static int add_annotation(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
-{
-    (void)in, (void)out;
-    return rpc_fail(&ctx->status, RPC_UNIMPLEMENTED,
-                    "Annotations are not supported by this server: they are stored in Grafana, which it does not run.");
-}
 
 #define M "/management.v1.ManagementService/"
 
@@ -51,9 +24,9 @@ const rpc_method management_methods[] = {
     { M "AddService", &management__v1__add_service_request__descriptor, mgmt_add_service },
     { M "RemoveService", &management__v1__remove_service_request__descriptor, mgmt_remove_service },
     { M "ListServices", &management__v1__list_services_request__descriptor, mgmt_list_services },
-    { M "DiscoverRDS", &management__v1__discover_rdsrequest__descriptor, discover_rds },
-    { M "DiscoverAzureDatabase", &management__v1__discover_azure_database_request__descriptor, discover_azure },
-    { M "AddAzureDatabase", &management__v1__add_azure_database_request__descriptor, add_azure },
-    { M "AddAnnotation", &management__v1__add_annotation_request__descriptor, add_annotation },
+    { M "DiscoverRDS", &management__v1__discover_rdsrequest__descriptor, mgmt_discover_rds },
+    { M "DiscoverAzureDatabase", &management__v1__discover_azure_database_request__descriptor, mgmt_discover_azure },
+    { M "AddAzureDatabase", &management__v1__add_azure_database_request__descriptor, mgmt_add_azure },
+    { M "AddAnnotation", &management__v1__add_annotation_request__descriptor, mgmt_add_annotation },
 };
 const size_t management_methods_count = sizeof management_methods / sizeof *management_methods;

@@ -28,6 +28,10 @@ int mgmt_list_agent_versions(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufC
 int mgmt_add_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out);
 int mgmt_remove_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out);
 int mgmt_list_services(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out);
+int mgmt_discover_rds(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out);
+int mgmt_discover_azure(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out);
+int mgmt_add_azure(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out);
+int mgmt_add_annotation(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out);
 
 /* ---- helpers (management_util.c) ------------------------------------------ */
 
@@ -52,6 +56,12 @@ int mgmt_push_metrics(int mode, const char *pmm_agent_id, bool *push, rpc_status
  * member of a request or response); NULL on ENOMEM or no such member. */
 ProtobufCMessage *mgmt_new_member(const ProtobufCMessageDescriptor *d, const char *member);
 
+/* An inventory Add…Params of member (in request descriptor d) filled from
+ * the management request p by field name, without what skip lists. NULL
+ * on ENOMEM. */
+ProtobufCMessage *mgmt_params_from(const ProtobufCMessageDescriptor *d, const char *member, const ProtobufCMessage *p,
+                                   const char *const *skip);
+
 /* Creates an agent of the kind whose AddAgentRequest member is member from
  * params, inside the caller's transaction; sets result field `field` of
  * result to it and copies its id to id. (management_util.c) */
@@ -69,6 +79,10 @@ int mgmt_append_json_objects(ProtobufCMessage *m, const char *field, const char 
 
 /* A cell as a string: "" for NULL. */
 const char *mgmt_cell(PGresult *r, int row, int col);
+
+/* How long outgoing calls may take: what is left of the caller's
+ * deadline (less a margin to answer), at most max_ms. */
+long mgmt_time_left(const rpc_ctx *ctx, long max_ms);
 
 /* Ends the transaction a handler began: commit when rc is RPC_OK, else
  * roll back. Returns the final code (st set on failure). */

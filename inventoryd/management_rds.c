@@ -30,22 +30,9 @@ typedef struct {
     char node_id[64], service_id[64], agent_ids[3][64];
 } rds_add;
 
-/* An inventory Add…Params of member (in descriptor d) filled from the
- * request by name, without what skip lists. */
-static ProtobufCMessage *params_from(const ProtobufCMessageDescriptor *d, const char *member, const ProtobufCMessage *p,
-                                     const char *const *skip)
-{
-    ProtobufCMessage *m = mgmt_new_member(d, member);
-    if (m && mgmt_copy_fields(m, p, skip) != 0) {
-        protobuf_c_message_free_unpacked(m, NULL);
-        m = NULL;
-    }
-    return m;
-}
-
 static int create_node(db *d, rds_add *a, rpc_status *st)
 {
-    ProtobufCMessage *np = params_from(&inventory__v1__add_node_request__descriptor, "remote_rds", a->p, NULL);
+    ProtobufCMessage *np = mgmt_params_from(&inventory__v1__add_node_request__descriptor, "remote_rds", a->p, NULL);
     if (!np || pb_set_str(np, "node_name", a->node_name) < 0 ||
         pb_set_str(np, "address", pb_get_str(a->p, "instance_id")) < 0) {
         if (np)
@@ -71,7 +58,7 @@ static int create_agent(db *d, rds_add *a, const char *member, const char *field
     bool push;
     if (mgmt_push_metrics(pb_get_i32(a->p, "metrics_mode"), a->pmm_agent_id, &push, st))
         return st->code;
-    ProtobufCMessage *ap = params_from(&inventory__v1__add_agent_request__descriptor, member, a->p, agent_skip);
+    ProtobufCMessage *ap = mgmt_params_from(&inventory__v1__add_agent_request__descriptor, member, a->p, agent_skip);
     int bad = !ap || pb_set_bool(ap, "push_metrics", push) < 0 || pb_set_str(ap, "pmm_agent_id", a->pmm_agent_id) < 0 ||
               pb_set_str(ap, "node_id", a->node_id) < 0 || pb_set_str(ap, "service_id", a->service_id) < 0;
     if (!bad && strcmp(member, "mysqld_exporter") == 0) {
@@ -93,7 +80,7 @@ static int create_agent(db *d, rds_add *a, const char *member, const char *field
 
 static int create_service(db *d, rds_add *a, const char *member, rpc_status *st)
 {
-    ProtobufCMessage *sp = params_from(&inventory__v1__add_service_request__descriptor, member, a->p, NULL);
+    ProtobufCMessage *sp = mgmt_params_from(&inventory__v1__add_service_request__descriptor, member, a->p, NULL);
     if (!sp || pb_set_str(sp, "node_id", a->node_id) < 0 || pb_set_str(sp, "service_name", a->service_name) < 0) {
         if (sp)
             protobuf_c_message_free_unpacked(sp, NULL);
@@ -168,7 +155,8 @@ static int do_add(db *d, rds_add *a, rpc_status *st)
 /* protoc-gen-validate's rules of AddRDSServiceParams, in field order. */
 static int validate(const ProtobufCMessage *p, rpc_status *st)
 {
-    if (mgmt_require(st, pb_get_str(p, "instance_id"), "AddRDSServiceParams", "InstanceId") ||
+    if (mgmt_require(st, pb_get_str(p, "region"), "AddRDSServiceParams", "Region") ||
+        mgmt_require(st, pb_get_str(p, "instance_id"), "AddRDSServiceParams", "InstanceId") ||
         mgmt_require(st, pb_get_str(p, "address"), "AddRDSServiceParams", "Address"))
         return st->code;
     if (pb_get_u32(p, "port") == 0)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -122,6 +123,17 @@ ProtobufCMessage *mgmt_new_member(const ProtobufCMessageDescriptor *d, const cha
 {
     const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, member);
     return f && f->type == PROTOBUF_C_TYPE_MESSAGE ? pb_new(f->descriptor) : NULL;
+}
+
+ProtobufCMessage *mgmt_params_from(const ProtobufCMessageDescriptor *d, const char *member, const ProtobufCMessage *p,
+                                   const char *const *skip)
+{
+    ProtobufCMessage *m = mgmt_new_member(d, member);
+    if (m && mgmt_copy_fields(m, p, skip) != 0) {
+        protobuf_c_message_free_unpacked(m, NULL);
+        m = NULL;
+    }
+    return m;
 }
 
 int mgmt_create_agent(db *d, const char *member, const ProtobufCMessage *params, ProtobufCMessage *result,
@@ -255,4 +267,15 @@ int mgmt_push_metrics(int mode, const char *pmm_agent_id, bool *push, rpc_status
         return rpc_fail(st, RPC_FAILED_PRECONDITION, "push metrics mode is not allowed for exporters running on pmm-server");
     *push = server ? mode == MGMT_METRICS_MODE_PUSH : MGMT_PUSH_MODE(mode);
     return RPC_OK;
+}
+
+long mgmt_time_left(const rpc_ctx *ctx, long max_ms)
+{
+    if (!ctx->req || ctx->req->deadline_ms <= 0)
+        return max_ms;
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    /* some room to answer before the caller gives up */
+    long left = (long)(ctx->req->deadline_ms - ((int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000)) - 300;
+    return left < max_ms ? (left > 100 ? left : 100) : max_ms;
 }

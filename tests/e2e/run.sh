@@ -30,11 +30,11 @@ try:
     low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 except (OSError, ValueError, IndexError):
     low = 32768
-slots = max((low - 20000) // 10 - 1, 1)
+slots = max((low - 20000) // 20 - 1, 1)
 for _ in range(200):
-    base = 20000 + random.randrange(slots) * 10
+    base = 20000 + random.randrange(slots) * 20
     free = True
-    for port in range(base + 1, base + 10):  # deploy/suite.sh's port plan: BASE+1..+9
+    for port in range(base + 1, base + 20):  # suite.sh's BASE+1..+8, tests' stand-ins from +9
         s = socket.socket()
         try:
             s.bind(("127.0.0.1", port))
@@ -75,6 +75,15 @@ export E2E_CTL="$SUITE ctl"
 export E2E_VERSION_SERVICE_PORT=$((PORT_BASE + 9))
 export PMM_DEV_PERCONA_PLATFORM_ADDRESS="http://127.0.0.1:$E2E_VERSION_SERVICE_PORT"
 export E2E_UPDATE_FILE="$VAR/pmm-server-update-version.json"
+# BASE+10 is the cloud stand-in's (tests/e2e/cloud_standin.py), started by the
+# tests that need it; inventoryd sends its AWS and Azure calls there.
+export E2E_CLOUD_PORT=$((PORT_BASE + 10))
+export PMM_DEV_AWS_ENDPOINT="http://127.0.0.1:$E2E_CLOUD_PORT"
+export PMM_DEV_AZURE_LOGIN_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"
+export PMM_DEV_AZURE_MANAGEMENT_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"
+# DiscoverRDS without keys looks for the caller's AWS credentials: none here.
+unset AWS_ACCESS_KEY_ID AWS_ACCESS_KEY AWS_SECRET_ACCESS_KEY AWS_SECRET_KEY AWS_SESSION_TOKEN AWS_PROFILE
+export AWS_SHARED_CREDENTIALS_FILE="$VAR/no-aws-credentials"
 export E2E_PYGEN="$BUILD/gen/py"
 export E2E_COUNTS_FILE="$VAR/py-counts"
 export E2E_EXPECTED_EXITS="$VAR/expected-exits"
@@ -117,7 +126,7 @@ check() { # name, then a command that succeeds when the check passes
     fi
 }
 
-echo "e2e: var dir $VAR, ports $((PORT_BASE + 1))-$((PORT_BASE + 9)), binaries $PMM_BIN_DIR"
+echo "e2e: var dir $VAR, ports $((PORT_BASE + 1))-$((PORT_BASE + 19)), binaries $PMM_BIN_DIR"
 [ -d "$E2E_PYGEN/inventory" ] ||
     echo "e2e: warning: no generated python modules in $E2E_PYGEN (built by make)"
 if ! $SUITE start; then

@@ -194,8 +194,6 @@ class RestPmmAdmin(ApiTestCase):
         self.assertErrorBody(r, 400, 3, "invalid AddMySQLServiceParams.Username: value length must be at least 1 runes")
         r = rest("GET", "/v1/management/agents")
         self.assertErrorBody(r, 400, 3, "Either service_id or node_id is expected.")
-        r = rest("POST", "/v1/management/services:discoverRDS", {})
-        self.assertErrorBody(r, 501, 12)
 
 
 class Statuses(ApiTestCase):

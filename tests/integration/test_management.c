@@ -5,7 +5,12 @@
  * ListAgentVersions, the upstream error texts, and that a failing call
  * leaves nothing behind (also AddService's connection check when agentsd
  * is down); node and service statuses read from a real VictoriaMetrics
- * (tests/lib/vmtest.h), and the lists' error when it cannot be queried. */
+ * (tests/lib/vmtest.h), and the lists' error when it cannot be queried;
+ * DiscoverRDS against a loopback AWS (tests/lib/httpstub.h: regions told
+ * apart by their signature's scope, pages, errors, an unreachable
+ * endpoint, the deadline), AddAzureDatabase (what it stores, what agentsd
+ * builds from it, one transaction) and DiscoverAzureDatabase's checks,
+ * AddAnnotation's checks before it refuses for want of Grafana. */
 #include <check.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +26,8 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "agentsd/state/state.h"
+#include "inventoryd/agent_model.h"
 #include "inventory/v1/nodes.pb-c.h"
 #include "inventory/v1/services.pb-c.h"
 #include "bus_peers.h"
@@ -30,12 +37,15 @@
 #include "inventoryd/management.h"
 #include "management/v1/agent.pb-c.h"
 #include "management/v1/annotation.pb-c.h"
+#include "management/v1/azure.pb-c.h"
 #include "management/v1/node.pb-c.h"
 #include "management/v1/rds.pb-c.h"
 #include "management/v1/service.pb-c.h"
 #include "pbutil.h"
 #include "secret.h"
+#include "settings.h"
 #include "tests/lib/checkrun.h"
+#include "tests/lib/httpstub.h"
 #include "tests/lib/rpccall.h"
 #include "tests/lib/pgtest.h"
 #include "tests/lib/vmtest.h"
@@ -640,12 +650,32 @@ END_TEST
 
 /* Without skip_connection_check the pmm-agent is asked through agentsd;
  * agentsd being down fails the add, and nothing of it stays. */
+/* The bus to agentsd in a run dir where no agentsd listens. */
+typedef struct {
+    char run_dir[64];
+    void *zctx;
+} no_agentsd;
+
+static void no_agentsd_start(no_agentsd *n)
+{
+    snprintf(n->run_dir, sizeof n->run_dir, "/tmp/test_management_run.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(n->run_dir));
+    n->zctx = zmq_ctx_new();
+    ck_assert_int_eq(bus_peers_init(n->zctx, n->run_dir), 0);
+}
+
+static void no_agentsd_stop(no_agentsd *n)
+{
+    bus_peers_thread_done();
+    zmq_ctx_term(n->zctx);
+    rmdir(n->run_dir);
+}
+
 START_TEST(add_service_check_needs_agentsd)
 {
-    char run_dir[] = "/tmp/test_management_run.XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(run_dir));
-    void *zctx = zmq_ctx_new();
-    ck_assert_int_eq(bus_peers_init(zctx, run_dir), 0);
+    no_agentsd n;
+    no_agentsd_start(&n);
+    const char *run_dir = n.run_dir;
     registered g = register_ok(register_req("check-node", 1));
     ProtobufCMessage *p;
     ProtobufCMessage *req = mysql_req("check-mysql", &g, &p);
@@ -662,9 +692,7 @@ START_TEST(add_service_check_needs_agentsd)
     req = mysql_req("check-mysql", &g, &p);
     pb_set_bool(p, "skip_connection_check", true);
     free(add_ok(req, "mysql", NULL));
-    bus_peers_thread_done();
-    zmq_ctx_term(zctx);
-    rmdir(run_dir);
+    no_agentsd_stop(&n);
 }
 END_TEST
 
@@ -841,6 +869,10 @@ START_TEST(add_rds_service)
     assert_query("SELECT count(*) FROM nodes WHERE node_name = 'rds-x'", NULL, "0");
     expect_error(MGMT "AddService", rds_req("", 1, NULL), RPC_INVALID_ARGUMENT,
                  "invalid AddRDSServiceParams.InstanceId: value length must be at least 1 runes");
+    req = rds_req("rds-no-region", 1, &p);
+    pb_set_str(p, "region", "");
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "invalid AddRDSServiceParams.Region: value length must be at least 1 runes");
     req = rds_req("rds-y", 1, &p);
     pb_set_str(p, "service_name", "rds-mysql-1");
     expect_error(MGMT "AddService", req, RPC_ALREADY_EXISTS, "Service with name \"rds-mysql-1\" already exists.");
@@ -1039,12 +1071,421 @@ START_TEST(list_agent_versions)
 }
 END_TEST
 
-START_TEST(unimplemented_methods)
+/* ---- AWS: DiscoverRDS against a loopback AWS ------------------------------- */
+
+enum { AWS_NORMAL, AWS_MIXED, AWS_BAD_SECRET, AWS_SILENT };
+
+static const char rds_head[] = "<DescribeDBInstancesResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">"
+                               "<DescribeDBInstancesResult><DBInstances>";
+static const char rds_tail[] = "</DescribeDBInstancesResult><ResponseMetadata><RequestId>r</RequestId>"
+                               "</ResponseMetadata></DescribeDBInstancesResponse>";
+
+/* One DBInstance element. */
+static void rds_instance_xml(char *out, size_t len, const char *id, const char *engine, const char *address)
 {
-    expect_error(MGMT "DiscoverRDS", pb_new(&management__v1__discover_rdsrequest__descriptor), RPC_UNIMPLEMENTED,
-                 "RDS discovery is not supported by this server: it needs AWS access.");
-    expect_error(MGMT "AddAnnotation", pb_new(&management__v1__add_annotation_request__descriptor), RPC_UNIMPLEMENTED,
-                 "Annotations are not supported by this server: they are stored in Grafana, which it does not run.");
+    snprintf(out, len,
+             "<DBInstance><DBInstanceIdentifier>%s</DBInstanceIdentifier><DBInstanceClass>db.t3.small</DBInstanceClass>"
+             "<Engine>%s</Engine><EngineVersion>8.0.36</EngineVersion><AvailabilityZone>z-a</AvailabilityZone>"
+             "%s%s%s</DBInstance>",
+             id, engine, address ? "<Endpoint><Address>" : "", address ? address : "",
+             address ? "</Address><Port>3306</Port></Endpoint>" : "");
+}
+
+/* Answers as RDS would, region by region (from the signature's scope):
+ * us-east-1 two pages, eu-west-1 one Aurora PostgreSQL, the rest nothing. */
+static void aws_stub(void *ud, const httpstub_req *r, httpstub_answer *a)
+{
+    static char body[8192];
+    int mode = *(int *)ud;
+    char auth[1024], region[64] = "";
+    httpstub_header(r, "Authorization", auth, sizeof auth);
+    const char *scope = strstr(auth, "Credential=");
+    if (scope)
+        sscanf(scope, "Credential=%*[^/]/%*[^/]/%63[^/]/rds/aws4_request,", region);
+    if (!strstr(r->body, "Action=DescribeDBInstances") || !*region) {
+        a->status = 400, a->body = "<ErrorResponse><Error><Code>Bad</Code><Message>bad</Message></Error></ErrorResponse>";
+        return;
+    }
+    if (mode == AWS_SILENT) {
+        a->silent = true;
+        return;
+    }
+    bool known = strncmp(scope, "Credential=AKIDTEST/", 20) == 0;
+    if (!known || mode == AWS_BAD_SECRET || (mode == AWS_MIXED && strcmp(region, "us-east-1") != 0)) {
+        a->status = 403, a->reason = "Forbidden";
+        a->headers = "X-Amzn-Requestid: rid-hdr\r\n";
+        a->body = known ? "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we "
+                          "calculated does not match the signature you provided.</Message></Error>"
+                          "<RequestId>rid-1</RequestId></ErrorResponse>"
+                        : "<ErrorResponse><Error><Code>InvalidClientTokenId</Code><Message>The security token "
+                          "included in the request is invalid.</Message></Error><RequestId>rid-2</RequestId>"
+                          "</ErrorResponse>";
+        return;
+    }
+    char i1[512] = "", i2[512] = "", marker[64] = "";
+    if (strcmp(region, "us-east-1") == 0 && strstr(r->body, "&Marker=p2&")) {
+        rds_instance_xml(i1, sizeof i1, "a-mysql", "mysql", "a.rds.example");
+    } else if (strcmp(region, "us-east-1") == 0) {
+        rds_instance_xml(i1, sizeof i1, "b-mysql", "mariadb", "b.rds.example");
+        rds_instance_xml(i2, sizeof i2, "c-creating", "mysql", NULL);
+        snprintf(marker, sizeof marker, "<Marker>p2</Marker>");
+    } else if (strcmp(region, "eu-west-1") == 0) {
+        rds_instance_xml(i1, sizeof i1, "aurora-pg-1", "aurora-postgresql", "pg.rds.example");
+    }
+    snprintf(body, sizeof body, "%s%s%s</DBInstances>%s%s", rds_head, i1, i2, marker, rds_tail);
+    a->body = body;
+}
+
+static ProtobufCMessage *discover_rds_req(const char *key, const char *secret)
+{
+    ProtobufCMessage *req = pb_new(&management__v1__discover_rdsrequest__descriptor);
+    pb_set_str(req, "aws_access_key", key);
+    pb_set_str(req, "aws_secret_key", secret);
+    return req;
+}
+
+START_TEST(discover_rds)
+{
+    int mode = AWS_NORMAL;
+    httpstub *s = httpstub_start(aws_stub, &mode);
+    char endpoint[64], msg[RPC_MESSAGE_MAX];
+    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", httpstub_port(s));
+    the_app.aws_endpoint = endpoint;
+    ProtobufCMessage *resp;
+    ck_assert_msg(call_free(MGMT "DiscoverRDS", discover_rds_req("AKIDTEST", "secret"), &resp, msg) == 0, "%s", msg);
+    const Management__V1__DiscoverRDSResponse *r = (const Management__V1__DiscoverRDSResponse *)resp;
+    ck_assert_uint_eq(r->n_rds_instances, 3);
+    ck_assert_str_eq(r->rds_instances[0]->region, "eu-west-1");
+    ck_assert_str_eq(r->rds_instances[0]->instance_id, "aurora-pg-1");
+    ck_assert_int_eq(r->rds_instances[0]->engine, MANAGEMENT__V1__DISCOVER_RDSENGINE__DISCOVER_RDS_ENGINE_POSTGRESQL);
+    ck_assert_str_eq(r->rds_instances[1]->instance_id, "a-mysql"); /* from the second page */
+    ck_assert_str_eq(r->rds_instances[2]->instance_id, "b-mysql");
+    ck_assert_str_eq(r->rds_instances[2]->region, "us-east-1");
+    ck_assert_str_eq(r->rds_instances[2]->az, "z-a");
+    ck_assert_str_eq(r->rds_instances[2]->node_model, "db.t3.small");
+    ck_assert_str_eq(r->rds_instances[2]->address, "b.rds.example");
+    ck_assert_uint_eq(r->rds_instances[2]->port, 3306);
+    ck_assert_str_eq(r->rds_instances[2]->engine_version, "8.0.36");
+    ck_assert_int_eq(r->rds_instances[2]->engine, MANAGEMENT__V1__DISCOVER_RDSENGINE__DISCOVER_RDS_ENGINE_MYSQL);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    ck_assert_int_eq(httpstub_count(s), 29 + 1); /* every region of "aws", and one second page */
+
+    /* some regions failing do not hide what the others found */
+    mode = AWS_MIXED;
+    ck_assert_msg(call_free(MGMT "DiscoverRDS", discover_rds_req("AKIDTEST", "secret"), &resp, msg) == 0, "%s", msg);
+    ck_assert_uint_eq(((Management__V1__DiscoverRDSResponse *)resp)->n_rds_instances, 2);
+    protobuf_c_message_free_unpacked(resp, NULL);
+
+    /* with nothing found, the failure: a key AWS does not know, a wrong secret */
+    mode = AWS_NORMAL;
+    expect_error(MGMT "DiscoverRDS", discover_rds_req("AKIDWRONG", "secret"), RPC_INVALID_ARGUMENT,
+                 "The security token included in the request is invalid.");
+    mode = AWS_BAD_SECRET;
+    expect_error(MGMT "DiscoverRDS", discover_rds_req("AKIDTEST", "wrong"), RPC_UNKNOWN,
+                 "SignatureDoesNotMatch: The request signature we calculated does not match the signature you "
+                 "provided.\n\tstatus code: 403, request id: rid-1");
+    expect_error(MGMT "DiscoverRDS", discover_rds_req("AKIDTEST", ""), RPC_UNKNOWN,
+                 "EmptyStaticCreds: static credentials are empty");
+
+    /* no keys: the SDK's chain, here with nothing to find */
+    unsetenv("AWS_ACCESS_KEY_ID"), unsetenv("AWS_ACCESS_KEY");
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
+    expect_error(MGMT "DiscoverRDS", discover_rds_req("", ""), RPC_UNKNOWN,
+                 "NoCredentialProviders: no valid providers in chain\n"
+                 "caused by: EnvAccessKeyNotFound: AWS_ACCESS_KEY_ID or AWS_ACCESS_KEY not found in environment\n"
+                 "SharedCredsLoad: failed to load shared credentials file\n"
+                 "caused by: FailedRead: unable to open file\n"
+                 "caused by: open /nonexistent/credentials: no such file or directory");
+    setenv("AWS_ACCESS_KEY_ID", "AKIDTEST", 1), setenv("AWS_SECRET_ACCESS_KEY", "from-env", 1);
+    mode = AWS_NORMAL;
+    ck_assert_msg(call_free(MGMT "DiscoverRDS", discover_rds_req("", ""), &resp, msg) == 0, "%s", msg);
+    ck_assert_uint_eq(((Management__V1__DiscoverRDSResponse *)resp)->n_rds_instances, 3);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    unsetenv("AWS_ACCESS_KEY_ID"), unsetenv("AWS_SECRET_ACCESS_KEY"), unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+
+    /* regions that never answer: the caller's deadline, not the 7 s */
+    mode = AWS_SILENT;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const rpc_method *m = rpc_method_find(management_methods, management_methods_count, MGMT "DiscoverRDS");
+    ProtobufCMessage *req = discover_rds_req("AKIDTEST", "secret");
+    ck_assert_int_eq(rpc_call_method_within(m, &w, &the_app, req, 1500, NULL, msg), RPC_DEADLINE_EXCEEDED);
+    protobuf_c_message_free_unpacked(req, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ck_assert_str_eq(msg, "Request timeout.");
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ck_assert_msg(took >= 1.0 && took < 3.0, "took %.2f s", took);
+    httpstub_stop(s);
+
+    /* nothing listens there */
+    int port = vmtest_free_port();
+    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d/", port);
+    char want[512];
+    snprintf(want, sizeof want,
+             "RequestError: send request failed\ncaused by: Post \"%s\": dial tcp 127.0.0.1:%d: connect: connection refused",
+             endpoint, port);
+    expect_error(MGMT "DiscoverRDS", discover_rds_req("AKIDTEST", "secret"), RPC_UNKNOWN, want);
+    the_app.aws_endpoint = NULL;
+}
+END_TEST
+
+/* ---- Azure ------------------------------------------------------------------- */
+
+static void enable_azure(bool on)
+{
+    settings_params p = { .enable_azure_discover = &on };
+    rpc_status st;
+    ck_assert_int_eq(settings_update(w.db, &p, NULL, &st), RPC_OK);
+}
+
+static ProtobufCMessage *azure_req(const char *instance, int type)
+{
+    ProtobufCMessage *req = pb_new(&management__v1__add_azure_database_request__descriptor);
+    pb_set_str(req, "region", "eastus");
+    pb_set_str(req, "az", "2");
+    pb_set_str(req, "instance_id", instance);
+    pb_set_str(req, "node_model", "GP_Gen5_2");
+    char address[128];
+    snprintf(address, sizeof address, "%s.mysql.database.azure.com", instance);
+    pb_set_str(req, "address", address);
+    pb_set_u32(req, "port", type == 2 ? 5432 : 3306);
+    pb_set_str(req, "environment", "prod");
+    pb_set_str(req, "username", "admin@db");
+    pb_set_str(req, "password", "db-password");
+    pb_set_str(req, "azure_client_id", "client-1");
+    pb_set_str(req, "azure_client_secret", "azure-secret-1");
+    pb_set_str(req, "azure_tenant_id", "tenant-1");
+    pb_set_str(req, "azure_subscription_id", "sub-1");
+    pb_set_str(req, "azure_resource_group", "rg-1");
+    pb_set_i32(req, "type", type);
+    pb_set_map_json(req, "custom_labels", "{\"team\":\"db\"}");
+    pb_set_bool(req, "skip_connection_check", true);
+    return req;
+}
+
+static void add_azure_ok(ProtobufCMessage *req)
+{
+    ProtobufCMessage *resp;
+    char msg[RPC_MESSAGE_MAX];
+    ck_assert_msg(call_free(MGMT "AddAzureDatabase", req, &resp, msg) == 0, "%s", msg);
+    ck_assert_ptr_eq(resp->descriptor, &management__v1__add_azure_database_response__descriptor);
+    protobuf_c_message_free_unpacked(resp, NULL);
+}
+
+/* The process agentsd would send the server's pmm-agent for agent id. */
+static Agent__V1__SetStateRequest__AgentProcess *server_process(Agent__V1__SetStateRequest **st, const char *id)
+{
+    rpc_status rs;
+    ck_assert_msg(state_build(w.db, PMM_SERVER_AGENT_ID, "3.0.0", st, &rs) == RPC_OK, "%s", rs.message);
+    for (size_t i = 0; i < (*st)->n_agent_processes; i++)
+        if (strcmp((*st)->agent_processes[i]->key, id) == 0)
+            return (*st)->agent_processes[i]->value;
+    ck_abort_msg("no process %s", id);
+    return NULL;
+}
+
+START_TEST(add_azure_database)
+{
+    expect_error(MGMT "AddAzureDatabase", azure_req("az-off", 1), RPC_UNKNOWN, "Azure monitoring is disabled");
+    enable_azure(true);
+
+    /* MySQL with the Azure exporter and QAN */
+    ProtobufCMessage *req = azure_req("az-mysql", 1);
+    pb_set_bool(req, "azure_database_exporter", true);
+    pb_set_bool(req, "qan", true);
+    pb_set_bool(req, "disable_query_examples", true);
+    add_azure_ok(req);
+    char *node = query1("SELECT node_id FROM nodes WHERE node_name = 'az-mysql'", NULL);
+    assert_query("SELECT node_type || ' ' || address || ' ' || region || ' ' || node_model || ' ' || az || ' ' || "
+                 "custom_labels::text FROM nodes WHERE node_id = $1",
+                 node, "remote_azure_database az-mysql.mysql.database.azure.com eastus GP_Gen5_2 2 {\"team\":\"db\"}");
+    char *svc = query1("SELECT service_id FROM services WHERE service_name = 'az-mysql'", NULL);
+    assert_query("SELECT service_type || ' ' || address || ':' || port || ' ' || environment || ' ' || (node_id = (SELECT node_id FROM nodes "
+                 "WHERE node_name = 'az-mysql')) FROM services WHERE service_id = $1",
+                 svc, "mysql az-mysql.mysql.database.azure.com:3306 prod true");
+    assert_query("SELECT string_agg(agent_type || '/' || pmm_agent_id || '/' || coalesce(node_id, '-') || '/' || "
+                 "coalesce(service_id = $1, false), ' ' ORDER BY agent_type) FROM agents WHERE service_id = $1",
+                 svc,
+                 "azure_database_exporter/pmm-server/-/true mysqld_exporter/pmm-server/-/true "
+                 "qan-mysql-perfschema-agent/pmm-server/-/true");
+    assert_query("SELECT mysql_options->>'table_count_tablestats_group_limit' FROM agents "
+                 "WHERE service_id = $1 AND agent_type = 'mysqld_exporter'",
+                 svc, "1000");
+    assert_query("SELECT qan_options->>'query_examples_disabled' FROM agents "
+                 "WHERE service_id = $1 AND agent_type = 'qan-mysql-perfschema-agent'",
+                 svc, "true");
+    /* the credentials are sealed like any agent's */
+    assert_query("SELECT count(*) FROM agents WHERE azure_options::text LIKE '%azure-secret-1%' "
+                 "OR password LIKE '%db-password%'",
+                 NULL, "0");
+    /* and agentsd builds the exporter's configuration from them */
+    char *exporter = query1("SELECT agent_id FROM agents WHERE agent_type = 'azure_database_exporter'", NULL);
+    Agent__V1__SetStateRequest *st = NULL;
+    Agent__V1__SetStateRequest__AgentProcess *proc = server_process(&st, exporter);
+    ck_assert_int_eq(proc->type, INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_AZURE_DATABASE_EXPORTER);
+    ck_assert_uint_eq(proc->n_text_files, 1);
+    const char *config = proc->text_files[0]->value;
+    ck_assert_msg(strstr(config, "client_id: \"client-1\"") && strstr(config, "client_secret: \"azure-secret-1\"") &&
+                      strstr(config, "tenant_id: \"tenant-1\"") && strstr(config, "subscription_id: \"sub-1\"") &&
+                      strstr(config, "resource_group: \"rg-1\"") && strstr(config, "Microsoft.DBforMySQL/servers"),
+                  "%s", config);
+    ck_assert_uint_eq(proc->n_redact_words, 1);
+    ck_assert_str_eq(proc->redact_words[0], "azure-secret-1");
+    protobuf_c_message_free_unpacked(&st->base, NULL);
+    free(exporter);
+    free(svc);
+    free(node);
+
+    /* PostgreSQL: no tablestats limit, pg_stat_statements QAN */
+    req = azure_req("az-pg", 2);
+    pb_set_str(req, "node_name", "az-pg-node");
+    pb_set_str(req, "service_name", "az-pg-service");
+    pb_set_i32(req, "tablestats_group_table_limit", 5);
+    pb_set_bool(req, "qan", true);
+    pb_set_bool(req, "disable_query_examples", true);
+    add_azure_ok(req);
+    svc = query1("SELECT service_id FROM services WHERE service_name = 'az-pg-service' AND service_type = 'postgresql'",
+                 NULL);
+    assert_query("SELECT string_agg(agent_type, ' ' ORDER BY agent_type) FROM agents WHERE service_id = $1", svc,
+                 "postgres_exporter qan-postgresql-pgstatements-agent");
+    assert_query("SELECT coalesce(mysql_options->>'table_count_tablestats_group_limit', '-') FROM agents "
+                 "WHERE service_id = $1 AND agent_type = 'postgres_exporter'",
+                 svc, "-");
+    assert_query("SELECT qan_options->>'query_examples_disabled' FROM agents WHERE service_id = $1 "
+                 "AND agent_type = 'qan-postgresql-pgstatements-agent'",
+                 svc, "true");
+    assert_query("SELECT count(*) FROM nodes WHERE node_name = 'az-pg-node' AND node_type = 'remote_azure_database'",
+                 NULL, "1");
+    free(svc);
+
+    /* errors, and nothing of a failed add stays */
+    expect_error(MGMT "AddAzureDatabase", azure_req("az-x", 0), RPC_INVALID_ARGUMENT,
+                 "Unsupported Azure Database type \"DISCOVER_AZURE_DATABASE_TYPE_UNSPECIFIED\".");
+    expect_error(MGMT "AddAzureDatabase", azure_req("az-x", 7), RPC_INVALID_ARGUMENT,
+                 "Unsupported Azure Database type \"7\".");
+    req = azure_req("az-dup", 1);
+    pb_set_str(req, "service_name", "az-mysql");
+    pb_set_bool(req, "azure_database_exporter", true);
+    expect_error(MGMT "AddAzureDatabase", req, RPC_ALREADY_EXISTS, "Service with name \"az-mysql\" already exists.");
+    assert_query("SELECT count(*) FROM nodes WHERE node_name = 'az-dup'", NULL, "0");
+    expect_error(MGMT "AddAzureDatabase", azure_req("az-mysql", 1), RPC_ALREADY_EXISTS,
+                 "Node with name \"az-mysql\" already exists.");
+    req = azure_req("az-same-address", 1);
+    pb_set_str(req, "address", "az-mysql.mysql.database.azure.com");
+    expect_error(MGMT "AddAzureDatabase", req, RPC_ALREADY_EXISTS,
+                 "Node with instance \"az-mysql.mysql.database.azure.com\" and region \"eastus\" already exists.");
+
+    /* protoc-gen-validate's order and texts */
+    static const struct {
+        const char *field, *go;
+    } required[] = { { "region", "Region" }, { "instance_id", "InstanceId" }, { "address", "Address" },
+                     { "username", "Username" }, { "azure_client_id", "AzureClientId" },
+                     { "azure_client_secret", "AzureClientSecret" }, { "azure_tenant_id", "AzureTenantId" },
+                     { "azure_subscription_id", "AzureSubscriptionId" },
+                     { "azure_resource_group", "AzureResourceGroup" } };
+    for (size_t i = 0; i < sizeof required / sizeof *required; i++) {
+        req = azure_req("az-v", 1);
+        pb_set_str(req, required[i].field, "");
+        char want[160];
+        snprintf(want, sizeof want, "invalid AddAzureDatabaseRequest.%s: value length must be at least 1 runes",
+                 required[i].go);
+        expect_error(MGMT "AddAzureDatabase", req, RPC_INVALID_ARGUMENT, want);
+    }
+    req = azure_req("az-v", 1);
+    pb_set_u32(req, "port", 0);
+    pb_set_str(req, "username", "");
+    expect_error(MGMT "AddAzureDatabase", req, RPC_INVALID_ARGUMENT,
+                 "invalid AddAzureDatabaseRequest.Port: value must be greater than 0");
+    assert_query("SELECT count(*) FROM nodes WHERE node_name IN ('az-v', 'az-x')", NULL, "0");
+}
+END_TEST
+
+/* Without skip_connection_check the server's pmm-agent checks through
+ * agentsd; agentsd down fails the add, and nothing stays. */
+START_TEST(add_azure_check_needs_agentsd)
+{
+    enable_azure(true);
+    no_agentsd n;
+    no_agentsd_start(&n);
+    ProtobufCMessage *req = azure_req("az-check", 1);
+    pb_set_bool(req, "skip_connection_check", false);
+    pb_set_bool(req, "azure_database_exporter", true);
+    char msg[RPC_MESSAGE_MAX], want[600];
+    snprintf(want, sizeof want, "ipc://%s/agentsd.sock is unavailable", n.run_dir);
+    ck_assert_int_eq(call_free(MGMT "AddAzureDatabase", req, NULL, msg), RPC_UNAVAILABLE);
+    ck_assert_str_eq(msg, want);
+    assert_query("SELECT count(*) FROM nodes WHERE node_name = 'az-check'", NULL, "0");
+    assert_query("SELECT count(*) FROM agents WHERE agent_type IN ('azure_database_exporter', 'mysqld_exporter')",
+                 NULL, "0");
+    no_agentsd_stop(&n);
+}
+END_TEST
+
+static ProtobufCMessage *discover_azure_req(const char *tenant)
+{
+    ProtobufCMessage *req = pb_new(&management__v1__discover_azure_database_request__descriptor);
+    pb_set_str(req, "azure_client_id", "c");
+    pb_set_str(req, "azure_client_secret", "s");
+    pb_set_str(req, "azure_tenant_id", tenant);
+    pb_set_str(req, "azure_subscription_id", "sub");
+    return req;
+}
+
+START_TEST(discover_azure_checks)
+{
+    ProtobufCMessage *req = discover_azure_req("t");
+    pb_set_str(req, "azure_client_secret", "");
+    expect_error(MGMT "DiscoverAzureDatabase", req, RPC_INVALID_ARGUMENT,
+                 "invalid DiscoverAzureDatabaseRequest.AzureClientSecret: value length must be at least 1 runes");
+    expect_error(MGMT "DiscoverAzureDatabase", discover_azure_req("t"), RPC_UNKNOWN, "Azure monitoring is disabled");
+    enable_azure(true);
+    expect_error(MGMT "DiscoverAzureDatabase", discover_azure_req("../t"), RPC_UNKNOWN,
+                 "invalid tenantID. You can locate your tenantID by following the instructions listed here: "
+                 "https://learn.microsoft.com/partner-center/find-ids-and-domain-names");
+    int port = vmtest_free_port();
+    char login[64], want[512];
+    snprintf(login, sizeof login, "http://127.0.0.1:%d", port);
+    the_app.azure_login_url = login;
+    snprintf(want, sizeof want,
+             "ClientSecretCredential: Post \"%s/t/oauth2/v2.0/token\": dial tcp 127.0.0.1:%d: connect: connection refused",
+             login, port);
+    expect_error(MGMT "DiscoverAzureDatabase", discover_azure_req("t"), RPC_UNKNOWN, want);
+    the_app.azure_login_url = NULL;
+}
+END_TEST
+
+/* ---- AddAnnotation ------------------------------------------------------------- */
+
+static ProtobufCMessage *annotation_req(const char *text, const char *node, const char *service)
+{
+    ProtobufCMessage *req = pb_new(&management__v1__add_annotation_request__descriptor);
+    pb_set_str(req, "text", text);
+    pb_set_str(req, "node_name", node);
+    if (service)
+        pb_append_str(req, "service_names", service);
+    pb_append_str(req, "tags", "tag1");
+    return req;
+}
+
+START_TEST(add_annotation)
+{
+    registered g = register_ok(register_req("ann-node", 1));
+    free(add_ok(mysql_req("ann-mysql", &g, NULL), "mysql", NULL));
+    expect_error(MGMT "AddAnnotation", annotation_req("", "", NULL), RPC_INVALID_ARGUMENT,
+                 "invalid AddAnnotationRequest.Text: value length must be at least 1 runes");
+    expect_error(MGMT "AddAnnotation", annotation_req("deploy", "", "no-service"), RPC_NOT_FOUND,
+                 "Service with name \"no-service\" not found.");
+    expect_error(MGMT "AddAnnotation", annotation_req("deploy", "", ""), RPC_INVALID_ARGUMENT, "Empty Service Name.");
+    ProtobufCMessage *req = annotation_req("deploy", "ann-node", "ann-mysql");
+    pb_append_str(req, "service_names", "missing-2");
+    expect_error(MGMT "AddAnnotation", req, RPC_NOT_FOUND, "Service with name \"missing-2\" not found.");
+    expect_error(MGMT "AddAnnotation", annotation_req("deploy", "no-node", "ann-mysql"), RPC_NOT_FOUND,
+                 "Node with name \"no-node\" not found.");
+    const char *refused = "Annotations are stored in Grafana, and this PMM Server runs without Grafana: the "
+                          "annotation was not added.";
+    expect_error(MGMT "AddAnnotation", annotation_req("deploy", "ann-node", "ann-mysql"), RPC_FAILED_PRECONDITION,
+                 refused);
+    expect_error(MGMT "AddAnnotation", annotation_req("deploy", "", NULL), RPC_FAILED_PRECONDITION, refused);
 }
 END_TEST
 
@@ -1261,7 +1702,11 @@ int main(void)
     tcase_add_test(tc, list_services);
     tcase_add_test(tc, list_services_agents_per_service);
     tcase_add_test(tc, list_agent_versions);
-    tcase_add_test(tc, unimplemented_methods);
+    tcase_add_test(tc, discover_rds);
+    tcase_add_test(tc, add_azure_database);
+    tcase_add_test(tc, add_azure_check_needs_agentsd);
+    tcase_add_test(tc, discover_azure_checks);
+    tcase_add_test(tc, add_annotation);
     tcase_add_test(tc, node_status_from_vm);
     tcase_add_test(tc, vm_keeps_first_or_last);
     tcase_add_test(tc, service_status_from_vm);

@@ -16,4 +16,9 @@ const rpc_method *rpc_method_find(const rpc_method *table, size_t n, const char 
 int rpc_call_method(const rpc_method *m, void *worker, void *app, const ProtobufCMessage *req,
                     ProtobufCMessage **resp, char *msg);
 
+/* The same with a caller's deadline timeout_ms from now, as the bus
+ * request carries it (handlers that call out size their waits by it). */
+int rpc_call_method_within(const rpc_method *m, void *worker, void *app, const ProtobufCMessage *req, long timeout_ms,
+                           ProtobufCMessage **resp, char *msg);
+
 #endif
