@@ -3,7 +3,7 @@
 #   make test       sanitizer build (ASan+UBSan) into build/asan, then every test
 #   make run        install deps, build, start PostgreSQL + supervisord with all daemons
 #   make install PREFIX=/usr/local DESTDIR=
-# Sources are found by folder: common/*.c -> libcommon.a, <prog>/*.c -> <prog>,
+# Sources are found by folder: common/**/*.c -> libcommon.a, <prog>/*.c -> <prog>,
 # tests/{unit,integration}/test_*.c -> one Check binary each, proto/**/*.proto -> protoc-c.
 
 PREFIX  ?= /usr/local
@@ -85,15 +85,15 @@ $(TOOLS_DIR)/routegen: tools/routegen.c $(PROTO_STAMP)
 $(GEN)/routes.c: $(TOOLS_DIR)/routegen $(PROTO_STAMP)
 	$(TOOLS_DIR)/routegen $(GEN)/api.desc > $@.tmp && mv $@.tmp $@
 
-$(GEN)/migrations.c: tools/embed_sql.sh $(wildcard common/migrations/*.sql)
+$(GEN)/migrations.c: tools/embed_sql.sh $(wildcard common/db/migrations/*.sql)
 	@mkdir -p $(@D)
-	sh tools/embed_sql.sh common/migrations/*.sql > $@.tmp && mv $@.tmp $@
+	sh tools/embed_sql.sh common/db/migrations/*.sql > $@.tmp && mv $@.tmp $@
 
 $(GEN)/routes.o $(GEN)/migrations.o: %.o: %.c
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 # ---- common library ---------------------------------------------------------
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(shell find common -name "*.c" | sort)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o) $(GEN_PB_O) $(GEN)/routes.o $(GEN)/migrations.o
 LIBCOMMON  := $(BUILD)/libcommon.a
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "actions/v1/actions.pb-c.h"
-#include "daemon_db.h"
+#include "db/daemon_db.h"
 #include "log.h"
 #include "pbutil.h"
 #include "utf8.h"

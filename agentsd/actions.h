@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "agent/v1/agent.pb-c.h"
-#include "bus.h"
+#include "bus/bus.h"
 #include "conn.h"
 
 extern const rpc_method actions_methods[];

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "actions.h"
-#include "db.h"
+#include "db/db.h"
 
 /* Default timeouts (managed/services/agents/actions.go). */
 #define ACTION_TIMEOUT_S 10

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "actions/v1/actions.pb-c.h"
-#include "agent_row.h"
-#include "daemon_db.h"
+#include "db/agent_row.h"
+#include "db/daemon_db.h"
 #include "pbutil.h"
 #include "agentsd/state/dsn.h"
 

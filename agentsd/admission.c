@@ -11,7 +11,7 @@
 #include "clock.h"
 #include "connected.h"
 #include "dbpool.h"
-#include "inventory_events.h"
+#include "bus/inventory_events.h"
 #include "log.h"
 #include "loop.h"
 #include "pings.h"
@@ -19,7 +19,7 @@
 #include "rpc.h"
 #include "sched.h"
 #include "status.h"
-#include "stream_msg.h"
+#include "bus/stream_msg.h"
 
 #define PROBE_TIMEOUT_MS 2000 /* upstream staleConnectionProbeTimeout */
 

@@ -9,7 +9,7 @@
 #ifndef AGENTSD_ADMISSION_H
 #define AGENTSD_ADMISSION_H
 
-#include "bus.h"
+#include "bus/bus.h"
 #include "streams.h"
 
 /* Where admissions publish inventory.changed (a vmagent row made). */

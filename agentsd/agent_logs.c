@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "conn.h"
-#include "daemon_db.h"
+#include "db/daemon_db.h"
 #include "inventory/v1/agents.pb-c.h"
 #include "validate.h"
 

@@ -4,7 +4,7 @@
 #ifndef AGENTSD_AGENT_LOGS_H
 #define AGENTSD_AGENT_LOGS_H
 
-#include "bus.h"
+#include "bus/bus.h"
 
 extern const rpc_method agent_logs_methods[];
 extern const size_t agent_logs_methods_count;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "internal/v1/metrics.pb-c.h"
-#include "metrics_rpc.h"
+#include "bus/metrics_rpc.h"
 
 /* Upstream pre-initialises "unknown"; ours name what cut the stream. */
 static const char *const reasons[] = { "kick", "done", "unknown", "refused", "flood", "garbage", "gone", "stopping" };

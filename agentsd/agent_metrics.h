@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bus.h"
+#include "bus/bus.h"
 
 void agent_metrics_connected(void);
 /* reason: "kick", "done", or why else the stream went away */

@@ -2,9 +2,9 @@
 #ifndef AGENTSD_APP_H
 #define AGENTSD_APP_H
 
-#include "bus.h"
-#include "daemon_db.h"
-#include "db.h"
+#include "bus/bus.h"
+#include "db/daemon_db.h"
+#include "db/db.h"
 
 typedef struct {
     db_params db;

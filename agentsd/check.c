@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_row.h"
+#include "db/agent_row.h"
 #include "conn.h"
 #include "internal/v1/agents.pb-c.h"
 #include "inventory/v1/services.pb-c.h"

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "bus.h"
+#include "bus/bus.h"
 
 extern const rpc_method check_methods[];
 extern const size_t check_methods_count;

@@ -4,7 +4,7 @@
 #define AGENTSD_CONN_H
 
 #include "agent/v1/agent.pb-c.h"
-#include "bus.h"
+#include "bus/bus.h"
 #include "rpc.h"
 
 /* Sends req to pmm_agent_id (the request id is assigned inside; req stays

@@ -7,7 +7,7 @@
 #ifndef AGENTSD_DBPOOL_H
 #define AGENTSD_DBPOOL_H
 
-#include "db.h"
+#include "db/db.h"
 
 typedef void (*dbpool_work)(db *d, void *arg);
 typedef void (*dbpool_done)(void *arg);

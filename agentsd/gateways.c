@@ -8,7 +8,7 @@
 #include "connected.h"
 #include "log.h"
 #include "loop.h"
-#include "stream_msg.h"
+#include "bus/stream_msg.h"
 #include "streams.h"
 #include "uuid.h"
 

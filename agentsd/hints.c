@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bus.h"
+#include "bus/bus.h"
 #include "log.h"
 #include "loop.h"
 #include "sched.h"

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "agent/v1/agent.pb-c.h"
-#include "bus.h"
+#include "bus/bus.h"
 #include "conn.h"
 #include "rpc.h"
 

@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "bus_sock.h"
+#include "bus/sock.h"
 #include "clock.h"
 #include "log.h"
-#include "stream_msg.h"
+#include "bus/stream_msg.h"
 
 #define LOOP_TICK_MS 100
 #define LOOP_MAX_FRAME ((int64_t)120 << 20)

@@ -7,7 +7,7 @@
 #include "clock.h"
 #include "loop.h"
 #include "protocol.h"
-#include "stream_msg.h"
+#include "bus/stream_msg.h"
 
 #define ORPHAN_MAX 4096 /* frames kept for streams not yet re-announced */
 #define ORPHAN_KEEP_MS 10000

@@ -7,7 +7,7 @@
 #include "admission.h"
 #include "clock.h"
 #include "dbpool.h"
-#include "inventory_events.h"
+#include "bus/inventory_events.h"
 #include "jobs.h"
 #include "log.h"
 #include "pings.h"

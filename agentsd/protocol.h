@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "agent/v1/agent.pb-c.h"
-#include "bus.h"
+#include "bus/bus.h"
 #include "streams.h"
 
 /* Where agent messages become events: inventory.changed after a

@@ -8,7 +8,7 @@
 #ifndef AGENTSD_REGISTRY_H
 #define AGENTSD_REGISTRY_H
 
-#include "bus.h"
+#include "bus/bus.h"
 #include "loop.h"
 
 /* Sets the roles up (pub: agentsd's events) and returns the loop handler. */

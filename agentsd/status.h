@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "agent/v1/agent.pb-c.h"
-#include "db.h"
+#include "db/db.h"
 #include "rpc.h"
 
 typedef struct {

@@ -7,7 +7,7 @@
 #include "log.h"
 #include "loop.h"
 #include "strhash.h"
-#include "stream_msg.h"
+#include "bus/stream_msg.h"
 
 #define BUCKETS 16384
 

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "db.h"
+#include "db/db.h"
 #include "rpc.h"
 
 /* Upstream ExternalVM for PMM_VM_URL (unset: the internal

@@ -8,7 +8,7 @@
 #ifndef AGENTSD_WEBCFG_H
 #define AGENTSD_WEBCFG_H
 
-#include "db.h"
+#include "db/db.h"
 
 /* The "$2a$10$…" hash of password for the exporter agent_id (salt taken
  * from the id, so the file is the same on every build), malloc'd; NULL on

@@ -48,7 +48,7 @@
 #include <grpc/support/time.h>
 
 #include "agent/v1/agent.pb-c.h"
-#include "credentials.h"
+#include "db/credentials.h"
 
 #define OP_START 0u  /* send initial metadata + receive the server's headers */
 #define OP_RECV 1u   /* one ServerMessage */

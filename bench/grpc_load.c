@@ -19,7 +19,7 @@
 #include <grpc/slice.h>
 #include <grpc/support/time.h>
 
-#include "credentials.h"
+#include "db/credentials.h"
 
 typedef struct {
     const char *target;

@@ -22,14 +22,14 @@
 #include <msgpack.h>
 #include <zmq.h>
 
-#include "bus.h"
+#include "bus/bus.h"
 #include "config.h"
 #include "configd/scrape/scrape.h"
 #include "configd/scrape/load.h"
 #include "configd/scrape/loop.h"
 #include "configd/scrape/state.h"
 #include "configd/vm.h"
-#include "db.h"
+#include "db/db.h"
 #include "log.h"
 
 static double now_ms(void)

@@ -8,7 +8,7 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "bus.h"
+#include "bus/bus.h"
 #include "config.h"
 #include "rpc.h"
 

@@ -2,9 +2,9 @@
 #ifndef CONFIGD_APP_H
 #define CONFIGD_APP_H
 
-#include "bus.h"
-#include "daemon_db.h"
-#include "db.h"
+#include "bus/bus.h"
+#include "db/daemon_db.h"
+#include "db/db.h"
 #include "envvars.h"
 #include "updater.h"
 #include "vm.h"

@@ -8,12 +8,12 @@
 #include <sodium.h>
 
 #include "app.h"
-#include "httpc.h"
+#include "http/httpc.h"
 #include "log.h"
 #include "pbutil.h"
 #include "server.h"
 #include "server/v1/server.pb-c.h"
-#include "settings.h"
+#include "db/settings.h"
 #include "validate.h"
 
 #define METADATA_TIMEOUT_MS 2000

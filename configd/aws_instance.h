@@ -7,7 +7,7 @@
 #ifndef CONFIGD_AWS_INSTANCE_H
 #define CONFIGD_AWS_INSTANCE_H
 
-#include "bus.h"
+#include "bus/bus.h"
 
 /* EC2's instance metadata service, the default of --aws-metadata-url. */
 #define AWS_METADATA_URL "http://169.254.169.254"

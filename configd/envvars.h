@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "settings.h"
+#include "db/settings.h"
 
 typedef struct {
     /* What the environment sets; params points into the storage below. */

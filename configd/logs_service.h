@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "bus.h"
+#include "bus/bus.h"
 
 extern const rpc_method logs_methods[];
 extern const size_t logs_methods_count;

@@ -12,9 +12,9 @@
 
 #include "app.h"
 #include "aws_instance.h"
-#include "bus_peers.h"
+#include "bus/peers.h"
 #include "config.h"
-#include "daemon_db.h"
+#include "db/daemon_db.h"
 #include "log.h"
 #include "logs_service.h"
 #include "metrics.h"

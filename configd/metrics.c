@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "internal/v1/metrics.pb-c.h"
-#include "metrics_rpc.h"
+#include "bus/metrics_rpc.h"
 #include "uievents.h"
 
 static int metrics(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)

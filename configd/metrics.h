@@ -3,7 +3,7 @@
 #ifndef CONFIGD_METRICS_H
 #define CONFIGD_METRICS_H
 
-#include "bus.h"
+#include "bus/bus.h"
 
 extern const rpc_method configd_metrics_methods[];
 extern const size_t configd_metrics_methods_count;

@@ -4,7 +4,7 @@
 #include "app.h"
 #include "pbutil.h"
 #include "platform/v1/platform.pb-c.h"
-#include "settings.h"
+#include "db/settings.h"
 #include "validate.h"
 
 #define ERR_SSO_DETAILS "Failed to fetch SSO details."

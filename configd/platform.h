@@ -6,7 +6,7 @@
 #ifndef CONFIGD_PLATFORM_H
 #define CONFIGD_PLATFORM_H
 
-#include "bus.h"
+#include "bus/bus.h"
 
 extern const rpc_method platform_methods[];
 extern const size_t platform_methods_count;

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "app.h"
-#include "bus_peers.h"
+#include "bus/peers.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "pbutil.h"
 #include "server/v1/server.pb-c.h"

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "bus.h"
+#include "bus/bus.h"
 
 extern const rpc_method server_methods[];
 extern const size_t server_methods_count;

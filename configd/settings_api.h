@@ -5,9 +5,9 @@
 #ifndef CONFIGD_SETTINGS_API_H
 #define CONFIGD_SETTINGS_API_H
 
-#include "bus.h"
-#include "db.h"
-#include "settings.h"
+#include "bus/bus.h"
+#include "db/db.h"
+#include "db/settings.h"
 
 extern const rpc_method settings_methods[];
 extern const size_t settings_methods_count;

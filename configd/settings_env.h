@@ -9,8 +9,8 @@
 
 #include <signal.h>
 
-#include "bus.h"
-#include "db.h"
+#include "bus/bus.h"
+#include "db/db.h"
 #include "envvars.h"
 
 /* Parses env into *out, logs the warnings, and logs each error; returns

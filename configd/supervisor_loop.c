@@ -9,9 +9,9 @@
 #include <time.h>
 
 #include "clock.h"
-#include "bus.h"
+#include "bus/bus.h"
 #include "log.h"
-#include "settings.h"
+#include "db/settings.h"
 
 #define RECONCILE_MS 60000   /* programs re-rendered even without an event */
 #define RETRY_MS 5000        /* after a failed render or reload */

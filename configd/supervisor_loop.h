@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "db.h"
+#include "db/db.h"
 #include "supervisor.h"
 #include "supervisor_programs.h"
 #include "vmalert.h"

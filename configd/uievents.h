@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "bus.h"
+#include "bus/bus.h"
 
 extern const rpc_method uievents_methods[];
 extern const size_t uievents_methods_count;

@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "httpc.h"
+#include "http/httpc.h"
 #include "log.h"
 #include "pbjson.h"
 

@@ -13,7 +13,7 @@
 #include "pbutil.h"
 #include "server.h"
 #include "server/v1/server.pb-c.h"
-#include "settings.h"
+#include "db/settings.h"
 #include "updater.h"
 
 static ProtobufCMessage *timestamp(int64_t sec, int32_t nanos)

@@ -6,7 +6,7 @@
 #ifndef CONFIGD_UPDATES_API_H
 #define CONFIGD_UPDATES_API_H
 
-#include "bus.h"
+#include "bus/bus.h"
 
 /* StartUpdate's answer: how this suite is updated. */
 #define UPDATES_HOW_TO_UPDATE                                                                                     \

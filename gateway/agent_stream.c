@@ -20,7 +20,7 @@
 #include "gateway/stream/table.h"
 #include "log.h"
 #include "rpc.h"
-#include "stream_msg.h"
+#include "bus/stream_msg.h"
 
 #define OPEN_TIMEOUT_MS 20000 /* agentsd never answered an OPEN */
 

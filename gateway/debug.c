@@ -12,7 +12,7 @@
 #include "internal/v1/metrics.pb-c.h"
 #include "log.h"
 #include "metrics.h"
-#include "metrics_rpc.h"
+#include "bus/metrics_rpc.h"
 #include "rpc.h"
 
 struct debug_server {

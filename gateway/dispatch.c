@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus_peers.h"
+#include "bus/peers.h"
 #include "log.h"
 #include "metrics.h"
 #include "route.h"

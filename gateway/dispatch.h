@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "envelope.h"
+#include "bus/envelope.h"
 
 /* Once, before any thread calls dispatch_call. daemons: the names of the
  * daemons the suite runs, separated by commas or blanks ("inventoryd,

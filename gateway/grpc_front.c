@@ -27,7 +27,7 @@
 #include "agent_stream.h"
 #include "auth.h"
 #include "dispatch.h"
-#include "envelope.h"
+#include "bus/envelope.h"
 #include "log.h"
 #include "metrics.h"
 #include "rpc.h"

@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include <protobuf-c/protobuf-c.h>
 
-#include "db.h"
+#include "db/db.h"
 #include "rpc.h"
 
 #define PMM_SERVER_AGENT_ID "pmm-server"

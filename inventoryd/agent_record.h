@@ -14,7 +14,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "agent_model.h"
-#include "agent_row.h"
+#include "db/agent_row.h"
 
 /* Not a column (jsonb_populate_record ignores it): the node of the agent's
  * pmm-agent, for showing where a push-mode external exporter runs. */

@@ -3,9 +3,9 @@
 #ifndef INVENTORYD_APP_H
 #define INVENTORYD_APP_H
 
-#include "bus.h"
-#include "daemon_db.h"
-#include "db.h"
+#include "bus/bus.h"
+#include "db/daemon_db.h"
+#include "db/db.h"
 
 typedef struct {
     db_params db;

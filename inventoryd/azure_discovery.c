@@ -12,8 +12,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "bytebuf.h"
-#include "httpc.h"
+#include "http/bytebuf.h"
+#include "http/httpc.h"
 #include "management/v1/azure.pb-c.h"
 #include "pbutil.h"
 

@@ -4,7 +4,7 @@
 #ifndef INVENTORYD_EVENTS_H
 #define INVENTORYD_EVENTS_H
 
-#include "inventory_events.h"
+#include "bus/inventory_events.h"
 
 #define events_inventory_changed inventory_events_changed
 

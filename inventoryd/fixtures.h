@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "db.h"
+#include "db/db.h"
 
 /* Idempotent; safe when several daemons start at once (advisory lock).
  * Returns 0, or -1 (logged). */

@@ -3,7 +3,7 @@
 #ifndef INVENTORYD_MANAGEMENT_H
 #define INVENTORYD_MANAGEMENT_H
 
-#include "bus.h"
+#include "bus/bus.h"
 
 extern const rpc_method management_methods[];
 extern const size_t management_methods_count;

@@ -27,7 +27,7 @@
 #include "node_model.h"
 #include "pbutil.h"
 #include "service_model.h"
-#include "settings.h"
+#include "db/settings.h"
 
 #define DEFAULT_TABLESTATS_GROUP_TABLE_LIMIT 1000
 /* how long discovery may take when the caller sets no deadline */

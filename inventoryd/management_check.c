@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_row.h"
-#include "bus_peers.h"
+#include "db/agent_row.h"
+#include "bus/peers.h"
 #include "internal/v1/agents.pb-c.h"
 
 /* agentsd asks twice, each up to its own 5 s; the gateway gives 10 s. */

@@ -9,7 +9,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "app.h"
-#include "bus.h"
+#include "bus/bus.h"
 
 /* management.v1.MetricsMode */
 #define MGMT_METRICS_MODE_UNSPECIFIED 0

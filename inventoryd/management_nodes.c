@@ -14,7 +14,7 @@
 #include <sodium.h>
 
 #include "agent_model.h"
-#include "credentials.h"
+#include "db/credentials.h"
 #include "events.h"
 #include "inventory/v1/agents.pb-c.h"
 #include "inventory/v1/nodes.pb-c.h"

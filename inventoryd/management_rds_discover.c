@@ -16,12 +16,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "aws.h"
+#include "http/aws.h"
 #include "log.h"
 #include "management/v1/rds.pb-c.h"
 #include "pbutil.h"
 #include "rds_discovery.h"
-#include "settings.h"
+#include "db/settings.h"
 
 #define FORM_TYPE "Content-Type: application/x-www-form-urlencoded; charset=utf-8"
 

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <protobuf-c/protobuf-c.h>
 
-#include "db.h"
+#include "db/db.h"
 #include "rpc.h"
 
 #define PMM_SERVER_NODE_ID "pmm-server"

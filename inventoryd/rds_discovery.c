@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws.h"
+#include "http/aws.h"
 #include "management/v1/rds.pb-c.h"
-#include "xmlwalk.h"
+#include "http/xmlwalk.h"
 
 /* The RDS regions of each partition in aws-sdk-go v1's endpoint table
  * (endpoints.DefaultPartitions, service "rds"), and its DNS suffix. */

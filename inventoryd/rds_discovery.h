@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "httpc.h"
-#include "settings.h"
+#include "http/httpc.h"
+#include "db/settings.h"
 
 /* Upstream's awsDiscoverTimeout: all regions, all pages. */
 #define RDS_DISCOVER_TIMEOUT_MS 7000

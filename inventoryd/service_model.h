@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <protobuf-c/protobuf-c.h>
 
-#include "db.h"
+#include "db/db.h"
 #include "rpc.h"
 
 typedef struct {

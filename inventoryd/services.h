@@ -2,7 +2,7 @@
 #ifndef INVENTORYD_SERVICES_H
 #define INVENTORYD_SERVICES_H
 
-#include "bus.h"
+#include "bus/bus.h"
 
 extern const rpc_method services_methods[];
 extern const size_t services_methods_count;

@@ -12,7 +12,7 @@
 #include <sodium.h>
 
 #include "app.h"
-#include "credentials.h"
+#include "db/credentials.h"
 #include "internal/v1/auth.pb-c.h"
 #include "log.h"
 #include "pbutil.h"

@@ -4,8 +4,8 @@
 #ifndef INVENTORYD_USERS_H
 #define INVENTORYD_USERS_H
 
-#include "bus.h"
-#include "db.h"
+#include "bus/bus.h"
+#include "db/db.h"
 
 extern const rpc_method users_methods[];
 extern const size_t users_methods_count;

@@ -9,7 +9,7 @@
 
 #include <sodium.h>
 
-#include "credentials.h"
+#include "db/credentials.h"
 
 const char commands_usage[] =
     "Commands:\n"

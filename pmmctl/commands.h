@@ -2,7 +2,7 @@
 #ifndef PMMCTL_COMMANDS_H
 #define PMMCTL_COMMANDS_H
 
-#include "db.h"
+#include "db/db.h"
 
 /* args: the positional words after "pmmctl" ("user", "add", "alice").
  * role: --role. Returns the process exit status. */

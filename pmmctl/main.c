@@ -8,7 +8,7 @@
 
 #include "commands.h"
 #include "config.h"
-#include "daemon_db.h"
+#include "db/daemon_db.h"
 #include "log.h"
 
 int main(int argc, char **argv)

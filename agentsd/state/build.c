@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_row.h"
+#include "db/agent_row.h"
 #include "inventory/v1/agents.pb-c.h"
 #include "log.h"
 #include "pbutil.h"

@@ -7,7 +7,7 @@
 #define AGENTSD_STATE_H
 
 #include "agent/v1/agent.pb-c.h"
-#include "db.h"
+#include "db/db.h"
 #include "rpc.h"
 
 /* Builds the state of pmm-agent pmm_agent_id. agent_version is the version

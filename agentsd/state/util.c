@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_row.h"
+#include "db/agent_row.h"
 
 /* ---- versions ----------------------------------------------------------------- */
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "agent/v1/agent.pb-c.h"
-#include "bus_peers.h"
+#include "bus/peers.h"
 #include "internal/v1/scrape.pb-c.h"
 #include "inventory/v1/agents.pb-c.h"
 #include "log.h"

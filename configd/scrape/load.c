@@ -9,7 +9,7 @@
 
 #include "log.h"
 #include "secret.h"
-#include "settings.h"
+#include "db/settings.h"
 
 #define SELECT_WANTED \
     "SELECT a.agent_id, a.agent_type, a.custom_labels, a.listen_port, a.agent_password, a.username, a.password, " \

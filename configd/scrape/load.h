@@ -8,7 +8,7 @@
 
 #include <libpq-fe.h>
 
-#include "db.h"
+#include "db/db.h"
 #include "scrape.h"
 
 typedef struct {

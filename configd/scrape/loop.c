@@ -10,7 +10,7 @@
 
 #include <msgpack.h>
 
-#include "bus.h"
+#include "bus/bus.h"
 #include "log.h"
 
 #define POLL_MS 200

@@ -11,7 +11,7 @@
 
 #include <signal.h>
 
-#include "db.h"
+#include "db/db.h"
 #include "state.h"
 
 typedef struct {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon_db.h"
+#include "db/daemon_db.h"
 #include "internal/v1/scrape.pb-c.h"
 #include "vmagent.h"
 

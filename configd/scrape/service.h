@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "bus.h"
+#include "bus/bus.h"
 #include "state.h"
 
 /* The server file's inputs (used for pmm-server); set once before

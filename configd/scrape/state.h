@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
-#include "db.h"
+#include "db/db.h"
 #include "configd/vm.h"
 
 typedef struct {

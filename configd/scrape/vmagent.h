@@ -6,7 +6,7 @@
 #ifndef CONFIGD_SCRAPE_VMAGENT_H
 #define CONFIGD_SCRAPE_VMAGENT_H
 
-#include "db.h"
+#include "db/db.h"
 #include "scrape.h"
 #include "state.h"
 

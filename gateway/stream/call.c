@@ -14,7 +14,7 @@
 #include "gateway/stream/relay.h"
 #include "log.h"
 #include "rpc.h"
-#include "stream_msg.h"
+#include "bus/stream_msg.h"
 
 #define SENDQ_MAX_MSGS 256 /* to one agent, not yet taken by grpc */
 #define SENDQ_MAX_BYTES ((size_t)128 << 20)

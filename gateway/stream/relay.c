@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bus_sock.h"
+#include "bus/sock.h"
 #include "clock.h"
 #include "log.h"
 #include "mailbox.h"
-#include "stream_msg.h"
+#include "bus/stream_msg.h"
 #include "uuid.h"
 
 #define OUT_MAX_BYTES ((size_t)256 << 20) /* to agentsd, while it is slow or away */

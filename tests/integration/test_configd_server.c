@@ -10,10 +10,10 @@
 
 #include <zmq.h>
 
-#include "bus_peers.h"
+#include "bus/peers.h"
 #include "configd/app.h"
 #include "configd/server.h"
-#include "daemon_db.h"
+#include "db/daemon_db.h"
 #include "pbutil.h"
 #include "server/v1/server.pb-c.h"
 #include "tests/lib/checkrun.h"

@@ -13,7 +13,7 @@
 #include "configd/app.h"
 #include "configd/settings_api.h"
 #include "configd/settings_env.h"
-#include "daemon_db.h"
+#include "db/daemon_db.h"
 #include "google/protobuf/duration.pb-c.h"
 #include "server/v1/server.pb-c.h"
 #include "tests/lib/checkrun.h"

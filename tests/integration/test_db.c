@@ -11,7 +11,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "db.h"
+#include "db/db.h"
 #include "log.h"
 #include "tests/lib/pgtest.h"
 #include "tests/lib/checkrun.h"

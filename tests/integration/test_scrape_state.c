@@ -16,7 +16,7 @@
 
 #include "configd/scrape/state.h"
 #include "configd/vm.h"
-#include "db.h"
+#include "db/db.h"
 #include "secret.h"
 #include "tests/lib/checkrun.h"
 #include "tests/lib/golden.h"

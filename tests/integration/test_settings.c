@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "settings.h"
+#include "db/settings.h"
 #include "tests/lib/checkrun.h"
 #include "tests/lib/pgtest.h"
 

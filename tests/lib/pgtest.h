@@ -4,7 +4,7 @@
 #ifndef PMM_PGTEST_H
 #define PMM_PGTEST_H
 
-#include "db.h"
+#include "db/db.h"
 
 /* Fills out with malloc'd copies of PMM_TEST_PG_ADDR (required: host:port
  * or socket dir[:port]) and PMM_TEST_PG_DBNAME / _USER / _PASSWORD

@@ -3,7 +3,7 @@
 #ifndef PMM_RPCCALL_H
 #define PMM_RPCCALL_H
 
-#include "bus.h"
+#include "bus/bus.h"
 
 /* The entry of table for method, or NULL. */
 const rpc_method *rpc_method_find(const rpc_method *table, size_t n, const char *method);

@@ -9,7 +9,7 @@
 
 #include "agentsd/drift.h"
 #include "mailbox.h"
-#include "stream_msg.h"
+#include "bus/stream_msg.h"
 #include "tests/lib/checkrun.h"
 
 START_TEST(drift_symmetric_and_skewed)

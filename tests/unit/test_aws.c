@@ -15,7 +15,7 @@
 
 #include <curl/curl.h>
 
-#include "aws.h"
+#include "http/aws.h"
 #include "tests/lib/checkrun.h"
 #include "tests/lib/httpstub.h"
 

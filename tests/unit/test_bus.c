@@ -15,7 +15,7 @@
 #include <zmq.h>
 
 #include "clock.h"
-#include "bus.h"
+#include "bus/bus.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
 #include "tests/lib/checkrun.h"

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 
-#include "aws.h"
+#include "http/aws.h"
 #include "inventoryd/azure_discovery.h"
 #include "inventoryd/rds_discovery.h"
 #include "management/v1/azure.pb-c.h"

@@ -6,7 +6,7 @@
 
 #include <sodium.h>
 
-#include "credentials.h"
+#include "db/credentials.h"
 #include "tests/lib/checkrun.h"
 
 static void expect(const char *user, const char *pass, const char *want)

@@ -14,7 +14,7 @@
 
 #include <zmq.h>
 
-#include "bus.h"
+#include "bus/bus.h"
 #include "gateway/dispatch.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "tests/lib/checkrun.h"

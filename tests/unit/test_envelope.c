@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "clock.h"
-#include "envelope.h"
+#include "bus/envelope.h"
 #include "rpc.h"
 #include "tests/lib/checkrun.h"
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 
-#include "httpc.h"
+#include "http/httpc.h"
 #include "tests/lib/checkrun.h"
 #include "tests/lib/httpstub.h"
 #include "tests/lib/vmtest.h"

@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "settings.h"
+#include "db/settings.h"
 #include "tests/lib/checkrun.h"
 
 #define SEC SETTINGS_NS_PER_SEC

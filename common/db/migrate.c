@@ -1,7 +1,7 @@
-/* db_migrate: the numbered schema migrations built into the binaries,
+/* migrate: the numbered schema migrations built into the binaries,
  * applied once under an advisory lock by whichever daemon gets there
  * first, and the readiness check built on them (db.h). */
-#include "db.h"
+#include "db/db.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,8 +2,8 @@
  * (see settings.h). JSON through jansson, keys as upstream's Go struct
  * tags; unknown keys survive a save because the new document is written
  * over the stored one. */
-#include "settings.h"
-#include "settings_internal.h"
+#include "db/settings.h"
+#include "db/settings_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

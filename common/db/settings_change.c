@@ -1,7 +1,7 @@
 /* settings_change: upstream's ValidateSettings and UpdateSettings over the
  * settings model (see settings.h), and Go's duration text. */
-#include "settings.h"
-#include "settings_internal.h"
+#include "db/settings.h"
+#include "db/settings_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>

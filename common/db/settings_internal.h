@@ -2,7 +2,7 @@
 #ifndef PMM_SETTINGS_INTERNAL_H
 #define PMM_SETTINGS_INTERNAL_H
 
-#include "settings.h"
+#include "db/settings.h"
 
 /* upstream's fillDefaults; also makes every string non-NULL. -1 on ENOMEM. */
 int settings_fill_defaults(settings *s);

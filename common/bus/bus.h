@@ -20,7 +20,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
-#include "envelope.h"
+#include "bus/envelope.h"
 #include "rpc.h"
 
 /* "ipc://<run_dir>/<name>.sock" / ".pub" into out. */

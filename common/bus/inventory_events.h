@@ -6,7 +6,7 @@
 #ifndef PMM_INVENTORY_EVENTS_H
 #define PMM_INVENTORY_EVENTS_H
 
-#include "bus.h"
+#include "bus/bus.h"
 
 /* pub may be NULL (nothing is sent). */
 void inventory_events_changed(bus_pub *pub, const char *kind, const char *op, const char *id);

@@ -1,7 +1,7 @@
 /* bus: endpoint names, the socket helpers every bus socket shares, and the
  * PUB/SUB event channel (two frames: topic, payload). */
 #include "clock.h"
-#include "bus.h"
+#include "bus/bus.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "bus_sock.h"
+#include "bus/sock.h"
 #include "log.h"
 
 void bus_endpoint(char *out, size_t outlen, const char *run_dir, const char *name)

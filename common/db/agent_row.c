@@ -1,6 +1,6 @@
 /* agent_row: an agents row as one JSON object with its secrets decrypted
  * (see agent_row.h). */
-#include "agent_row.h"
+#include "db/agent_row.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,10 @@
-/* bus_peers: the calling thread's bus clients, one per daemon, made on
+/* peers: the calling thread's bus clients, one per daemon, made on
  * first use and closed when the thread ends. Lets any thread call any
  * daemon by name without sharing a ZeroMQ socket between threads. */
 #ifndef PMM_BUS_PEERS_H
 #define PMM_BUS_PEERS_H
 
-#include "bus.h"
+#include "bus/bus.h"
 
 /* Once per process, before any thread calls bus_peers_get. */
 int bus_peers_init(void *zmq_ctx, const char *run_dir);

@@ -1,5 +1,5 @@
 /* stream_msg: StreamMessage frame codec (see stream_msg.h). */
-#include "stream_msg.h"
+#include "bus/stream_msg.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* daemon_db: the schema and the bus server of a daemon with a database
  * (see daemon_db.h). */
-#include "daemon_db.h"
+#include "db/daemon_db.h"
 
 #include <stdlib.h>
 #include <unistd.h>

@@ -11,7 +11,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#include "db.h"
+#include "db/db.h"
 #include "rpc.h"
 
 /* Row `row` of r as a record, secrets as stored; columns whose name starts

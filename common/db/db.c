@@ -1,6 +1,6 @@
 /* db: one self-healing libpq connection, statements with SQLSTATE -> gRPC
- * code mapping, and transactions (db.h). Migrations live in db_migrate.c. */
-#include "db.h"
+ * code mapping, and transactions (db.h). Migrations live in migrate.c. */
+#include "db/db.h"
 
 #include <errno.h>
 #include <stdarg.h>

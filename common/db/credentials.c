@@ -1,5 +1,5 @@
 /* credentials: users and service tokens in PostgreSQL (see credentials.h). */
-#include "credentials.h"
+#include "db/credentials.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* xmlwalk: a path-tracking walk over an XML document with expat (see
  * xmlwalk.h). */
-#include "xmlwalk.h"
+#include "http/xmlwalk.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 
 #include <expat.h>
 
-#include "bytebuf.h"
+#include "http/bytebuf.h"
 
 /* expat joins a namespace URI and a local name with this byte. */
 #define NS_SEP '\x01'

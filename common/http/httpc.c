@@ -1,5 +1,5 @@
 /* httpc: outgoing HTTP requests over libcurl (see httpc.h). */
-#include "httpc.h"
+#include "http/httpc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "bytebuf.h"
+#include "http/bytebuf.h"
 #include "clock.h"
 #include "rpc.h"
 

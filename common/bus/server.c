@@ -1,4 +1,4 @@
-/* bus_server: serving a daemon's methods on the bus with a fixed worker pool.
+/* server: serving a daemon's methods on the bus with a fixed worker pool.
  *
  * The frontend ROUTER (the daemon's endpoint) receives [client, "", request]
  * from callers. The backend is a ROUTER on a private inproc:// endpoint to
@@ -11,7 +11,7 @@
  * there), and a request that waited past its deadline is dropped by the
  * worker that finally picks it up. */
 #include "clock.h"
-#include "bus.h"
+#include "bus/bus.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -21,7 +21,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "bus_sock.h"
+#include "bus/sock.h"
 #include "log.h"
 
 #define POLL_MS          100

@@ -1,5 +1,5 @@
-/* bus_peers: thread-local bus clients by daemon name (see bus_peers.h). */
-#include "bus_peers.h"
+/* peers: thread-local bus clients by daemon name (see peers.h). */
+#include "bus/peers.h"
 
 #include <pthread.h>
 #include <stdio.h>

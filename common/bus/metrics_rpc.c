@@ -1,5 +1,5 @@
 /* metrics_rpc: see metrics_rpc.h. */
-#include "metrics_rpc.h"
+#include "bus/metrics_rpc.h"
 
 #include <stdlib.h>
 

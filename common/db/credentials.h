@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "db.h"
+#include "db/db.h"
 
 #define CRED_TOKEN_HEX (crypto_hash_sha256_BYTES * 2 + 1)
 #define CRED_TOKEN_MAX 64

@@ -1,6 +1,6 @@
 /* aws: credentials, SigV4 signing through libcurl, canonical queries and
  * AWS error documents (see aws.h). */
-#include "aws.h"
+#include "http/aws.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xmlwalk.h"
+#include "http/xmlwalk.h"
 
 void aws_credentials_clear(aws_credentials *c)
 {

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "db/db.h"
 #include "rpc.h"
 
 #define SETTINGS_NS_PER_SEC INT64_C(1000000000)

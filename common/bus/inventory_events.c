@@ -1,5 +1,5 @@
 /* inventory_events: inventory.changed hints on the bus (see inventory_events.h). */
-#include "inventory_events.h"
+#include "bus/inventory_events.h"
 
 #include <string.h>
 

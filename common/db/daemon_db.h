@@ -7,9 +7,9 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "bus.h"
+#include "bus/bus.h"
 #include "daemon.h"
-#include "db.h"
+#include "db/db.h"
 
 /* What a handler finds in rpc_ctx.worker. */
 typedef struct {

@@ -1,5 +1,5 @@
-/* bus_sock: socket helpers shared by the bus client, server and events
- * (internal to common/bus*.c). */
+/* sock: socket helpers shared by the bus client, server and events
+ * (internal to common/bus/). */
 #ifndef PMM_BUS_SOCK_H
 #define PMM_BUS_SOCK_H
 
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <zmq.h>
 
-#include "envelope.h"
+#include "bus/envelope.h"
 
 /* Largest frame any bus socket accepts: the biggest envelope plus headroom. */
 #define BUS_MAX_FRAME ((int64_t)ENVELOPE_MAX_BODY + 2 * ENVELOPE_MAX_MESSAGE)

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "httpc.h"
+#include "http/httpc.h"
 
 typedef struct {
     char *key_id, *secret, *session_token; /* session_token may be NULL */

@@ -6,7 +6,7 @@
  * does msgpack-c unpack it, so a 5-byte "array of 4 billion elements" can never
  * make msgpack-c reserve gigabytes, and its own depth limit (32) bounds
  * nesting. The unpacked map is then checked key by key. */
-#include "envelope.h"
+#include "bus/envelope.h"
 
 #include <msgpack.h>
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-/* bus_client: calling a daemon over the bus (DEALER, request ids, deadlines).
+/* client: calling a daemon over the bus (DEALER, request ids, deadlines).
  *
  * Frames: the client sends ["", request envelope] (the empty delimiter makes
  * the message look like one from a REQ socket, so any ROUTER-based server can
@@ -19,7 +19,7 @@
  * come, and the call ends UNAVAILABLE at once rather than at its deadline
  * (when a restarted daemon would make it look merely slow). */
 #include "clock.h"
-#include "bus.h"
+#include "bus/bus.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -31,7 +31,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "bus_sock.h"
+#include "bus/sock.h"
 #include "log.h"
 
 #define CONNECT_GRACE_MS   50
