@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "actions/v1/actions.pb-c.h"
+#include "agentsd/store/action_results.h"
 #include "db/daemon_db.h"
 #include "log.h"
 #include "pbutil.h"
@@ -14,7 +15,6 @@
 #include "uuid.h"
 
 #define A "/actions.v1.ActionsService/"
-#define NOW "now() AT TIME ZONE 'UTC'"
 
 conn_sender actions_send;
 
@@ -29,13 +29,8 @@ int action_validate_uuid(rpc_status *st, const char *value, const char *msg, con
 int action_create(db *d, const char *pmm_agent_id, char *id, rpc_status *st)
 {
     uuid_v4(id);
-    PGresult *r = db_exec(d, st,
-                          "INSERT INTO action_results (id, pmm_agent_id, done, error, output, created_at, updated_at) "
-                          "VALUES ($1, $2, false, '', ''::bytea, " NOW ", " NOW ")",
-                          2, (const char *[]){ id, pmm_agent_id });
-    if (!r)
+    if (store_action_results_add(d, id, pmm_agent_id, st) != RPC_OK)
         return rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't create ActionResult, reason: %s", st->message);
-    PQclear(r);
     return RPC_OK;
 }
 
@@ -85,8 +80,7 @@ int action_start(const char *pmm_agent_id, const char *action_id, int timeout_s,
 /* The row of action id (NOT_FOUND as upstream's FindActionResultByID). */
 static PGresult *load_result(db *d, const char *id, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, "SELECT id, pmm_agent_id, done, error, output FROM action_results WHERE id = $1", 1,
-                          (const char *[]){ id });
+    PGresult *r = store_action_results_get(d, id, st);
     if (r && PQntuples(r) == 0) {
         char q[128];
         rpc_quote(q, sizeof q, id);
@@ -177,29 +171,13 @@ int actions_store_result(void *d, const char *pmm_agent_id, const Agent__V1__Age
         return RPC_INVALID_ARGUMENT;
     const Agent__V1__ActionResultRequest *res = msg->action_result;
     rpc_status st = { 0 };
-    size_t hexlen = 0;
-    PGconn *conn = db_conn(d);
-    unsigned char *hex = conn ? PQescapeByteaConn(conn, res->output.data ? res->output.data : (const uint8_t *)"",
-                                                  res->output.len, &hexlen)
-                              : NULL;
-    if (!hex) {
-        log_warn("Failed to change action %s: no database connection", res->action_id);
-        return RPC_UNAVAILABLE;
-    }
-    /* Upstream updates the whole row: every part replaces the output. */
-    PGresult *r = db_exec(d, &st,
-                          "UPDATE action_results SET pmm_agent_id = $2, done = $3, error = $4, output = $5::bytea, "
-                          "updated_at = " NOW " WHERE id = $1",
-                          5, (const char *[]){ res->action_id, pmm_agent_id, res->done ? "t" : "f", res->error,
-                                               (const char *)hex });
-    PQfreemem(hex);
-    if (!r) {
+    bool found = false;
+    if (store_action_results_set(d, res->action_id, pmm_agent_id, res->done, res->error, res->output.data,
+                                 res->output.len, &found, &st) != RPC_OK) {
         log_warn("Failed to change action %s: %s", res->action_id, st.message);
         return st.code;
     }
-    int changed = atoi(PQcmdTuples(r));
-    PQclear(r);
-    if (changed == 0) {
+    if (!found) {
         log_warn("Failed to change action %s: not found", res->action_id);
         return RPC_NOT_FOUND;
     }

@@ -9,6 +9,10 @@
 #include <string.h>
 
 #include "actions/v1/actions.pb-c.h"
+#include "agentsd/store/action_results.h"
+#include "db/store/agents.h"
+#include "db/store/nodes.h"
+#include "db/store/services.h"
 #include "db/agent_row.h"
 #include "db/daemon_db.h"
 #include "pbutil.h"
@@ -23,21 +27,9 @@ static int fail_quoted(rpc_status *st, int code, const char *fmt, const char *id
     return rpc_fail(st, code, fmt, q);
 }
 
-/* One row of sql ($1 = id) as a record; NULL when none (st untouched) or
- * on error (st set). */
-static json_t *load_row(db *d, const char *sql, const char *id, rpc_status *st)
-{
-    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ id });
-    if (!r)
-        return NULL;
-    json_t *row = PQntuples(r) ? agent_rec_parse(r, 0, st) : NULL;
-    PQclear(r);
-    return row;
-}
-
 static json_t *find_service(db *d, const char *id, rpc_status *st)
 {
-    json_t *s = load_row(d, "SELECT * FROM services WHERE service_id = $1", id, st);
+    json_t *s = store_services_get(d, id, st);
     if (!s && st->code == RPC_OK)
         fail_quoted(st, RPC_NOT_FOUND, "Service with ID %s not found.", id);
     return s;
@@ -45,7 +37,7 @@ static json_t *find_service(db *d, const char *id, rpc_status *st)
 
 static json_t *find_node(db *d, const char *id, rpc_status *st)
 {
-    json_t *n = load_row(d, "SELECT * FROM nodes WHERE node_id = $1", id, st);
+    json_t *n = store_nodes_get(d, id, st);
     if (!n && st->code == RPC_OK)
         fail_quoted(st, RPC_NOT_FOUND, "Node with ID %s not found.", id);
     return n;
@@ -75,25 +67,21 @@ static int pick_pmm_agent(const char *requested, json_t *agents, char *out, size
 /* models.FindPMMAgentsForService: the pmm-agents of the service's agents. */
 static json_t *pmm_agents_for_service(db *d, const char *service_id, rpc_status *st)
 {
-    json_t *svc = load_row(d, "SELECT service_id FROM services WHERE service_id = $1", service_id, st);
+    json_t *svc = store_services_get(d, service_id, st);
     if (!svc) {
         if (st->code == RPC_OK)
             rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't get services by service_id, %s", service_id);
         return NULL;
     }
     json_decref(svc);
-    return agent_rec_query(d,
-                     "SELECT * FROM agents WHERE agent_type = 'pmm-agent' AND agent_id IN "
-                     "(SELECT pmm_agent_id FROM agents WHERE service_id = $1) ORDER BY agent_id",
-                     1, (const char *[]){ service_id }, st);
+    return store_agents_pmm_agents_of_service(d, service_id, st);
 }
 
 /* models.FindPMMAgentsRunningOnNode, then FindPMMAgentsForVersion when
  * min_version is set (agents whose version does not parse are left out). */
 static json_t *pmm_agents_on_node(db *d, const char *node_id, const char *min_version, rpc_status *st)
 {
-    json_t *all = agent_rec_query(d, "SELECT * FROM agents WHERE runs_on_node_id = $1 AND agent_type = 'pmm-agent' ORDER BY agent_id",
-                            1, (const char *[]){ node_id }, st);
+    json_t *all = store_agents_pmm_agents_on_node(d, node_id, st);
     if (!all || !min_version)
         return all;
     json_t *ok = json_array();
@@ -112,7 +100,7 @@ static agent_ver pmm_agent_version(db *d, const char *pmm_agent_id)
 {
     agent_ver v = { 0 };
     rpc_status st = { 0 };
-    json_t *a = load_row(d, "SELECT version FROM agents WHERE agent_id = $1", pmm_agent_id, &st);
+    json_t *a = store_agents_get(d, pmm_agent_id, &st);
     if (agent_ver_parse(agent_rec_str(a, "version"), &v) != 0)
         v = (agent_ver){ 0 }; /* unknown: the oldest rules */
     json_decref(a);
@@ -154,8 +142,8 @@ static int resolve_dsn(db *d, target *t, const char *database, rpc_status *st)
         return rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't resolve dsn, as service is unsupported");
     const char *service_id = agent_rec_str(t->service, "service_id");
     for (; *types; types++) {
-        json_t *rows = agent_rec_query(d, "SELECT * FROM agents WHERE service_id = $1 AND agent_type = $2 AND pmm_agent_id = $3",
-                                 3, (const char *[]){ service_id, *types, t->pmm_agent_id }, st);
+        json_t *rows = t->pmm_agent_id[0] ? store_agents_of_service(d, service_id, *types, t->pmm_agent_id, st)
+                                          : json_array(); /* "" matches no pmm_agent_id here */
         if (!rows)
             return st->code;
         size_t n = json_array_size(rows);
@@ -285,10 +273,7 @@ static int validate(size_t k, const ProtobufCMessage *p, rpc_status *st)
 static int one_exporter(db *d, const char *service_id, const char *type, const char *pmm_agent_id, json_t **out,
                         const char *none, const char *many, rpc_status *st)
 {
-    json_t *rows = agent_rec_query(d,
-                             "SELECT * FROM agents WHERE service_id = $1 AND agent_type = $2 "
-                             "AND ($3 = '' OR pmm_agent_id = $3)",
-                             3, (const char *[]){ service_id, type, pmm_agent_id }, st);
+    json_t *rows = store_agents_of_service(d, service_id, type, pmm_agent_id, st);
     if (!rows)
         return st->code;
     size_t n = json_array_size(rows);
@@ -450,9 +435,7 @@ static int create_and_start(db *d, const char *agent, int timeout_s, const char 
     int rc = action_start(agent, action_id, timeout_s, field, params, st);
     if (rc != RPC_OK) {
         rpc_status ignored;
-        PGresult *r = db_exec(d, &ignored, "DELETE FROM action_results WHERE id = $1", 1, (const char *[]){ action_id });
-        if (r)
-            PQclear(r);
+        store_action_results_remove(d, action_id, &ignored);
     }
     return rc;
 }

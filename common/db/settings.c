@@ -442,3 +442,14 @@ int settings_save(db *d, const settings *s, rpc_status *st)
     PQclear(r);
     return RPC_OK;
 }
+
+int settings_nomad_enabled(db *d, bool *enabled, rpc_status *st)
+{
+    PGresult *r = db_exec(d, st, "SELECT COALESCE(settings->'nomad'->>'enabled', 'false') FROM settings LIMIT 1", 0,
+                          NULL);
+    if (!r)
+        return st->code;
+    *enabled = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "true") == 0;
+    PQclear(r);
+    return RPC_OK;
+}
