@@ -187,7 +187,7 @@ class ValidationTexts(ApiTestCase):
 
     def test_min_len_and_ranges(self):
         r = rest("POST", "/v1/inventory/nodes", {"generic": {"node_name": "", "address": "a"}})
-        self.assertErrorBody(r, 400, 3, "invalid AddGenericNodeParams.NodeName: value length must be at least 1 runes")
+        self.assertErrorBody(r, 400, 3, "invalid AddNodeRequest.Generic: embedded message failed validation | caused by: invalid AddGenericNodeParams.NodeName: value length must be at least 1 runes")
         r = rest("GET", "/v1/inventory/agents/")
         self.assertErrorBody(r, 400, 3, "invalid GetAgentRequest.AgentId: value length must be at least 36 runes")
 
