@@ -489,7 +489,7 @@ int pbj_parse_timestamp(const char *s, int64_t *sec, int32_t *nanos)
         return -1;
     int64_t t = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + se - off;
     if (t < TS_MIN_SEC || t > TS_MAX_SEC)
-        return -1;
+        return -2; /* well-formed, outside 0001..9999: protojson's "out of range" */
     *sec = t;
     *nanos = ns;
     return 0;

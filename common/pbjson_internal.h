@@ -112,6 +112,7 @@ int pbj_base64_decode(const char *s, size_t n, uint8_t **out, size_t *outlen);
 /* Timestamp: RFC 3339 in UTC with 0/3/6/9 fraction digits. -1 when out of
  * the protobuf range (0001..9999, nanos 0..999999999). out needs 40. */
 int pbj_fmt_timestamp(int64_t sec, int32_t nanos, char *out);
+/* 0, -1 malformed, -2 well-formed but out of range. */
 int pbj_parse_timestamp(const char *s, int64_t *sec, int32_t *nanos);
 /* Duration "1.500s"; -1 when out of range or signs disagree. out needs 40. */
 int pbj_fmt_duration(int64_t sec, int32_t nanos, char *out);

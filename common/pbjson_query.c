@@ -433,10 +433,8 @@ static int parse_message(const ProtobufCMessageDescriptor *md, const char *text,
         int64_t sec;
         int32_t ns;
         int rc = pbj_parse_timestamp(text, &sec, &ns);
-        if (rc == -2) {
-            if (text[0] == '0' && strncmp(text, "0000", 4) == 0)
-                return fail(err, errlen, "%s before 0001-01-01", text);
-        }
+        if (rc == -2) /* timestamppb's IsValid, whichever end; the runtime's one text */
+            return fail(err, errlen, "%s before 0001-01-01", text);
         if (rc != 0)
             return ts_error(text, err, errlen);
         if (!(m = new_msg(md)))

@@ -404,7 +404,8 @@ START_TEST(add_errors)
 
     char msg[RPC_MESSAGE_MAX];
     ProtobufCMessage *req = pb_new(&inventory__v1__add_agent_request__descriptor);
-    ck_assert_int_eq(call(AGS "AddAgent", req, NULL, msg), 3);
+    ck_assert_int_eq(call(AGS "AddAgent", req, NULL, msg), 13); /* upstream: plain error -> Internal */
+    ck_assert_str_eq(msg, "Internal server error.");
     protobuf_c_message_free_unpacked(req, NULL);
 
     /* Nothing of the failed adds was stored. */

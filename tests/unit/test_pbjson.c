@@ -887,11 +887,14 @@ START_TEST(test_timestamp_forms)
         "2023-02-29T00:00:00Z", "2024-01-32T00:00:00Z", "2024-01-01T24:00:00Z",
         "2024-01-01T00:60:00Z", "2024-01-01T00:00:60Z", "2024-01-01T00:00:00.Z",
         "2024-01-01T00:00:00.1234567890Z", "2024-01-01T00:00:00+2:00", "2024-01-01T00:00:00+24:00",
-        "2024-01-01T00:00:00Zjunk", "0000-12-31T23:59:59Z", "2024-1-01T00:00:00Z",
+        "2024-01-01T00:00:00Zjunk", "2024-1-01T00:00:00Z",
         "2024-01-01t00:00:00z", "10000-01-01T00:00:00Z", " 2024-01-01T00:00:00Z",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(pbj_parse_timestamp(bad[i], &s, &n) == -1, "accepted %s", bad[i]);
+    /* well-formed but outside 0001..9999 */
+    ck_assert_int_eq(pbj_parse_timestamp("0000-12-31T23:59:59Z", &s, &n), -2);
+    ck_assert_int_eq(pbj_parse_timestamp("9999-12-31T23:59:59-00:01", &s, &n), -2);
 }
 END_TEST
 
@@ -1296,6 +1299,7 @@ START_TEST(test_decode_errors)
         {0, "{\"interval\": 5}", "proto: syntax error (line 1:14): unexpected token 5"},
         {0, "{\"since\": \"2024-13-01T00:00:00Z\"}", "proto: (line 1:11): invalid google.protobuf.Timestamp value \"2024-13-01T00:00:00Z\""},
         {0, "{\"since\": {}}", "proto: syntax error (line 1:11): unexpected token {"},
+        {0, "{\"since\": \"0000-12-31T23:59:59Z\"}", "proto: (line 1:11): google.protobuf.Timestamp value out of range: \"0000-12-31T23:59:59Z\""},
         {0, "{\"tags\": \"x\"}", "proto: syntax error (line 1:10): unexpected token \"x\""},
         {0, "{\"tags\": [1]}", "proto: (line 1:11): invalid value for string field tags: 1"},
         {0, "{\"tags\": [\"a\", null]}", "proto: (line 1:16): invalid value for string field tags: null"},
@@ -1632,6 +1636,7 @@ START_TEST(test_set_field_errors)
          "parsing field \"since\": parsing time \"yesterday\" as \"2006-01-02T15:04:05.999999999Z07:00\": "
          "cannot parse \"yesterday\" as \"2006\""},
         {"enabled", "maybe", "parsing field \"enabled\": strconv.ParseBool: parsing \"maybe\": invalid syntax"},
+        {"since", "0000-12-31T23:59:59Z", "parsing field \"since\": 0000-12-31T23:59:59Z before 0001-01-01"},
         {"inner", "x", "parsing field \"inner\": unsupported message type: \"pbjsontest.Inner\""},
         {"custom_labels", "x", "more than one value provided for key \"x\" in map \"pbjsontest.Request.custom_labels\""},
         {"port.x", "1", "invalid path: \"port\" is not a message"},
