@@ -84,6 +84,13 @@ static int64_t get_i64(const ProtobufCMessage *m, const char *name)
 
 static int validate(const add_kind *k, const ProtobufCMessage *p, rpc_status *st)
 {
+    /* add_node (field 3, before service_name) is an embedded AddNodeParams
+     * whose node_name is min_len 1: two levels of embedded-message text */
+    const ProtobufCMessage *add_node = pb_get_msg(p, "add_node");
+    if (add_node && mgmt_require(st, pb_get_str(add_node, "node_name"), "AddNodeParams", "NodeName")) {
+        validate_embedded(st, k->params, "add_node");
+        return validate_embedded(st, "AddServiceRequest", k->member);
+    }
     for (int i = 0; i < 3 && k->required[i]; i++) {
         const char *colon = strchr(k->required[i], ':');
         char name[64];

@@ -191,6 +191,22 @@ class ValidationTexts(ApiTestCase):
         r = rest("GET", "/v1/inventory/agents/")
         self.assertErrorBody(r, 400, 3, "invalid GetAgentRequest.AgentId: value length must be at least 36 runes")
 
+    def test_embedded_messages(self):
+        # a oneof member's failure is reported through the member, nested twice for add_node
+        r = rest("POST", "/v1/management/services", {"mysql": {
+            "add_node": {"node_type": "NODE_TYPE_GENERIC_NODE"}, "service_name": "x", "pmm_agent_id": "p",
+            "username": "u"}})
+        self.assertErrorBody(r, 400, 3, "invalid AddServiceRequest.Mysql: embedded message failed validation"
+                             " | caused by: invalid AddMySQLServiceParams.AddNode: embedded message failed validation"
+                             " | caused by: invalid AddNodeParams.NodeName: value length must be at least 1 runes")
+        r = rest("POST", "/v1/inventory/agents", {"mysqld_exporter": {
+            "pmm_agent_id": "a", "service_id": "s", "username": "u", "connection_timeout": "-1s"}})
+        self.assertErrorBody(r, 400, 3, "invalid AddAgentRequest.MysqldExporter: embedded message failed validation"
+                             " | caused by: invalid AddMySQLdExporterParams.ConnectionTimeout: value must be greater"
+                             " than or equal to 0s")
+        # no member at all: upstream's handler fails with a plain error, answered as Internal
+        self.assertErrorBody(rest("POST", "/v1/inventory/nodes", {}), 500, 13, "Internal server error.")
+
 
 class ListSettings(ApiTestCase):
     """aws_partitions: deduplicated and sorted as upstream's deduplicateStrings."""
