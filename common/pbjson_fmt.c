@@ -489,7 +489,7 @@ int pbj_parse_timestamp(const char *s, int64_t *sec, int32_t *nanos)
         return -1;
     int64_t t = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + se - off;
     if (t < TS_MIN_SEC || t > TS_MAX_SEC)
-        return -1;
+        return -2; /* well-formed, outside 0001..9999: protojson's "out of range" */
     *sec = t;
     *nanos = ns;
     return 0;
@@ -561,4 +561,132 @@ int pbj_parse_duration(const char *s, int64_t *sec, int32_t *nanos)
     *sec = neg ? -secs : secs;
     *nanos = neg ? -ns : ns;
     return 0;
+}
+
+/* ---- Go's quoting (strconv.Quote), for error texts ---------------------- */
+
+/* unicode.IsPrint, close enough for error texts: graphic characters and
+ * the ASCII space; not control, format or other space characters. */
+static bool go_is_print(unsigned r)
+{
+    if (r < 0x20 || r == 0x7F || (r >= 0x80 && r < 0xA1) || r == 0xAD)
+        return false;
+    if ((r >= 0x2000 && r <= 0x200F) || (r >= 0x2028 && r <= 0x202F) || (r >= 0x205F && r <= 0x206F) ||
+        r == 0x3000 || r == 0xFEFF || (r >= 0xFFF9 && r <= 0xFFFB) || r == 0xFFFE || r == 0xFFFF ||
+        r == 0x1680 || (r >= 0xE000 && r <= 0xF8FF))
+        return false;
+    return true;
+}
+
+/* One rune escaped as Go does inside quote character q; returns length. */
+static size_t go_escape_rune(unsigned r, char q, char *o)
+{
+    if (r == (unsigned char)q || r == '\\')
+        return (size_t)sprintf(o, "\\%c", (char)r);
+    if (go_is_print(r)) {
+        if (r < 0x80) {
+            o[0] = (char)r;
+            return 1;
+        }
+        if (r < 0x800) {
+            o[0] = (char)(0xC0 | r >> 6), o[1] = (char)(0x80 | (r & 0x3F));
+            return 2;
+        }
+        if (r < 0x10000) {
+            o[0] = (char)(0xE0 | r >> 12), o[1] = (char)(0x80 | ((r >> 6) & 0x3F)), o[2] = (char)(0x80 | (r & 0x3F));
+            return 3;
+        }
+        o[0] = (char)(0xF0 | r >> 18), o[1] = (char)(0x80 | ((r >> 12) & 0x3F));
+        o[2] = (char)(0x80 | ((r >> 6) & 0x3F)), o[3] = (char)(0x80 | (r & 0x3F));
+        return 4;
+    }
+    switch (r) {
+    case '\a': return (size_t)sprintf(o, "\\a");
+    case '\b': return (size_t)sprintf(o, "\\b");
+    case '\f': return (size_t)sprintf(o, "\\f");
+    case '\n': return (size_t)sprintf(o, "\\n");
+    case '\r': return (size_t)sprintf(o, "\\r");
+    case '\t': return (size_t)sprintf(o, "\\t");
+    case '\v': return (size_t)sprintf(o, "\\v");
+    }
+    if (r < ' ' || r == 0x7F)
+        return (size_t)sprintf(o, "\\x%02x", r);
+    if (r < 0x10000)
+        return (size_t)sprintf(o, "\\u%04x", r);
+    return (size_t)sprintf(o, "\\U%08x", r);
+}
+
+static unsigned utf8_decode(const unsigned char *s, size_t k)
+{
+    if (k == 1)
+        return s[0];
+    if (k == 2)
+        return (unsigned)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+    if (k == 3)
+        return (unsigned)(s[0] & 0x0F) << 12 | (unsigned)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+    return (unsigned)(s[0] & 0x07) << 18 | (unsigned)(s[1] & 0x3F) << 12 | (unsigned)(s[2] & 0x3F) << 6 |
+           (s[3] & 0x3F);
+}
+
+void pbj_go_quote(const char *s, size_t n, char *out, size_t outlen)
+{
+    size_t o = 0;
+    if (outlen < 16) {
+        if (outlen)
+            out[0] = '\0';
+        return;
+    }
+    out[o++] = '"';
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        char tmp[16];
+        size_t k = utf8_seq_len(u + i, n - i), w;
+        if (!k) {
+            w = (size_t)sprintf(tmp, "\\x%02x", u[i]);
+            k = 1;
+        } else {
+            w = go_escape_rune(utf8_decode(u + i, k), '"', tmp);
+        }
+        if (o + w + 5 >= outlen) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        memcpy(out + o, tmp, w);
+        o += w;
+        i += k;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+}
+
+void pbj_go_quote_rune(unsigned r, char *out, size_t outlen)
+{
+    char tmp[16];
+    size_t w = go_escape_rune(r, '\'', tmp);
+    snprintf(out, outlen, "'%.*s'", (int)w, tmp);
+}
+
+const char *pbj_kind_name(ProtobufCType t)
+{
+    switch (t) {
+    case PROTOBUF_C_TYPE_INT32: return "int32";
+    case PROTOBUF_C_TYPE_SINT32: return "sint32";
+    case PROTOBUF_C_TYPE_SFIXED32: return "sfixed32";
+    case PROTOBUF_C_TYPE_INT64: return "int64";
+    case PROTOBUF_C_TYPE_SINT64: return "sint64";
+    case PROTOBUF_C_TYPE_SFIXED64: return "sfixed64";
+    case PROTOBUF_C_TYPE_UINT32: return "uint32";
+    case PROTOBUF_C_TYPE_FIXED32: return "fixed32";
+    case PROTOBUF_C_TYPE_UINT64: return "uint64";
+    case PROTOBUF_C_TYPE_FIXED64: return "fixed64";
+    case PROTOBUF_C_TYPE_FLOAT: return "float";
+    case PROTOBUF_C_TYPE_DOUBLE: return "double";
+    case PROTOBUF_C_TYPE_BOOL: return "bool";
+    case PROTOBUF_C_TYPE_ENUM: return "enum";
+    case PROTOBUF_C_TYPE_STRING: return "string";
+    case PROTOBUF_C_TYPE_BYTES: return "bytes";
+    case PROTOBUF_C_TYPE_MESSAGE: return "message";
+    }
+    return "unknown";
 }

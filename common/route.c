@@ -3,7 +3,12 @@
  *
  * Patterns are the google.api.http templates tools/routegen accepts:
  * literal segments, single-segment {field} / {field.sub} / {field=*}, and a
- * ":verb" suffix on the last segment. The request path is split once onto
+ * ":verb" suffix on the last segment. Matching follows grpc-gateway's
+ * ServeMux in its default (legacy) unescaping mode: the caller passes the
+ * path already percent-decoded as a whole (so "%2F" splits segments, as Go's
+ * r.URL.Path does), a variable takes any one segment, the empty one too
+ * ("/v1/inventory/nodes/" is GetNode with node_id ""), and a ":verb" is cut
+ * from the last segment only when something precedes it. The request path is split once onto
  * the stack and each pattern is walked against it segment by segment: no
  * global state (route_find runs on many threads at once) and no allocation
  * until the winner's params are copied out. Specificity: more literal segments (a matched ":verb" counts
@@ -11,6 +16,7 @@
  * then table order. */
 #include "route.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,17 +34,6 @@ typedef struct {
     int first_param;  /* segment index of the first {param}; later is better */
 } route_score;
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int is_param(span p)
 {
     return p.n >= 2 && p.s[0] == '{' && memchr(p.s, '}', p.n) != NULL;
@@ -51,15 +46,6 @@ static span param_name(span p)
     while (i < p.n && p.s[i] != '}' && p.s[i] != '=')
         i++;
     return (span){p.s + 1, i - 1};
-}
-
-/* "%00" would end the value early once decoded into a C string. */
-static int has_nul_escape(span v)
-{
-    for (size_t i = 0; i + 2 < v.n; i++)
-        if (v.s[i] == '%' && v.s[i + 1] == '0' && v.s[i + 2] == '0')
-            return 1;
-    return 0;
 }
 
 /* Splits the pattern's last segment into itself and its ":verb" (if any):
@@ -81,11 +67,13 @@ static span split_verb(span *seg)
  * with it or nothing precedes it. */
 static int strip_verb(span *seg, span verb)
 {
-    if (seg->n <= verb.n + 1)
+    if (seg->n <= verb.n)
         return 0;
     const char *tail = seg->s + seg->n - verb.n;
     if (tail[-1] != ':' || memcmp(tail, verb.s, verb.n) != 0)
         return 0;
+    if (seg->n == verb.n + 1)
+        return -1; /* the segment is only ":verb" */
     seg->n -= verb.n + 1;
     return 1;
 }
@@ -138,7 +126,7 @@ static int walk(const char *pattern, const split_path *sp, seg_visit visit, void
         if (pat_last) {
             span verb = split_verb(&pat);
             if (verb.s) {
-                if (!strip_verb(&seg, verb))
+                if (strip_verb(&seg, verb) <= 0)
                     return -1;
                 verbs = 1;
             }
@@ -151,14 +139,22 @@ static int walk(const char *pattern, const split_path *sp, seg_visit visit, void
     }
 }
 
+/* Is the request's last segment exactly ":verb" of this pattern's verb? */
+static int bare_verb(const char *pattern, const split_path *sp)
+{
+    if (sp->n == 0)
+        return 0;
+    const char *last = strrchr(pattern, '/');
+    span pat = {last + 1, strlen(last + 1)};
+    span verb = split_verb(&pat);
+    span seg = sp->seg[sp->n - 1];
+    return verb.s && seg.n == verb.n + 1 && seg.s[0] == ':' && memcmp(seg.s + 1, verb.s, verb.n) == 0;
+}
+
 static int score_visit(void *ctx, int index, span pat, span seg)
 {
     route_score *sc = ctx;
-    if (seg.n == 0) /* "//", trailing '/': never a literal, never a value */
-        return -1;
-    if (is_param(pat)) {
-        if (has_nul_escape(seg))
-            return -1;
+    if (is_param(pat)) { /* any segment, "" included */
         if (sc->first_param < 0)
             sc->first_param = index;
         return 0;
@@ -177,27 +173,6 @@ static int better(route_score a, route_score b)
     int fa = a.first_param < 0 ? 1 << 30 : a.first_param;
     int fb = b.first_param < 0 ? 1 << 30 : b.first_param;
     return fa > fb;
-}
-
-/* Percent-decodes a path segment. Invalid escapes stay as they are. */
-static char *decode(span v)
-{
-    char *out = malloc(v.n + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < v.n; i++) {
-        int hi, lo;
-        if (v.s[i] == '%' && i + 2 < v.n &&
-            (hi = hexval(v.s[i + 1])) >= 0 && (lo = hexval(v.s[i + 2])) >= 0) {
-            out[o++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            out[o++] = v.s[i];
-        }
-    }
-    out[o] = '\0';
-    return out;
 }
 
 static char *copy_span(span s)
@@ -219,7 +194,7 @@ static int extract_visit(void *ctx, int index, span pat, span seg)
     if (m->n_params >= ROUTE_MAX_PARAMS)
         return -1;
     char *name = copy_span(param_name(pat));
-    char *value = decode(seg);
+    char *value = copy_span(seg);
     if (!name || !value) {
         free(name);
         free(value);
@@ -250,6 +225,12 @@ int route_find(const route_entry *table, size_t n, const char *verb,
         const route_entry *r = &table[i];
         if (!r->verb || !r->pattern || strcmp(r->verb, verb) != 0)
             continue;
+        if (bare_verb(r->pattern, &sp)) {
+            /* a last segment that is only ":verb" of a route: grpc-gateway
+             * answers 404 at once, looking no further */
+            m->bare_verb = 1;
+            return -1;
+        }
         route_score sc = {0, -1};
         int verbs = walk(r->pattern, &sp, score_visit, &sc);
         if (verbs < 0)
@@ -280,6 +261,96 @@ void route_match_clear(route_match *m)
         free(m->params[i].value);
     }
     memset(m, 0, sizeof *m);
+}
+
+/* ---- URL paths as Go's net/http sees them ------------------------------------ */
+
+static int hexdigit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *route_unescape_path(const char *raw)
+{
+    size_t n = strlen(raw);
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (raw[i] != '%') {
+            *o++ = raw[i];
+            continue;
+        }
+        int hi = i + 1 < n ? hexdigit(raw[i + 1]) : -1, lo = i + 2 < n ? hexdigit(raw[i + 2]) : -1;
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+            free(out);
+            return NULL;
+        }
+        *o++ = (char)(hi << 4 | lo);
+        i += 2;
+    }
+    *o = '\0';
+    return out;
+}
+
+char *route_clean_path(const char *p)
+{
+    size_t n = strlen(p);
+    /* worst case: a '/' in front and one put back at the end */
+    char *out = malloc(n + 3);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    out[o++] = '/';
+    /* path.Clean over "/" + p: segments, dropping "" and ".", ".." pops */
+    for (size_t i = 0; i < n;) {
+        while (i < n && p[i] == '/')
+            i++;
+        size_t st = i;
+        while (i < n && p[i] != '/')
+            i++;
+        size_t len = i - st;
+        if (len == 0 || (len == 1 && p[st] == '.'))
+            continue;
+        if (len == 2 && p[st] == '.' && p[st + 1] == '.') {
+            while (o > 1 && out[o - 1] != '/')
+                o--;
+            if (o > 1)
+                o--; /* the '/' before the popped segment */
+            continue;
+        }
+        if (o > 1)
+            out[o++] = '/';
+        memcpy(out + o, p + st, len);
+        o += len;
+    }
+    if (n > 0 && p[n - 1] == '/' && !(o == 1 && out[0] == '/'))
+        out[o++] = '/';
+    out[o] = '\0';
+    return out;
+}
+
+char *route_escape_path(const char *path)
+{
+    size_t n = strlen(path);
+    char *out = malloc(n * 3 + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-_.~$&+,/:;=@", c))
+            *o++ = (char)c;
+        else
+            o += sprintf(o, "%%%02X", c);
+    }
+    *o = '\0';
+    return out;
 }
 
 /* ---- method -> daemon ------------------------------------------------------ */

@@ -19,6 +19,7 @@
 #include "inventory/v1/services.pb-c.h"
 #include "management/v1/service.pb-c.h"
 #include "pbutil.h"
+#include "validate.h"
 #include "service_model.h"
 
 typedef struct {
@@ -83,18 +84,27 @@ static int64_t get_i64(const ProtobufCMessage *m, const char *name)
 
 static int validate(const add_kind *k, const ProtobufCMessage *p, rpc_status *st)
 {
+    /* add_node (field 3, before service_name) is an embedded AddNodeParams
+     * whose node_name is min_len 1: two levels of embedded-message text */
+    const ProtobufCMessage *add_node = pb_get_msg(p, "add_node");
+    if (add_node && mgmt_require(st, pb_get_str(add_node, "node_name"), "AddNodeParams", "NodeName")) {
+        validate_embedded(st, k->params, "add_node");
+        return validate_embedded(st, "AddServiceRequest", k->member);
+    }
     for (int i = 0; i < 3 && k->required[i]; i++) {
         const char *colon = strchr(k->required[i], ':');
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)(colon - k->required[i]), k->required[i]);
         if (mgmt_require(st, pb_get_str(p, name), k->params, colon + 1))
-            return st->code;
+            return validate_embedded(st, "AddServiceRequest", k->member);
     }
     if (k->external) {
         uint32_t port = pb_get_u32(p, "listen_port");
-        if (port < 1 || port > 65535)
-            return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.ListenPort: value must be inside range [1, 65536)",
-                            k->params);
+        if (port < 1 || port > 65535) {
+            rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.ListenPort: value must be inside range [1, 65536)",
+                     k->params);
+            return validate_embedded(st, "AddServiceRequest", k->member);
+        }
     }
     if (strcmp(k->member, "external") == 0) {
         if (!*pb_get_str(p, "node_id") != !*pb_get_str(p, "runs_on_node_id"))

@@ -553,15 +553,15 @@ START_TEST(add_service_errors)
     ProtobufCMessage *p;
     ProtobufCMessage *req = mysql_req("", &g, NULL);
     expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
-                 "invalid AddMySQLServiceParams.ServiceName: value length must be at least 1 runes");
+                 "invalid AddServiceRequest.Mysql: embedded message failed validation | caused by: invalid AddMySQLServiceParams.ServiceName: value length must be at least 1 runes");
     req = mysql_req("e1", &g, &p);
     pb_set_str(p, "pmm_agent_id", "");
     expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
-                 "invalid AddMySQLServiceParams.PmmAgentId: value length must be at least 1 runes");
+                 "invalid AddServiceRequest.Mysql: embedded message failed validation | caused by: invalid AddMySQLServiceParams.PmmAgentId: value length must be at least 1 runes");
     req = mysql_req("e1", &g, &p);
     pb_set_str(p, "username", "");
     expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
-                 "invalid AddMySQLServiceParams.Username: value length must be at least 1 runes");
+                 "invalid AddServiceRequest.Mysql: embedded message failed validation | caused by: invalid AddMySQLServiceParams.Username: value length must be at least 1 runes");
     req = mysql_req("e1", &g, &p);
     pb_set_str(p, "node_name", "err-node");
     expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
@@ -764,7 +764,7 @@ START_TEST(add_other_kinds)
     pb_set_str(p, "service_name", "haproxy-1");
     pb_set_str(p, "node_id", g.node_id);
     expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
-                 "invalid AddHAProxyServiceParams.ListenPort: value must be inside range [1, 65536)");
+                 "invalid AddServiceRequest.Haproxy: embedded message failed validation | caused by: invalid AddHAProxyServiceParams.ListenPort: value must be inside range [1, 65536)");
     req = add_req("haproxy", &p);
     pb_set_str(p, "service_name", "haproxy-1");
     pb_set_str(p, "node_id", g.node_id);
