@@ -20,7 +20,7 @@
 #include "dispatch.h"
 #include "internal/v1/auth.pb-c.h"
 #include "log.h"
-#include "route.h"
+#include "json/route.h"
 
 #define CACHE_SLOTS 1024
 

@@ -22,8 +22,8 @@
 #include "logs_zip.h"
 #include "log.h"
 #include "metrics.h"
-#include "pbjson.h"
-#include "route.h"
+#include "json/pbjson.h"
+#include "json/route.h"
 #include "rpc.h"
 #include "utf8.h"
 

@@ -31,7 +31,7 @@
 #include "inventoryd/management.h"
 #include "management/v1/node.pb-c.h"
 #include "management/v1/service.pb-c.h"
-#include "pbjson.h"
+#include "json/pbjson.h"
 #include "pbutil.h"
 #include "secret.h"
 #include "tests/lib/checkrun.h"

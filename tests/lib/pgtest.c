@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static char *env_or(const char *name, const char *def)
 {
@@ -63,7 +64,15 @@ static int recreate(db *d, const char *name)
     char sql[512];
     int rc = -1;
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", ident);
-    if (run(d, sql) == 0) {
+    /* FORCE cannot end an autovacuum worker (a superuser's process), which
+     * a test's many writes may have started on the old database: it ends
+     * by itself within moments, so the drop is tried again meanwhile. */
+    int dropped = -1;
+    for (int i = 0; i < 50 && (dropped = run(d, sql)) != 0; i++) {
+        struct timespec pause = { 0, 100 * 1000 * 1000 };
+        nanosleep(&pause, NULL);
+    }
+    if (dropped == 0) {
         snprintf(sql, sizeof sql, "CREATE DATABASE %s", ident);
         rc = run(d, sql);
     }

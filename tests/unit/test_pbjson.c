@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pbjson.h"
-#include "pbjson_internal.h"
+#include "json/pbjson.h"
+#include "json/internal.h"
 #include "google/protobuf/descriptor.pb-c.h"
 #include "google/protobuf/struct.pb-c.h"
 #include "pbjson_test.pb-c.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "route.h"
+#include "json/route.h"
 #include "tests/lib/checkrun.h"
 
 /* ---- hand-built table ------------------------------------------------------ */

@@ -1,11 +1,11 @@
-/* pbjson_query: URL query and path parameters set into a request message
+/* query: URL query and path parameters set into a request message
  * the way grpc-gateway's runtime does (net/url's ParseQuery, then
  * runtime/query.go's DefaultQueryParser: populateFieldValueFromPath and
  * parseField with Go's strconv and time parsers), with their error texts:
  * `parsing field "node_type": "FOO" is not a valid value`,
  * `strconv.ParseBool: parsing "yes": invalid syntax`, `too many values for
  * field "x": a, b`, `invalid URL escape "%zz"`. */
-#include "pbjson_internal.h"
+#include "internal.h"
 #include "utf8.h"
 
 #include <ctype.h>
@@ -444,7 +444,7 @@ static int parse_message(const ProtobufCMessageDescriptor *md, const char *text,
         break;
     }
     case PBJ_WKT_DURATION: {
-        int64_t ns;
+        int64_t ns = 0;
         if (go_parse_duration(text, &ns, err, errlen) != 0)
             return -1;
         if (!(m = new_msg(md)))

@@ -1,7 +1,7 @@
-/* pbjson_fmt: the text forms protojson uses for single values: shortest
+/* fmt: the text forms protojson uses for single values: shortest
  * floats in Go's layout, strict integer parsing, UTF-8 checks, base64,
  * RFC 3339 Timestamps and "1.5s" Durations. Pure functions, no JSON. */
-#include "pbjson_internal.h"
+#include "internal.h"
 #include "utf8.h"
 
 #include <float.h>

@@ -1,4 +1,4 @@
-/* pbjson_gojson: the first step of grpc-gateway's body decoding. Its JSONPb
+/* gojson: the first step of grpc-gateway's body decoding. Its JSONPb
  * marshaler reads the body with Go's encoding/json Decoder into a
  * json.RawMessage before protojson sees it, so a malformed body fails with
  * encoding/json's texts ("invalid character 'x' looking for beginning of
@@ -6,7 +6,7 @@
  * is never read), and an empty or blank body is io.EOF, which the
  * generated handlers treat as "no body". This is Go's scanner state
  * machine with its error contexts, walked byte by byte. */
-#include "pbjson_internal.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

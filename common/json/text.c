@@ -1,9 +1,9 @@
-/* pbjson_text: the JSON text writer the protobuf encoder (pbjson.c) and
- * the jansson dumper (pbjson_dumps.c) both print with, so PMM's layout
+/* text: the JSON text writer the protobuf encoder (pbjson.c) and
+ * the jansson dumper (dumps.c) both print with, so PMM's layout
  * (two-space indentation, Go's number forms, minimal escaping) is written
  * in one place. Appends to one growing buffer; large lists are tens of
  * megabytes, so the hot paths avoid stdio and per-call allocations. */
-#include "pbjson_internal.h"
+#include "internal.h"
 #include "utf8.h"
 
 #include <stdlib.h>

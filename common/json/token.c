@@ -1,11 +1,11 @@
-/* pbjson_token: the JSON tokenizer protojson reads bodies with
+/* token: the JSON tokenizer protojson reads bodies with
  * (protobuf-go internal/encoding/json), rebuilt in C so that our errors
  * carry the same texts and "(line L:C)" positions: tokens know their byte
  * offset, a Read after a Peek returns the peeked token, and the checks
  * that a token may stand where it stands are the same ones, in the same
  * order. Strings are decoded into the decoder's scratch buffer, valid
  * until the next token. */
-#include "pbjson_internal.h"
+#include "internal.h"
 #include "utf8.h"
 
 #include <stdarg.h>

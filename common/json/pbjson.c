@@ -2,9 +2,9 @@
  * in PMM (protojson with EmitUnpopulated, UseProtoNames, enum names, Indent
  * "  "): every plain field present, only the set oneof member, well-known
  * types in their JSON forms, maps as objects, keys in declaration order.
- * Written straight into one text buffer (pbjson_text.c), with no JSON tree
+ * Written straight into one text buffer (text.c), with no JSON tree
  * in between: a list of 20,000 agents is tens of megabytes of text. */
-#include "pbjson_internal.h"
+#include "internal.h"
 #include "utf8.h"
 
 #include <inttypes.h>

@@ -1,4 +1,4 @@
-/* pbjson_internal: pieces shared by the pbjson encoder, decoder, dumper and
+/* internal: pieces shared by the pbjson encoder, decoder, dumper and
  * query-text converter: well-known-type detection, field lookup and order,
  * the text forms (numbers, base64, Timestamp, Duration) and the JSON text
  * writer both the encoder and the dumper print with. Not a public
@@ -118,7 +118,7 @@ int pbj_parse_timestamp(const char *s, int64_t *sec, int32_t *nanos);
 int pbj_fmt_duration(int64_t sec, int32_t nanos, char *out);
 int pbj_parse_duration(const char *s, int64_t *sec, int32_t *nanos);
 
-/* ---- JSON text writer (pbjson_text.c) ----
+/* ---- JSON text writer (text.c) ----
  * protojson's layout with Indent "  ": a container's members each on their
  * own line, indented two spaces per level; "{}" and "[]" when empty; only
  * '"', '\\' and control characters escaped. A container's caller keeps its
@@ -165,7 +165,7 @@ void pbj_close(pbj_buf *b, int level, bool first, char close);
  * (len may be NULL); NULL after a failure (the buffer is freed). */
 char *pbj_buf_take(pbj_buf *b, size_t *len);
 
-/* ---- Go's text forms (pbjson_fmt.c) ---- */
+/* ---- Go's text forms (fmt.c) ---- */
 
 /* strconv.Quote of n bytes: "..." with Go's escapes (\x.. for bytes that
  * are not UTF-8). Cut with "..." past outlen. */
@@ -175,7 +175,7 @@ void pbj_go_quote_rune(unsigned r, char *out, size_t outlen);
 /* protoreflect.Kind's name ("int32", "enum", "message", ...). */
 const char *pbj_kind_name(ProtobufCType t);
 
-/* ---- protojson's tokenizer (pbjson_token.c) ---- */
+/* ---- protojson's tokenizer (token.c) ---- */
 
 enum {
     PJ_EOF = 1, PJ_NULL = 2, PJ_BOOL = 4, PJ_NUMBER = 8, PJ_STRING = 16, PJ_NAME = 32,
@@ -224,7 +224,7 @@ int pj_unexpected(pj_dec *d, const pj_token *t);
 size_t pj_number_len(const char *s, size_t n, bool *ok);
 
 /* encoding/json's Decoder.Decode into a json.RawMessage: finds the first
- * JSON value of text (pbjson_gojson.c). 0 with [*start, *end), 1 when the
+ * JSON value of text (gojson.c). 0 with [*start, *end), 1 when the
  * text is empty or blank (io.EOF), -1 with Go's error text in err. */
 int pbj_go_first_value(const char *text, size_t n, size_t *start, size_t *end, char *err, size_t errlen);
 

@@ -1,7 +1,7 @@
-/* pbjson_decode: JSON text -> protobuf-c message exactly as PMM's gateway
+/* decode: JSON text -> protobuf-c message exactly as PMM's gateway
  * decodes a request body: grpc-gateway's JSONPb reads the first JSON value
- * with encoding/json (pbjson_gojson.c), then protojson.Unmarshal with
- * DiscardUnknown decodes it (this file, over pbjson_token.c). Same rules
+ * with encoding/json (gojson.c), then protojson.Unmarshal with
+ * DiscardUnknown decodes it (this file, over token.c). Same rules
  * and same texts: proto or JSON names, unknown fields skipped, unknown
  * enum names discarded (the field keeps its zero value), null leaves a
  * field unset, numbers as numbers or strings, "NaN"/"Infinity", base64
@@ -9,7 +9,7 @@
  * "proto: (line L:C): ...". Everything is malloc'd so that
  * protobuf_c_message_free_unpacked(msg, NULL) releases it; on error the
  * partial message is freed. */
-#include "pbjson_internal.h"
+#include "internal.h"
 #include "utf8.h"
 
 #include <errno.h>
@@ -130,7 +130,12 @@ static bool number_to_int_text(const char *s, size_t n, char *out, size_t outlen
         o = (size_t)index;
     }
     num[o] = '\0';
-    snprintf(out, outlen, "%s%s", neg ? "-" : "", num);
+    size_t sign = neg ? 1 : 0;
+    if (sign + o >= outlen)
+        return false;
+    if (neg)
+        out[0] = '-';
+    memcpy(out + sign, num, o + 1);
     return true;
 }
 
@@ -957,7 +962,7 @@ static int dec_any(dctx *c, ProtobufCMessage *m)
         return -1;
     if (start.kind != PJ_OBJ_OPEN)
         return pj_unexpected(c->d, &start);
-    char *url;
+    char *url = NULL;
     size_t pos = 0, rawlen = 0;
     int r = find_type_url(c, &url, &pos, &rawlen);
     if (r < 0)

@@ -1,8 +1,8 @@
-/* pbjson_dumps: a jansson tree as JSON text in protojson's layout
- * (pbjson_text.c): keys in insertion order, shortest round-trip numbers in
+/* dumps: a jansson tree as JSON text in protojson's layout
+ * (text.c): keys in insertion order, shortest round-trip numbers in
  * Go's layout (1, 0.1, 1e+21, 1e-7; never "1.0"). jansson's own dump
  * cannot do the number part (one fixed precision for all reals). */
-#include "pbjson_internal.h"
+#include "internal.h"
 
 #include <stdlib.h>
 

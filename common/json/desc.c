@@ -1,7 +1,7 @@
-/* pbjson_desc: what pbjson needs to know about protobuf-c descriptors:
+/* desc: what pbjson needs to know about protobuf-c descriptors:
  * well-known types, map entries, NullValue, field lookup by proto or JSON
  * name, element sizes, and the type registry behind google.protobuf.Any. */
-#include "pbjson_internal.h"
+#include "internal.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
