@@ -15,7 +15,7 @@
 #include "db/daemon_db.h"
 #include "fixtures.h"
 #include "log.h"
-#include "management.h"
+#include "inventoryd/management/management.h"
 #include "nodes.h"
 #include "secret.h"
 #include "services.h"

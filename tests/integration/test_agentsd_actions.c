@@ -16,7 +16,7 @@
 #include "agentsd/actions.h"
 #include "inventoryd/app.h"
 #include "inventoryd/fixtures.h"
-#include "inventoryd/management.h"
+#include "inventoryd/management/management.h"
 #include "management/v1/node.pb-c.h"
 #include "management/v1/service.pb-c.h"
 #include "pbutil.h"

@@ -28,7 +28,7 @@
 #include "internal/v1/scrape.pb-c.h"
 #include "inventoryd/app.h"
 #include "inventoryd/fixtures.h"
-#include "inventoryd/management.h"
+#include "inventoryd/management/management.h"
 #include "management/v1/node.pb-c.h"
 #include "management/v1/service.pb-c.h"
 #include "json/pbjson.h"

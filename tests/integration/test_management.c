@@ -34,7 +34,7 @@
 #include "db/credentials.h"
 #include "inventoryd/app.h"
 #include "inventoryd/fixtures.h"
-#include "inventoryd/management.h"
+#include "inventoryd/management/management.h"
 #include "management/v1/agent.pb-c.h"
 #include "management/v1/annotation.pb-c.h"
 #include "management/v1/azure.pb-c.h"

@@ -1,4 +1,4 @@
-/* management_add: management.v1 AddService. One table row per service
+/* add: management.v1 AddService. One table row per service
  * kind says which agents the request may ask for; the service (on its node,
  * or on a node made from add_node) and those agents are created with the
  * inventory models (service_model.h, agent_model.h) in one transaction, so
@@ -6,21 +6,21 @@
  * inventory parameter messages by name.
  * Not done here (needs agentsd): upstream's connection check through the
  * pmm-agent unless skip_connection_check, and the MySQL table count it
- * returns; table_count stays 0. RDS is management_rds.c. */
-#include "management_internal.h"
+ * returns; table_count stays 0. RDS is rds.c. */
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_model.h"
-#include "events.h"
+#include "inventoryd/agent_model.h"
+#include "inventoryd/events.h"
 #include "inventory/v1/agents.pb-c.h"
 #include "inventory/v1/services.pb-c.h"
 #include "management/v1/service.pb-c.h"
 #include "pbutil.h"
 #include "validate.h"
-#include "service_model.h"
+#include "inventoryd/service_model.h"
 
 typedef struct {
     const char *flag;   /* request bool that asks for the agent; NULL: always */

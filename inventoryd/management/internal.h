@@ -1,4 +1,4 @@
-/* management_internal: what the management_*.c files share: the handlers
+/* internal: what the management/ files share: the handlers
  * the method table (management.c) lists, and small helpers for building
  * their messages. Not used outside inventoryd's management files. */
 #ifndef INVENTORYD_MANAGEMENT_INTERNAL_H
@@ -8,7 +8,7 @@
 #include <libpq-fe.h>
 #include <protobuf-c/protobuf-c.h>
 
-#include "app.h"
+#include "inventoryd/app.h"
 #include "bus/bus.h"
 
 /* management.v1.MetricsMode */
@@ -33,7 +33,7 @@ int mgmt_discover_azure(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
 int mgmt_add_azure(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out);
 int mgmt_add_annotation(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out);
 
-/* ---- helpers (management_util.c) ------------------------------------------ */
+/* ---- helpers (util.c) ------------------------------------------ */
 
 /* protoc-gen-validate's text for a min_len 1 string rule. */
 int mgmt_require(rpc_status *st, const char *value, const char *msg, const char *field);
@@ -64,11 +64,11 @@ ProtobufCMessage *mgmt_params_from(const ProtobufCMessageDescriptor *d, const ch
 
 /* Creates an agent of the kind whose AddAgentRequest member is member from
  * params, inside the caller's transaction; sets result field `field` of
- * result to it and copies its id to id. (management_util.c) */
+ * result to it and copies its id to id. (util.c) */
 int mgmt_create_agent(db *d, const char *member, const ProtobufCMessage *params, ProtobufCMessage *result,
                       const char *field, char *id, size_t id_len, rpc_status *st);
 
-/* AddService for RDS (management_rds.c): p is AddRDSServiceParams. */
+/* AddService for RDS (rds.c): p is AddRDSServiceParams. */
 int mgmt_add_rds(rpc_ctx *ctx, const ProtobufCMessage *p, ProtobufCMessage **out);
 
 /* Appends to repeated message field `field` of m one message per object of
@@ -98,7 +98,7 @@ int mgmt_resolve_node(db *d, const char *node_id, const char *node_name, const P
 /* Unless the caller skips it: the connection check and service info of a
  * new service's exporter agent_id through its pmm-agent (the server's for
  * external and HAProxy exporters that do not push), inside the caller's
- * transaction (management_check.c). MySQL's table count goes to the agent
+ * transaction (check.c). MySQL's table count goes to the agent
  * (and *table_count when not NULL), the server version to the service.
  * RPC code. */
 int mgmt_check_service(db *d, const char *service_id, const char *agent_id, int32_t *table_count, rpc_status *st);

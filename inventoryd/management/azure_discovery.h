@@ -6,7 +6,7 @@
  * decoded as upstream's AzureDatabaseInstanceData (with Go's
  * encoding/json type errors). Failures carry the SDK's texts
  * (AuthenticationFailedError, azcore.ResponseError, net/http's). The
- * handlers are in management_azure.c. */
+ * handlers are in azure.c. */
 #ifndef INVENTORYD_AZURE_DISCOVERY_H
 #define INVENTORYD_AZURE_DISCOVERY_H
 

@@ -1,4 +1,4 @@
-/* management_azure: DiscoverAzureDatabase and AddAzureDatabase as upstream
+/* azure: DiscoverAzureDatabase and AddAzureDatabase as upstream
  * (managed/services/management/azure_database.go). Both need Azure
  * discovery enabled in the settings (else Unknown "Azure monitoring is
  * disabled", a plain Go error upstream). Discovery asks Azure AD for a
@@ -8,25 +8,25 @@
  * service, as upstream stores it), the metrics exporter and the optional
  * QAN agent, all run by the PMM Server's pmm-agent; unless
  * skip_connection_check the exporter's connection is checked first
- * (management_check.c). --azure-login-url / --azure-management-url point
+ * (check.c). --azure-login-url / --azure-management-url point
  * discovery at other hosts (the e2e tests' stand-in). */
-#include "management_internal.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "agent_model.h"
+#include "inventoryd/agent_model.h"
 #include "azure_discovery.h"
-#include "events.h"
+#include "inventoryd/events.h"
 #include "inventory/v1/agents.pb-c.h"
 #include "inventory/v1/nodes.pb-c.h"
 #include "inventory/v1/services.pb-c.h"
 #include "management/v1/azure.pb-c.h"
-#include "node_model.h"
+#include "inventoryd/node_model.h"
 #include "pbutil.h"
-#include "service_model.h"
+#include "inventoryd/service_model.h"
 #include "db/settings.h"
 
 #define DEFAULT_TABLESTATS_GROUP_TABLE_LIMIT 1000

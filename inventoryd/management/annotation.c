@@ -1,10 +1,10 @@
-/* management_annotation: AddAnnotation. Upstream (managed/services/
+/* annotation: AddAnnotation. Upstream (managed/services/
  * management/annotation.go) checks the request, finds each named service
  * and the node, and then writes the annotation to Grafana. This server
  * runs without Grafana, so after the same checks, with upstream's texts,
  * it answers FailedPrecondition: an annotation nobody would store is
  * never acknowledged. */
-#include "management_internal.h"
+#include "internal.h"
 
 #include <stdio.h>
 

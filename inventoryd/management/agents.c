@@ -1,10 +1,10 @@
-/* management_agents: management.v1 ListAgents and ListAgentVersions, and
+/* agents: management.v1 ListAgents and ListAgentVersions, and
  * the UniversalAgent form of an agent row. A UniversalAgent never carries
  * a secret: passwords, the agent password, TLS keys, the AWS secret key
  * and the Azure client secret are reported only as is_*_set flags (the
  * sealed column is non-empty exactly when the secret is). The username is
  * shown, as upstream does, so it is decrypted. */
-#include "management_internal.h"
+#include "internal.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* management: the method table of management.v1.ManagementService; the
  * handlers are in the management_*.c files (cloud discovery in
- * management_rds_discover.c and management_azure.c, annotations in
- * management_annotation.c). */
+ * rds_discover.c and azure.c, annotations in
+ * annotation.c). */
 #include "management.h"
 
 #include "management/v1/agent.pb-c.h"
@@ -10,7 +10,7 @@
 #include "management/v1/node.pb-c.h"
 #include "management/v1/rds.pb-c.h"
 #include "management/v1/service.pb-c.h"
-#include "management_internal.h"
+#include "internal.h"
 
 #define M "/management.v1.ManagementService/"
 

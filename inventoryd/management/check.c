@@ -1,4 +1,4 @@
-/* management_check: upstream's ConnectionChecker and ServiceInfoBroker for
+/* check: upstream's ConnectionChecker and ServiceInfoBroker for
  * AddService. The new service and exporter rows are not committed while
  * the pmm-agent is asked, so agentsd cannot read them: they are read here
  * inside the caller's transaction (secrets as stored, agentsd decrypts)
@@ -6,7 +6,7 @@
  * internal.v1.AgentsService/CheckService, which asks the pmm-agent. What
  * the pmm-agent reports (MySQL's table count, the server version) is
  * written in the same transaction; any error rolls the whole add back. */
-#include "management_internal.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

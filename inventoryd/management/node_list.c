@@ -1,17 +1,17 @@
-/* management_node_list: ListNodes and GetNode as management.v1
+/* node_list: ListNodes and GetNode as management.v1
  * UniversalNode, each node's status from VictoriaMetrics'
  * up{job=~".*_hr$"} (one query per request, a hash lookup per node).
  * ListNodes lists each node's agents and services; GetNode does not, as
  * upstream. */
-#include "management_internal.h"
+#include "internal.h"
 
 #include <string.h>
 
 #include "management/v1/node.pb-c.h"
-#include "node_model.h"
+#include "inventoryd/node_model.h"
 #include "pbutil.h"
 #include "rpc.h"
-#include "vm.h"
+#include "inventoryd/vm.h"
 
 #define UNIVERSAL_NODE_COLUMNS \
     "node_id, node_type, node_name, machine_id, distro, node_model, container_id, container_name, address, " \

@@ -1,8 +1,8 @@
-/* management_services: management.v1 RemoveService (by id or by name,
+/* services: management.v1 RemoveService (by id or by name,
  * with the service type check pmm-admin sends) and ListServices
  * (UniversalService with its agents and its status from VictoriaMetrics'
  * *_up metrics: one query per request, a hash lookup per service). */
-#include "management_internal.h"
+#include "internal.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "events.h"
+#include "inventoryd/events.h"
 #include "management/v1/service.pb-c.h"
 #include "pbutil.h"
-#include "service_model.h"
-#include "vm.h"
+#include "inventoryd/service_model.h"
+#include "inventoryd/vm.h"
 
 /* upstream LooksLikeID: the text ends with a lower-case UUID. */
 static bool looks_like_id(const char *s)

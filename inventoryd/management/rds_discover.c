@@ -1,4 +1,4 @@
-/* management_rds_discover: DiscoverRDS as upstream's (managed/services/
+/* rds_discover: DiscoverRDS as upstream's (managed/services/
  * management/rds.go, aws-sdk-go v1): DescribeDBInstances with upstream's
  * engine filter in every region of the configured AWS partitions at once,
  * page after page, all within 7 seconds; instances still being created
@@ -9,7 +9,7 @@
  * rest Unknown with the SDK's text. The keys are the request's, or the
  * SDK's default chain (aws.h). --aws-endpoint sends every region to one
  * URL instead (the e2e tests' stand-in); the region is still signed. */
-#include "management_internal.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

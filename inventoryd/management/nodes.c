@@ -1,11 +1,11 @@
-/* management_nodes: RegisterNode and UnregisterNode. Registration makes
+/* nodes: RegisterNode and UnregisterNode. Registration makes
  * the node, its pmm-agent, its node_exporter and the agent's token in one
  * transaction. Upstream returns the caller's own bearer token, or else
  * creates a Grafana service account token; our bus envelope carries only
  * the caller's user and role, so a new service token (role admin, named
  * after the node, tied to the node id) is always created, and removing the
  * node removes its tokens, as upstream deletes the service account. */
-#include "management_internal.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,13 +13,13 @@
 
 #include <sodium.h>
 
-#include "agent_model.h"
+#include "inventoryd/agent_model.h"
 #include "db/credentials.h"
-#include "events.h"
+#include "inventoryd/events.h"
 #include "inventory/v1/agents.pb-c.h"
 #include "inventory/v1/nodes.pb-c.h"
 #include "management/v1/node.pb-c.h"
-#include "node_model.h"
+#include "inventoryd/node_model.h"
 #include "pbutil.h"
 #include "secret.h"
 

@@ -1,25 +1,25 @@
-/* management_rds: AddService for an Amazon RDS instance, as upstream's
+/* rds: AddService for an Amazon RDS instance, as upstream's
  * AddRDS: a remote_rds node (addressed by the instance id), optionally an
  * rds_exporter, and a MySQL or PostgreSQL service with its exporter and
  * optional QAN agent, all run by the given pmm-agent (default: the PMM
  * Server's), in one transaction. No AWS call is made here: the keys are
  * only stored (sealed) for the rds_exporter. Unless skip_connection_check
- * the exporter's pmm-agent checks the connection (management_check.c). */
-#include "management_internal.h"
+ * the exporter's pmm-agent checks the connection (check.c). */
+#include "internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "agent_model.h"
-#include "events.h"
+#include "inventoryd/agent_model.h"
+#include "inventoryd/events.h"
 #include "inventory/v1/agents.pb-c.h"
 #include "inventory/v1/nodes.pb-c.h"
 #include "inventory/v1/services.pb-c.h"
 #include "management/v1/rds.pb-c.h"
 #include "management/v1/service.pb-c.h"
-#include "node_model.h"
+#include "inventoryd/node_model.h"
 #include "pbutil.h"
-#include "service_model.h"
+#include "inventoryd/service_model.h"
 
 #define DEFAULT_TABLESTATS_GROUP_TABLE_LIMIT 1000
 

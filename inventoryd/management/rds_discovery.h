@@ -3,7 +3,7 @@
  * the regions of the configured partitions, the DescribeDBInstances query
  * request (POST form, SigV4 for "rds"), its XML answer read page by page,
  * and a failed call told as the SDK's awserr text. The handler is
- * management_rds_discover.c. */
+ * rds_discover.c. */
 #ifndef INVENTORYD_RDS_DISCOVERY_H
 #define INVENTORYD_RDS_DISCOVERY_H
 

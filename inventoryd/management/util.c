@@ -1,7 +1,7 @@
-/* management_util: helpers the management.v1 handlers share: validation
+/* util: helpers the management.v1 handlers share: validation
  * texts, copying request fields into inventory parameter messages by name,
  * timestamps, transactions, and upstream's choice of a node (nodeID()). */
-#include "management_internal.h"
+#include "internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,9 +11,9 @@
 
 #include <jansson.h>
 
-#include "agent_model.h"
+#include "inventoryd/agent_model.h"
 #include "inventory/v1/nodes.pb-c.h"
-#include "node_model.h"
+#include "inventoryd/node_model.h"
 #include "pbutil.h"
 
 int mgmt_require(rpc_status *st, const char *value, const char *msg, const char *field)
