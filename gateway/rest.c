@@ -18,6 +18,8 @@
 #include "auth.h"
 #include "bodybuf.h"
 #include "dispatch.h"
+#include "clock.h"
+#include "hex.h"
 #include "httpd.h"
 #include "logs_zip.h"
 #include "log.h"
@@ -42,13 +44,6 @@ typedef struct {
 } request_state;
 
 static const char CONTENT_JSON[] = "application/json";
-
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 /* PMM's error body: server.v1.HttpError {error, code, message, details},
  * sent with the given HTTP status. */
@@ -317,47 +312,8 @@ static enum MHD_Result handle_auth_request(struct MHD_Connection *c, request_sta
             ret = httpd_send(c, 401, CONTENT_JSON, body, n, NULL);
         }
     }
-    metrics_observe("rest", "/auth_request", code, seconds_since(&rs->start));
+    metrics_observe("rest", "/auth_request", code, clock_seconds_since(&rs->start));
     return ret;
-}
-
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    ch = tolower(ch);
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    return -1;
-}
-
-/* One query value decoded as Go's url.ParseQuery: %XX and '+' -> ' '.
- * Returns -1 on a malformed escape (Go skips that pair). */
-static int query_unescape(const char *in, char **out)
-{
-    size_t n = strlen(in);
-    char *s = malloc(n + 1), *o = s;
-    if (!s)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (in[i] == '+') {
-            *o++ = ' ';
-        } else if (in[i] == '%') {
-            int hi = i + 1 < n ? hexval((unsigned char)in[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval((unsigned char)in[i + 2]) : -1;
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                free(s);
-                return -1;
-            }
-            *o++ = (char)(hi << 4 | lo);
-            i += 2;
-        } else {
-            *o++ = in[i];
-        }
-    }
-    *o = '\0';
-    *out = s;
-    return 0;
 }
 
 /* Collecting logs runs supervisorctl and reads files: longer than a call. */
@@ -380,7 +336,8 @@ static enum MHD_Result handle_logs_zip(struct MHD_Connection *c, request_state *
     const char *raw = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "line-count");
     char *lc = NULL, err[600];
     int32_t lines = 0;
-    if (raw && query_unescape(raw, &lc) == 0 && *lc && logs_zip_parse_line_count(lc, &lines, err, sizeof err) != 0) {
+    if (raw && (lc = pbjson_query_unescape(raw, strlen(raw), err, sizeof err)) && *lc &&
+        logs_zip_parse_line_count(lc, &lines, err, sizeof err) != 0) {
         free(lc);
         code = RPC_INVALID_ARGUMENT;
         size_t n = strlen(err);
@@ -405,7 +362,7 @@ static enum MHD_Result handle_logs_zip(struct MHD_Connection *c, request_state *
     const char *headers[] = { "Access-Control-Allow-Origin", "*", "Content-Disposition", disposition, NULL };
     ret = httpd_send(c, 200, "application/zip", zip, len, headers);
 done:
-    metrics_observe("rest", LOGS_ZIP_PATH, code, seconds_since(&rs->start));
+    metrics_observe("rest", LOGS_ZIP_PATH, code, clock_seconds_since(&rs->start));
     return ret;
 }
 
@@ -488,13 +445,13 @@ static enum MHD_Result handle(struct rest_server *srv, struct MHD_Connection *c,
     /* r.URL.Path: decoded as a whole (legacy unescaping: "%2F" is a '/') */
     char *path = route_unescape_path(url);
     if (!path) {
-        metrics_observe("rest", "unmatched", RPC_INVALID_ARGUMENT, seconds_since(&rs->start));
+        metrics_observe("rest", "unmatched", RPC_INVALID_ARGUMENT, clock_seconds_since(&rs->start));
         return send_bad_request(c);
     }
     char *clean = route_clean_path(path);
     if (!clean || strcmp(clean, path) != 0) {
         ret = clean ? send_clean_redirect(c, verb, clean) : send_error(c, RPC_INTERNAL, "out of memory");
-        metrics_observe("rest", "unmatched", RPC_OK, seconds_since(&rs->start));
+        metrics_observe("rest", "unmatched", RPC_OK, clock_seconds_since(&rs->start));
         free(clean);
         free(path);
         return ret;
@@ -522,7 +479,7 @@ static enum MHD_Result handle(struct rest_server *srv, struct MHD_Connection *c,
         if (!utf8_valid(msg, strlen(msg)))
             snprintf(msg, sizeof msg, "Endpoint not found: %.400s, http method: %.20s", url, verb);
         ret = send_error(c, code, msg);
-        metrics_observe("rest", "unmatched", code, seconds_since(&rs->start));
+        metrics_observe("rest", "unmatched", code, clock_seconds_since(&rs->start));
         free(path);
         return ret;
     }
@@ -546,7 +503,7 @@ static enum MHD_Result handle(struct rest_server *srv, struct MHD_Connection *c,
     }
     code = call_and_respond(c, &m, &id, msg, srv->timeout_ms, &ret);
 done:
-    metrics_observe("rest", method, code, seconds_since(&rs->start));
+    metrics_observe("rest", method, code, clock_seconds_since(&rs->start));
     if (msg)
         protobuf_c_message_free_unpacked(msg, NULL);
     route_match_clear(&m);
