@@ -167,8 +167,8 @@ typedef struct sl_frame {
     bool entry;          /* returning from it leaves this vm_run */
 } sl_frame;
 
-#define SL_STACK_SLOTS (1u << 18)
-#define SL_MAX_FRAMES 4096
+#define SL_STACK_SLOTS (1u << 16)
+#define SL_MAX_FRAMES 1024
 
 struct sl_thread {
     sl_options opts;

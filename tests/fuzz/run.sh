@@ -10,7 +10,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/starlark-fuzz.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/corpus" "$WORK/artifacts"
-cp "$HERE"/starlark_corpus/* "$WORK/corpus/"
+cp "$HERE"/starlark_corpus/* "$HERE"/../starlark/*.star "$WORK/corpus/"
 echo "fuzz: $FUZZER for ${SECS}s over $(ls "$WORK/corpus" | wc -l) seeds"
 rc=0
 "$FUZZER" -max_total_time="$SECS" -timeout=20 -rss_limit_mb=2048 -max_len=4096 \
