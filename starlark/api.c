@@ -69,7 +69,9 @@ sl_thread *sl_thread_new(const sl_options *opts)
     if (opts)
         t->opts = *opts;
     t->max_steps = t->opts.max_steps;
-    t->next_gc = 4u << 20;
+    t->next_gc = 16u << 20;
+    if (t->opts.max_memory && t->next_gc > t->opts.max_memory / 2)
+        t->next_gc = t->opts.max_memory / 2;
     t->stack = calloc(SL_STACK_SLOTS, sizeof(sl_value));
     t->frames = calloc(SL_MAX_FRAMES, sizeof(sl_frame));
     t->err.msg = "";

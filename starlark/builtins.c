@@ -758,6 +758,14 @@ static bool sort_less(sortctx *s, size_t a, size_t b)
 {
     if (s->failed)
         return false;
+    sl_value x = s->keys[s->reverse ? b : a], y = s->keys[s->reverse ? a : b];
+    if (x.kind == SL_INT && y.kind == SL_INT)
+        return x.u.i < y.u.i;
+    if (x.kind == SL_STRING && y.kind == SL_STRING) {
+        sl_string *p = SL_STR(x), *q = SL_STR(y);
+        int c = memcmp(p->data, q->data, p->len < q->len ? p->len : q->len);
+        return c < 0 || (c == 0 && p->len < q->len);
+    }
     int r = s->reverse ? sl_compare(s->t, SL_CMP_LT, s->keys[b], s->keys[a], 10)
                        : sl_compare(s->t, SL_CMP_LT, s->keys[a], s->keys[b], 10);
     if (r < 0) {
@@ -865,6 +873,19 @@ static sl_value bi_str(sl_thread *t, const sl_callinfo *c)
         return sl_errorf(t, "str: got %d arguments, want exactly 1", c->nargs);
     if (c->args[0].kind == SL_STRING)
         return c->args[0];
+    if (c->args[0].kind == SL_INT) {
+        /* str(int) is common in loops: no buffer */
+        char tmp[24], *p = tmp + sizeof tmp;
+        int64_t i = c->args[0].u.i;
+        uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (i < 0)
+            *--p = '-';
+        return sl_str_new(t, p, (size_t)(tmp + sizeof tmp - p));
+    }
     sl_buf b = {0};
     sl_write_value(&b, c->args[0], false);
     return sl_buf_finish(t, &b);

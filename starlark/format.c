@@ -209,7 +209,10 @@ sl_value sl_interpolate(sl_thread *t, sl_value formatv, sl_value x)
                 snprintf(msg, sizeof msg, "%s", t->err_msg ? t->err_msg : "");
                 return sl_errorf(t, "%%%c format requires integer: %s", c, msg);
             }
-            put_int_base(&b, v, c == 'i' ? 'd' : c);
+            if (c == 'd' || c == 'i')
+                sl_buf_int(&b, v);
+            else
+                put_int_base(&b, v, c);
             break;
         }
         case 'e': case 'f': case 'g': case 'E': case 'F': case 'G': {

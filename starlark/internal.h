@@ -179,6 +179,9 @@ struct sl_thread {
     size_t live;       /* after the last collection */
     int gc_inhibit;    /* >0 while C code holds unrooted values */
     bool oom;
+    void *pool_free[16]; /* free small objects by 16-byte size class */
+    void *pool_chunks;   /* chunks the small objects are carved from */
+    char *pool_next, *pool_end;
     /* the value stack and frames */
     sl_value *stack, *stack_end;
     sl_frame *frames;
@@ -299,6 +302,7 @@ void sl_buf_putc(sl_buf *b, char c);
 void sl_buf_puts(sl_buf *b, const char *s);
 void sl_buf_printf(sl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sl_buf_rune(sl_buf *b, uint32_t r);
+void sl_buf_int(sl_buf *b, int64_t i);
 sl_value sl_buf_finish(sl_thread *t, sl_buf *b); /* frees b's memory */
 void sl_buf_free(sl_buf *b);
 

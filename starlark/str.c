@@ -171,6 +171,20 @@ void sl_buf_printf(sl_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void sl_buf_int(sl_buf *b, int64_t i)
+{
+    char tmp[24];
+    char *p = tmp + sizeof tmp;
+    uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0)
+        *--p = '-';
+    sl_buf_put(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 void sl_buf_rune(sl_buf *b, uint32_t r)
 {
     char tmp[4];

@@ -370,7 +370,7 @@ static void write_value(sl_buf *b, sl_value v, bool repr, printpath *path)
         sl_buf_puts(b, v.u.i ? "True" : "False");
         return;
     case SL_INT:
-        sl_buf_printf(b, "%lld", (long long)v.u.i);
+        sl_buf_int(b, v.u.i);
         return;
     case SL_FLOAT:
         sl_format_float(b, v.u.f, 'g');
