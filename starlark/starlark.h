@@ -7,12 +7,13 @@
  *   - Everything belongs to one sl_thread: values, modules, builtins.
  *     sl_thread_free releases all of it at once.
  *   - Values are garbage collected (mark and sweep). A collection only
- *     happens while Starlark code runs (sl_exec, sl_call), at loop heads
- *     and function entries. A value the host builds stays valid until it
- *     has been passed to one of those calls and the call has returned,
- *     unless it is reachable from a module global, an argument of a call
- *     in progress, or pinned (sl_pin). A value a call returns stays valid
- *     until the next sl_exec/sl_call on the thread; pin it to keep it.
+ *     happens inside sl_exec and sl_call (at loop heads and function
+ *     entries); it keeps what is reachable from module globals, the
+ *     predeclared names, the arguments of the calls in progress and the
+ *     pinned values (sl_pin), and may free everything else. So build a
+ *     call's arguments right before the call, or pin them; a value a call
+ *     returns is valid until the next sl_exec/sl_call on the thread unless
+ *     pinned. Outside those two calls nothing is ever freed.
  *   - Strings given to the API are copied; strings read back (sl_str) point
  *     into the value and live as long as it does.
  *

@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 64 * 1024)
         return 0;
     sl_options o = {0};
-    o.max_steps = 200000;
+    o.max_steps = 50000;
     o.max_memory = 64u << 20;
     sl_thread *t = sl_thread_new(&o);
     if (!t)
