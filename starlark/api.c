@@ -334,13 +334,7 @@ static char *printed(sl_value v, bool repr)
 {
     sl_buf b = {0};
     sl_write_value(&b, v, repr);
-    if (b.oom) {
-        sl_buf_free(&b);
-        return NULL;
-    }
-    if (!b.p)
-        return strdup("");
-    return b.p;
+    return sl_buf_take(&b);
 }
 
 char *sl_repr(sl_thread *t, sl_value v)

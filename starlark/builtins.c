@@ -753,12 +753,10 @@ typedef struct sortctx {
     bool failed;
 } sortctx;
 
-/* keys[a] < keys[b] (or > when reversed); errors stop the sort. */
-static bool sort_less(sortctx *s, size_t a, size_t b)
+/* x < y for the common key shapes (ints, strings, tuples of them)
+ * without the general comparison; -1 when it can't tell. */
+static int fast_less(sl_value x, sl_value y)
 {
-    if (s->failed)
-        return false;
-    sl_value x = s->keys[s->reverse ? b : a], y = s->keys[s->reverse ? a : b];
     if (x.kind == SL_INT && y.kind == SL_INT)
         return x.u.i < y.u.i;
     if (x.kind == SL_STRING && y.kind == SL_STRING) {
@@ -766,8 +764,40 @@ static bool sort_less(sortctx *s, size_t a, size_t b)
         int c = memcmp(p->data, q->data, p->len < q->len ? p->len : q->len);
         return c < 0 || (c == 0 && p->len < q->len);
     }
-    int r = s->reverse ? sl_compare(s->t, SL_CMP_LT, s->keys[b], s->keys[a], 10)
-                       : sl_compare(s->t, SL_CMP_LT, s->keys[a], s->keys[b], 10);
+    if (x.kind == SL_TUPLE && y.kind == SL_TUPLE) {
+        sl_tuple *p = SL_TUPLE_(x), *q = SL_TUPLE_(y);
+        size_t n = p->len < q->len ? p->len : q->len;
+        for (size_t i = 0; i < n; i++) {
+            sl_value a = p->items[i], b = q->items[i];
+            if (a.kind == SL_INT && b.kind == SL_INT) {
+                if (a.u.i != b.u.i)
+                    return a.u.i < b.u.i;
+            } else if (a.kind == SL_STRING && b.kind == SL_STRING) {
+                sl_string *u = SL_STR(a), *v = SL_STR(b);
+                int c = memcmp(u->data, v->data, u->len < v->len ? u->len : v->len);
+                if (c == 0)
+                    c = u->len < v->len ? -1 : u->len > v->len;
+                if (c != 0)
+                    return c < 0;
+            } else {
+                return -1;
+            }
+        }
+        return p->len < q->len;
+    }
+    return -1;
+}
+
+/* keys[a] < keys[b] (or > when reversed); errors stop the sort. */
+static bool sort_less(sortctx *s, size_t a, size_t b)
+{
+    if (s->failed)
+        return false;
+    sl_value x = s->keys[s->reverse ? b : a], y = s->keys[s->reverse ? a : b];
+    int f = fast_less(x, y);
+    if (f >= 0)
+        return f;
+    int r = sl_compare(s->t, SL_CMP_LT, x, y, 10);
     if (r < 0) {
         s->failed = true;
         return false;

@@ -67,9 +67,7 @@ static void locate_error(sl_thread *t)
     else
         sl_buf_printf(&b, "Error: %s", t->err_msg ? t->err_msg : "");
     free(t->err_bt);
-    t->err_bt = b.oom ? NULL : b.p;
-    if (b.oom)
-        sl_buf_free(&b);
+    t->err_bt = sl_buf_take(&b);
     t->err.backtrace = t->err_bt ? t->err_bt : "";
 }
 
@@ -573,7 +571,25 @@ static sl_value vm_run(sl_thread *t)
         sp--;
         NEXT();
     }
-    CASE(DIV) CASE(BITAND) CASE(BITOR) CASE(BITXOR) CASE(SHL) CASE(SHR) CASE(IN) CASE(NOTIN) {
+#define INT_BITOP(NAME, OPC, OP)                                                                                       \
+    CASE(NAME) {                                                                                                       \
+        x = sp[-2];                                                                                                    \
+        y = sp[-1];                                                                                                    \
+        if (SL_LIKELY(x.kind == SL_INT && y.kind == SL_INT)) {                                                         \
+            sp[-2].u.i = x.u.i OP y.u.i;                                                                               \
+            sp--;                                                                                                      \
+            NEXT();                                                                                                    \
+        }                                                                                                              \
+        z = sl_binary(t, OPC, x, y);                                                                                   \
+        CHECK(z);                                                                                                      \
+        sp[-2] = z;                                                                                                    \
+        sp--;                                                                                                          \
+        NEXT();                                                                                                        \
+    }
+    INT_BITOP(BITAND, OP_BITAND, &)
+    INT_BITOP(BITOR, OP_BITOR, |)
+    INT_BITOP(BITXOR, OP_BITXOR, ^)
+    CASE(DIV) CASE(SHL) CASE(SHR) CASE(IN) CASE(NOTIN) {
         z = sl_binary(t, (int)pc[-1], sp[-2], sp[-1]);
         CHECK(z);
         sp[-2] = z;

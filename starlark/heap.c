@@ -158,8 +158,17 @@ void *sl_alloc(sl_thread *t, sl_kind kind, size_t size)
     if (!o)
         return NULL;
     /* the fixed part of every object layout fits in 64 bytes; trailing
-     * data (string bytes, tuple items) is filled by the caller */
-    memset(o, 0, size < 64 ? size : 64);
+     * data (string bytes, tuple items) is filled by the caller. Pool
+     * slots are whole 16-byte classes, so constant-size stores fit. */
+    size_t cs = pool_class_size(size);
+    if (SL_POOL && size <= POOL_MAX && cs >= 64)
+        memset(o, 0, 64);
+    else if (SL_POOL && size <= POOL_MAX && cs == 48)
+        memset(o, 0, 48);
+    else if (SL_POOL && size <= POOL_MAX && cs == 32)
+        memset(o, 0, 32);
+    else
+        memset(o, 0, size < 64 ? size : 64);
     o->kind = (uint8_t)kind;
     o->next = t->objects;
     t->objects = o;

@@ -291,12 +291,16 @@ static inline bool sl_str_eq(sl_string *a, sl_string *b)
 }
 bool sl_str_eqc(sl_value v, const char *s);
 
-/* A growable byte buffer for building strings. */
+/* A growable byte buffer for building strings; short strings stay in
+ * the inline array (no malloc). Initialize with {0}; use in place. */
 typedef struct sl_buf {
     char *p;
     size_t len, cap;
     bool oom;
+    char inl[112];
 } sl_buf;
+/* The contents as a malloc'd C string (the caller frees); b is reset. */
+char *sl_buf_take(sl_buf *b);
 void sl_buf_put(sl_buf *b, const char *s, size_t n);
 void sl_buf_putc(sl_buf *b, char c);
 void sl_buf_puts(sl_buf *b, const char *s);

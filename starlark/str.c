@@ -123,10 +123,22 @@ static bool buf_grow(sl_buf *b, size_t n)
         return false;
     if (b->len + n + 1 <= b->cap)
         return true;
+    if (!b->p && b->len + n + 1 <= sizeof b->inl) {
+        b->p = b->inl;
+        b->cap = sizeof b->inl;
+        return true;
+    }
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + n + 1)
         cap *= 2;
-    char *p = realloc(b->p, cap);
+    char *p;
+    if (b->p == b->inl) {
+        p = malloc(cap);
+        if (p)
+            memcpy(p, b->inl, b->len + 1);
+    } else {
+        p = realloc(b->p, cap);
+    }
     if (!p) {
         b->oom = true;
         return false;
@@ -204,9 +216,27 @@ sl_value sl_buf_finish(sl_thread *t, sl_buf *b)
 
 void sl_buf_free(sl_buf *b)
 {
-    free(b->p);
+    if (b->p != b->inl)
+        free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
+}
+
+char *sl_buf_take(sl_buf *b)
+{
+    char *s;
+    if (b->oom)
+        s = NULL;
+    else if (!b->p)
+        s = strdup("");
+    else if (b->p == b->inl)
+        s = strdup(b->inl);
+    else {
+        s = b->p;
+        b->p = NULL;
+    }
+    sl_buf_free(b);
+    return s;
 }
 
 /* ---- UTF-8 -------------------------------------------------------------------- */

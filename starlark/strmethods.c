@@ -31,6 +31,18 @@ typedef uint32_t (*rune_map)(uint32_t);
 
 static sl_value map_runes(sl_thread *t, sl_string *s, rune_map fn)
 {
+    size_t i = 0;
+    while (i < s->len && (unsigned char)s->data[i] < 0x80)
+        i++;
+    if (i == s->len) {
+        /* ASCII: same length, one pass */
+        sl_string *out = sl_str_alloc(t, s->len);
+        if (!out)
+            return SL_ERR;
+        for (size_t k = 0; k < s->len; k++)
+            out->data[k] = (char)fn((unsigned char)s->data[k]);
+        return sl_mkobj(out);
+    }
     sl_buf b = {0};
     for (size_t i = 0; i < s->len;) {
         int sz;
@@ -411,6 +423,29 @@ static sl_value str_join(sl_thread *t, const sl_callinfo *c)
     if (!sl_iterable(x))
         return sl_errorf(t, "%s: for parameter 1: got %s, want iterable", c->name, sl_kind_name(x));
     sl_string *sep = self_str(c);
+    if (x.kind == SL_LIST || x.kind == SL_TUPLE) {
+        /* the common case: the length is known, one allocation */
+        const sl_value *v = x.kind == SL_LIST ? SL_LIST_(x)->items : SL_TUPLE_(x)->items;
+        size_t n = x.kind == SL_LIST ? SL_LIST_(x)->len : SL_TUPLE_(x)->len, total = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (v[i].kind != SL_STRING)
+                return sl_errorf(t, "join: in list, want string, got %s", sl_kind_name(v[i]));
+            total += SL_STR(v[i])->len + (i ? sep->len : 0);
+        }
+        sl_string *out = sl_str_alloc(t, total);
+        if (!out)
+            return SL_ERR;
+        char *p = out->data;
+        for (size_t i = 0; i < n; i++) {
+            if (i) {
+                memcpy(p, sep->data, sep->len);
+                p += sep->len;
+            }
+            memcpy(p, SL_STR(v[i])->data, SL_STR(v[i])->len);
+            p += SL_STR(v[i])->len;
+        }
+        return sl_mkobj(out);
+    }
     sl_buf b = {0};
     sl_iter it;
     sl_iter_start(t, &it, x);
