@@ -728,6 +728,32 @@ static void augmented(fcomp *f, sl_node *s)
     }
 }
 
+/* a, b = x, y with plain names on the left: the values go on the stack
+ * and are stored last to first, without building and unpacking a tuple
+ * (every right-hand side is still evaluated before any store). */
+static bool parallel_assign(fcomp *f, sl_node *s)
+{
+    sl_node *lhs = s->x, *rhs = s->y;
+    while (lhs->kind == N_PAREN)
+        lhs = lhs->x;
+    while (rhs->kind == N_PAREN)
+        rhs = rhs->x;
+    if ((lhs->kind != N_TUPLE && lhs->kind != N_LIST) || rhs->kind != N_TUPLE || lhs->n != rhs->n || lhs->n < 2)
+        return false;
+    for (int i = 0; i < lhs->n; i++) {
+        if (lhs->list[i]->kind != N_IDENT)
+            return false;
+        for (int j = 0; j < i; j++)
+            if (lhs->list[j]->bind == lhs->list[i]->bind)
+                return false; /* a, a = ...: keep the general path */
+    }
+    for (int i = 0; i < rhs->n; i++)
+        expr(f, rhs->list[i]);
+    for (int i = lhs->n; i-- > 0;)
+        store_ident(f, lhs->list[i]);
+    return true;
+}
+
 static void stmt(fcomp *f, sl_node *s)
 {
     switch (s->kind) {
@@ -742,6 +768,8 @@ static void stmt(fcomp *f, sl_node *s)
             augmented(f, s);
             return;
         }
+        if (parallel_assign(f, s))
+            return;
         expr(f, s->y);
         assign(f, s->x, s->line, s->col);
         return;

@@ -126,8 +126,11 @@ static void *obj_malloc(sl_thread *t, size_t size)
                 sl_errorf(t, "out of memory");
                 return NULL;
             }
-            /* the chunk list lives in each chunk's first 16 bytes */
-            *(void **)chunk = t->pool_chunks;
+            /* each chunk starts with the next chunk and its used end */
+            if (t->pool_chunks)
+                ((char **)t->pool_chunks)[1] = t->pool_next;
+            ((void **)chunk)[0] = t->pool_chunks;
+            ((char **)chunk)[1] = chunk + 16;
             t->pool_chunks = chunk;
             t->pool_next = chunk + 16;
             t->pool_end = chunk + POOL_CHUNK;
@@ -147,9 +150,21 @@ static void obj_free(sl_thread *t, void *p, size_t size)
     }
     size_t cs = pool_class_size(size);
     void **head = &t->pool_free[cs / 16 - 1];
+    ((sl_obj *)p)->kind = SL_INVALID; /* a free slot, for the chunk walk */
+    ((sl_obj *)p)->flags = (uint8_t)((cs / 16 - 1) << 4);
     *(void **)p = *head;
     *head = p;
     t->bytes -= cs;
+}
+
+/* Objects owning memory outside themselves are swept through the
+ * `objects` list; pooled objects without any are found by walking the
+ * chunks, which reads memory in order instead of chasing pointers. */
+static bool on_list(sl_kind kind, size_t size)
+{
+    if (!SL_POOL || size > POOL_MAX)
+        return true;
+    return kind == SL_LIST || kind == SL_DICT || kind == SL_SET || kind == SL_BUILTIN;
 }
 
 void *sl_alloc(sl_thread *t, sl_kind kind, size_t size)
@@ -170,8 +185,13 @@ void *sl_alloc(sl_thread *t, sl_kind kind, size_t size)
     else
         memset(o, 0, size < 64 ? size : 64);
     o->kind = (uint8_t)kind;
-    o->next = t->objects;
-    t->objects = o;
+    if (on_list(kind, size)) {
+        o->next = t->objects;
+        t->objects = o;
+    } else {
+        o->flags = SL_OBJ_POOLED;
+        t->pool_slots++;
+    }
     return o;
 }
 
@@ -297,6 +317,34 @@ static void free_obj(sl_thread *t, sl_obj *o)
     obj_free(t, o, obj_size(o));
 }
 
+/* Frees the unmarked pooled objects that are not on the list. */
+static void sweep_chunks(sl_thread *t)
+{
+    if (t->pool_chunks)
+        ((char **)t->pool_chunks)[1] = t->pool_next;
+    for (char *chunk = t->pool_chunks; chunk; chunk = ((char **)chunk)[0]) {
+        char *end = ((char **)chunk)[1];
+        for (char *p = chunk + 16; p < end;) {
+            sl_obj *o = (sl_obj *)p;
+            size_t cs;
+            if (o->kind == SL_INVALID) {
+                cs = ((size_t)(o->flags >> 4) + 1) * 16; /* a free slot */
+            } else {
+                cs = pool_class_size(obj_size(o));
+                if (o->flags & SL_OBJ_POOLED) {
+                    if (o->mark) {
+                        o->mark = 0;
+                    } else {
+                        free_obj(t, o);
+                        t->pool_slots--;
+                    }
+                }
+            }
+            p += cs;
+        }
+    }
+}
+
 void sl_gc(sl_thread *t)
 {
     markstack ms = {0};
@@ -329,6 +377,17 @@ void sl_gc(sl_thread *t)
         /* Could not finish marking: keep everything this time. */
         for (sl_obj *o = t->objects; o; o = o->next)
             o->mark = 0;
+        if (t->pool_chunks)
+            ((char **)t->pool_chunks)[1] = t->pool_next;
+        for (char *chunk = t->pool_chunks; chunk; chunk = ((char **)chunk)[0]) {
+            char *end = ((char **)chunk)[1];
+            for (char *p = chunk + 16; p < end;) {
+                sl_obj *x = (sl_obj *)p;
+                size_t cs = x->kind == SL_INVALID ? ((size_t)(x->flags >> 4) + 1) * 16 : pool_class_size(obj_size(x));
+                x->mark = 0;
+                p += cs;
+            }
+        }
         free(ms.p);
         return;
     }
@@ -345,6 +404,7 @@ void sl_gc(sl_thread *t)
             free_obj(t, o);
         }
     }
+    sweep_chunks(t);
     t->live = t->bytes;
     size_t next = t->live * 2;
     if (next < GC_MIN)
@@ -360,6 +420,7 @@ void sl_gc(sl_thread *t)
 
 void sl_free_all(sl_thread *t)
 {
+    /* pooled objects own no outside memory: their chunks go at once */
     sl_obj *o = t->objects;
     while (o) {
         sl_obj *n = o->next;
@@ -367,6 +428,7 @@ void sl_free_all(sl_thread *t)
         o = n;
     }
     t->objects = NULL;
+    t->pool_slots = 0;
     void *c = t->pool_chunks;
     while (c) {
         void *n = *(void **)c;

@@ -28,6 +28,7 @@ typedef struct sl_obj {
 } sl_obj;
 
 #define SL_OBJ_INTERNED 1 /* sl_string: in the thread's intern table */
+#define SL_OBJ_POOLED 2   /* in a pool chunk (heap.c), swept chunk by chunk */
 
 typedef struct sl_string {
     sl_obj h;
@@ -181,6 +182,7 @@ struct sl_thread {
     bool oom;
     void *pool_free[16]; /* free small objects by 16-byte size class */
     void *pool_chunks;   /* chunks the small objects are carved from */
+    size_t pool_slots;   /* pooled objects not on the `objects` list */
     char *pool_next, *pool_end;
     /* the value stack and frames */
     sl_value *stack, *stack_end;
