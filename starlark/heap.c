@@ -20,18 +20,24 @@
  * come from per-thread free lists by 16-byte size class, carved from
  * 64 KiB chunks that are returned when the thread is freed: allocation
  * and sweeping then cost a few instructions instead of malloc/free.
- * Sanitizer builds use malloc directly so that ASan still sees every
- * object's lifetime. */
+ * Under AddressSanitizer a free slot's body is poisoned, so that a use
+ * after free is still reported. */
 #if defined(__SANITIZE_ADDRESS__)
-#define SL_POOL 0
+#define SL_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define SL_POOL 0
+#define SL_ASAN 1
 #endif
 #endif
-#ifndef SL_POOL
+#ifdef SL_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 #define SL_POOL 1
-#endif
 #define POOL_MAX 256
 #define POOL_CHUNK (64u << 10)
 
@@ -118,6 +124,7 @@ static void *obj_malloc(sl_thread *t, size_t size)
     void **head = &t->pool_free[cs / 16 - 1];
     void *p = *head;
     if (p) {
+        UNPOISON(p, cs);
         *head = *(void **)p;
     } else {
         if (t->pool_next + cs > t->pool_end) {
@@ -155,6 +162,7 @@ static void obj_free(sl_thread *t, void *p, size_t size)
     *(void **)p = *head;
     *head = p;
     t->bytes -= cs;
+    POISON((char *)p + 16, cs - 16);
 }
 
 /* Objects owning memory outside themselves are swept through the
@@ -432,6 +440,7 @@ void sl_free_all(sl_thread *t)
     void *c = t->pool_chunks;
     while (c) {
         void *n = *(void **)c;
+        UNPOISON(c, POOL_CHUNK);
         free(c);
         c = n;
     }
