@@ -127,7 +127,7 @@ static void *obj_malloc(sl_thread *t, size_t size)
         UNPOISON(p, cs);
         *head = *(void **)p;
     } else {
-        if (t->pool_next + cs > t->pool_end) {
+        if (!t->pool_next || (size_t)(t->pool_end - t->pool_next) < cs) {
             char *chunk = malloc(POOL_CHUNK);
             if (!chunk) {
                 sl_errorf(t, "out of memory");
