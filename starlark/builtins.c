@@ -277,7 +277,6 @@ static sl_value bi_enumerate(sl_thread *t, const sl_callinfo *c)
 /* The message of print and fail: strings as they are, others as repr. */
 static sl_value join_args(sl_thread *t, const sl_callinfo *c, const char *prefix)
 {
-    static const char *const names[] = {"sep?"};
     sl_value sep = SL_ERR;
     for (int k = 0; k < c->nkw; k++) {
         if (!sl_str_eqc(c->kw[2 * k], "sep")) {
@@ -293,7 +292,6 @@ static sl_value join_args(sl_thread *t, const sl_callinfo *c, const char *prefix
         if (sep.kind != SL_STRING)
             return sl_errorf(t, "%s: for parameter sep: got %s, want string", c->name, sl_kind_name(sep));
     }
-    (void)names;
     sl_buf b = {0};
     sl_buf_puts(&b, prefix);
     for (int i = 0; i < c->nargs; i++) {

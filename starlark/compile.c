@@ -650,11 +650,9 @@ static void expr(fcomp *f, sl_node *e)
     case N_CALL:
         call(f, e);
         return;
-    case N_LAMBDA: {
-        uint32_t k = function(f, e->fn);
-        (void)k;
+    case N_LAMBDA:
+        function(f, e->fn);
         return;
-    }
     default:
         sl_syntax_error(f->c->d, e->line, e->col, "unexpected expression");
     }
@@ -662,10 +660,8 @@ static void expr(fcomp *f, sl_node *e)
 
 /* ---- statements --------------------------------------------------------------------- */
 
-static void loop_break(fcomp *f, int line, int col)
+static void loop_break(fcomp *f)
 {
-    (void)line;
-    (void)col;
     loopctx *l = &f->loops[f->nloops - 1];
     if (l->nbreaks == l->capbreaks) {
         l->capbreaks = l->capbreaks ? l->capbreaks * 2 : 4;
@@ -835,7 +831,7 @@ static void stmt(fcomp *f, sl_node *s)
         emit0(f, OP_RETURN, -1);
         return;
     case N_BREAK:
-        loop_break(f, s->line, s->col);
+        loop_break(f);
         return;
     case N_CONTINUE:
         emit1(f, OP_JMP, (uint32_t)f->loops[f->nloops - 1].head, 0);

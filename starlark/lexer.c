@@ -293,7 +293,6 @@ static void unquote(sl_lexer *lx, sl_tokval *val, const char *q, size_t n, bool 
 static token scan_string(sl_lexer *lx, sl_tokval *val, bool raw, bool isbytes)
 {
     uint32_t quote = peek(lx);
-    size_t start = lx->pos;
     bool triple = peek_at(lx, 1) == quote && peek_at(lx, 2) == quote;
     readr(lx);
     size_t body;
@@ -338,7 +337,6 @@ static token scan_string(sl_lexer *lx, sl_tokval *val, bool raw, bool isbytes)
         }
         end = lx->pos - 3;
     }
-    (void)start;
     val->rawlen = lx->pos - (size_t)(val->raw - lx->src);
     unquote(lx, val, lx->src + body, end - body, raw, isbytes);
     return isbytes ? T_BYTES : T_STRING;
