@@ -629,6 +629,13 @@ START_TEST(change_presence)
     p = params_for(&inventory__v1__change_agent_request__descriptor, "node_exporter");
     ck_assert_int_eq(change("", "node_exporter", p, NULL, msg), 3);
     ck_assert_str_eq(msg, "invalid ChangeAgentRequest.AgentId: value length must be at least 1 runes");
+    /* No member: the oneof is not required, upstream's handler fails with
+     * a plain error, answered as Internal. */
+    ProtobufCMessage *empty = pb_new(&inventory__v1__change_agent_request__descriptor);
+    pb_set_str(empty, "agent_id", id);
+    ck_assert_int_eq(call(AGS "ChangeAgent", empty, NULL, msg), 13);
+    ck_assert_str_eq(msg, "Internal server error.");
+    protobuf_c_message_free_unpacked(empty, NULL);
 
     /* A mysqld_exporter: new password stored encrypted, username kept. */
     ck_assert_int_eq(add("mysqld_exporter", kind_params(1, pmm), &resp, msg), 0);
