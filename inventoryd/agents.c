@@ -30,10 +30,20 @@ static int check_connection_timeout(rpc_status *st, const ProtobufCMessage *p)
 static int require_fields(rpc_status *st, const agent_kind *k, const ProtobufCMessage *p)
 {
     for (int i = 0; i < 4 && k->required[i]; i++) {
-        const char *colon = strchr(k->required[i], ':');
-        char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)(colon - k->required[i]), k->required[i]);
-        if (validate_min_len(st, pb_get_str(p, name), 1, k->add_params, colon + 1))
+        char name[64], go[64];
+        const char *rule = "";
+        snprintf(name, sizeof name, "%s", k->required[i]);
+        char *colon = strchr(name, ':'), *colon2 = colon ? strchr(colon + 1, ':') : NULL;
+        if (colon2) {
+            *colon2 = '\0';
+            rule = colon2 + 1;
+        }
+        snprintf(go, sizeof go, "%s", colon ? colon + 1 : name);
+        if (colon)
+            *colon = '\0';
+        int rc = strcmp(rule, "uuid") == 0 ? validate_uuid(st, pb_get_str(p, name), k->add_params, go)
+                                           : validate_min_len(st, pb_get_str(p, name), 1, k->add_params, go);
+        if (rc)
             return st->code;
     }
     if (k->attach == ATTACH_EXTERNAL &&

@@ -398,6 +398,9 @@ START_TEST(add_errors)
     p = kind_params(14, pmm);
     pb_set_str(p, "pmm_agent_id", "");
     expect_add_error("valkey_exporter", p, 3, "invalid AddAgentRequest.ValkeyExporter: embedded message failed validation | caused by: invalid AddValkeyExporterParams.PmmAgentId: value length must be at least 1 runes");
+    p = kind_params(14, pmm);
+    pb_set_str(p, "service_id", "valkey-1");
+    expect_add_error("valkey_exporter", p, 3, "invalid AddAgentRequest.ValkeyExporter: embedded message failed validation | caused by: invalid AddValkeyExporterParams.ServiceId: value must be a valid UUID | caused by: invalid uuid format");
     p = kind_params(1, pmm);
     pb_set_map_json(p, "extra_dsn_params", "{\"multiStatements\": \"true\"}");
     expect_add_error("mysqld_exporter", p, 3, "Unsupported DSN parameter: multiStatements");
