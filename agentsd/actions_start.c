@@ -16,6 +16,7 @@
 #include "db/agent_row.h"
 #include "db/daemon_db.h"
 #include "pbutil.h"
+#include "validate.h"
 #include "agentsd/state/dsn.h"
 
 /* ---- lookups (upstream models) ------------------------------------------------- */
@@ -205,67 +206,60 @@ static ProtobufCMessage *text_files(const target *t)
 typedef enum { K_MYSQL_EXPLAIN, K_MYSQL_TABLE, K_PG_TABLE, K_MONGO_EXPLAIN, K_PT_MYSQL, K_PT_PG, K_PT_MONGO } kind;
 
 static const struct {
-    const char *member, *go_member, *params_msg, *resp_member;
+    const char *member, *params_msg, *resp_member;
     kind k;
     const char *agent_params; /* StartActionRequest params member */
 } kinds[] = {
-    { "mysql_explain", "MysqlExplain", "StartMySQLExplainActionParams", "mysql_explain", K_MYSQL_EXPLAIN,
+    { "mysql_explain", "StartMySQLExplainActionParams", "mysql_explain", K_MYSQL_EXPLAIN,
       "mysql_explain_params" },
-    { "mysql_explain_json", "MysqlExplainJson", "StartMySQLExplainJSONActionParams", "mysql_explain_json",
+    { "mysql_explain_json", "StartMySQLExplainJSONActionParams", "mysql_explain_json",
       K_MYSQL_EXPLAIN, "mysql_explain_params" },
-    { "mysql_explain_traditional_json", "MysqlExplainTraditionalJson", "StartMySQLExplainTraditionalJSONActionParams",
+    { "mysql_explain_traditional_json", "StartMySQLExplainTraditionalJSONActionParams",
       "mysql_explain_traditional_json", K_MYSQL_EXPLAIN, "mysql_explain_params" },
-    { "mysql_show_index", "MysqlShowIndex", "StartMySQLShowIndexActionParams", "mysql_show_index", K_MYSQL_TABLE,
+    { "mysql_show_index", "StartMySQLShowIndexActionParams", "mysql_show_index", K_MYSQL_TABLE,
       "mysql_show_index_params" },
-    { "mysql_show_create_table", "MysqlShowCreateTable", "StartMySQLShowCreateTableActionParams",
+    { "mysql_show_create_table", "StartMySQLShowCreateTableActionParams",
       "mysql_show_create_table", K_MYSQL_TABLE, "mysql_show_create_table_params" },
-    { "mysql_show_table_status", "MysqlShowTableStatus", "StartMySQLShowTableStatusActionParams",
+    { "mysql_show_table_status", "StartMySQLShowTableStatusActionParams",
       "mysql_show_table_status", K_MYSQL_TABLE, "mysql_show_table_status_params" },
-    { "postgres_show_create_table", "PostgresShowCreateTable", "StartPostgreSQLShowCreateTableActionParams",
+    { "postgres_show_create_table", "StartPostgreSQLShowCreateTableActionParams",
       "postgresql_show_create_table", K_PG_TABLE, "postgresql_show_create_table_params" },
-    { "postgres_show_index", "PostgresShowIndex", "StartPostgreSQLShowIndexActionParams", "postgresql_show_index",
+    { "postgres_show_index", "StartPostgreSQLShowIndexActionParams", "postgresql_show_index",
       K_PG_TABLE, "postgresql_show_index_params" },
-    { "mongodb_explain", "MongodbExplain", "StartMongoDBExplainActionParams", "mongodb_explain", K_MONGO_EXPLAIN,
+    { "mongodb_explain", "StartMongoDBExplainActionParams", "mongodb_explain", K_MONGO_EXPLAIN,
       "mongodb_explain_params" },
-    { "pt_mongodb_summary", "PtMongodbSummary", "StartPTMongoDBSummaryActionParams", "pt_mongodb_summary", K_PT_MONGO,
+    { "pt_mongodb_summary", "StartPTMongoDBSummaryActionParams", "pt_mongodb_summary", K_PT_MONGO,
       "pt_mongodb_summary_params" },
-    { "pt_mysql_summary", "PtMysqlSummary", "StartPTMySQLSummaryActionParams", "pt_mysql_summary", K_PT_MYSQL,
+    { "pt_mysql_summary", "StartPTMySQLSummaryActionParams", "pt_mysql_summary", K_PT_MYSQL,
       "pt_mysql_summary_params" },
-    { "pt_postgres_summary", "PtPostgresSummary", "StartPTPgSummaryActionParams", "pt_postgres_summary", K_PT_PG,
+    { "pt_postgres_summary", "StartPTPgSummaryActionParams", "pt_postgres_summary", K_PT_PG,
       "pt_pg_summary_params" },
 };
 #define N_KINDS (sizeof kinds / sizeof *kinds)
 
-/* The request's protoc-gen-validate rules, as the embedded-message error. */
+/* The params' protoc-gen-validate rules (service_id {uuid: true}, then
+ * table_name or query min_len 1), reported through the oneof member. */
 static int validate(size_t k, const ProtobufCMessage *p, rpc_status *st)
 {
-    rpc_status inner = { 0 };
+    const char *m = kinds[k].params_msg;
     int rc = RPC_OK;
     switch (kinds[k].k) {
     case K_MYSQL_EXPLAIN:
-        rc = action_validate_uuid(&inner, pb_get_str(p, "service_id"), kinds[k].params_msg, "ServiceId");
+        rc = validate_uuid(st, pb_get_str(p, "service_id"), m, "ServiceId");
         break;
     case K_MYSQL_TABLE:
     case K_PG_TABLE:
-        rc = action_validate_uuid(&inner, pb_get_str(p, "service_id"), kinds[k].params_msg, "ServiceId");
-        if (rc == RPC_OK && !*pb_get_str(p, "table_name"))
-            rc = rpc_fail(&inner, RPC_INVALID_ARGUMENT, "invalid %s.TableName: value length must be at least 1 runes",
-                          kinds[k].params_msg);
+        rc = validate_uuid(st, pb_get_str(p, "service_id"), m, "ServiceId") ||
+             validate_min_len(st, pb_get_str(p, "table_name"), 1, m, "TableName");
         break;
     case K_MONGO_EXPLAIN:
-        rc = action_validate_uuid(&inner, pb_get_str(p, "service_id"), kinds[k].params_msg, "ServiceId");
-        if (rc == RPC_OK && !*pb_get_str(p, "query"))
-            rc = rpc_fail(&inner, RPC_INVALID_ARGUMENT, "invalid %s.Query: value length must be at least 1 runes",
-                          kinds[k].params_msg);
+        rc = validate_uuid(st, pb_get_str(p, "service_id"), m, "ServiceId") ||
+             validate_min_len(st, pb_get_str(p, "query"), 1, m, "Query");
         break;
     default:
         break;
     }
-    if (rc == RPC_OK)
-        return RPC_OK;
-    return rpc_fail(st, RPC_INVALID_ARGUMENT,
-                    "invalid StartServiceActionRequest.%s: embedded message failed validation | caused by: %s",
-                    kinds[k].go_member, inner.message);
+    return rc == RPC_OK ? RPC_OK : validate_embedded(st, "StartServiceActionRequest", kinds[k].member);
 }
 
 /* The single exporter of type of the service, under pmm_agent_id when
@@ -464,8 +458,11 @@ int actions_start_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
     size_t k = 0;
     while (member && k < N_KINDS && strcmp(kinds[k].member, member) != 0)
         k++;
+    /* The oneof is not required: upstream's handler fails with a plain
+     * error (errors.Errorf("invalid request %v")), which pmm-managed's
+     * interceptor answers as Internal. */
     if (!member || k == N_KINDS)
-        return rpc_fail(&ctx->status, RPC_UNKNOWN, "invalid request <nil>");
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "Internal server error.");
     const ProtobufCMessage *p = pb_get_msg(in, member);
     if (validate(k, p, &ctx->status) != RPC_OK)
         return ctx->status.code;

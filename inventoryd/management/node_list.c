@@ -10,6 +10,7 @@
 #include "management/v1/node.pb-c.h"
 #include "inventoryd/node_model.h"
 #include "pbutil.h"
+#include "validate.h"
 #include "rpc.h"
 #include "inventoryd/vm.h"
 
@@ -114,7 +115,7 @@ int mgmt_get_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **o
 {
     worker *w = ctx->worker;
     const char *id = pb_get_str(in, "node_id");
-    if (mgmt_require(&ctx->status, id, "GetNodeRequest", "NodeId"))
+    if (validate_min_len(&ctx->status, id, 1, "GetNodeRequest", "NodeId"))
         return ctx->status.code;
     PGresult *r = db_exec(w->db, &ctx->status, "SELECT " UNIVERSAL_NODE_COLUMNS " FROM nodes WHERE node_id = $1", 1,
                           (const char *[]){ id });
