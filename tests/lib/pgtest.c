@@ -31,6 +31,20 @@ int pgtest_params(db_params *out)
     out->user = env_or("PMM_TEST_PG_USER", "pmm-managed");
     out->password = env_or("PMM_TEST_PG_PASSWORD", "pmm-managed");
     out->sslmode = strdup("disable");
+    /* pgtmp.sh keeps the generated password in a 0600 file */
+    const char *file = getenv("PMM_TEST_PG_PASSWORD_FILE");
+    if (file && *file && out->password) {
+        db_params f = { .password_file = (char *)file };
+        char pw[1024];
+        if (db_params_password(&f, pw, sizeof pw) != 0) {
+            fprintf(stderr, "pgtest: cannot read PMM_TEST_PG_PASSWORD_FILE %s\n", file);
+            pgtest_params_clear(out);
+            return -1;
+        }
+        free(out->password);
+        out->password = strdup(pw);
+        explicit_bzero(pw, sizeof pw);
+    }
     if (!out->addr || !out->dbname || !out->user || !out->password || !out->sslmode) {
         pgtest_params_clear(out);
         return -1;
