@@ -125,6 +125,10 @@ typedef struct bus_pub bus_pub;
 bus_pub *bus_pub_new(void *zmq_ctx, const char *endpoint);
 /* Thread-safe. payload is opaque bytes (msgpack by convention). */
 int bus_pub_send(bus_pub *p, const char *topic, const void *payload, size_t len);
+/* The common case: a msgpack map of n strings, keys[i] -> values[i].
+ * Logs when it cannot be sent. p may be NULL (nothing is sent). */
+int bus_pub_send_strings(bus_pub *p, const char *topic, size_t n, const char *const *keys,
+                         const char *const *values);
 void bus_pub_destroy(bus_pub *p);
 
 typedef struct bus_sub bus_sub;
