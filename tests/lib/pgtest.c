@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static char *env_or(const char *name, const char *def)
 {
@@ -77,7 +78,15 @@ static int recreate(db *d, const char *name)
     char sql[512];
     int rc = -1;
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", ident);
-    if (run(d, sql) == 0) {
+    /* FORCE may not end an autovacuum worker that happens to be in the
+     * database (a non-superuser may not signal it): it is gone soon. */
+    int dropped = -1;
+    for (int i = 0; i < 50 && dropped != 0; i++) {
+        if (i)
+            nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+        dropped = run(d, sql);
+    }
+    if (dropped == 0) {
         snprintf(sql, sizeof sql, "CREATE DATABASE %s", ident);
         rc = run(d, sql);
     }
