@@ -169,6 +169,7 @@ static int resolve(const char *authorization, const char *source, auth_identity 
         } else {
             snprintf(id->user, sizeof id->user, "%s", r->user);
             snprintf(id->role, sizeof id->role, "%s", r->role);
+            id->user_id = r->user_id;
             internal__v1__authenticate_response__free_unpacked(r, NULL);
         }
     } else if (code == RPC_UNAUTHENTICATED) {

@@ -7,11 +7,14 @@
 #ifndef GATEWAY_AUTH_H
 #define GATEWAY_AUTH_H
 
+#include <stdint.h>
+
 #include "rpc.h"
 
 typedef struct {
     char user[128];
     char role[16];   /* "viewer" | "editor" | "admin" */
+    uint32_t user_id; /* users.user_id (or Grafana's id); 0 for a service token */
 } auth_identity;
 
 /* fresh_ms: how long an answer is used as is; max_age_ms: how long an

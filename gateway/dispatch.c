@@ -88,8 +88,8 @@ static void service_of(const char *method, char *out, size_t outlen)
     out[n] = '\0';
 }
 
-static int call(const char *daemon, const char *method, const char *user, const char *role, const uint8_t *body,
-                size_t body_len, int timeout_ms, bus_reply *rep)
+static int call(const char *daemon, const char *method, const char *user, const char *role, uint32_t user_id,
+                const uint8_t *body, size_t body_len, int timeout_ms, bus_reply *rep)
 {
     bus_client *c = bus_peers_get(daemon);
     if (!c)
@@ -98,6 +98,7 @@ static int call(const char *daemon, const char *method, const char *user, const 
         .method = (char *)method,
         .user = (char *)(user ? user : ""),
         .role = (char *)(role ? role : ""),
+        .user_id = user_id,
         .body = (uint8_t *)body,
         .body_len = body_len,
     };
@@ -112,6 +113,12 @@ static int call(const char *daemon, const char *method, const char *user, const 
 int dispatch_call(const char *method, const char *user, const char *role,
                   const uint8_t *body, size_t body_len, int timeout_ms, bus_reply *rep)
 {
+    return dispatch_call_uid(method, user, role, 0, body, body_len, timeout_ms, rep);
+}
+
+int dispatch_call_uid(const char *method, const char *user, const char *role, uint32_t user_id,
+                      const uint8_t *body, size_t body_len, int timeout_ms, bus_reply *rep)
+{
     /* Not served by this suite (no such service, or its daemon, e.g.
      * backupd, is not run): what grpc-go says for a service it lacks,
      * rather than UNAVAILABLE from a socket nobody binds, which would say
@@ -122,7 +129,7 @@ int dispatch_call(const char *method, const char *user, const char *role,
         service_of(method, svc, sizeof svc);
         return fail(rep, RPC_UNIMPLEMENTED, "unknown service %s", svc);
     }
-    return call(daemon, method, user, role, body, body_len, timeout_ms, rep);
+    return call(daemon, method, user, role, user_id, body, body_len, timeout_ms, rep);
 }
 
 int dispatch_call_daemon(const char *daemon, const char *method, const uint8_t *body, size_t body_len,
@@ -131,5 +138,5 @@ int dispatch_call_daemon(const char *daemon, const char *method, const uint8_t *
     const char *d = in_suite(daemon);
     if (!d)
         return fail(rep, RPC_UNIMPLEMENTED, "the suite runs no %s", daemon);
-    return call(d, method, "", "", body, body_len, timeout_ms, rep);
+    return call(d, method, "", "", 0, body, body_len, timeout_ms, rep);
 }

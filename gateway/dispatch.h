@@ -27,6 +27,10 @@ void dispatch_thread_done(void);
  * (bus_reply_clear it). Returns rep->code. */
 int dispatch_call(const char *method, const char *user, const char *role,
                   const uint8_t *body, size_t body_len, int timeout_ms, bus_reply *rep);
+/* dispatch_call with the caller's numeric user id in the envelope (0 for
+ * none), which user.v1 and access control key on. */
+int dispatch_call_uid(const char *method, const char *user, const char *role, uint32_t user_id,
+                      const uint8_t *body, size_t body_len, int timeout_ms, bus_reply *rep);
 
 /* The same, to one named daemon of the suite whatever the service (the
  * methods every daemon serves, such as internal.v1.MetricsService). */

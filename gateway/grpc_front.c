@@ -430,7 +430,7 @@ static void worker_handle(gf_call *c)
 
     bus_reply rep;
     memset(&rep, 0, sizeof(rep));
-    dispatch_call(c->method, id.user, id.role, GRPC_SLICE_START_PTR(body), GRPC_SLICE_LENGTH(body),
+    dispatch_call_uid(c->method, id.user, id.role, id.user_id, GRPC_SLICE_START_PTR(body), GRPC_SLICE_LENGTH(body),
                   timeout_ms, &rep);
     grpc_slice_unref(body);
     call_start_reply(c, rep.code, rep.message, rep.body, rep.body_len);

@@ -86,11 +86,13 @@ int bus_request_encode(const bus_request *r, uint8_t **out, size_t *len)
     rc |= pack_str(&pk, "deadline_ms");
     rc |= msgpack_pack_int64(&pk, r->deadline_ms);
     rc |= pack_str(&pk, "caller");
-    rc |= msgpack_pack_map(&pk, 2);
+    rc |= msgpack_pack_map(&pk, 3);
     rc |= pack_str(&pk, "user");
     rc |= pack_str(&pk, or_empty(r->user));
     rc |= pack_str(&pk, "role");
     rc |= pack_str(&pk, or_empty(r->role));
+    rc |= pack_str(&pk, "uid");
+    rc |= msgpack_pack_uint32(&pk, r->user_id);
     rc |= pack_str(&pk, "body");
     rc |= pack_bin(&pk, r->body, r->body_len);
     return sbuffer_finish(&sb, rc, out, len);
@@ -288,7 +290,7 @@ static int mark(unsigned *seen, unsigned bit)
 
 enum {
     F_V = 1, F_ID = 2, F_METHOD = 4, F_DEADLINE = 8, F_CALLER = 16, F_BODY = 32,
-    F_CODE = 64, F_MESSAGE = 128, F_USER = 256, F_ROLE = 512
+    F_CODE = 64, F_MESSAGE = 128, F_USER = 256, F_ROLE = 512, F_UID = 1024
 };
 
 static int caller_field(const msgpack_object *k, const msgpack_object *v, void *out, unsigned *seen)
@@ -298,6 +300,13 @@ static int caller_field(const msgpack_object *k, const msgpack_object *v, void *
         return mark(seen, F_USER) || get_str(v, ENVELOPE_MAX_NAME, &r->user) ? -1 : 0;
     if (key_is(k, "role"))
         return mark(seen, F_ROLE) || get_str(v, ENVELOPE_MAX_NAME, &r->role) ? -1 : 0;
+    if (key_is(k, "uid")) {
+        uint64_t u;
+        if (mark(seen, F_UID) || get_uint(v, UINT32_MAX, &u))
+            return -1;
+        r->user_id = (uint32_t)u;
+        return 0;
+    }
     return 0;
 }
 

@@ -1,5 +1,5 @@
 /* envelope: the msgpack request/reply maps that travel on the bus.
- *   request {v, id, method, deadline_ms, caller: {user, role}, body}
+ *   request {v, id, method, deadline_ms, caller: {user, role, uid}, body}
  *   reply   {v, id, code, message, body}
  * body is the protobuf encoding of the gRPC request/response message.
  * Decoding never trusts its input: any malformed map is rejected with -1. */
@@ -24,6 +24,11 @@ typedef struct {
     int64_t deadline_ms; /* absolute, ms since the Unix epoch; 0 = none */
     char *user;          /* authenticated caller, "" when none */
     char *role;          /* "admin" | "editor" | "viewer" | "" */
+    uint32_t user_id;    /* the caller's numeric user id (users.user_id, or
+                            Grafana's when Grafana authenticated it); 0 for
+                            none (a service token, an internal call).
+                            user.v1 and the roles of access control key on
+                            it. Absent from older senders: 0. */
     uint8_t *body;       /* may be NULL when body_len is 0 */
     size_t body_len;
 } bus_request;
