@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "accesscontrol.h"
 #include "agent_model.h"
 #include "agents.h"
 #include "app.h"
@@ -22,6 +23,7 @@
 #include "pwcheck.h"
 #include "secret.h"
 #include "services.h"
+#include "user_service.h"
 #include "users.h"
 
 int main(int argc, char **argv)
@@ -78,6 +80,8 @@ int main(int argc, char **argv)
                                               agents_methods, agents_methods_count,
                                               users_methods, users_methods_count,
                                               lockouts_methods, lockouts_methods_count,
+                                              accesscontrol_methods, accesscontrol_methods_count,
+                                              user_service_methods, user_service_methods_count,
                                               management_methods, management_methods_count, NULL);
     if (!zctx || !d || !methods || daemon_prepare_db(d, 300, stop) != 0)
         goto out;
