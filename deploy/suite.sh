@@ -54,6 +54,9 @@ if [ -n "${PMM_PORT_BASE:-}" ]; then
     PG_PORT=${PMM_PG_PORT:-$((PMM_PORT_BASE + 4))}
     VM_PORT=$((PMM_PORT_BASE + 5))
     VMALERT_PORT=$((PMM_PORT_BASE + 6))
+    # the gateway's vmproxy (127.0.0.1 only): the top of the block, clear
+    # of the tests' stand-ins, which count up from +9
+    VMPROXY_PORT=$((PMM_PORT_BASE + 19))
 else
     GRPC_PORT=7771
     REST_PORT=7772
@@ -61,6 +64,7 @@ else
     PG_PORT=${PMM_PG_PORT:-5433}
     VM_PORT=9090
     VMALERT_PORT=8880
+    VMPROXY_PORT=8430
 fi
 VM_BIN=${PMM_VM_BIN:-/usr/bin/victoria-metrics}
 . "$ROOT/deploy/nginx.sh"
@@ -312,7 +316,8 @@ EOF
     render_program agentsd 25 --workers=2
     # the gateway relays to exactly the daemons supervisord runs here
     render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
-        --http-port="$REST_PORT" --debug-port="$DEBUG_PORT" --daemons="$(echo $DAEMONS | tr ' ' '\n' | grep -vx gateway | paste -sd, -)"
+        --http-port="$REST_PORT" --debug-port="$DEBUG_PORT" --vmproxy-port="$VMPROXY_PORT" \
+        --vmproxy-target="http://127.0.0.1:$VM_PORT" --daemons="$(echo $DAEMONS | tr ' ' '\n' | grep -vx gateway | paste -sd, -)"
     nginx_program
 }
 
