@@ -30,7 +30,7 @@
 int main(int argc, char **argv)
 {
     char *bind = NULL, *run_dir = NULL, *level = NULL, *daemons = NULL;
-    char *vm_url = NULL;
+    char *vm_url = NULL, *grafana_addr = NULL;
     int vmproxy_port;
     int grpc_port, http_port, debug_port, timeout_ms, max_body, grpc_workers, auth_ttl, auth_max_age;
     const cfg_option opts[] = {
@@ -52,6 +52,9 @@ int main(int argc, char **argv)
           &vmproxy_port },
         { "vmproxy-target", NULL, CFG_STRING, "http://127.0.0.1:9090",
           "VictoriaMetrics' address, where the vmproxy listener forwards (paths kept: /prometheus/...)", &vm_url },
+        { "grafana-addr", NULL, CFG_STRING, "",
+          "Grafana's host:port: credentials inventoryd does not know, and Grafana's session cookie, are asked of it "
+          "(empty: no Grafana)", &grafana_addr },
         { "daemons", NULL, CFG_STRING, PMM_SUITE_DAEMONS,
           "the daemons the suite runs; services of any other answer Unimplemented at once", &daemons },
         { NULL },
@@ -85,6 +88,9 @@ int main(int argc, char **argv)
         log_error("cannot initialise the bus or the crypto library");
         goto out;
     }
+    auth_set_grafana(grafana_addr);
+    if (grafana_addr[0])
+        log_info("Grafana at %s: it is asked about credentials inventoryd does not know", grafana_addr);
     if (agent_streams_init(zctx, run_dir, PMM_VERSION) != 0) {
         log_error("cannot start the pmm-agent stream relay");
         goto out;

@@ -236,7 +236,11 @@ static int call_and_respond(struct MHD_Connection *c, const route_match *m, cons
     }
     protobuf_c_message_pack(msg, buf);
     bus_reply rep;
-    int code = dispatch_call_uid(m->route->method, id->user, id->role, id->user_id, buf, len, timeout_ms, &rep);
+    dispatch_caller who = {
+        .user = id->user, .role = id->role, .user_id = id->user_id, .grafana = id->grafana,
+        .authz = auth_relayed_authz(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)),
+    };
+    int code = dispatch_call_as(m->route->method, &who, buf, len, timeout_ms, &rep);
     free(buf);
     if (code != RPC_OK) {
         *ret = send_error(c, code, rep.message ? rep.message : "");
@@ -277,7 +281,8 @@ static int check_caller(struct MHD_Connection *c, const char *path, auth_identit
     char source[SOURCE_ADDR_MAX];
     caller_source(c, source);
     const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    return auth_check_from(authz, source, path, id, st);
+    const char *cookie = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+    return auth_check_from(authz, cookie, source, path, id, st);
 }
 
 /* The pmm-agent inside PMM Server connects from 127.0.0.1 as pmm-server

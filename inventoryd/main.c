@@ -53,6 +53,9 @@ int main(int argc, char **argv)
           "development: Azure AD URL instead of https://login.microsoftonline.com/", &a.azure_login_url },
         { "azure-management-url", "PMM_DEV_AZURE_MANAGEMENT_URL", CFG_STRING, "",
           "development: Azure Resource Manager URL instead of https://management.azure.com/", &a.azure_mgmt_url },
+        { "grafana-addr", NULL, CFG_STRING, "",
+          "Grafana's host:port: annotations and the pmm-agents' service accounts go there (empty: no Grafana)",
+          &a.grafana_addr },
         DB_CFG_OPTIONS(&a.db),
         { NULL },
     };
