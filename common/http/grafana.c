@@ -293,3 +293,75 @@ grafana_result grafana_create_service_account(const char *addr, const char *auth
     json_decref(m);
     return r;
 }
+
+/* The id of the service account named exactly name, or 0. */
+static grafana_result account_id(const char *addr, const char *authorization, const char *name, long timeout_ms,
+                                 int *id, char *err, size_t errlen)
+{
+    *id = 0;
+    CURL *curl = curl_easy_init();
+    char *q = curl ? curl_easy_escape(curl, name, 0) : NULL;
+    char path[1024];
+    snprintf(path, sizeof path, "/api/serviceaccounts/search?query=%s", q ? q : "");
+    curl_free(q);
+    if (curl)
+        curl_easy_cleanup(curl);
+    json_t *res = NULL;
+    grafana_result r = call(addr, "GET", path, authorization, NULL, NULL, timeout_ms, &res, err, errlen);
+    size_t i;
+    json_t *a;
+    json_t *list = json_object_get(res, "serviceAccounts");
+    if (r == GRAFANA_OK && json_is_array(list))
+        json_array_foreach (list, i, a)
+            if (strcmp(str(a, "name"), name) == 0) {
+                *id = (int)num(a, "id");
+                break;
+            }
+    json_decref(res);
+    if (r == GRAFANA_OK && !*id) {
+        snprintf(err, errlen, "service account %s not found", name);
+        r = GRAFANA_FAILED;
+    }
+    return r;
+}
+
+grafana_result grafana_delete_service_account(const char *addr, const char *authorization, const char *node_name,
+                                              bool force, long timeout_ms, char *warning, size_t warnlen, char *err,
+                                              size_t errlen)
+{
+    if (warnlen)
+        warning[0] = '\0';
+    char name[512], st_name[512], path[128];
+    snprintf(name, sizeof name, GRAFANA_SA_PREFIX "%s", node_name);
+    snprintf(st_name, sizeof st_name, GRAFANA_ST_PREFIX "%s", node_name);
+    int sa = 0;
+    grafana_result r = account_id(addr, authorization, name, timeout_ms, &sa, err, errlen);
+    if (r != GRAFANA_OK)
+        return r;
+    snprintf(path, sizeof path, "/api/serviceaccounts/%d/tokens", sa);
+    json_t *tokens = NULL;
+    r = call(addr, "GET", path, authorization, NULL, NULL, timeout_ms, &tokens, err, errlen);
+    int others = 0, agent = 0;
+    size_t i;
+    json_t *t;
+    if (r == GRAFANA_OK && json_is_array(tokens))
+        json_array_foreach (tokens, i, t) {
+            if (strncmp(str(t, "name"), st_name, strlen(st_name)) != 0)
+                others++;
+            else if (!agent)
+                agent = (int)num(t, "id");
+        }
+    json_decref(tokens);
+    if (r != GRAFANA_OK)
+        return r;
+    if (!force && others > 0) {
+        snprintf(warning, warnlen,
+                 "Service account wont be deleted, because there are more not PMM agent related service tokens.");
+        if (!agent)
+            return GRAFANA_OK;
+        snprintf(path, sizeof path, "/api/serviceaccounts/%d/tokens/%d", sa, agent);
+    } else {
+        snprintf(path, sizeof path, "/api/serviceaccounts/%d", sa);
+    }
+    return call(addr, "DELETE", path, authorization, NULL, NULL, timeout_ms, NULL, err, errlen);
+}

@@ -56,4 +56,13 @@ grafana_result grafana_create_service_account(const char *addr, const char *auth
                                               bool reregister, long timeout_ms, char **token, char *err,
                                               size_t errlen);
 
+/* upstream's DeleteServiceAccount: finds pmm-agent-sa-<node>
+ * (GET /api/serviceaccounts/search?query=NAME); with tokens of its own
+ * besides the agent's and !force, deletes only the agent's token and
+ * writes upstream's warning into warning; else deletes the account. Not
+ * found: GRAFANA_FAILED, "service account NAME not found". */
+grafana_result grafana_delete_service_account(const char *addr, const char *authorization, const char *node_name,
+                                              bool force, long timeout_ms, char *warning, size_t warnlen, char *err,
+                                              size_t errlen);
+
 #endif

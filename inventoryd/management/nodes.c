@@ -23,6 +23,7 @@
 #include "inventory/v1/nodes.pb-c.h"
 #include "management/v1/node.pb-c.h"
 #include "inventoryd/node_model.h"
+#include "log.h"
 #include "pbutil.h"
 #include "http/grafana.h"
 #include "validate.h"
@@ -37,6 +38,18 @@ static int remove_node(db *d, const char *id, bool force, rpc_status *st)
     if (!r)
         return st->code;
     PQclear(r);
+    return RPC_OK;
+}
+
+/* The node's name (NOT_FOUND as node_get says it). */
+static int node_name_of(db *d, const char *id, char *name, size_t len, rpc_status *st)
+{
+    ProtobufCMessage *node = NULL;
+    const node_kind *kind = NULL;
+    if (node_get(d, id, &kind, &node, st))
+        return st->code;
+    snprintf(name, len, "%s", pb_get_str(node, "node_name"));
+    protobuf_c_message_free_unpacked(node, NULL);
     return RPC_OK;
 }
 
@@ -281,10 +294,30 @@ int mgmt_unregister_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMess
         return ctx->status.code;
     if (db_begin(w->db, &ctx->status))
         return ctx->status.code;
-    if (mgmt_end_tx(w->db, &ctx->status, remove_node(w->db, id, pb_get_bool(in, "force"), &ctx->status)))
+    char name[512] = "";
+    int rc = node_name_of(w->db, id, name, sizeof name, &ctx->status);
+    if (rc == RPC_OK)
+        rc = remove_node(w->db, id, pb_get_bool(in, "force"), &ctx->status);
+    if (mgmt_end_tx(w->db, &ctx->status, rc))
         return ctx->status.code;
     events_inventory_changed(APP(w)->pub, "node", "remove", id);
-    /* warning stays empty: deleting the node's tokens cannot half-fail. */
     *out = pb_new(&management__v1__unregister_node_response__descriptor);
-    return *out ? RPC_OK : rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    if (!*out)
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    /* Our tokens went with the node. Next to a Grafana, for a caller it
+     * admitted, the node's service account goes too, as upstream: a
+     * failure is only a warning, the node is gone. */
+    const char *grafana = APP(w)->grafana_addr ? APP(w)->grafana_addr : "";
+    const bus_request *caller = ctx->req;
+    if (*grafana && caller && caller->grafana && caller->authz && *caller->authz) {
+        char warning[RPC_MESSAGE_MAX], err[RPC_MESSAGE_MAX];
+        if (grafana_delete_service_account(grafana, caller->authz, name, pb_get_bool(in, "force"), 10000, warning,
+                                           sizeof warning, err, sizeof err) != GRAFANA_OK) {
+            log_error("deleting service account: %s", err);
+            snprintf(warning, sizeof warning, "%s", err);
+        }
+        if (*warning && pb_set_str(*out, "warning", warning) < 0)
+            return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    }
+    return RPC_OK;
 }

@@ -10,7 +10,9 @@ adds and upstream's pmm-managed asks (GET /api/auth/serviceaccount, GET
 - GET  /api/auth/serviceaccount        a bearer token's service account (null for an API key)
 - GET  /api/auth/key                   a bearer API key's role and organisation
 - POST /api/serviceaccounts            create (name, role, Percona's "force")
+- GET  /api/serviceaccounts/search     find by name (?query=)
 - PATCH /api/serviceaccounts/:id       update (orgId)
+- DELETE /api/serviceaccounts/:id      delete
 - GET  /api/serviceaccounts/:id/tokens list tokens
 - POST /api/serviceaccounts/:id/tokens create a token ("key" answered once)
 - DELETE /api/serviceaccounts/:id/tokens/:tid
@@ -37,6 +39,7 @@ import secrets
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 USERS = {
@@ -235,6 +238,22 @@ class Handler(BaseHTTPRequestHandler):
                 sa[k] = b[k]
         self.answer(200, {"message": "Service account updated", "id": sa_id,
                           "serviceaccount": {k: v for k, v in sa.items() if k != "tokens"}})
+
+    def api_GET_api_serviceaccounts_search(self):
+        if not self.admin_only():
+            return
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("query", [""])[0]
+        found = [{k: v for k, v in sa.items() if k != "tokens"} for sa in accounts.values() if query in sa["name"]]
+        self.answer(200, {"totalCount": len(found), "serviceAccounts": found, "page": 1, "perPage": 1000})
+
+    def api_DELETE_api_serviceaccounts_id(self, sa_id):
+        sa = self.account(sa_id)
+        if not sa:
+            return
+        for t in sa["tokens"].values():
+            sa_tokens.pop(t["key"], None)
+        del accounts[sa_id]
+        self.answer(200, {"message": "Service account deleted"})
 
     def api_GET_api_serviceaccounts_id_tokens(self, sa_id):
         sa = self.account(sa_id)

@@ -203,6 +203,25 @@ class WithGrafana(ApiTestCase):
         self.assertStatus(rest("GET", "/v1/server/version", auth="Bearer " + r.json["token"]), 200)
         self.assertEqual([a for a in standin("GET", "/_standin/serviceaccounts") if a["name"].endswith(ours)], [])
 
+    def test_unregister_node_deletes_service_account(self):
+        name = unique("gf-unreg")
+        r = rest("POST", "/v1/management/nodes", register_body(name), auth=GADMIN)
+        self.assertStatus(r, 200)
+        node_id = r.json["generic_node"]["node_id"]
+        token = r.json["token"]
+        r = rest("DELETE", "/v1/management/nodes/%s?force=true" % quote(node_id), auth=GADMIN)
+        self.assertEqual((r.status, r.json), (200, {"warning": ""}))
+        self.assertEqual([a for a in standin("GET", "/_standin/serviceaccounts") if a["name"].endswith(name)], [])
+        self.assertErrorBody(rest("GET", "/v1/server/version", auth="Bearer " + token), 401, 16, "Unauthorized")
+        # no account in Grafana (a node we registered ourselves): a warning, the node is gone all the same
+        other = unique("gf-unreg")
+        r = rest("POST", "/v1/management/nodes", register_body(other))
+        self.assertStatus(r, 200)
+        node_id = r.json["generic_node"]["node_id"]
+        r = rest("DELETE", "/v1/management/nodes/%s?force=true" % quote(node_id), auth=GADMIN)
+        self.assertEqual((r.status, r.json), (200, {"warning": "service account pmm-agent-sa-%s not found" % other}))
+        self.assertErrorBody(rest("GET", "/v1/inventory/nodes/%s" % quote(node_id)), 404, 5)
+
 
 @unittest.skipUnless(PORT, "E2E_GRAFANA_PORT is not set (tests/e2e/run.sh sets it)")
 class GrafanaAway(ApiTestCase):
