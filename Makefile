@@ -43,7 +43,7 @@ CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(EXTRA_CFLAGS)
 # protoc-c output is not ours to keep warning-free.
 GEN_CFLAGS = $(filter-out -Werror,$(CFLAGS_ALL)) -Wno-unused-parameter
 
-PROGRAMS = gateway inventoryd configd agentsd pmmctl
+PROGRAMS = gateway inventoryd configd agentsd backupd pmmctl
 # The bus daemons among them: the gateway's default --daemons, so that a
 # daemon added to PROGRAMS is routed to without another list to edit.
 DAEMONS  = $(filter-out gateway pmmctl,$(PROGRAMS))
@@ -122,6 +122,7 @@ endef
 gateway_LIBS    = $(LIBS_GW) $(LIBS_NODB)
 inventoryd_LIBS = $(LIBS_BASE)
 agentsd_LIBS    = $(LIBS_BASE)
+backupd_LIBS    = $(LIBS_BASE)
 configd_LIBS    = $(LIBS_BASE)
 pmmctl_LIBS     = $(LIBS_BASE)
 $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_template,$(p))))

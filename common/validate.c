@@ -1,6 +1,9 @@
 /* validate: protoc-gen-validate's checks and texts (see validate.h). */
 #include "validate.h"
 
+#include <stdio.h>
+#include <string.h>
+
 static size_t runes(const char *s)
 {
     size_t n = 0;
@@ -16,4 +19,16 @@ int validate_min_len(rpc_status *st, const char *value, size_t min, const char *
         return RPC_OK;
     return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.%s: value length must be at least %zu runes", msg, field,
                     min);
+}
+
+int validate_embedded(rpc_status *st, const char *msg, const char *field)
+{
+    if (st->code == RPC_OK)
+        return RPC_OK;
+    char inner[RPC_MESSAGE_MAX / 2];
+    size_t n = strnlen(st->message, sizeof inner - 1);
+    memcpy(inner, st->message, n);
+    inner[n] = '\0';
+    return rpc_fail(st, st->code, "invalid %s.%s: embedded message failed validation | caused by: %s", msg, field,
+                    inner);
 }

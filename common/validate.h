@@ -12,4 +12,9 @@
  * bytes). msg is the request message name, field its Go name. */
 int validate_min_len(rpc_status *st, const char *value, size_t min, const char *msg, const char *field);
 
+/* Wraps the failure of an embedded message's check (st as left by it) as
+ * protoc-gen-validate does: "invalid <msg>.<field>: embedded message
+ * failed validation | caused by: <inner message>". Returns st->code. */
+int validate_embedded(rpc_status *st, const char *msg, const char *field);
+
 #endif
