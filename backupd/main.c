@@ -9,6 +9,11 @@
 #include <zmq.h>
 
 #include "app.h"
+#include "artifacts.h"
+#include "backup_api.h"
+#include "job_events.h"
+#include "restores.h"
+#include "watchdog.h"
 #include "bus/peers.h"
 #include "config.h"
 #include "db/daemon_db.h"
@@ -62,11 +67,17 @@ int main(int argc, char **argv)
     void *zctx = zmq_ctx_new();
     db *d = db_new(&a.db);
     size_t n_methods = 0;
-    rpc_method *methods = daemon_join_methods(&n_methods, locations_methods, locations_methods_count, NULL);
+    rpc_method *methods = daemon_join_methods(&n_methods, locations_methods, locations_methods_count,
+                                              backup_api_methods, backup_api_methods_count, artifacts_methods,
+                                              artifacts_methods_count, restores_methods, restores_methods_count, NULL);
     if (!zctx || !d || !methods || daemon_prepare_db(d, 300, stop) != 0 || bus_peers_init(zctx, run_dir) != 0)
         goto out;
-    if (daemon_serve(zctx, run_dir, "backupd", methods, n_methods, workers, &a.db, &a, stop) == 0)
+    if (job_events_start(zctx, run_dir, &a) == 0 && watchdog_start(&a) == 0 &&
+        daemon_serve(zctx, run_dir, "backupd", methods, n_methods, workers, &a.db, &a, stop) == 0)
         status = 0;
+    /* the watchdog fails jobs through job_events: it stops first */
+    watchdog_stop();
+    job_events_stop();
     log_info("stopped");
 out:
     bus_peers_thread_done();

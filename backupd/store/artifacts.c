@@ -170,6 +170,12 @@ int store_artifact_set_success(db *d, const char *id, bool sharded, const char *
                     3, (const char *[]){ id, sharded ? "t" : "f", metadata_json }, id);
 }
 
+int store_artifact_set_metadata(db *d, const char *id, const char *metadata_json, rpc_status *st)
+{
+    return exec_one(d, st, "UPDATE artifacts SET metadata_list = $2::jsonb, updated_at = " SQL_NOW " WHERE id = $1", 2,
+                    (const char *[]){ id, metadata_json }, id);
+}
+
 int store_artifact_delete(db *d, const char *id, rpc_status *st)
 {
     return exec_one(d, st, "DELETE FROM artifacts WHERE id = $1", 1, (const char *[]){ id }, id);

@@ -103,7 +103,7 @@ int store_restore_insert(db *d, restore_item *x, rpc_status *st)
 int store_restore_set_status(db *d, const char *id, const char *status, rpc_status *st)
 {
     PGresult *r = db_exec(d, st,
-                          "UPDATE restore_history SET status = $2, finished_at = CASE WHEN $2 = 'in_progress' THEN "
+                          "UPDATE restore_history SET status = $2::text, finished_at = CASE WHEN $2::text = 'in_progress' THEN "
                           "NULL ELSE " SQL_NOW " END WHERE id = $1",
                           2, (const char *[]){ id, status });
     if (!r)
@@ -117,6 +117,17 @@ int store_restore_running_for(db *d, const char *service_id, bool *running, rpc_
 {
     PGresult *r = db_exec(d, st, "SELECT 1 FROM restore_history WHERE service_id = $1 AND status = 'in_progress'", 1,
                           (const char *[]){ service_id });
+    if (!r)
+        return st->code;
+    *running = PQntuples(r) > 0;
+    PQclear(r);
+    return RPC_OK;
+}
+
+int store_restore_running_for_artifact(db *d, const char *artifact_id, bool *running, rpc_status *st)
+{
+    PGresult *r = db_exec(d, st, "SELECT 1 FROM restore_history WHERE artifact_id = $1 AND status = 'in_progress'", 1,
+                          (const char *[]){ artifact_id });
     if (!r)
         return st->code;
     *running = PQntuples(r) > 0;

@@ -69,6 +69,8 @@ int store_artifact_set_status_if(db *d, const char *id, const char *from, const 
  * upstream's PITR artifacts collect one entry per run) and is_sharded_cluster. */
 int store_artifact_set_success(db *d, const char *id, bool sharded, const char *metadata_json, rpc_status *st);
 int store_artifact_delete(db *d, const char *id, rpc_status *st);
+/* Replaces metadata_list (JSON text). */
+int store_artifact_set_metadata(db *d, const char *id, const char *metadata_json, rpc_status *st);
 /* Clears schedule_id on the artifacts of a removed schedule. */
 int store_artifact_unschedule(db *d, const char *schedule_id, rpc_status *st);
 /* Deletes every artifact of a location (RemoveLocation with force; their
@@ -136,6 +138,8 @@ int store_restore_insert(db *d, restore_item *r, rpc_status *st);
 int store_restore_set_status(db *d, const char *id, const char *status, rpc_status *st);
 /* Whether a restore of a service is in progress. */
 int store_restore_running_for(db *d, const char *service_id, bool *running, rpc_status *st);
+/* Whether a restore of an artifact is in progress. */
+int store_restore_running_for_artifact(db *d, const char *artifact_id, bool *running, rpc_status *st);
 int store_restore_delete_by_artifact(db *d, const char *artifact_id, rpc_status *st);
 int store_restore_delete_by_location(db *d, const char *location_id, rpc_status *st);
 
