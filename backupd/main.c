@@ -13,6 +13,8 @@
 #include "backup_api.h"
 #include "job_events.h"
 #include "restores.h"
+#include "scheduler.h"
+#include "schedules.h"
 #include "watchdog.h"
 #include "bus/peers.h"
 #include "config.h"
@@ -69,13 +71,15 @@ int main(int argc, char **argv)
     size_t n_methods = 0;
     rpc_method *methods = daemon_join_methods(&n_methods, locations_methods, locations_methods_count,
                                               backup_api_methods, backup_api_methods_count, artifacts_methods,
-                                              artifacts_methods_count, restores_methods, restores_methods_count, NULL);
+                                              artifacts_methods_count, restores_methods, restores_methods_count,
+                                              schedules_methods, schedules_methods_count, NULL);
     if (!zctx || !d || !methods || daemon_prepare_db(d, 300, stop) != 0 || bus_peers_init(zctx, run_dir) != 0)
         goto out;
-    if (job_events_start(zctx, run_dir, &a) == 0 && watchdog_start(&a) == 0 &&
+    if (job_events_start(zctx, run_dir, &a) == 0 && watchdog_start(&a) == 0 && scheduler_start(&a) == 0 &&
         daemon_serve(zctx, run_dir, "backupd", methods, n_methods, workers, &a.db, &a, stop) == 0)
         status = 0;
-    /* the watchdog fails jobs through job_events: it stops first */
+    /* the scheduler and the watchdog start jobs through job_events: they stop first */
+    scheduler_stop(&a);
     watchdog_stop();
     job_events_stop();
     log_info("stopped");
