@@ -24,7 +24,7 @@ CC      ?= cc
 
 # The gateway speaks no SQL: it links everything but libpq (ldd shows it;
 # tools/check_layers.sh checks it). The daemons link libpq and no grpc.
-PKGS_BASE = libprotobuf-c libzmq msgpack jansson libsodium libcurl libzip libcrypt yaml-0.1 expat
+PKGS_BASE = libprotobuf-c libzmq msgpack jansson libsodium libcurl libzip libcrypt yaml-0.1 expat libarchive
 PKGS_DB   = libpq
 PKGS_GW   = grpc libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_BASE) $(PKGS_DB) $(PKGS_GW) check 2>/dev/null)

@@ -11,6 +11,8 @@
 #include "app.h"
 #include "artifacts.h"
 #include "backup_api.h"
+#include "dumper.h"
+#include "dumps.h"
 #include "job_events.h"
 #include "restores.h"
 #include "scheduler.h"
@@ -72,13 +74,16 @@ int main(int argc, char **argv)
     rpc_method *methods = daemon_join_methods(&n_methods, locations_methods, locations_methods_count,
                                               backup_api_methods, backup_api_methods_count, artifacts_methods,
                                               artifacts_methods_count, restores_methods, restores_methods_count,
-                                              schedules_methods, schedules_methods_count, NULL);
+                                              schedules_methods, schedules_methods_count, dumps_methods,
+                                              dumps_methods_count, NULL);
     if (!zctx || !d || !methods || daemon_prepare_db(d, 300, stop) != 0 || bus_peers_init(zctx, run_dir) != 0)
         goto out;
     if (job_events_start(zctx, run_dir, &a) == 0 && watchdog_start(&a) == 0 && scheduler_start(&a) == 0 &&
+        dumper_start(&a) == 0 &&
         daemon_serve(zctx, run_dir, "backupd", methods, n_methods, workers, &a.db, &a, stop) == 0)
         status = 0;
     /* the scheduler and the watchdog start jobs through job_events: they stop first */
+    dumper_stop(&a);
     scheduler_stop(&a);
     watchdog_stop();
     job_events_stop();

@@ -98,6 +98,14 @@ int store_service_list(db *d, const char *type, const char *cluster, service_rec
     return r ? many(r, out, n, st) : st->code;
 }
 
+int store_service_list_all(db *d, service_rec **out, size_t *n, rpc_status *st)
+{
+    *out = NULL;
+    *n = 0;
+    PGresult *r = db_exec(d, st, "SELECT " SVC_COLS " FROM services ORDER BY service_name", 0, NULL);
+    return r ? many(r, out, n, st) : st->code;
+}
+
 int store_service_by_names(db *d, char *const *names, size_t n_names, service_rec **out, size_t *n, rpc_status *st)
 {
     /* a text[] literal: {"a","b"} with quotes and backslashes escaped */

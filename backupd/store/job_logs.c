@@ -27,11 +27,9 @@ int store_job_log_add(db *d, const char *job_id, uint32_t chunk_id, const char *
     return RPC_OK;
 }
 
-/* Shared with dump_logs.c through the same shape of table. */
-int store_log_rows(PGresult *r, log_chunk **out, size_t *n, rpc_status *st);
-
-int store_log_rows(PGresult *r, log_chunk **out, size_t *n, rpc_status *st)
+int store_log_rows(void *pgresult, log_chunk **out, size_t *n, rpc_status *st)
 {
+    PGresult *r = pgresult;
     int rows = PQntuples(r);
     log_chunk *c = calloc(rows ? (size_t)rows : 1, sizeof *c);
     if (!c) {

@@ -115,6 +115,9 @@ typedef struct {
 } log_chunk;
 
 void log_chunks_free(log_chunk *c, size_t n);
+/* Rows (chunk_id, data, last_chunk) of a log table as chunks; clears r
+ * (job_logs.c, shared by dump_logs.c). */
+int store_log_rows(void *pgresult, log_chunk **out, size_t *n, rpc_status *st);
 /* Inserts a chunk; one already stored (a resent progress) is kept. */
 int store_job_log_add(db *d, const char *job_id, uint32_t chunk_id, const char *data, bool last, rpc_status *st);
 /* Chunks from offset, at most limit (0: all), by chunk_id. */
@@ -226,6 +229,8 @@ typedef struct {
 } pmm_agent_ref;
 void pmm_agent_refs_free(pmm_agent_ref *a, size_t n);
 int store_pmm_agents_for_service(db *d, const char *service_id, pmm_agent_ref **out, size_t *n, rpc_status *st);
+/* Every service, by name. */
+int store_service_list_all(db *d, service_rec **out, size_t *n, rpc_status *st);
 /* Services whose names are given, as service_rec (dumps); unknown names are left out. */
 int store_service_by_names(db *d, char *const *names, size_t n_names, service_rec **out, size_t *n, rpc_status *st);
 /* The settings' backup_management.enabled. */

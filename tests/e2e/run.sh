@@ -88,6 +88,8 @@ export AWS_SHARED_CREDENTIALS_FILE="$VAR/no-aws-credentials"
 # deploy/install-deps.sh), started here for the whole run with its own data
 # dir: backup locations and the fake agents' artifacts live there. Its
 # keys are s3rver's fixed S3RVER/S3RVER; bucket "pmm-backups" exists.
+# BASE+12 is test_backups.py's own short-lived S3 server (a location that
+# stops answering), BASE+13 test_dumps.py's OpenSSH server (SFTP uploads).
 export E2E_S3_PORT=$((PORT_BASE + 11))
 export E2E_S3_ENDPOINT="http://127.0.0.1:$E2E_S3_PORT"
 export E2E_S3_BUCKET=pmm-backups
