@@ -82,18 +82,33 @@ static int start_backup(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
     return RPC_OK;
 }
 
-void logs_page_of(log_chunk *c, size_t n, logs_page *p)
+int logs_respond(rpc_status *st, const ProtobufCMessageDescriptor *resp, const ProtobufCMessageDescriptor *chunk_desc,
+                 log_chunk *c, size_t n, ProtobufCMessage **out)
 {
-    p->c = c;
-    p->n = 0;
-    p->end = 0;
-    for (size_t i = 0; i < n; i++) {
+    ProtobufCMessage *r = pb_new(resp);
+    bool end = false, ok = r != NULL;
+    for (size_t i = 0; ok && i < n && !end; i++) {
         if (c[i].last_chunk) {
-            p->end = 1;
+            end = true;
             break;
         }
-        p->n++;
+        ProtobufCMessage *lc = pb_new(chunk_desc);
+        ok = lc && pb_set_u32(lc, "chunk_id", c[i].chunk_id) == 0 && pb_set_str(lc, "data", c[i].data) == 0;
+        if (!ok && lc)
+            protobuf_c_message_free_unpacked(lc, NULL);
+        else if (ok)
+            ok = pb_append_msg(r, "logs", lc) == 0;
     }
+    log_chunks_free(c, n);
+    if (ok)
+        ok = pb_set_bool(r, "end", end) == 0;
+    if (!ok) {
+        if (r)
+            protobuf_c_message_free_unpacked(r, NULL);
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    }
+    *out = r;
+    return RPC_OK;
 }
 
 static int get_logs(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
@@ -114,31 +129,8 @@ static int get_logs(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *
     job_free(&j);
     if (rc)
         return rc;
-    logs_page p;
-    logs_page_of(c, n, &p);
-    Backup__V1__GetLogsResponse *r = malloc(sizeof *r);
-    if (r) {
-        backup__v1__get_logs_response__init(r);
-        r->end = p.end;
-        r->logs = calloc(p.n ? p.n : 1, sizeof *r->logs);
-        for (size_t i = 0; r->logs && i < p.n; i++) {
-            Backup__V1__LogChunk *lc = malloc(sizeof *lc);
-            if (!lc)
-                break;
-            backup__v1__log_chunk__init(lc);
-            lc->chunk_id = c[i].chunk_id;
-            lc->data = c[i].data;
-            c[i].data = NULL;
-            r->logs[r->n_logs++] = lc;
-        }
-    }
-    log_chunks_free(c, n);
-    if (!r || !r->logs) {
-        free(r);
-        return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
-    }
-    *out = &r->base;
-    return RPC_OK;
+    return logs_respond(&ctx->status, &backup__v1__get_logs_response__descriptor, &backup__v1__log_chunk__descriptor, c,
+                        n, out);
 }
 
 /* inventory.v1.MySQLService / MongoDBService of a row. */

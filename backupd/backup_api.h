@@ -17,13 +17,11 @@ extern const size_t backup_api_methods_count;
 /* Upstream's limits of retries (10) and retry interval (8h), with their texts. */
 int backup_check_retries(uint32_t retries, const Google__Protobuf__Duration *interval, rpc_status *st);
 
-/* The GetLogs answer shape: chunks before the last one, end = the last
- * chunk was reached. Used by the restore and dump logs too. */
-typedef struct {
-    log_chunk *c;
-    size_t n;
-    int end;
-} logs_page;
-void logs_page_of(log_chunk *c, size_t n, logs_page *p);
+/* The answer of the three GetLogs methods (backups, restores, dumps):
+ * resp (a message with "logs" and "end") holding a chunk_desc {chunk_id,
+ * data} for every chunk before the last one, end = the last chunk was
+ * reached, as upstream. Takes c (freed). */
+int logs_respond(rpc_status *st, const ProtobufCMessageDescriptor *resp, const ProtobufCMessageDescriptor *chunk_desc,
+                 log_chunk *c, size_t n, ProtobufCMessage **out);
 
 #endif

@@ -1,6 +1,7 @@
 /* backups: PerformBackup (see backups.h). */
 #include "backups.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,10 @@
 #include "store/store.h"
 #include "versions.h"
 
-/* upstream retries a serializable transaction 30 times with rand(100)*i ms of jitter */
+/* upstream retries its serializable transaction 30 times with rand(100)*i
+ * ms of jitter; here the transaction takes advisory locks on what it
+ * checks (backup_lock_keys), so only a deadlock (none expected: one lock
+ * order) would need a retry */
 #define TX_ATTEMPTS 30
 
 /* The vendor rules that do not need the database. */
@@ -64,11 +68,24 @@ static int agent_supports(const service_rec *svc, const location *l, const backu
     return compat_agent_min("mongodb backup", agent->id, agent->version, "2.19", st);
 }
 
+int backup_lock_keys(db *d, const char *location_id, const char *folder, const char *name,
+                     const service_rec *svc, rpc_status *st)
+{
+    char k1[2048], k2[1024], k3[512];
+    snprintf(k1, sizeof k1, "folder:%s/%s", location_id, folder ? folder : "");
+    snprintf(k2, sizeof k2, "name:%s", name ? name : "");
+    bool mongo = strcmp(svc->service_type, "mongodb") == 0;
+    snprintf(k3, sizeof k3, "cluster:%s", *svc->cluster ? svc->cluster : svc->service_id);
+    const char *keys[] = { k1, k2, k3 };
+    return store_lock_keys(d, keys, mongo ? 3 : 2, st);
+}
+
 /* The rows, in the caller's transaction. */
 static int create_rows(db *d, const backup_params *p, const service_rec *svc, const char *name,
                        const char *db_version, const char *pmm_agent_id, artifact *a, job *j, rpc_status *st)
 {
-    if (pre_check_overlap(d, p->service_id, p->location_id, p->folder, st))
+    if (backup_lock_keys(d, p->location_id, p->folder, name, svc, st) ||
+        pre_check_overlap(d, p->service_id, p->location_id, p->folder, st))
         return st->code;
     bool mongo = strcmp(svc->service_type, "mongodb") == 0;
     if (mongo && pre_check_mongodb(d, p->mode, svc->cluster, svc->service_id, p->schedule_id, st))
@@ -155,13 +172,14 @@ int backup_perform(db *d, const backup_params *p, char artifact_id[UUID_STR_LEN]
         artifact_free(&a);
         job_free(&j);
         st->code = RPC_OK;
-        if (store_begin_serializable(d, st) == RPC_OK &&
+        if (db_begin(d, st) == RPC_OK &&
             create_rows(d, p, &svc, name, db_version, agents[0].id, &a, &j, st) == RPC_OK &&
             db_commit(d, st) == RPC_OK)
             break;
         db_rollback(d);
         if (st->code != RPC_ABORTED || attempt == TX_ATTEMPTS)
             goto out;
+        log_debug("backup of service %s: serialization conflict, attempt %d", p->service_id, attempt + 1);
         struct timespec ts = { 0, (long)(rand() % 100) * attempt * 1000000L };
         nanosleep(&ts, NULL);
     }

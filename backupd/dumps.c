@@ -167,31 +167,8 @@ static int get_dump_logs(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMess
     size_t n = 0;
     if (store_dump_log_list(w->db, req->dump_id, req->offset, req->limit, &c, &n, &ctx->status))
         return ctx->status.code;
-    logs_page p;
-    logs_page_of(c, n, &p);
-    Dump__V1beta1__GetDumpLogsResponse *r = malloc(sizeof *r);
-    if (r) {
-        dump__v1beta1__get_dump_logs_response__init(r);
-        r->end = p.end;
-        r->logs = calloc(p.n ? p.n : 1, sizeof *r->logs);
-        for (size_t i = 0; r->logs && i < p.n; i++) {
-            Dump__V1beta1__LogChunk *lc = malloc(sizeof *lc);
-            if (!lc)
-                break;
-            dump__v1beta1__log_chunk__init(lc);
-            lc->chunk_id = c[i].chunk_id;
-            lc->data = c[i].data;
-            c[i].data = NULL;
-            r->logs[r->n_logs++] = lc;
-        }
-    }
-    log_chunks_free(c, n);
-    if (!r || !r->logs) {
-        free(r);
-        return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
-    }
-    *out = &r->base;
-    return RPC_OK;
+    return logs_respond(&ctx->status, &dump__v1beta1__get_dump_logs_response__descriptor,
+                        &dump__v1beta1__log_chunk__descriptor, c, n, out);
 }
 
 static int upload_dump(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)

@@ -1,6 +1,7 @@
 /* preconditions: overlap and MongoDB checks (see preconditions.h). */
 #include "preconditions.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,26 +9,47 @@
 #include "store/store.h"
 #include "taskdata.h"
 
-/* Whether services a and b may share a location folder. */
-static int may_share(db *d, const service_rec *mine, const char *other_id, bool *ok, rpc_status *st)
+/* The first entry of holders ({service_id: artifact or task id}) whose
+ * service may not share the folder with mine: not both MySQL, nor MongoDB
+ * of one cluster. Services gone from the inventory are no clash. */
+static int clash(db *d, const service_rec *mine, json_t *holders, const char **svc, const char **holder,
+                 rpc_status *st)
 {
-    service_rec o;
-    *ok = true;
-    if (strcmp(mine->service_id, other_id) == 0)
+    *svc = *holder = NULL;
+    if (!json_object_size(holders))
         return RPC_OK;
-    int rc = store_service_get(d, other_id, &o, st);
-    if (rc == RPC_NOT_FOUND) {
-        /* the other service is gone (its artifacts stay): nothing to clash with */
-        st->code = RPC_OK;
-        return RPC_OK;
-    }
+    json_t *ids = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach(holders, k, v)
+        json_array_append_new(ids, json_string(k));
+    char *ids_text = json_dumps(ids, JSON_COMPACT), *kinds_text = NULL;
+    json_decref(ids);
+    if (!ids_text)
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    int rc = store_service_kinds(d, ids_text, &kinds_text, st);
+    free(ids_text);
     if (rc)
         return rc;
-    bool mysql = strcmp(mine->service_type, "mysql") == 0 && strcmp(o.service_type, "mysql") == 0;
-    bool mongo = strcmp(mine->service_type, "mongodb") == 0 && strcmp(o.service_type, "mongodb") == 0 &&
-                 strcmp(mine->cluster, o.cluster) == 0;
-    *ok = mysql || mongo;
-    service_rec_free(&o);
+    json_t *kinds = json_loads(kinds_text, 0, NULL);
+    free(kinds_text);
+    json_object_foreach(holders, k, v) {
+        json_t *kind = json_object_get(kinds, k);
+        if (!kind)
+            continue;
+        const char *type = json_string_value(json_array_get(kind, 0));
+        const char *cluster = json_string_value(json_array_get(kind, 1));
+        bool mysql = strcmp(mine->service_type, "mysql") == 0 && type && strcmp(type, "mysql") == 0;
+        bool mongo = strcmp(mine->service_type, "mongodb") == 0 && type && strcmp(type, "mongodb") == 0 && cluster &&
+                     strcmp(mine->cluster, cluster) == 0;
+        if (!mysql && !mongo) {
+            *svc = k;
+            *holder = json_string_value(v);
+            break;
+        }
+    }
+    /* the strings live in holders (the caller's); kinds goes now */
+    json_decref(kinds);
     return RPC_OK;
 }
 
@@ -36,44 +58,27 @@ int pre_check_overlap(db *d, const char *service_id, const char *location_id, co
     service_rec mine;
     if (store_service_get(d, service_id, &mine, st))
         return st->code;
-    artifact *a = NULL;
-    size_t na = 0;
-    sched_task *t = NULL;
-    size_t nt = 0;
-    if (store_artifact_find(d, location_id, NULL, NULL, NULL, folder ? folder : "", &a, &na, st) == RPC_OK) {
-        for (size_t i = 0; i < na; i++) {
-            bool ok;
-            if (may_share(d, &mine, a[i].service_id, &ok, st))
-                break;
-            if (!ok) {
-                rpc_fail(st, RPC_FAILED_PRECONDITION,
-                         "Same location and folder already used for artifact %s of other service: %s: location-folder "
-                         "pair already used",
-                         a[i].id, a[i].service_id);
-                break;
-            }
-        }
+    char *a_text = NULL, *t_text = NULL;
+    const char *f = folder ? folder : "";
+    if (store_artifact_services_at(d, location_id, f, service_id, &a_text, st) == RPC_OK &&
+        store_task_services_at(d, location_id, f, service_id, &t_text, st) == RPC_OK) {
+        json_t *arts = json_loads(a_text, 0, NULL), *tasks = json_loads(t_text, 0, NULL);
+        const char *svc, *holder;
+        if (clash(d, &mine, arts, &svc, &holder, st) == RPC_OK && svc)
+            rpc_fail(st, RPC_FAILED_PRECONDITION,
+                     "Same location and folder already used for artifact %s of other service: %s: location-folder "
+                     "pair already used",
+                     holder, svc);
+        else if (st->code == RPC_OK && clash(d, &mine, tasks, &svc, &holder, st) == RPC_OK && svc)
+            rpc_fail(st, RPC_FAILED_PRECONDITION,
+                     "Same location and folder already used for scheduled task %s of other service: %s: "
+                     "location-folder pair already used",
+                     holder, svc);
+        json_decref(arts);
+        json_decref(tasks);
     }
-    if (st->code == RPC_OK && store_task_list(d, &t, &nt, st) == RPC_OK) {
-        for (size_t i = 0; i < nt; i++) {
-            task_data td;
-            if (taskdata_parse(&t[i], &td) != 0 || strcmp(td.location_id, location_id) != 0 ||
-                strcmp(td.folder, folder ? folder : "") != 0)
-                continue;
-            bool ok;
-            if (may_share(d, &mine, td.service_id, &ok, st))
-                break;
-            if (!ok) {
-                rpc_fail(st, RPC_FAILED_PRECONDITION,
-                         "Same location and folder already used for scheduled task %s of other service: %s: "
-                         "location-folder pair already used",
-                         t[i].id, td.service_id);
-                break;
-            }
-        }
-    }
-    artifacts_free(a, na);
-    sched_tasks_free(t, nt);
+    free(a_text);
+    free(t_text);
     service_rec_free(&mine);
     return st->code;
 }

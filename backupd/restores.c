@@ -288,31 +288,8 @@ static int get_logs(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *
     job_free(&j);
     if (rc)
         return rc;
-    logs_page p;
-    logs_page_of(c, n, &p);
-    Backup__V1__RestoreServiceGetLogsResponse *r = malloc(sizeof *r);
-    if (r) {
-        backup__v1__restore_service_get_logs_response__init(r);
-        r->end = p.end;
-        r->logs = calloc(p.n ? p.n : 1, sizeof *r->logs);
-        for (size_t i = 0; r->logs && i < p.n; i++) {
-            Backup__V1__LogChunk *lc = malloc(sizeof *lc);
-            if (!lc)
-                break;
-            backup__v1__log_chunk__init(lc);
-            lc->chunk_id = c[i].chunk_id;
-            lc->data = c[i].data;
-            c[i].data = NULL;
-            r->logs[r->n_logs++] = lc;
-        }
-    }
-    log_chunks_free(c, n);
-    if (!r || !r->logs) {
-        free(r);
-        return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
-    }
-    *out = &r->base;
-    return RPC_OK;
+    return logs_respond(&ctx->status, &backup__v1__restore_service_get_logs_response__descriptor,
+                        &backup__v1__log_chunk__descriptor, c, n, out);
 }
 
 int restores_after_mongodb(db *d, const job *j, rpc_status *st)

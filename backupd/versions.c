@@ -43,8 +43,8 @@ int versions_check(db *d, const service_rec *svc, const char *pmm_agent_id, cons
 {
     *code = 0;
     *db_version = '\0';
-    const sw_kind *kinds;
-    size_t n;
+    const sw_kind *kinds = NULL;
+    size_t n = 0;
     if (kinds_of(svc, &kinds, &n, st))
         return st->code;
     bool mongo = strcmp(svc->service_type, "mongodb") == 0;
@@ -72,8 +72,8 @@ int versions_check(db *d, const service_rec *svc, const char *pmm_agent_id, cons
 
 int versions_cached(db *d, const service_rec *svc, char *db_version, size_t len, rpc_status *st)
 {
-    const sw_kind *kinds;
-    size_t n;
+    const sw_kind *kinds = NULL;
+    size_t n = 0;
     if (kinds_of(svc, &kinds, &n, st))
         return st->code;
     char *text;

@@ -46,24 +46,19 @@ static int from_row(PGresult *r, int i, artifact *a, rpc_status *st)
     return RPC_OK;
 }
 
+static int row_cb(void *r, int i, void *out, rpc_status *st)
+{
+    return from_row(r, i, out, st);
+}
+
+static void free_cb(void *x)
+{
+    artifact_free((artifact *)x);
+}
+
 static int many(PGresult *r, artifact **out, size_t *n, rpc_status *st)
 {
-    int rows = PQntuples(r);
-    artifact *a = calloc(rows ? (size_t)rows : 1, sizeof *a);
-    if (!a) {
-        PQclear(r);
-        return rpc_fail(st, RPC_INTERNAL, "out of memory");
-    }
-    for (int i = 0; i < rows; i++)
-        if (from_row(r, i, &a[i], st) != RPC_OK) {
-            artifacts_free(a, (size_t)i);
-            PQclear(r);
-            return st->code;
-        }
-    PQclear(r);
-    *out = a;
-    *n = (size_t)rows;
-    return RPC_OK;
+    return store_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
 }
 
 int store_artifact_get(db *d, const char *id, artifact *out, rpc_status *st)
@@ -107,6 +102,21 @@ int store_artifact_find(db *d, const char *location_id, const char *service_id, 
                           "ORDER BY created_at DESC, id",
                           5, (const char *[]){ location_id, service_id, schedule_id, status, folder });
     return r ? many(r, out, n, st) : st->code;
+}
+
+int store_artifact_services_at(db *d, const char *location_id, const char *folder, const char *except_id,
+                               char **json, rpc_status *st)
+{
+    PGresult *r = db_exec(d, st,
+                          "SELECT COALESCE(json_object_agg(service_id, id), '{}')::text FROM (SELECT DISTINCT ON "
+                          "(service_id) service_id, id FROM artifacts WHERE location_id = $1 AND folder = $2 AND "
+                          "service_id <> $3) x",
+                          3, (const char *[]){ location_id, folder, except_id });
+    if (!r)
+        return st->code;
+    *json = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return *json ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "out of memory");
 }
 
 int store_artifact_insert(db *d, artifact *a, rpc_status *st)

@@ -70,6 +70,16 @@ static int from_row(PGresult *res, int i, dump_row *r, rpc_status *st)
     return RPC_OK;
 }
 
+static int row_cb(void *r, int i, void *out, rpc_status *st)
+{
+    return from_row(r, i, out, st);
+}
+
+static void free_cb(void *x)
+{
+    dump_row_free((dump_row *)x);
+}
+
 int store_dump_get(db *d, const char *id, dump_row *out, rpc_status *st)
 {
     PGresult *r = db_exec(d, st, "SELECT " COLS " FROM dumps WHERE id = $1", 1, (const char *[]){ id });
@@ -87,22 +97,7 @@ int store_dump_list(db *d, dump_row **out, size_t *n, rpc_status *st)
     PGresult *r = db_exec(d, st, "SELECT " COLS " FROM dumps ORDER BY created_at DESC, id", 0, NULL);
     if (!r)
         return st->code;
-    int rows = PQntuples(r);
-    dump_row *x = calloc(rows ? (size_t)rows : 1, sizeof *x);
-    if (!x) {
-        PQclear(r);
-        return rpc_fail(st, RPC_INTERNAL, "out of memory");
-    }
-    for (int i = 0; i < rows; i++)
-        if (from_row(r, i, &x[i], st) != RPC_OK) {
-            dump_rows_free(x, (size_t)i);
-            PQclear(r);
-            return st->code;
-        }
-    PQclear(r);
-    *out = x;
-    *n = (size_t)rows;
-    return RPC_OK;
+    return store_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
 }
 
 int store_dump_insert(db *d, dump_row *x, rpc_status *st)

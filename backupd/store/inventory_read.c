@@ -47,24 +47,19 @@ static int from_row(PGresult *r, int i, service_rec *s, rpc_status *st)
     return RPC_OK;
 }
 
+static int row_cb(void *r, int i, void *out, rpc_status *st)
+{
+    return from_row(r, i, out, st);
+}
+
+static void free_cb(void *x)
+{
+    service_rec_free((service_rec *)x);
+}
+
 static int many(PGresult *r, service_rec **out, size_t *n, rpc_status *st)
 {
-    int rows = PQntuples(r);
-    service_rec *s = calloc(rows ? (size_t)rows : 1, sizeof *s);
-    if (!s) {
-        PQclear(r);
-        return rpc_fail(st, RPC_INTERNAL, "out of memory");
-    }
-    for (int i = 0; i < rows; i++)
-        if (from_row(r, i, &s[i], st) != RPC_OK) {
-            service_recs_free(s, (size_t)i);
-            PQclear(r);
-            return st->code;
-        }
-    PQclear(r);
-    *out = s;
-    *n = (size_t)rows;
-    return RPC_OK;
+    return store_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
 }
 
 int store_service_get(db *d, const char *id, service_rec *out, rpc_status *st)
@@ -96,6 +91,19 @@ int store_service_list(db *d, const char *type, const char *cluster, service_rec
                           "cluster = $2) ORDER BY service_name",
                           2, (const char *[]){ type, cluster });
     return r ? many(r, out, n, st) : st->code;
+}
+
+int store_service_kinds(db *d, const char *ids_json, char **json, rpc_status *st)
+{
+    PGresult *r = db_exec(d, st,
+                          "SELECT COALESCE(json_object_agg(service_id, json_build_array(service_type, cluster)), "
+                          "'{}')::text FROM services WHERE service_id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+                          1, (const char *[]){ ids_json });
+    if (!r)
+        return st->code;
+    *json = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return *json ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "out of memory");
 }
 
 int store_service_list_all(db *d, service_rec **out, size_t *n, rpc_status *st)
@@ -157,6 +165,25 @@ void pmm_agent_refs_free(pmm_agent_ref *a, size_t n)
     free(a);
 }
 
+static int agent_row_cb(void *r, int i, void *out, rpc_status *st)
+{
+    pmm_agent_ref *a = out;
+    a->id = store_col(r, i, 0);
+    a->version = store_col(r, i, 1);
+    if (a->id && a->version)
+        return RPC_OK;
+    free(a->id);
+    free(a->version);
+    return rpc_fail(st, RPC_INTERNAL, "out of memory");
+}
+
+static void agent_free_cb(void *x)
+{
+    pmm_agent_ref *a = x;
+    free(a->id);
+    free(a->version);
+}
+
 int store_pmm_agents_for_service(db *d, const char *service_id, pmm_agent_ref **out, size_t *n, rpc_status *st)
 {
     *out = NULL;
@@ -167,20 +194,7 @@ int store_pmm_agents_for_service(db *d, const char *service_id, pmm_agent_ref **
                           1, (const char *[]){ service_id });
     if (!r)
         return st->code;
-    int rows = PQntuples(r);
-    pmm_agent_ref *a = calloc(rows ? (size_t)rows : 1, sizeof *a);
-    bool ok = a != NULL;
-    for (int i = 0; ok && i < rows; i++)
-        ok = (a[i].id = store_col(r, i, 0)) && (a[i].version = store_col(r, i, 1));
-    PQclear(r);
-    if (!ok) {
-        if (a)
-            pmm_agent_refs_free(a, (size_t)rows);
-        return rpc_fail(st, RPC_INTERNAL, "out of memory");
-    }
-    *out = a;
-    *n = (size_t)rows;
-    return RPC_OK;
+    return store_rows(r, sizeof **out, agent_row_cb, agent_free_cb, (void **)out, n, st);
 }
 
 int store_backup_management_enabled(db *d, bool *enabled, rpc_status *st)

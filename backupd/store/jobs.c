@@ -48,6 +48,16 @@ static int from_row(PGresult *r, int i, job *j, rpc_status *st)
     return RPC_OK;
 }
 
+static int row_cb(void *r, int i, void *out, rpc_status *st)
+{
+    return from_row(r, i, out, st);
+}
+
+static void free_cb(void *x)
+{
+    job_free((job *)x);
+}
+
 static int get(db *d, const char *sql, const char *id, job *out, rpc_status *st)
 {
     PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ id });
@@ -128,22 +138,7 @@ int store_job_list_running(db *d, job **out, size_t *n, rpc_status *st)
     PGresult *r = db_exec(d, st, "SELECT " COLS " FROM jobs WHERE NOT done ORDER BY created_at", 0, NULL);
     if (!r)
         return st->code;
-    int rows = PQntuples(r);
-    job *j = calloc(rows ? (size_t)rows : 1, sizeof *j);
-    if (!j) {
-        PQclear(r);
-        return rpc_fail(st, RPC_INTERNAL, "out of memory");
-    }
-    for (int i = 0; i < rows; i++)
-        if (from_row(r, i, &j[i], st) != RPC_OK) {
-            jobs_free(j, (size_t)i);
-            PQclear(r);
-            return st->code;
-        }
-    PQclear(r);
-    *out = j;
-    *n = (size_t)rows;
-    return RPC_OK;
+    return store_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
 }
 
 int store_job_by_data(db *d, const char *key, const char *value, job *out, bool *found, rpc_status *st)

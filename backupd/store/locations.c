@@ -68,6 +68,16 @@ static int from_row(PGresult *r, int i, location *l, rpc_status *st)
     return RPC_OK;
 }
 
+static int row_cb(void *r, int i, void *out, rpc_status *st)
+{
+    return from_row(r, i, out, st);
+}
+
+static void free_cb(void *x)
+{
+    location_free((location *)x);
+}
+
 int store_location_get(db *d, const char *id, location *out, rpc_status *st)
 {
     PGresult *r = db_exec(d, st, "SELECT " COLS " FROM backup_locations WHERE id = $1", 1, (const char *[]){ id });
@@ -85,23 +95,7 @@ int store_location_list(db *d, location **out, size_t *n, rpc_status *st)
     PGresult *r = db_exec(d, st, "SELECT " COLS " FROM backup_locations ORDER BY created_at, id", 0, NULL);
     if (!r)
         return st->code;
-    int rows = PQntuples(r);
-    location *l = calloc(rows ? (size_t)rows : 1, sizeof *l);
-    if (!l) {
-        PQclear(r);
-        return rpc_fail(st, RPC_INTERNAL, "out of memory");
-    }
-    for (int i = 0; i < rows; i++) {
-        if (from_row(r, i, &l[i], st) != RPC_OK) {
-            locations_free(l, (size_t)i);
-            PQclear(r);
-            return st->code;
-        }
-    }
-    PQclear(r);
-    *out = l;
-    *n = (size_t)rows;
-    return RPC_OK;
+    return store_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
 }
 
 /* The two JSON columns of l, the secret sealed; NULL for the config it has not. */
@@ -149,7 +143,7 @@ int store_location_name_taken(db *d, const char *name, const char *except_id, bo
 
 int store_location_insert(db *d, location *l, rpc_status *st)
 {
-    bool taken;
+    bool taken = false;
     if (store_location_name_taken(d, l->name, NULL, &taken, st))
         return st->code;
     if (taken)
@@ -177,7 +171,7 @@ int store_location_insert(db *d, location *l, rpc_status *st)
 
 int store_location_update(db *d, const location *l, rpc_status *st)
 {
-    bool taken;
+    bool taken = false;
     if (store_location_name_taken(d, l->name, l->id, &taken, st))
         return st->code;
     if (taken)

@@ -42,6 +42,16 @@ static int from_row(PGresult *r, int i, restore_item *x, rpc_status *st)
     return RPC_OK;
 }
 
+static int row_cb(void *r, int i, void *out, rpc_status *st)
+{
+    return from_row(r, i, out, st);
+}
+
+static void free_cb(void *x)
+{
+    restore_item_free((restore_item *)x);
+}
+
 int store_restore_get(db *d, const char *id, restore_item *out, rpc_status *st)
 {
     PGresult *r = db_exec(d, st, "SELECT " COLS " FROM restore_history WHERE id = $1", 1, (const char *[]){ id });
@@ -59,22 +69,7 @@ int store_restore_list(db *d, restore_item **out, size_t *n, rpc_status *st)
     PGresult *r = db_exec(d, st, "SELECT " COLS " FROM restore_history ORDER BY started_at DESC, id", 0, NULL);
     if (!r)
         return st->code;
-    int rows = PQntuples(r);
-    restore_item *x = calloc(rows ? (size_t)rows : 1, sizeof *x);
-    if (!x) {
-        PQclear(r);
-        return rpc_fail(st, RPC_INTERNAL, "out of memory");
-    }
-    for (int i = 0; i < rows; i++)
-        if (from_row(r, i, &x[i], st) != RPC_OK) {
-            restore_items_free(x, (size_t)i);
-            PQclear(r);
-            return st->code;
-        }
-    PQclear(r);
-    *out = x;
-    *n = (size_t)rows;
-    return RPC_OK;
+    return store_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
 }
 
 int store_restore_insert(db *d, restore_item *x, rpc_status *st)

@@ -49,6 +49,16 @@ static int from_row(PGresult *r, int i, sched_task *t, rpc_status *st)
     return RPC_OK;
 }
 
+static int row_cb(void *r, int i, void *out, rpc_status *st)
+{
+    return from_row(r, i, out, st);
+}
+
+static void free_cb(void *x)
+{
+    sched_task_free((sched_task *)x);
+}
+
 static int get(db *d, const char *sql, const char *id, sched_task *out, rpc_status *st)
 {
     PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ id });
@@ -76,22 +86,23 @@ int store_task_list(db *d, sched_task **out, size_t *n, rpc_status *st)
     PGresult *r = db_exec(d, st, "SELECT " COLS " FROM scheduled_tasks ORDER BY created_at, id", 0, NULL);
     if (!r)
         return st->code;
-    int rows = PQntuples(r);
-    sched_task *t = calloc(rows ? (size_t)rows : 1, sizeof *t);
-    if (!t) {
-        PQclear(r);
-        return rpc_fail(st, RPC_INTERNAL, "out of memory");
-    }
-    for (int i = 0; i < rows; i++)
-        if (from_row(r, i, &t[i], st) != RPC_OK) {
-            sched_tasks_free(t, (size_t)i);
-            PQclear(r);
-            return st->code;
-        }
+    return store_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
+}
+
+int store_task_services_at(db *d, const char *location_id, const char *folder, const char *except_id, char **json,
+                           rpc_status *st)
+{
+    PGresult *r = db_exec(d, st,
+                          "SELECT COALESCE(json_object_agg(sid, id), '{}')::text FROM (SELECT DISTINCT ON (sid) sid, "
+                          "id FROM (SELECT data -> type ->> 'service_id' AS sid, id, data -> type AS d FROM "
+                          "scheduled_tasks) t WHERE d ->> 'location_id' = $1 AND COALESCE(d ->> 'folder', '') = $2 "
+                          "AND sid <> $3) x",
+                          3, (const char *[]){ location_id, folder, except_id });
+    if (!r)
+        return st->code;
+    *json = strdup(PQgetvalue(r, 0, 0));
     PQclear(r);
-    *out = t;
-    *n = (size_t)rows;
-    return RPC_OK;
+    return *json ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "out of memory");
 }
 
 int store_task_insert(db *d, sched_task *t, rpc_status *st)

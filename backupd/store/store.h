@@ -59,6 +59,11 @@ int store_artifact_list(db *d, artifact **out, size_t *n, rpc_status *st);
 /* Artifacts filtered: any NULL filter is ignored. */
 int store_artifact_find(db *d, const char *location_id, const char *service_id, const char *schedule_id,
                         const char *status, const char *folder, artifact **out, size_t *n, rpc_status *st);
+/* The services (distinct ids, except except_id) with artifacts at a
+ * location and folder, and one artifact id of each; JSON object text
+ * {service_id: artifact_id}. */
+int store_artifact_services_at(db *d, const char *location_id, const char *folder, const char *except_id,
+                               char **json, rpc_status *st);
 /* Inserts a (a->id generated when NULL; created_at now). */
 int store_artifact_insert(db *d, artifact *a, rpc_status *st);
 int store_artifact_set_status(db *d, const char *id, const char *status, rpc_status *st);
@@ -165,6 +170,10 @@ int store_task_get_for_update(db *d, const char *id, sched_task *out, rpc_status
 int store_task_list(db *d, sched_task **out, size_t *n, rpc_status *st);
 /* ALREADY_EXISTS on a taken name (scheduled_tasks_data_name_idx). */
 int store_task_insert(db *d, sched_task *t, rpc_status *st);
+/* The services (except except_id) of tasks storing into a location and
+ * folder, with one task id each: JSON object text {service_id: task_id}. */
+int store_task_services_at(db *d, const char *location_id, const char *folder, const char *except_id, char **json,
+                           rpc_status *st);
 /* Writes cron_expression, start_at, data, disabled. */
 int store_task_update(db *d, const sched_task *t, rpc_status *st);
 int store_task_delete(db *d, const char *id, rpc_status *st);
@@ -229,6 +238,9 @@ typedef struct {
 } pmm_agent_ref;
 void pmm_agent_refs_free(pmm_agent_ref *a, size_t n);
 int store_pmm_agents_for_service(db *d, const char *service_id, pmm_agent_ref **out, size_t *n, rpc_status *st);
+/* Type and cluster of each of the services ids (JSON array text of ids):
+ * JSON object text {service_id: [type, cluster]}; unknown ids left out. */
+int store_service_kinds(db *d, const char *ids_json, char **json, rpc_status *st);
 /* Every service, by name. */
 int store_service_list_all(db *d, service_rec **out, size_t *n, rpc_status *st);
 /* Services whose names are given, as service_rec (dumps); unknown names are left out. */
@@ -244,9 +256,21 @@ char *store_col(void *pgresult, int row, int col);
 void store_free_strs(char **const *fields, size_t n);
 /* "<ms>" as text for a timestamp parameter read by to_timestamp($n / 1000.0). */
 void store_ms_param(char *buf, size_t len, int64_t ms);
+/* One row of a result into *out; RPC_OK or st set. */
+typedef int (*store_row_fn)(void *pgresult, int row, void *out, rpc_status *st);
+/* Every row of a result (cleared) read by from_row into a malloc'd array
+ * of elements of size bytes; a failed row frees those already read. */
+int store_rows(void *pgresult, size_t size, store_row_fn from_row, void (*free_one)(void *), void **out, size_t *n,
+               rpc_status *st);
 /* BEGIN ISOLATION LEVEL SERIALIZABLE (upstream's InTransactionContext
  * with sql.LevelSerializable); conflicts end in ABORTED (40001). */
 int store_begin_serializable(db *d, rpc_status *st);
+/* Transaction-level advisory locks on the keys (at most 8), taken in one
+ * order: what backup and schedule changes that must not interleave take
+ * ("folder:<location>/<folder>", "name:<artifact name>", "cluster:<..>"),
+ * so that unrelated ones run side by side instead of aborting each other
+ * as serializable transactions over neighbouring index pages do. */
+int store_lock_keys(db *d, const char *const *keys, size_t n, rpc_status *st);
 /* NOT_FOUND with upstream's `<what> with ID "<id>" not found.` */
 int store_not_found(rpc_status *st, const char *what, const char *id);
 

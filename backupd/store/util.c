@@ -45,3 +45,51 @@ int store_begin_serializable(db *d, rpc_status *st)
     PQclear(r);
     return RPC_OK;
 }
+
+int store_rows(void *pgresult, size_t size, store_row_fn from_row, void (*free_one)(void *), void **out, size_t *n,
+               rpc_status *st)
+{
+    PGresult *r = pgresult;
+    int rows = PQntuples(r);
+    char *v = calloc(rows ? (size_t)rows : 1, size);
+    *out = NULL;
+    *n = 0;
+    for (int i = 0; v && i < rows; i++)
+        if (from_row(r, i, v + (size_t)i * size, st) != RPC_OK) {
+            for (int k = 0; k < i; k++)
+                free_one(v + (size_t)k * size);
+            free(v);
+            PQclear(r);
+            return st->code;
+        }
+    PQclear(r);
+    if (!v)
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    *out = v;
+    *n = (size_t)rows;
+    return RPC_OK;
+}
+
+int store_lock_keys(db *d, const char *const *keys, size_t n, rpc_status *st)
+{
+    /* one order for every caller, so that two never wait for each other */
+    const char *sorted[8];
+    if (n > 8)
+        return rpc_fail(st, RPC_INTERNAL, "too many lock keys");
+    for (size_t i = 0; i < n; i++) {
+        size_t k = i;
+        while (k > 0 && strcmp(sorted[k - 1], keys[i]) > 0) {
+            sorted[k] = sorted[k - 1];
+            k--;
+        }
+        sorted[k] = keys[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        PGresult *r = db_exec(d, st, "SELECT pg_advisory_xact_lock(hashtextextended($1, 7263))", 1,
+                              (const char *[]){ sorted[i] });
+        if (!r)
+            return st->code;
+        PQclear(r);
+    }
+    return RPC_OK;
+}

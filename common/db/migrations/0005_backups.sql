@@ -128,3 +128,13 @@ CREATE TABLE dump_logs (
 
 -- backupd's recovery and watchdog read the jobs still running
 CREATE INDEX jobs_not_done_idx ON jobs (id) WHERE NOT done;
+
+-- PerformBackup's serializable transaction looks artifacts up by name and by
+-- location and folder: with indexes its predicate locks cover those entries,
+-- not the whole table, so backups of different services (a scheduler's
+-- burst) do not abort one another
+CREATE INDEX artifacts_name_idx ON artifacts (name);
+CREATE INDEX artifacts_location_folder_idx ON artifacts (location_id, folder);
+CREATE INDEX artifacts_schedule_id_idx ON artifacts (schedule_id);
+-- where scheduled tasks store their artifacts (the overlap check)
+CREATE INDEX scheduled_tasks_location_idx ON scheduled_tasks ((data -> type ->> 'location_id'));
