@@ -85,7 +85,7 @@ static int create_rows(db *d, const backup_params *p, const service_rec *svc, co
                        const char *db_version, const char *pmm_agent_id, artifact *a, job *j, rpc_status *st)
 {
     if (backup_lock_keys(d, p->location_id, p->folder, name, svc, st) ||
-        pre_check_overlap(d, p->service_id, p->location_id, p->folder, st))
+        pre_check_overlap(d, svc, p->location_id, p->folder, st))
         return st->code;
     bool mongo = strcmp(svc->service_type, "mongodb") == 0;
     if (mongo && pre_check_mongodb(d, p->mode, svc->cluster, svc->service_id, p->schedule_id, st))
@@ -185,7 +185,9 @@ int backup_perform(db *d, const backup_params *p, char artifact_id[UUID_STR_LEN]
     }
     snprintf(artifact_id, UUID_STR_LEN, "%s", a.id);
     rpc_status fst = { 0 };
-    if (agent_supports(&svc, &l, p, &agents[0], st) || jobrun_start(d, &j, st)) {
+    /* a reused PITR artifact was not read whole: jobrun_start reads it */
+    if (agent_supports(&svc, &l, p, &agents[0], st) ||
+        (a.name ? jobrun_start_with(&j, &a, &l, st) : jobrun_start(d, &j, st))) {
         /* never left pending: the artifact shows why it did not start */
         jobrun_fail(d, j.id, st->message, &fst);
         goto out;

@@ -177,6 +177,14 @@ int jobrun_start(db *d, const job *j, rpc_status *st)
     return st->code;
 }
 
+int jobrun_start_with(const job *j, const artifact *a, const location *l, rpc_status *st)
+{
+    job_target t;
+    if (jobrun_target(j, &t) != 0)
+        return rpc_fail(st, RPC_INTERNAL, "job %s has no readable data", j->id);
+    return send_job(j, &t, a, l, NULL, st);
+}
+
 int jobrun_set_artifact_status(db *d, const job *j, const char *status, rpc_status *st)
 {
     job_target t;

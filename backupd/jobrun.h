@@ -28,6 +28,10 @@ char *jobrun_data(const char *type, const job_target *t);
  * accepted it; the caller decides what a refusal does (jobrun_fail). */
 int jobrun_start(db *d, const job *j, rpc_status *st);
 
+/* jobrun_start for a backup job whose artifact and location the caller
+ * has just written and read (PerformBackup): nothing is read again. */
+int jobrun_start_with(const job *j, const artifact *a, const location *l, rpc_status *st);
+
 /* The job failed with reason: the job done with that error, its artifact
  * (backups) or restore set to error, in one transaction. */
 int jobrun_fail(db *d, const char *job_id, const char *reason, rpc_status *st);

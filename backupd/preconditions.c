@@ -53,23 +53,21 @@ static int clash(db *d, const service_rec *mine, json_t *holders, const char **s
     return RPC_OK;
 }
 
-int pre_check_overlap(db *d, const char *service_id, const char *location_id, const char *folder, rpc_status *st)
+int pre_check_overlap(db *d, const service_rec *mine, const char *location_id, const char *folder, rpc_status *st)
 {
-    service_rec mine;
-    if (store_service_get(d, service_id, &mine, st))
-        return st->code;
+    const char *service_id = mine->service_id;
     char *a_text = NULL, *t_text = NULL;
     const char *f = folder ? folder : "";
     if (store_artifact_services_at(d, location_id, f, service_id, &a_text, st) == RPC_OK &&
         store_task_services_at(d, location_id, f, service_id, &t_text, st) == RPC_OK) {
         json_t *arts = json_loads(a_text, 0, NULL), *tasks = json_loads(t_text, 0, NULL);
         const char *svc, *holder;
-        if (clash(d, &mine, arts, &svc, &holder, st) == RPC_OK && svc)
+        if (clash(d, mine, arts, &svc, &holder, st) == RPC_OK && svc)
             rpc_fail(st, RPC_FAILED_PRECONDITION,
                      "Same location and folder already used for artifact %s of other service: %s: location-folder "
                      "pair already used",
                      holder, svc);
-        else if (st->code == RPC_OK && clash(d, &mine, tasks, &svc, &holder, st) == RPC_OK && svc)
+        else if (st->code == RPC_OK && clash(d, mine, tasks, &svc, &holder, st) == RPC_OK && svc)
             rpc_fail(st, RPC_FAILED_PRECONDITION,
                      "Same location and folder already used for scheduled task %s of other service: %s: "
                      "location-folder pair already used",
@@ -79,7 +77,6 @@ int pre_check_overlap(db *d, const char *service_id, const char *location_id, co
     }
     free(a_text);
     free(t_text);
-    service_rec_free(&mine);
     return st->code;
 }
 

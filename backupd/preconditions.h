@@ -7,10 +7,11 @@
 
 #include "db/db.h"
 #include "rpc.h"
+#include "store/store.h"
 
 /* FAILED_PRECONDITION when location + folder hold artifacts or tasks of
  * another service (unless both are MySQL, or MongoDB of one cluster). */
-int pre_check_overlap(db *d, const char *service_id, const char *location_id, const char *folder, rpc_status *st);
+int pre_check_overlap(db *d, const service_rec *svc, const char *location_id, const char *folder, rpc_status *st);
 
 /* mode: "snapshot" | "pitr" | "incremental"; cluster may be ""; the task
  * schedule_id (may be NULL or "") is not counted against itself. */

@@ -122,7 +122,7 @@ static int schedule_backup(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMe
     td.compression = req->compression;
     bool mongo = strcmp(svc.service_type, "mongodb") == 0;
     if (check_task(&svc, &td, st) || backup_lock_keys(w->db, req->location_id, req->folder, td.name, &svc, st) ||
-        pre_check_overlap(w->db, req->service_id, req->location_id, req->folder, st) ||
+        pre_check_overlap(w->db, &svc, req->location_id, req->folder, st) ||
         (mongo && req->enabled && pre_check_mongodb(w->db, mode, svc.cluster, svc.service_id, NULL, st)))
         goto fail;
     t.type = strdup(mongo ? "mongodb_backup" : "mysql_backup");

@@ -72,24 +72,35 @@ int store_rows(void *pgresult, size_t size, store_row_fn from_row, void (*free_o
 
 int store_lock_keys(db *d, const char *const *keys, size_t n, rpc_status *st)
 {
-    /* one order for every caller, so that two never wait for each other */
-    const char *sorted[8];
-    if (n > 8)
-        return rpc_fail(st, RPC_INTERNAL, "too many lock keys");
+    /* a text[] literal; one statement takes them all, sorted: one order for
+     * every caller, so that two never wait for each other */
+    size_t len = 3;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(keys[i]) * 2 + 3;
+    char *arr = malloc(len), *o = arr;
+    if (!arr)
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    *o++ = '{';
     for (size_t i = 0; i < n; i++) {
-        size_t k = i;
-        while (k > 0 && strcmp(sorted[k - 1], keys[i]) > 0) {
-            sorted[k] = sorted[k - 1];
-            k--;
+        if (i)
+            *o++ = ',';
+        *o++ = '"';
+        for (const char *p = keys[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                *o++ = '\\';
+            *o++ = *p;
         }
-        sorted[k] = keys[i];
+        *o++ = '"';
     }
-    for (size_t i = 0; i < n; i++) {
-        PGresult *r = db_exec(d, st, "SELECT pg_advisory_xact_lock(hashtextextended($1, 7263))", 1,
-                              (const char *[]){ sorted[i] });
-        if (!r)
-            return st->code;
-        PQclear(r);
-    }
+    *o++ = '}';
+    *o = '\0';
+    PGresult *r = db_exec(d, st,
+                          "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 7263))) FROM (SELECT k FROM "
+                          "unnest($1::text[]) k ORDER BY k COLLATE \"C\") x",
+                          1, (const char *[]){ arr });
+    free(arr);
+    if (!r)
+        return st->code;
+    PQclear(r);
     return RPC_OK;
 }
