@@ -141,7 +141,12 @@ static void on_progress(const char *pmm_agent_id, const Agent__V1__JobProgress *
         return;
     }
     rpc_status st = { 0 };
-    if (store_job_log_add(ev.d, p->job_id, p->logs->chunk_id, p->logs->data, p->logs->done, &st))
+    if (store_job_log_add(ev.d, p->job_id, p->logs->chunk_id, p->logs->data, p->logs->done, &st) == RPC_OK)
+        return;
+    /* a job this server never started (its row is the key): nothing to keep */
+    if (st.code == RPC_FAILED_PRECONDITION)
+        log_debug("job %s: log chunk of an unknown job dropped", p->job_id);
+    else
         log_warn("job %s: log chunk %u not stored: %s", p->job_id, p->logs->chunk_id, st.message);
 }
 

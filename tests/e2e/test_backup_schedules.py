@@ -215,8 +215,10 @@ class MongoPITRCycleTest(BackupCase):
         self.assertIn("artifact backup mode is not compatible with other parameters", r.json["message"])
 
     def test_physical_restore_restarts_mongod_and_pbm_agent(self):
+        # named: two backups of one service within a second would get one name (as upstream's)
         r = rest("POST", "/v1/backups:start", {"service_id": self.mongo_id, "location_id": self.location_id,
-                                                "data_model": "DATA_MODEL_PHYSICAL", "folder": unique("phys")})
+                                                "data_model": "DATA_MODEL_PHYSICAL", "folder": unique("phys"),
+                                                "name": unique("phys")})
         self.assertStatus(r, 200)
         aid = r.json["artifact_id"]
         wait_artifact_status(aid, "BACKUP_STATUS_SUCCESS")
@@ -235,7 +237,9 @@ class MongoPITRCycleTest(BackupCase):
         # an artifact not in success
         self.jobs.fail_with = "pbm: failed"
         r = rest("POST", "/v1/backups:start", {"service_id": self.mongo_id, "location_id": self.location_id,
-                                                "data_model": "DATA_MODEL_LOGICAL", "folder": unique("bad")})
+                                                "data_model": "DATA_MODEL_LOGICAL", "folder": unique("bad"),
+                                                "name": unique("bad")})
+        self.assertStatus(r, 200)
         bad = r.json["artifact_id"]
         wait_artifact_status(bad, "BACKUP_STATUS_ERROR")
         r = rest("POST", "/v1/backups/restores:start", {"service_id": self.mongo_id, "artifact_id": bad})
