@@ -63,12 +63,7 @@ static int many(PGresult *r, artifact **out, size_t *n, rpc_status *st)
 
 int store_artifact_get(db *d, const char *id, artifact *out, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, "SELECT " COLS " FROM artifacts WHERE id = $1", 1, (const char *[]){ id });
-    if (!r)
-        return st->code;
-    int rc = PQntuples(r) ? from_row(r, 0, out, st) : store_not_found(st, "Artifact", id);
-    PQclear(r);
-    return rc;
+    return store_get_one(d, "SELECT " COLS " FROM artifacts WHERE id = $1", id, "Artifact", row_cb, out, st);
 }
 
 int store_artifact_by_name(db *d, const char *name, artifact *out, bool *found, rpc_status *st)
@@ -143,20 +138,10 @@ int store_artifact_insert(db *d, artifact *a, rpc_status *st)
     return RPC_OK;
 }
 
-static int exec_one(db *d, rpc_status *st, const char *sql, int n, const char *const *p, const char *id)
-{
-    PGresult *r = db_exec(d, st, sql, n, p);
-    if (!r)
-        return st->code;
-    int rc = atoi(PQcmdTuples(r)) >= 1 ? RPC_OK : store_not_found(st, "Artifact", id);
-    PQclear(r);
-    return rc;
-}
-
 int store_artifact_set_status(db *d, const char *id, const char *status, rpc_status *st)
 {
-    return exec_one(d, st, "UPDATE artifacts SET status = $2, updated_at = " SQL_NOW " WHERE id = $1", 2,
-                    (const char *[]){ id, status }, id);
+    return store_exec_one(d, st, "UPDATE artifacts SET status = $2, updated_at = " SQL_NOW " WHERE id = $1", 2,
+                    (const char *[]){ id, status }, "Artifact", id);
 }
 
 int store_artifact_set_status_if(db *d, const char *id, const char *from, const char *to, bool *changed,
@@ -173,22 +158,22 @@ int store_artifact_set_status_if(db *d, const char *id, const char *from, const 
 
 int store_artifact_set_success(db *d, const char *id, bool sharded, const char *metadata_json, rpc_status *st)
 {
-    return exec_one(d, st,
+    return store_exec_one(d, st,
                     "UPDATE artifacts SET status = 'success', is_sharded_cluster = $2, metadata_list = CASE WHEN "
                     "$3::jsonb IS NULL THEN metadata_list ELSE COALESCE(metadata_list, '[]'::jsonb) || "
                     "jsonb_build_array($3::jsonb) END, updated_at = " SQL_NOW " WHERE id = $1",
-                    3, (const char *[]){ id, sharded ? "t" : "f", metadata_json }, id);
+                    3, (const char *[]){ id, sharded ? "t" : "f", metadata_json }, "Artifact", id);
 }
 
 int store_artifact_set_metadata(db *d, const char *id, const char *metadata_json, rpc_status *st)
 {
-    return exec_one(d, st, "UPDATE artifacts SET metadata_list = $2::jsonb, updated_at = " SQL_NOW " WHERE id = $1", 2,
-                    (const char *[]){ id, metadata_json }, id);
+    return store_exec_one(d, st, "UPDATE artifacts SET metadata_list = $2::jsonb, updated_at = " SQL_NOW " WHERE id = $1", 2,
+                    (const char *[]){ id, metadata_json }, "Artifact", id);
 }
 
 int store_artifact_delete(db *d, const char *id, rpc_status *st)
 {
-    return exec_one(d, st, "DELETE FROM artifacts WHERE id = $1", 1, (const char *[]){ id }, id);
+    return store_exec_one(d, st, "DELETE FROM artifacts WHERE id = $1", 1, (const char *[]){ id }, "Artifact", id);
 }
 
 int store_artifact_unschedule(db *d, const char *schedule_id, rpc_status *st)

@@ -82,12 +82,7 @@ static void free_cb(void *x)
 
 int store_dump_get(db *d, const char *id, dump_row *out, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, "SELECT " COLS " FROM dumps WHERE id = $1", 1, (const char *[]){ id });
-    if (!r)
-        return st->code;
-    int rc = PQntuples(r) ? from_row(r, 0, out, st) : store_not_found(st, "Dump", id);
-    PQclear(r);
-    return rc;
+    return store_get_one(d, "SELECT " COLS " FROM dumps WHERE id = $1", id, "Dump", row_cb, out, st);
 }
 
 int store_dump_list(db *d, dump_row **out, size_t *n, rpc_status *st)

@@ -64,12 +64,7 @@ static int many(PGresult *r, service_rec **out, size_t *n, rpc_status *st)
 
 int store_service_get(db *d, const char *id, service_rec *out, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, "SELECT " SVC_COLS " FROM services WHERE service_id = $1", 1, (const char *[]){ id });
-    if (!r)
-        return st->code;
-    int rc = PQntuples(r) ? from_row(r, 0, out, st) : store_not_found(st, "Service", id);
-    PQclear(r);
-    return rc;
+    return store_get_one(d, "SELECT " SVC_COLS " FROM services WHERE service_id = $1", id, "Service", row_cb, out, st);
 }
 
 int store_service_exists(db *d, const char *id, bool *exists, rpc_status *st)

@@ -58,24 +58,14 @@ static void free_cb(void *x)
     job_free((job *)x);
 }
 
-static int get(db *d, const char *sql, const char *id, job *out, rpc_status *st)
-{
-    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ id });
-    if (!r)
-        return st->code;
-    int rc = PQntuples(r) ? from_row(r, 0, out, st) : store_not_found(st, "Job", id);
-    PQclear(r);
-    return rc;
-}
-
 int store_job_get(db *d, const char *id, job *out, rpc_status *st)
 {
-    return get(d, "SELECT " COLS " FROM jobs WHERE id = $1", id, out, st);
+    return store_get_one(d, "SELECT " COLS " FROM jobs WHERE id = $1", id, "Job", row_cb, out, st);
 }
 
 int store_job_get_for_update(db *d, const char *id, job *out, rpc_status *st)
 {
-    return get(d, "SELECT " COLS " FROM jobs WHERE id = $1 FOR UPDATE", id, out, st);
+    return store_get_one(d, "SELECT " COLS " FROM jobs WHERE id = $1 FOR UPDATE", id, "Job", row_cb, out, st);
 }
 
 int store_job_insert(db *d, job *j, rpc_status *st)
@@ -101,34 +91,24 @@ int store_job_insert(db *d, job *j, rpc_status *st)
     return RPC_OK;
 }
 
-static int exec_one(db *d, rpc_status *st, const char *sql, int n, const char *const *p, const char *id)
-{
-    PGresult *r = db_exec(d, st, sql, n, p);
-    if (!r)
-        return st->code;
-    int rc = atoi(PQcmdTuples(r)) == 1 ? RPC_OK : store_not_found(st, "Job", id);
-    PQclear(r);
-    return rc;
-}
-
 int store_job_finish(db *d, const char *id, const char *error, rpc_status *st)
 {
-    return exec_one(d, st, "UPDATE jobs SET done = true, error = $2, updated_at = " SQL_NOW " WHERE id = $1", 2,
-                    (const char *[]){ id, error ? error : "" }, id);
+    return store_exec_one(d, st, "UPDATE jobs SET done = true, error = $2, updated_at = " SQL_NOW " WHERE id = $1", 2,
+                    (const char *[]){ id, error ? error : "" }, "Job", id);
 }
 
 int store_job_retry(db *d, const char *id, rpc_status *st)
 {
-    return exec_one(d, st,
+    return store_exec_one(d, st,
                     "UPDATE jobs SET retries = GREATEST(COALESCE(retries, 0) - 1, 0), done = false, updated_at = "
                     SQL_NOW " WHERE id = $1",
-                    1, (const char *[]){ id }, id);
+                    1, (const char *[]){ id }, "Job", id);
 }
 
 int store_job_set_agent(db *d, const char *id, const char *pmm_agent_id, rpc_status *st)
 {
-    return exec_one(d, st, "UPDATE jobs SET pmm_agent_id = $2, updated_at = " SQL_NOW " WHERE id = $1", 2,
-                    (const char *[]){ id, pmm_agent_id }, id);
+    return store_exec_one(d, st, "UPDATE jobs SET pmm_agent_id = $2, updated_at = " SQL_NOW " WHERE id = $1", 2,
+                    (const char *[]){ id, pmm_agent_id }, "Job", id);
 }
 
 int store_job_list_running(db *d, job **out, size_t *n, rpc_status *st)

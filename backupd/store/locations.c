@@ -80,12 +80,7 @@ static void free_cb(void *x)
 
 int store_location_get(db *d, const char *id, location *out, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, "SELECT " COLS " FROM backup_locations WHERE id = $1", 1, (const char *[]){ id });
-    if (!r)
-        return st->code;
-    int rc = PQntuples(r) ? from_row(r, 0, out, st) : store_not_found(st, "Backup location", id);
-    PQclear(r);
-    return rc;
+    return store_get_one(d, "SELECT " COLS " FROM backup_locations WHERE id = $1", id, "Backup location", row_cb, out, st);
 }
 
 int store_location_list(db *d, location **out, size_t *n, rpc_status *st)

@@ -54,12 +54,7 @@ static void free_cb(void *x)
 
 int store_restore_get(db *d, const char *id, restore_item *out, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, "SELECT " COLS " FROM restore_history WHERE id = $1", 1, (const char *[]){ id });
-    if (!r)
-        return st->code;
-    int rc = PQntuples(r) ? from_row(r, 0, out, st) : store_not_found(st, "Restore history item", id);
-    PQclear(r);
-    return rc;
+    return store_get_one(d, "SELECT " COLS " FROM restore_history WHERE id = $1", id, "Restore history item", row_cb, out, st);
 }
 
 int store_restore_list(db *d, restore_item **out, size_t *n, rpc_status *st)

@@ -59,24 +59,14 @@ static void free_cb(void *x)
     sched_task_free((sched_task *)x);
 }
 
-static int get(db *d, const char *sql, const char *id, sched_task *out, rpc_status *st)
-{
-    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ id });
-    if (!r)
-        return st->code;
-    int rc = PQntuples(r) ? from_row(r, 0, out, st) : store_not_found(st, "ScheduledTask", id);
-    PQclear(r);
-    return rc;
-}
-
 int store_task_get(db *d, const char *id, sched_task *out, rpc_status *st)
 {
-    return get(d, "SELECT " COLS " FROM scheduled_tasks WHERE id = $1", id, out, st);
+    return store_get_one(d, "SELECT " COLS " FROM scheduled_tasks WHERE id = $1", id, "ScheduledTask", row_cb, out, st);
 }
 
 int store_task_get_for_update(db *d, const char *id, sched_task *out, rpc_status *st)
 {
-    return get(d, "SELECT " COLS " FROM scheduled_tasks WHERE id = $1 FOR UPDATE", id, out, st);
+    return store_get_one(d, "SELECT " COLS " FROM scheduled_tasks WHERE id = $1 FOR UPDATE", id, "ScheduledTask", row_cb, out, st);
 }
 
 int store_task_list(db *d, sched_task **out, size_t *n, rpc_status *st)
@@ -128,38 +118,28 @@ int store_task_insert(db *d, sched_task *t, rpc_status *st)
     return RPC_OK;
 }
 
-static int exec_one(db *d, rpc_status *st, const char *sql, int n, const char *const *p, const char *id)
-{
-    PGresult *r = db_exec(d, st, sql, n, p);
-    if (!r)
-        return st->code;
-    int rc = atoi(PQcmdTuples(r)) == 1 ? RPC_OK : store_not_found(st, "ScheduledTask", id);
-    PQclear(r);
-    return rc;
-}
-
 int store_task_update(db *d, const sched_task *t, rpc_status *st)
 {
     char start[32];
     store_ms_param(start, sizeof start, t->start_at);
-    return exec_one(d, st,
+    return store_exec_one(d, st,
                     "UPDATE scheduled_tasks SET cron_expression = $2, start_at = " SQL_TS("$3") ", data = $4::jsonb, "
                     "disabled = $5, updated_at = " SQL_NOW " WHERE id = $1",
                     5,
                     (const char *[]){ t->id, t->cron_expression, t->start_at ? start : NULL, t->data,
                                       t->disabled ? "t" : "f" },
-                    t->id);
+                    "ScheduledTask", t->id);
 }
 
 int store_task_delete(db *d, const char *id, rpc_status *st)
 {
-    return exec_one(d, st, "DELETE FROM scheduled_tasks WHERE id = $1", 1, (const char *[]){ id }, id);
+    return store_exec_one(d, st, "DELETE FROM scheduled_tasks WHERE id = $1", 1, (const char *[]){ id }, "ScheduledTask", id);
 }
 
 int store_task_set_running(db *d, const char *id, bool running, rpc_status *st)
 {
-    return exec_one(d, st, "UPDATE scheduled_tasks SET running = $2, updated_at = " SQL_NOW " WHERE id = $1", 2,
-                    (const char *[]){ id, running ? "t" : "f" }, id);
+    return store_exec_one(d, st, "UPDATE scheduled_tasks SET running = $2, updated_at = " SQL_NOW " WHERE id = $1", 2,
+                    (const char *[]){ id, running ? "t" : "f" }, "ScheduledTask", id);
 }
 
 int store_task_finish_run(db *d, const char *id, const char *error, int64_t last_run, int64_t next_run, rpc_status *st)
@@ -167,8 +147,8 @@ int store_task_finish_run(db *d, const char *id, const char *error, int64_t last
     char lr[32], nr[32];
     store_ms_param(lr, sizeof lr, last_run);
     store_ms_param(nr, sizeof nr, next_run);
-    return exec_one(d, st,
+    return store_exec_one(d, st,
                     "UPDATE scheduled_tasks SET running = false, error = $2, last_run = " SQL_TS("$3") ", next_run = "
                     SQL_TS("$4") ", updated_at = " SQL_NOW " WHERE id = $1",
-                    4, (const char *[]){ id, error ? error : "", last_run ? lr : NULL, next_run ? nr : NULL }, id);
+                    4, (const char *[]){ id, error ? error : "", last_run ? lr : NULL, next_run ? nr : NULL }, "ScheduledTask", id);
 }

@@ -262,6 +262,13 @@ typedef int (*store_row_fn)(void *pgresult, int row, void *out, rpc_status *st);
  * of elements of size bytes; a failed row frees those already read. */
 int store_rows(void *pgresult, size_t size, store_row_fn from_row, void (*free_one)(void *), void **out, size_t *n,
                rpc_status *st);
+/* The one row of sql ($1 = id) read by from_row, or NOT_FOUND
+ * `<what> with ID "<id>" not found.` */
+int store_get_one(db *d, const char *sql, const char *id, const char *what, store_row_fn from_row, void *out,
+                  rpc_status *st);
+/* A statement that must touch a row, else the same NOT_FOUND. */
+int store_exec_one(db *d, rpc_status *st, const char *sql, int n, const char *const *params, const char *what,
+                   const char *id);
 /* BEGIN ISOLATION LEVEL SERIALIZABLE (upstream's InTransactionContext
  * with sql.LevelSerializable); conflicts end in ABORTED (40001). */
 int store_begin_serializable(db *d, rpc_status *st);

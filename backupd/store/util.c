@@ -104,3 +104,25 @@ int store_lock_keys(db *d, const char *const *keys, size_t n, rpc_status *st)
     PQclear(r);
     return RPC_OK;
 }
+
+int store_get_one(db *d, const char *sql, const char *id, const char *what, store_row_fn from_row, void *out,
+                  rpc_status *st)
+{
+    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ id });
+    if (!r)
+        return st->code;
+    int rc = PQntuples(r) ? from_row(r, 0, out, st) : store_not_found(st, what, id);
+    PQclear(r);
+    return rc;
+}
+
+int store_exec_one(db *d, rpc_status *st, const char *sql, int n, const char *const *params, const char *what,
+                   const char *id)
+{
+    PGresult *r = db_exec(d, st, sql, n, params);
+    if (!r)
+        return st->code;
+    int rc = atoi(PQcmdTuples(r)) >= 1 ? RPC_OK : store_not_found(st, what, id);
+    PQclear(r);
+    return rc;
+}
