@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *env_or(const char *name, const char *def)
 {
@@ -80,7 +81,15 @@ int pgtest_fresh_db(const char *name, db_params *out)
     if (pgtest_params(out) != 0)
         return -1;
     db *d = db_new(out);
-    int rc = d ? recreate(d, name) : -1;
+    /* an autovacuum worker (a superuser's process) may be on the old
+     * database for a moment: DROP ... WITH (FORCE) may not end it, so a
+     * refusal is tried again shortly */
+    int rc = -1;
+    for (int attempt = 0; d && rc != 0 && attempt < 10; attempt++) {
+        if (attempt)
+            usleep(200 * 1000);
+        rc = recreate(d, name);
+    }
     db_destroy(d);
     char *copy = strdup(name);
     if (rc != 0 || !copy) {
