@@ -15,7 +15,9 @@
 #   3. PostgreSQL connections backupd held at most while the tasks ran
 #      (target: bounded by its thread count, whatever the number of tasks)
 # Environment: SCHED_TASKS (default 1000), SCHED_RUNNERS (backupd's
-# --scheduler-runners, default 8), BENCH_KEEP=1 keeps the suite running.
+# --scheduler-runners, default 8), SCHED_AGENTSD_WORKERS (agentsd's
+# --workers, default the suite's 2: each request to an agent holds one of
+# them until the agent answers), BENCH_KEEP=1 keeps the suite running.
 set -eu
 BUILD=${1:-build/release}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +34,7 @@ chmod 755 "$VAR"
 BASE=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 1270 * 10))
 export PMM_VAR_DIR="$VAR" PMM_PORT_BASE="$BASE" PMM_BIN_DIR="$ROOT/$BUILD/bin" PMM_LOG_LEVEL=warn
 export PMM_BACKUPD_FLAGS="--scheduler-runners=$RUNNERS"
+[ -z "${SCHED_AGENTSD_WORKERS:-}" ] || export PMM_AGENTSD_FLAGS="--workers=$SCHED_AGENTSD_WORKERS"
 PGPORT=$((BASE + 4))
 SUITE="sh $ROOT/deploy/suite.sh"
 FLEET_PID=
@@ -50,7 +53,7 @@ trap 'exit 143' TERM
 psql_q() { PGPASSWORD=pmm-managed psql -q -At -h 127.0.0.1 -p "$PGPORT" -U pmm-managed -d pmm-managed -v ON_ERROR_STOP=1 "$@"; }
 
 $SUITE start >/dev/null
-echo "suite: var dir $VAR, $N scheduled backups, $N agents, backupd --scheduler-runners=$RUNNERS"
+echo "suite: var dir $VAR, $N scheduled backups, $N agents, backupd --scheduler-runners=$RUNNERS${PMM_AGENTSD_FLAGS:+, agentsd $PMM_AGENTSD_FLAGS}"
 
 echo "== inventory: $N nodes with a pmm-agent, a MySQL service and its QAN agent; one location"
 psql_q -v n="$N" <<'SQL'
@@ -105,6 +108,15 @@ SELECT 'sched-t-' || i, :'cron', 'mysql_backup',
 FROM generate_series(1, :n) i;
 SQL
 $SUITE ctl restart backupd >/dev/null
+# CPU seconds (user + system) of a process, and of every PostgreSQL process
+TCK=$(getconf CLK_TCK)
+cpu_of() { awk -v t="$TCK" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_pg() { for p in $(ps -u "$(stat -c %U "$VAR/pg/data")" -o pid=); do cpu_of "$p"; echo; done | awk '{ s += $1 } END { printf "%.2f", s }'; }
+cpu_all() {
+    echo "$(cpu_of "$($SUITE ctl pid backupd)") $(cpu_of "$($SUITE ctl pid agentsd)") $(cpu_of "$($SUITE ctl pid gateway)") $(cpu_pg) $(cpu_of "$FLEET_PID")"
+}
+while [ "$(date +%s)" -lt $((DUE - 1)) ]; do sleep 0.2; done
+CPU0=$(cpu_all)
 # backupd's PostgreSQL connections, sampled until the runs are over
 MAXCONN=0
 while [ "$(date +%s)" -lt $((DUE + 30)) ]; do
@@ -114,6 +126,7 @@ while [ "$(date +%s)" -lt $((DUE + 30)) ]; do
     [ "$started" -lt "$N" ] || [ "$(date +%s)" -lt $((DUE + 5)) ] || break
     sleep 0.2
 done
+CPU1=$(cpu_all)
 pid=$($SUITE ctl pid backupd)
 RSS=$(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status" 2>/dev/null || echo 0)
 
@@ -130,5 +143,6 @@ echo "   worst_start_delay_s=$WORST (target <= 2 s for every job: $( [ "$STARTED
 echo "   backupd_rss_mib=$RSS"
 LIMIT=$((2 + 1 + 1 + RUNNERS + 1 + 2))
 echo "   backupd_pg_connections_max=$MAXCONN (bound: its threads, workers 2 + events 1 + watchdog 1 + scheduler 1 + runners $RUNNERS + dumps 1 (+ reconnects) = $((LIMIT - 2)); $(verdict "$MAXCONN" "$LIMIT"))"
+echo "$CPU0 $CPU1" | awk '{ printf "   cpu_seconds_during_the_runs backupd=%.1f agentsd=%.1f gateway=%.1f postgresql=%.1f fleet=%.1f (2 cores)\n", $6-$1, $7-$2, $8-$3, $9-$4, $10-$5 }'
 echo "== summary"
 echo "tasks=$N runners=$RUNNERS started=$STARTED worst_start_delay_s=$WORST backupd_rss_mib=$RSS backupd_pg_connections_max=$MAXCONN"

@@ -25,6 +25,7 @@
 #   PMM_READY_TIMEOUT seconds `start` waits for /v1/server/readyz (default 60)
 #   PMM_NGINX_BIN    the TLS front's nginx (default /usr/sbin/nginx)
 #   PMM_BACKUPD_FLAGS extra flags of backupd (e.g. --job-lost-after=5)
+#   PMM_AGENTSD_FLAGS extra flags of agentsd (e.g. --workers=8)
 #   PMM_INTERFACE_TO_BIND, PMM_LOG_LEVEL, PMM_ADMIN_PASSWORD pass through to the daemons.
 set -eu
 
@@ -266,7 +267,7 @@ EOF
         --victoriametrics-data-dir="$VAR/victoriametrics/data" \
         --victoriametrics-base-config="$VAR/prometheus/prometheus.base.yml" --victoriametrics-binary="$VM_BIN" \
         --debug-addr="127.0.0.1:$DEBUG_PORT" --update-version-file="$VAR/pmm-server-update-version.json"
-    render_program agentsd 25 --workers=2
+    render_program agentsd 25 --workers=2 ${PMM_AGENTSD_FLAGS:-}
     # PMM_BACKUPD_FLAGS: extra flags (the e2e tests shorten its timeouts)
     render_program backupd 27 --workers=2 --var-dir="$VAR" \
         --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" ${PMM_BACKUPD_FLAGS:-}
