@@ -273,10 +273,14 @@ int promsel_parse(const char *s, size_t len, promsel *out, char *err, size_t err
         if (ident(&lx, true, &name) != 0)
             return -1;
         char *value = name;
-        if (!(name = strdup("__name__")) || add(&lx, out, name, PROMSEL_EQ, value) != 0) {
+        if (!(name = strdup("__name__"))) {
             free(value);
-            promsel_free(out);
             return fail(&lx, "out of memory");
+        }
+        /* add() owns both strings from here, on failure too */
+        if (add(&lx, out, name, PROMSEL_EQ, value) != 0) {
+            promsel_free(out);
+            return -1;
         }
         named = true;
         skip_space(&lx);
