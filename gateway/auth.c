@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "auth_cache.h"
 #include "clock.h"
@@ -208,18 +209,30 @@ static int resolve(const char *authorization, const char *source, auth_identity 
     return code;
 }
 
+/* After Grafana failed to answer, it is left alone for GRAFANA_BACKOFF_MS
+ * (a flood of wrong passwords while it is down costs no connection per
+ * guess), and the failure is logged at most every GRAFANA_WARN_MS. */
+#define GRAFANA_BACKOFF_MS 1000
+#define GRAFANA_WARN_MS 10000
+static _Atomic int64_t grafana_down_until, grafana_warned_at;
+
 /* Asks Grafana (authorization and/or its session cookie). Returns an RPC
  * code: OK, UNAUTHENTICATED for Grafana's refusal, UNAVAILABLE when it
  * cannot answer. */
 static int resolve_grafana(const char *authorization, const char *session, auth_identity *id, rpc_status *st)
 {
+    if (clock_mono_ms() < atomic_load(&grafana_down_until))
+        return rpc_fail(st, RPC_UNAVAILABLE, "cannot reach Grafana API");
     grafana_user gu;
     char err[512];
     grafana_result r = grafana_auth_user(grafana_addr, authorization, session, GRAFANA_TIMEOUT_MS, &gu, err, sizeof err);
     if (r == GRAFANA_REFUSED)
         return rpc_fail(st, RPC_UNAUTHENTICATED, "Unauthorized");
     if (r != GRAFANA_OK) {
-        log_warn("Grafana could not tell who a caller is: %s", err);
+        int64_t now = clock_mono_ms(), warned = atomic_load(&grafana_warned_at);
+        atomic_store(&grafana_down_until, now + GRAFANA_BACKOFF_MS);
+        if (now - warned >= GRAFANA_WARN_MS && atomic_compare_exchange_strong(&grafana_warned_at, &warned, now))
+            log_warn("Grafana could not tell who a caller is (asked again in %d ms): %s", GRAFANA_BACKOFF_MS, err);
         return rpc_fail(st, RPC_UNAVAILABLE, "cannot reach Grafana API");
     }
     snprintf(id->user, sizeof id->user, "%s", gu.login[0] ? gu.login : "grafana-token");
