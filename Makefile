@@ -176,6 +176,14 @@ $(FUZZ_BIN): tests/fuzz/fuzz_starlark.c $(STARLARK_SRC) $(wildcard starlark/*.h)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -I. -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=undefined -o $@ tests/fuzz/fuzz_starlark.c $(STARLARK_SRC) -lm
 
+# The series-selector parser's target: one file plus common/promsel.c, which
+# depends on nothing else (tests/unit/test_promsel runs it briefly).
+FUZZ_PROMSEL_BIN = $(BUILD)/fuzz/fuzz_promsel
+$(FUZZ_PROMSEL_BIN): tests/fuzz/fuzz_promsel.c common/promsel.c common/promsel.h common/hex.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -I. -Icommon -fsanitize=fuzzer,address,undefined \
+	      -fno-sanitize-recover=undefined -o $@ tests/fuzz/fuzz_promsel.c common/promsel.c
+
 # ---- bench ------------------------------------------------------------------
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRC:%.c=$(BUILD)/%)
@@ -194,11 +202,12 @@ test: deps
 	sh tests/run.sh build/asan
 
 .PHONY: all-tests
-all-tests: $(BINS) $(TEST_BINS) $(FUZZ_BIN)
+all-tests: $(BINS) $(TEST_BINS) $(FUZZ_BIN) $(FUZZ_PROMSEL_BIN)
 
 fuzz: deps
-	$(MAKE) SAN=1 build/asan/fuzz/fuzz_starlark
+	$(MAKE) SAN=1 build/asan/fuzz/fuzz_starlark build/asan/fuzz/fuzz_promsel build/asan/tests/unit/test_promsel
 	sh tests/fuzz/run.sh build/asan/fuzz/fuzz_starlark $(FUZZ_SECONDS)
+	PROMSEL_FUZZ_SECONDS=$(FUZZ_SECONDS) build/asan/tests/unit/test_promsel
 
 run: deps
 	$(MAKE) all

@@ -114,6 +114,7 @@ nginx_render() {
         -e "s|@REST_UPSTREAM@|$(nginx_sed_value "$dial:$REST_PORT")|" \
         -e "s|@VM_UPSTREAM@|$(nginx_sed_value "$dial:$NGINX_VM_PORT")|g" \
         -e "s|@VMALERT_UPSTREAM@|$(nginx_sed_value "$dial:$NGINX_VMALERT_PORT")|g" \
+        -e "s|@VMPROXY_UPSTREAM@|$(nginx_sed_value "127.0.0.1:$VMPROXY_PORT")|g" \
         "$ROOT/deploy/nginx.conf.in" >"$VAR/nginx/nginx.conf.tmp"
     # the access log goes to /dev/stdout, which under supervisord is nginx's
     # own pipe; here stdout may be a terminal or pipe nginx cannot reopen

@@ -31,6 +31,9 @@
 #                    random, in the 0600 file $PMM_VAR_DIR/secrets/pmm-managed.dbpassword
 #   PMM_READY_TIMEOUT seconds `start` waits for /v1/server/readyz (default 60)
 #   PMM_NGINX_BIN    the TLS front's nginx (default /usr/sbin/nginx)
+#   PMM_GRAFANA_ADDR host:port of a Grafana (default: none): the gateway and
+#                    inventoryd get it as --grafana-addr (Grafana-backed logins,
+#                    annotations, the pmm-agents' service accounts)
 #   PMM_BACKUPD_FLAGS extra flags of backupd (e.g. --job-lost-after=5)
 #   PMM_AGENTSD_FLAGS extra flags of agentsd (e.g. --workers=8)
 #   PMM_INTERFACE_TO_BIND, PMM_LOG_LEVEL, PMM_ADMIN_PASSWORD pass through to the daemons.
@@ -56,6 +59,9 @@ if [ -n "${PMM_PORT_BASE:-}" ]; then
     PG_PORT=${PMM_PG_PORT:-$((PMM_PORT_BASE + 4))}
     VM_PORT=$((PMM_PORT_BASE + 5))
     VMALERT_PORT=$((PMM_PORT_BASE + 6))
+    # the gateway's vmproxy (127.0.0.1 only): the top of the block, clear
+    # of the tests' stand-ins, which count up from +9
+    VMPROXY_PORT=$((PMM_PORT_BASE + 19))
 else
     GRPC_PORT=7771
     REST_PORT=7772
@@ -63,6 +69,7 @@ else
     PG_PORT=${PMM_PG_PORT:-5433}
     VM_PORT=9090
     VMALERT_PORT=8880
+    VMPROXY_PORT=8430
 fi
 VM_BIN=${PMM_VM_BIN:-/usr/bin/victoria-metrics}
 . "$ROOT/deploy/nginx.sh"
@@ -302,7 +309,8 @@ stdout_logfile_backups=3
 redirect_stderr=true
 EOF
     fi
-    render_program inventoryd 10 --workers=4 --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/"
+    GRAFANA_FLAG=${PMM_GRAFANA_ADDR:+--grafana-addr=$PMM_GRAFANA_ADDR}
+    render_program inventoryd 10 --workers=4 --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" $GRAFANA_FLAG
     render_program configd 20 --workers=2 --log-dir="$VAR/log" --supervisord-config="$CONF" \
         --supervisord-config-dir="$VAR/supervisord.d" --vmalert-user-rules="$VAR/prometheus/rules/pmm.rules.yml" \
         --vmalert-rules-dir="$VAR/vmalert/rules" --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" \
@@ -317,7 +325,8 @@ EOF
         --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" ${PMM_BACKUPD_FLAGS:-}
     # the gateway relays to exactly the daemons supervisord runs here
     render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
-        --http-port="$REST_PORT" --debug-port="$DEBUG_PORT" --daemons="$(echo $DAEMONS | tr ' ' '\n' | grep -vx gateway | paste -sd, -)"
+        --http-port="$REST_PORT" --debug-port="$DEBUG_PORT" --vmproxy-port="$VMPROXY_PORT" \
+        --vmproxy-target="http://127.0.0.1:$VM_PORT" $GRAFANA_FLAG --daemons="$(echo $DAEMONS | tr ' ' '\n' | grep -vx gateway | paste -sd, -)"
     nginx_program
 }
 

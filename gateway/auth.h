@@ -7,12 +7,28 @@
 #ifndef GATEWAY_AUTH_H
 #define GATEWAY_AUTH_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "rpc.h"
 
 typedef struct {
     char user[128];
     char role[16];   /* "viewer" | "editor" | "admin" */
+    uint32_t user_id; /* users.user_id (or Grafana's id); 0 for a service token */
+    bool grafana;     /* Grafana, not inventoryd, admitted it */
 } auth_identity;
+
+/* Next to a Grafana (--grafana-addr host:port; NULL or "": none), what
+ * inventoryd does not know is asked of it (Basic users, API keys and
+ * service account tokens, the grafana_session cookie). Call before
+ * serving. */
+void auth_set_grafana(const char *addr);
+/* Grafana's address, or NULL without one. */
+const char *auth_grafana(void);
+/* The Authorization a relayed call carries for handlers that call Grafana
+ * on the caller's behalf: authorization next to a Grafana, else NULL. */
+const char *auth_relayed_authz(const char *authorization);
 
 /* fresh_ms: how long an answer is used as is; max_age_ms: how long an
  * accepted one is used while inventoryd cannot confirm it. */
@@ -29,10 +45,11 @@ const char *auth_required_role(const char *path_or_method);
 
 /* Checks credentials for path_or_method. Returns RPC_OK with *id filled,
  * RPC_UNAUTHENTICATED ("Unauthorized"), RPC_PERMISSION_DENIED ("Access
- * denied."), or RPC_UNAVAILABLE when inventoryd cannot answer; st gets
- * the message. authorization may be NULL; source is the caller's address
- * (gateway/source_addr.h; NULL or "" when unknown). */
-int auth_check_from(const char *authorization, const char *source, const char *path_or_method,
+ * denied."), or RPC_UNAVAILABLE when nobody can answer; st gets the
+ * message. authorization and cookie (the Cookie header: its
+ * grafana_session counts next to a Grafana) may be NULL; source is the
+ * caller's address (gateway/source_addr.h; NULL or "" when unknown). */
+int auth_check_from(const char *authorization, const char *cookie, const char *source, const char *path_or_method,
                     auth_identity *id, rpc_status *st);
 /* auth_check_from with the address unknown. */
 int auth_check(const char *authorization, const char *path_or_method,

@@ -88,7 +88,7 @@ static void service_of(const char *method, char *out, size_t outlen)
     out[n] = '\0';
 }
 
-static int call(const char *daemon, const char *method, const char *user, const char *role, const uint8_t *body,
+static int call(const char *daemon, const char *method, const dispatch_caller *who, const uint8_t *body,
                 size_t body_len, int timeout_ms, bus_reply *rep)
 {
     bus_client *c = bus_peers_get(daemon);
@@ -96,8 +96,11 @@ static int call(const char *daemon, const char *method, const char *user, const 
         return fail(rep, RPC_INTERNAL, "no bus client for %s", daemon);
     bus_request req = {
         .method = (char *)method,
-        .user = (char *)(user ? user : ""),
-        .role = (char *)(role ? role : ""),
+        .user = (char *)(who->user ? who->user : ""),
+        .role = (char *)(who->role ? who->role : ""),
+        .user_id = who->user_id,
+        .authz = (char *)who->authz,
+        .grafana = who->grafana,
         .body = (uint8_t *)body,
         .body_len = body_len,
     };
@@ -112,6 +115,13 @@ static int call(const char *daemon, const char *method, const char *user, const 
 int dispatch_call(const char *method, const char *user, const char *role,
                   const uint8_t *body, size_t body_len, int timeout_ms, bus_reply *rep)
 {
+    dispatch_caller who = { .user = user, .role = role };
+    return dispatch_call_as(method, &who, body, body_len, timeout_ms, rep);
+}
+
+int dispatch_call_as(const char *method, const dispatch_caller *who, const uint8_t *body, size_t body_len,
+                     int timeout_ms, bus_reply *rep)
+{
     /* Not served by this suite (no such service, or its daemon, e.g.
      * backupd, is not run): what grpc-go says for a service it lacks,
      * rather than UNAVAILABLE from a socket nobody binds, which would say
@@ -122,7 +132,7 @@ int dispatch_call(const char *method, const char *user, const char *role,
         service_of(method, svc, sizeof svc);
         return fail(rep, RPC_UNIMPLEMENTED, "unknown service %s", svc);
     }
-    return call(daemon, method, user, role, body, body_len, timeout_ms, rep);
+    return call(daemon, method, who, body, body_len, timeout_ms, rep);
 }
 
 int dispatch_call_daemon(const char *daemon, const char *method, const uint8_t *body, size_t body_len,
@@ -131,5 +141,6 @@ int dispatch_call_daemon(const char *daemon, const char *method, const uint8_t *
     const char *d = in_suite(daemon);
     if (!d)
         return fail(rep, RPC_UNIMPLEMENTED, "the suite runs no %s", daemon);
-    return call(d, method, "", "", body, body_len, timeout_ms, rep);
+    static const dispatch_caller nobody = { .user = "", .role = "" };
+    return call(d, method, &nobody, body, body_len, timeout_ms, rep);
 }

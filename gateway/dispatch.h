@@ -9,6 +9,7 @@
 #define GATEWAY_DISPATCH_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bus/envelope.h"
@@ -27,6 +28,21 @@ void dispatch_thread_done(void);
  * (bus_reply_clear it). Returns rep->code. */
 int dispatch_call(const char *method, const char *user, const char *role,
                   const uint8_t *body, size_t body_len, int timeout_ms, bus_reply *rep);
+/* Who a relayed call is made for, as the envelope's caller carries it
+ * (bus/envelope.h): user and role, the numeric user id that user.v1 and
+ * access control key on (0 for none), the Authorization to pass on to
+ * Grafana (NULL unless the gateway runs next to one) and whether Grafana
+ * admitted the caller. */
+typedef struct {
+    const char *user, *role;
+    uint32_t user_id;
+    const char *authz;
+    bool grafana;
+} dispatch_caller;
+
+/* dispatch_call for this caller. */
+int dispatch_call_as(const char *method, const dispatch_caller *who, const uint8_t *body, size_t body_len,
+                     int timeout_ms, bus_reply *rep);
 
 /* The same, to one named daemon of the suite whatever the service (the
  * methods every daemon serves, such as internal.v1.MetricsService). */

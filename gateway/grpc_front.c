@@ -399,7 +399,7 @@ static void worker_handle(gf_call *c)
         }
         char source[SOURCE_ADDR_MAX];
         call_source(c, source);
-        int code = auth_check_from(c->authorization, source, c->method, &id, &st);
+        int code = auth_check_from(c->authorization, NULL, source, c->method, &id, &st);
         if (code != RPC_OK) {
             st.message[sizeof(st.message) - 1] = '\0';
             call_start_reply(c, code, st.message, NULL, 0);
@@ -430,8 +430,11 @@ static void worker_handle(gf_call *c)
 
     bus_reply rep;
     memset(&rep, 0, sizeof(rep));
-    dispatch_call(c->method, id.user, id.role, GRPC_SLICE_START_PTR(body), GRPC_SLICE_LENGTH(body),
-                  timeout_ms, &rep);
+    dispatch_caller who = {
+        .user = id.user, .role = id.role, .user_id = id.user_id, .grafana = id.grafana,
+        .authz = auth_relayed_authz(c->authorization),
+    };
+    dispatch_call_as(c->method, &who, GRPC_SLICE_START_PTR(body), GRPC_SLICE_LENGTH(body), timeout_ms, &rep);
     grpc_slice_unref(body);
     call_start_reply(c, rep.code, rep.message, rep.body, rep.body_len);
     bus_reply_clear(&rep);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <curl/curl.h>
 #include <grpc/grpc.h>
 #include <zmq.h>
 
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rest.h"
+#include "vmproxy.h"
 
 /* The bus daemons this tree builds (the Makefile's PROGRAMS): the suite's
  * default when --daemons is not given. */
@@ -28,6 +30,8 @@
 int main(int argc, char **argv)
 {
     char *bind = NULL, *run_dir = NULL, *level = NULL, *daemons = NULL;
+    char *vm_url = NULL, *grafana_addr = NULL;
+    int vmproxy_port;
     int grpc_port, http_port, debug_port, timeout_ms, max_body, grpc_workers, auth_ttl, auth_max_age;
     const cfg_option opts[] = {
         { "interface-to-bind", "PMM_INTERFACE_TO_BIND", CFG_STRING, "127.0.0.1", "address the listeners bind to", &bind },
@@ -43,6 +47,14 @@ int main(int argc, char **argv)
         { "auth-cache-max-age-ms", NULL, CFG_INT, "60000",
           "how long an accepted credential is still accepted while inventoryd cannot confirm it (restarting)",
           &auth_max_age },
+        { "vmproxy-port", NULL, CFG_INT, "8430",
+          "port on 127.0.0.1 where nginx sends VictoriaMetrics queries with their access filters (0: none)",
+          &vmproxy_port },
+        { "vmproxy-target", NULL, CFG_STRING, "http://127.0.0.1:9090",
+          "VictoriaMetrics' address, where the vmproxy listener forwards (paths kept: /prometheus/...)", &vm_url },
+        { "grafana-addr", NULL, CFG_STRING, "",
+          "Grafana's host:port: credentials inventoryd does not know, and Grafana's session cookie, are asked of it "
+          "(empty: no Grafana)", &grafana_addr },
         { "daemons", NULL, CFG_STRING, PMM_SUITE_DAEMONS,
           "the daemons the suite runs; services of any other answer Unimplemented at once", &daemons },
         { NULL },
@@ -60,11 +72,13 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     grpc_init();
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: vmproxy forwards with libcurl */
     void *zctx = zmq_ctx_new();
     metrics_init();
     int status = 1;
     rest_server *rest = NULL;
     debug_server *dbg = NULL;
+    vmproxy *vmp = NULL;
     grpc_front *front = NULL;
     char grpc_addr[300];
     snprintf(grpc_addr, sizeof grpc_addr, "%s:%d", bind, grpc_port);
@@ -74,6 +88,9 @@ int main(int argc, char **argv)
         log_error("cannot initialise the bus or the crypto library");
         goto out;
     }
+    auth_set_grafana(grafana_addr);
+    if (grafana_addr[0])
+        log_info("Grafana at %s: it is asked about credentials inventoryd does not know", grafana_addr);
     if (agent_streams_init(zctx, run_dir, PMM_VERSION) != 0) {
         log_error("cannot start the pmm-agent stream relay");
         goto out;
@@ -81,6 +98,8 @@ int main(int argc, char **argv)
     rest = rest_start(bind, http_port, (size_t)max_body, timeout_ms);
     dbg = debug_start(bind, debug_port);
     front = grpc_front_start(grpc_addr, grpc_workers);
+    if (vmproxy_port > 0 && !(vmp = vmproxy_start(vmproxy_port, vm_url, (size_t)max_body)))
+        goto out;
     if (!rest || !dbg || !front)
         goto out;
     log_info("listening: grpc %s, rest %s:%d, debug %s:%d, bus %s", grpc_addr, bind, http_port, bind,
@@ -94,6 +113,7 @@ out:
     grpc_front_stop(front);
     agent_streams_stop();
     rest_stop(rest);
+    vmproxy_stop(vmp);
     debug_stop(dbg);
     auth_revoke_stop();
     auth_shutdown();
@@ -101,6 +121,7 @@ out:
     if (zctx)
         zmq_ctx_term(zctx);
     grpc_shutdown();
+    curl_global_cleanup();
     cfg_free(opts);
     return status;
 }

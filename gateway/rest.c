@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "hex.h"
 #include "httpd.h"
+#include "lbac.h"
 #include "logs_zip.h"
 #include "log.h"
 #include "metrics.h"
@@ -235,7 +236,11 @@ static int call_and_respond(struct MHD_Connection *c, const route_match *m, cons
     }
     protobuf_c_message_pack(msg, buf);
     bus_reply rep;
-    int code = dispatch_call(m->route->method, id->user, id->role, buf, len, timeout_ms, &rep);
+    dispatch_caller who = {
+        .user = id->user, .role = id->role, .user_id = id->user_id, .grafana = id->grafana,
+        .authz = auth_relayed_authz(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)),
+    };
+    int code = dispatch_call_as(m->route->method, &who, buf, len, timeout_ms, &rep);
     free(buf);
     if (code != RPC_OK) {
         *ret = send_error(c, code, rep.message ? rep.message : "");
@@ -276,7 +281,8 @@ static int check_caller(struct MHD_Connection *c, const char *path, auth_identit
     char source[SOURCE_ADDR_MAX];
     caller_source(c, source);
     const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    return auth_check_from(authz, source, path, id, st);
+    const char *cookie = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+    return auth_check_from(authz, cookie, source, path, id, st);
 }
 
 /* The pmm-agent inside PMM Server connects from 127.0.0.1 as pmm-server
@@ -309,8 +315,16 @@ static enum MHD_Result handle_auth_request(struct MHD_Connection *c, request_sta
         rpc_status st = { 0 };
         auth_identity id;
         code = check_caller(c, uri, &id, &st);
+        char *filter = NULL;
+        if (code == RPC_OK && lbac_path(uri) && lbac_header_for(&id, &filter, &st) != RPC_OK) {
+            /* upstream: a failure to get the filters is never access */
+            log_error("access filters of %s: %s", id.user, st.message);
+            code = rpc_fail(&st, RPC_INTERNAL, "Internal server error.");
+        }
         if (code == RPC_OK) {
-            ret = httpd_send(c, 200, NULL, NULL, 0, NULL);
+            const char *headers[] = { LBAC_HEADER, filter, NULL };
+            ret = httpd_send(c, 200, NULL, NULL, 0, filter ? headers : NULL);
+            free(filter);
         } else {
             json_t *j = json_object();
             json_object_set_new(j, "code", json_integer(code));

@@ -17,6 +17,9 @@ typedef struct {
     char *aws_endpoint;    /* every AWS region's RDS endpoint */
     char *azure_login_url; /* Azure AD, instead of https://login.microsoftonline.com/ */
     char *azure_mgmt_url;  /* Azure Resource Manager, instead of https://management.azure.com/ */
+    /* Grafana's host:port, "" without one (AddAnnotation, RegisterNode's
+     * service accounts: common/http/grafana.h) */
+    char *grafana_addr;
 } app;
 
 /* Handlers get a daemon_worker; its app is inventoryd's app. */

@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "accesscontrol.h"
 #include "agent_model.h"
 #include "agents.h"
 #include "app.h"
@@ -22,6 +23,7 @@
 #include "pwcheck.h"
 #include "secret.h"
 #include "services.h"
+#include "user_service.h"
 #include "users.h"
 
 int main(int argc, char **argv)
@@ -51,6 +53,9 @@ int main(int argc, char **argv)
           "development: Azure AD URL instead of https://login.microsoftonline.com/", &a.azure_login_url },
         { "azure-management-url", "PMM_DEV_AZURE_MANAGEMENT_URL", CFG_STRING, "",
           "development: Azure Resource Manager URL instead of https://management.azure.com/", &a.azure_mgmt_url },
+        { "grafana-addr", NULL, CFG_STRING, "",
+          "Grafana's host:port: annotations and the pmm-agents' service accounts go there (empty: no Grafana)",
+          &a.grafana_addr },
         DB_CFG_OPTIONS(&a.db),
         { NULL },
     };
@@ -78,6 +83,8 @@ int main(int argc, char **argv)
                                               agents_methods, agents_methods_count,
                                               users_methods, users_methods_count,
                                               lockouts_methods, lockouts_methods_count,
+                                              accesscontrol_methods, accesscontrol_methods_count,
+                                              user_service_methods, user_service_methods_count,
                                               management_methods, management_methods_count, NULL);
     if (!zctx || !d || !methods || daemon_prepare_db(d, 300, stop) != 0)
         goto out;

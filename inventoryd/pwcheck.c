@@ -117,6 +117,7 @@ static void *verifier_main(void *arg)
             Internal__V1__AuthenticateResponse resp = INTERNAL__V1__AUTHENTICATE_RESPONSE__INIT;
             resp.user = j->login;
             resp.role = j->role;
+            resp.user_id = j->user_id;
             bus_deferred_reply(j->reply, RPC_OK, NULL, &resp.base);
             pwcheck_job_free(j);
         } else {

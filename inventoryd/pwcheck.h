@@ -38,6 +38,7 @@ typedef struct {
     char *password;             /* malloc'd; wiped and freed with the job */
     char stored[crypto_pwhash_STRBYTES];
     char role[16];
+    uint32_t user_id;
     unsigned char mac[LOGIN_CACHE_MAC_BYTES];
     char source[64];
     int failed_logins;          /* as read: an accepted password clears them */

@@ -29,10 +29,11 @@
 
 #define MAX_CREDENTIAL 4096
 
-static int answer(rpc_status *st, const char *user, const char *role, ProtobufCMessage **out)
+static int answer(rpc_status *st, const char *user, const char *role, uint32_t user_id, ProtobufCMessage **out)
 {
     ProtobufCMessage *resp = pb_new(&internal__v1__authenticate_response__descriptor);
-    if (!resp || pb_set_str(resp, "user", user) || pb_set_str(resp, "role", role)) {
+    if (!resp || pb_set_str(resp, "user", user) || pb_set_str(resp, "role", role) ||
+        pb_set_u32(resp, "user_id", user_id)) {
         if (resp)
             protobuf_c_message_free_unpacked(resp, NULL);
         return rpc_fail(st, RPC_INTERNAL, "out of memory");
@@ -51,7 +52,7 @@ static int by_token(db *d, const char *token, rpc_status *st, ProtobufCMessage *
     char *name = NULL, *role = NULL;
     int rc = cred_token_get(d, token, &name, &role, st);
     if (rc == RPC_OK)
-        rc = answer(st, name, role, out);
+        rc = answer(st, name, role, 0, out);
     free(name);
     free(role);
     return rc;
@@ -70,13 +71,14 @@ static int verify_later(rpc_ctx *ctx, const char *login, const char *password, c
     snprintf(j->login, sizeof j->login, "%s", login);
     snprintf(j->stored, sizeof j->stored, "%s", u->password_hash);
     snprintf(j->role, sizeof j->role, "%s", u->role);
+    j->user_id = u->user_id;
     snprintf(j->source, sizeof j->source, "%s", source);
     memcpy(j->mac, mac, sizeof j->mac);
     j->failed_logins = u->failed_logins;
     j->deadline_ms = ctx->req ? ctx->req->deadline_ms : 0;
     if (!ctx->route || !(j->reply = bus_defer(ctx))) {
         worker *w = ctx->worker;
-        int rc = pwcheck_now(w->db, j) == RPC_OK ? answer(&ctx->status, login, u->role, out)
+        int rc = pwcheck_now(w->db, j) == RPC_OK ? answer(&ctx->status, login, u->role, u->user_id, out)
                                                  : unauthorized(&ctx->status);
         pwcheck_job_free(j);
         return rc;
@@ -110,12 +112,12 @@ static int by_password(rpc_ctx *ctx, const char *login, const char *password, co
     login_cache_mac(login, password, mac);
     int hit = login_cache_check(mac, u.password_hash, source, now);
     if (hit == LOGIN_CACHE_HIT_KNOWN_SOURCE) {
-        rc = answer(st, login, u.role, out);
+        rc = answer(st, login, u.role, u.user_id, out);
     } else if (u.locked || throttle_wait_ms(source, now) > 0) {
         rc = unauthorized(st);
     } else if (hit == LOGIN_CACHE_HIT) {
         login_cache_put(mac, u.password_hash, source, now);
-        rc = answer(st, login, u.role, out);
+        rc = answer(st, login, u.role, u.user_id, out);
     } else {
         rc = verify_later(ctx, login, password, &u, mac, source, out);
     }

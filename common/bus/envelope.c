@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 #include <time.h>
 
 #include "rpc.h"
@@ -69,10 +71,10 @@ int bus_request_encode(const bus_request *r, uint8_t **out, size_t *len)
 {
     if (!r || !r->method || !r->method[0] || strlen(r->method) > ENVELOPE_MAX_METHOD ||
         !name_ok(r->user, ENVELOPE_MAX_NAME) || !name_ok(r->role, ENVELOPE_MAX_NAME) ||
-        r->body_len > ENVELOPE_MAX_BODY || (r->body_len && !r->body) || r->deadline_ms < 0)
+        !name_ok(r->authz, ENVELOPE_MAX_AUTHZ) || r->body_len > ENVELOPE_MAX_BODY || (r->body_len && !r->body) || r->deadline_ms < 0)
         return -1;
     msgpack_sbuffer sb;
-    if (sbuffer_reserve(&sb, r->body_len + strlen(r->method) + 2 * ENVELOPE_MAX_NAME + 128) != 0)
+    if (sbuffer_reserve(&sb, r->body_len + strlen(r->method) + 2 * ENVELOPE_MAX_NAME + strlen(or_empty(r->authz)) + 160) != 0)
         return -1;
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
@@ -86,11 +88,22 @@ int bus_request_encode(const bus_request *r, uint8_t **out, size_t *len)
     rc |= pack_str(&pk, "deadline_ms");
     rc |= msgpack_pack_int64(&pk, r->deadline_ms);
     rc |= pack_str(&pk, "caller");
-    rc |= msgpack_pack_map(&pk, 2);
+    bool authz = r->authz && r->authz[0];
+    rc |= msgpack_pack_map(&pk, 3 + authz + r->grafana);
     rc |= pack_str(&pk, "user");
     rc |= pack_str(&pk, or_empty(r->user));
     rc |= pack_str(&pk, "role");
     rc |= pack_str(&pk, or_empty(r->role));
+    rc |= pack_str(&pk, "uid");
+    rc |= msgpack_pack_uint32(&pk, r->user_id);
+    if (authz) {
+        rc |= pack_str(&pk, "authz");
+        rc |= pack_str(&pk, r->authz);
+    }
+    if (r->grafana) {
+        rc |= pack_str(&pk, "grafana");
+        rc |= msgpack_pack_uint32(&pk, 1);
+    }
     rc |= pack_str(&pk, "body");
     rc |= pack_bin(&pk, r->body, r->body_len);
     return sbuffer_finish(&sb, rc, out, len);
@@ -288,7 +301,7 @@ static int mark(unsigned *seen, unsigned bit)
 
 enum {
     F_V = 1, F_ID = 2, F_METHOD = 4, F_DEADLINE = 8, F_CALLER = 16, F_BODY = 32,
-    F_CODE = 64, F_MESSAGE = 128, F_USER = 256, F_ROLE = 512
+    F_CODE = 64, F_MESSAGE = 128, F_USER = 256, F_ROLE = 512, F_UID = 1024, F_AUTHZ = 2048, F_GRAFANA = 4096
 };
 
 static int caller_field(const msgpack_object *k, const msgpack_object *v, void *out, unsigned *seen)
@@ -298,6 +311,22 @@ static int caller_field(const msgpack_object *k, const msgpack_object *v, void *
         return mark(seen, F_USER) || get_str(v, ENVELOPE_MAX_NAME, &r->user) ? -1 : 0;
     if (key_is(k, "role"))
         return mark(seen, F_ROLE) || get_str(v, ENVELOPE_MAX_NAME, &r->role) ? -1 : 0;
+    if (key_is(k, "uid")) {
+        uint64_t u;
+        if (mark(seen, F_UID) || get_uint(v, UINT32_MAX, &u))
+            return -1;
+        r->user_id = (uint32_t)u;
+        return 0;
+    }
+    if (key_is(k, "authz"))
+        return mark(seen, F_AUTHZ) || get_str(v, ENVELOPE_MAX_AUTHZ, &r->authz) ? -1 : 0;
+    if (key_is(k, "grafana")) {
+        uint64_t u;
+        if (mark(seen, F_GRAFANA) || get_uint(v, 1, &u))
+            return -1;
+        r->grafana = u == 1;
+        return 0;
+    }
     return 0;
 }
 
@@ -408,6 +437,10 @@ void bus_request_clear(bus_request *r)
     free(r->method);
     free(r->user);
     free(r->role);
+    if (r->authz) {
+        sodium_memzero(r->authz, strlen(r->authz));
+        free(r->authz);
+    }
     free(r->body);
     memset(r, 0, sizeof *r);
 }

@@ -83,7 +83,7 @@ int cred_user_get(db *d, const char *login, cred_user *out, rpc_status *st)
     memset(out, 0, sizeof *out);
     PGresult *r = db_exec(d, st,
                           "SELECT password_hash, role, failed_logins, "
-                          "coalesce(locked_until > " NOW ", false) FROM users WHERE login = $1",
+                          "coalesce(locked_until > " NOW ", false), user_id FROM users WHERE login = $1",
                           1, (const char *[]){ login });
     if (!r)
         return st->code;
@@ -93,6 +93,7 @@ int cred_user_get(db *d, const char *login, cred_user *out, rpc_status *st)
         snprintf(out->role, sizeof out->role, "%s", PQgetvalue(r, 0, 1));
         out->failed_logins = atoi(PQgetvalue(r, 0, 2));
         out->locked = strcmp(PQgetvalue(r, 0, 3), "t") == 0;
+        out->user_id = (uint32_t)strtoul(PQgetvalue(r, 0, 4), NULL, 10);
         rc = RPC_OK;
     }
     PQclear(r);

@@ -26,6 +26,7 @@
 typedef struct {
     char password_hash[crypto_pwhash_STRBYTES];
     char role[16];
+    uint32_t user_id;      /* users.user_id */
     int failed_logins;
     bool locked;           /* locked_until is still ahead */
 } cred_user;

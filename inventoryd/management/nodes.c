@@ -1,10 +1,13 @@
 /* nodes: RegisterNode and UnregisterNode. Registration makes
  * the node, its pmm-agent, its node_exporter and the agent's token in one
- * transaction. Upstream returns the caller's own bearer token, or else
- * creates a Grafana service account token; our bus envelope carries only
- * the caller's user and role, so a new service token (role admin, named
- * after the node, tied to the node id) is always created, and removing the
- * node removes its tokens, as upstream deletes the service account. */
+ * transaction. For a caller Grafana admitted (next to a Grafana), as
+ * upstream: the caller's own token when it came with one, else a Grafana
+ * service account pmm-agent-sa-<node> and its token, made with the
+ * caller's Authorization (a Grafana failure undoes the registration).
+ * Otherwise (no Grafana, or one of our own users or tokens) a service
+ * token of ours (role admin, named after the node, tied to the node id);
+ * removing the node removes those tokens, as upstream deletes the service
+ * account. */
 #include "internal.h"
 
 #include <stdio.h>
@@ -20,7 +23,9 @@
 #include "inventory/v1/nodes.pb-c.h"
 #include "management/v1/node.pb-c.h"
 #include "inventoryd/node_model.h"
+#include "log.h"
 #include "pbutil.h"
+#include "http/grafana.h"
 #include "validate.h"
 #include "secret.h"
 
@@ -33,6 +38,18 @@ static int remove_node(db *d, const char *id, bool force, rpc_status *st)
     if (!r)
         return st->code;
     PQclear(r);
+    return RPC_OK;
+}
+
+/* The node's name (NOT_FOUND as node_get says it). */
+static int node_name_of(db *d, const char *id, char *name, size_t len, rpc_status *st)
+{
+    ProtobufCMessage *node = NULL;
+    const node_kind *kind = NULL;
+    if (node_get(d, id, &kind, &node, st))
+        return st->code;
+    snprintf(name, len, "%s", pb_get_str(node, "node_name"));
+    protobuf_c_message_free_unpacked(node, NULL);
     return RPC_OK;
 }
 
@@ -182,10 +199,29 @@ typedef struct {
     ProtobufCMessage *node, *pmm_agent;
     const node_kind *kind;
     char exporter_id[64];
-    char token[CRED_TOKEN_MAX];
+    char token[1024]; /* ours (CRED_TOKEN_MAX) or Grafana's */
 } registration;
 
-static int do_register(db *d, const ProtobufCMessage *req, registration *g, rpc_status *st)
+/* The agent's token from Grafana (see the top). */
+static int grafana_token(const char *grafana, const char *authz, const ProtobufCMessage *req, registration *g,
+                         rpc_status *st)
+{
+    if (grafana_token_of(authz, g->token, sizeof g->token))
+        return RPC_OK;
+    char err[RPC_MESSAGE_MAX - 16], *token = NULL;
+    if (grafana_create_service_account(grafana, authz, pb_get_str(req, "node_name"), pb_get_bool(req, "reregister"),
+                                       10000, &token, err, sizeof err) != GRAFANA_OK)
+        return rpc_fail(st, RPC_UNKNOWN, "%s", err);
+    int rc = strlen(token) < sizeof g->token ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "Grafana's token is too long");
+    if (rc == RPC_OK)
+        strcpy(g->token, token);
+    sodium_memzero(token, strlen(token));
+    free(token);
+    return rc;
+}
+
+static int do_register(db *d, const ProtobufCMessage *req, const char *grafana, const bus_request *caller,
+                       registration *g, rpc_status *st)
 {
     if (clear_the_way(d, req, st))
         return st->code;
@@ -199,6 +235,8 @@ static int do_register(db *d, const ProtobufCMessage *req, registration *g, rpc_
         create_node_exporter(d, pb_get_str(g->pmm_agent, "agent_id"), req, g->exporter_id, sizeof g->exporter_id,
                              st))
         return st->code;
+    if (*grafana && caller && caller->grafana && caller->authz && *caller->authz)
+        return grafana_token(grafana, caller->authz, req, g, st);
     return cred_token_create(d, pb_get_str(req, "node_name"), "admin", node_id, g->token, st);
 }
 
@@ -219,7 +257,7 @@ int mgmt_register_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessag
     registration g = { 0 };
     if (db_begin(w->db, &ctx->status))
         return ctx->status.code;
-    if (mgmt_end_tx(w->db, &ctx->status, do_register(w->db, in, &g, &ctx->status))) {
+    if (mgmt_end_tx(w->db, &ctx->status, do_register(w->db, in, APP(w)->grafana_addr ? APP(w)->grafana_addr : "", ctx->req, &g, &ctx->status))) {
         registration_clear(&g);
         return ctx->status.code;
     }
@@ -256,10 +294,30 @@ int mgmt_unregister_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMess
         return ctx->status.code;
     if (db_begin(w->db, &ctx->status))
         return ctx->status.code;
-    if (mgmt_end_tx(w->db, &ctx->status, remove_node(w->db, id, pb_get_bool(in, "force"), &ctx->status)))
+    char name[512] = "";
+    int rc = node_name_of(w->db, id, name, sizeof name, &ctx->status);
+    if (rc == RPC_OK)
+        rc = remove_node(w->db, id, pb_get_bool(in, "force"), &ctx->status);
+    if (mgmt_end_tx(w->db, &ctx->status, rc))
         return ctx->status.code;
     events_inventory_changed(APP(w)->pub, "node", "remove", id);
-    /* warning stays empty: deleting the node's tokens cannot half-fail. */
     *out = pb_new(&management__v1__unregister_node_response__descriptor);
-    return *out ? RPC_OK : rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    if (!*out)
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    /* Our tokens went with the node. Next to a Grafana, for a caller it
+     * admitted, the node's service account goes too, as upstream: a
+     * failure is only a warning, the node is gone. */
+    const char *grafana = APP(w)->grafana_addr ? APP(w)->grafana_addr : "";
+    const bus_request *caller = ctx->req;
+    if (*grafana && caller && caller->grafana && caller->authz && *caller->authz) {
+        char warning[RPC_MESSAGE_MAX], err[RPC_MESSAGE_MAX];
+        if (grafana_delete_service_account(grafana, caller->authz, name, pb_get_bool(in, "force"), 10000, warning,
+                                           sizeof warning, err, sizeof err) != GRAFANA_OK) {
+            log_error("deleting service account: %s", err);
+            snprintf(warning, sizeof warning, "%s", err);
+        }
+        if (*warning && pb_set_str(*out, "warning", warning) < 0)
+            return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
+    }
+    return RPC_OK;
 }

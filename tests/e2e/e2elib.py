@@ -285,3 +285,26 @@ def remove_node_quietly(node_id):
         rest("DELETE", "/v1/inventory/nodes/%s?force=true" % quote(node_id))
     except OSError:
         pass
+
+
+class StandIn:
+    """A test's stand-in process (tests/e2e/<script> PORT, which prints a
+    line with "listening" once it serves), stopped by its pid."""
+
+    def __init__(self, script, port):
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.proc = subprocess.Popen(["/usr/bin/python3", os.path.join(here, script), str(port)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        line = self.proc.stdout.readline().decode()
+        if "listening" not in line:
+            self.stop()
+            raise RuntimeError("%s did not start: %r" % (script, line))
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()

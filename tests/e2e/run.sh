@@ -86,6 +86,11 @@ export E2E_CLOUD_PORT=$((PORT_BASE + 10))
 export PMM_DEV_AWS_ENDPOINT="http://127.0.0.1:$E2E_CLOUD_PORT"
 export PMM_DEV_AZURE_LOGIN_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"
 export PMM_DEV_AZURE_MANAGEMENT_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"
+# BASE+14 is the Grafana stand-in's (tests/e2e/grafana_standin.py), started by
+# tests/e2e/test_grafana.py; the suite runs as next to a Grafana there, so
+# while no stand-in listens, credentials inventoryd refuses stay refused.
+export E2E_GRAFANA_PORT=$((PORT_BASE + 14))
+export PMM_GRAFANA_ADDR="127.0.0.1:$E2E_GRAFANA_PORT"
 # DiscoverRDS without keys looks for the caller's AWS credentials: none here.
 unset AWS_ACCESS_KEY_ID AWS_ACCESS_KEY AWS_SECRET_ACCESS_KEY AWS_SECRET_KEY AWS_SESSION_TOKEN AWS_PROFILE
 export AWS_SHARED_CREDENTIALS_FILE="$VAR/no-aws-credentials"

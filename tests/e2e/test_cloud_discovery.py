@@ -1,5 +1,5 @@
-"""management.v1 DiscoverRDS, DiscoverAzureDatabase, AddAzureDatabase and
-AddAnnotation over REST and gRPC, as the UI and pmm-admin call them. The
+"""management.v1 DiscoverRDS, DiscoverAzureDatabase and AddAzureDatabase
+over REST and gRPC (AddAnnotation: test_grafana.py), as the UI and pmm-admin call them. The
 suite's inventoryd sends its AWS and Azure calls to BASE+10 (tests/e2e/run.sh),
 where these tests run tests/e2e/cloud_standin.py, a stand-in for the RDS,
 Azure AD and Resource Graph APIs that checks signatures and tokens; with
@@ -8,15 +8,14 @@ texts: AWS's and the SDKs' messages as upstream passes them on."""
 
 import json
 import os
-import subprocess
 import sys
 import unittest
 import urllib.request
 
 import grpc
 
-from e2elib import ApiTestCase, channel, quote, rest, unary, unique
-from management.v1 import annotation_pb2, azure_pb2, rds_pb2
+from e2elib import ApiTestCase, StandIn, channel, quote, rest, unary, unique
+from management.v1 import azure_pb2, rds_pb2
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -76,36 +75,22 @@ def set_azure(on):
     assert r.status == 200, r
 
 
-class StandIn:
-    """The stand-in process on BASE+10, stopped by its pid."""
+class CloudStandIn(StandIn):
+    """The stand-in process on BASE+10."""
 
     def __init__(self):
-        self.proc = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "cloud_standin.py"), str(PORT)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        line = self.proc.stdout.readline().decode()
-        if "listening" not in line:
-            self.stop()
-            raise RuntimeError("the cloud stand-in did not start: %r" % line)
+        super().__init__("cloud_standin.py", PORT)
 
     def calls(self):
         with urllib.request.urlopen(BASE + "/_standin/calls", timeout=5) as r:
             return json.loads(r.read())
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
 
 
 @unittest.skipUnless(PORT, "E2E_CLOUD_PORT is not set (tests/e2e/run.sh sets it)")
 class WithStandIn(ApiTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.standin = StandIn()
+        cls.standin = CloudStandIn()
         set_azure(True)
 
     @classmethod
@@ -341,39 +326,6 @@ class AzureDisabled(ApiTestCase):
                 unary(ch, M + "AddAzureDatabase", azure_pb2.AddAzureDatabaseRequest(**body),
                       azure_pb2.AddAzureDatabaseResponse)
             self.assertGrpcError(cm.exception, grpc.StatusCode.UNKNOWN, "Azure monitoring is disabled")
-
-
-class AddAnnotation(ApiTestCase):
-    """Upstream's checks and texts, then FailedPrecondition: no Grafana here
-    stores annotations, so none is ever acknowledged."""
-
-    REFUSED = ("Annotations are stored in Grafana, and this PMM Server runs without Grafana: the annotation was "
-               "not added.")
-
-    def test_rest(self):
-        r = rest("POST", "/v1/management/annotations", {"text": "", "tags": ["a"]})
-        self.assertErrorBody(r, 400, 3, "invalid AddAnnotationRequest.Text: value length must be at least 1 runes")
-        r = rest("POST", "/v1/management/annotations", {"text": "deploy", "service_names": ["no-service"]})
-        self.assertErrorBody(r, 404, 5, "Service with name \"no-service\" not found.")
-        r = rest("POST", "/v1/management/annotations", {"text": "deploy", "node_name": "no-node"})
-        self.assertErrorBody(r, 404, 5, "Node with name \"no-node\" not found.")
-        r = rest("POST", "/v1/management/annotations", {"text": "deploy", "node_name": "pmm-server",
-                                                         "tags": ["release"]})
-        self.assertErrorBody(r, 400, 9, self.REFUSED)
-
-    def test_grpc(self):
-        with channel() as ch:
-            for req, code, text in [
-                (annotation_pb2.AddAnnotationRequest(text=""), grpc.StatusCode.INVALID_ARGUMENT,
-                 "invalid AddAnnotationRequest.Text: value length must be at least 1 runes"),
-                (annotation_pb2.AddAnnotationRequest(text="x", service_names=["no-service"]),
-                 grpc.StatusCode.NOT_FOUND, "Service with name \"no-service\" not found."),
-                (annotation_pb2.AddAnnotationRequest(text="x"), grpc.StatusCode.FAILED_PRECONDITION, self.REFUSED),
-            ]:
-                with self.subTest(text=text):
-                    with self.assertRaises(grpc.RpcError) as cm:
-                        unary(ch, M + "AddAnnotation", req, annotation_pb2.AddAnnotationResponse)
-                    self.assertGrpcError(cm.exception, code, text)
 
 
 if __name__ == "__main__":

@@ -173,6 +173,44 @@ START_TEST(test_request_roundtrip)
 }
 END_TEST
 
+/* The caller's Authorization and the Grafana flag travel only when set,
+ * and an oversized Authorization is refused on both sides. */
+START_TEST(test_request_authz)
+{
+    bus_request in = sample_request(), out;
+    in.user_id = 203;
+    in.authz = "Basic Z3ZpZXdlcjpndmlld2VyLXB3";
+    in.grafana = true;
+    uint8_t *buf;
+    size_t len;
+    ck_assert_int_eq(bus_request_encode(&in, &buf, &len), 0);
+    ck_assert_int_eq(bus_request_decode(buf, len, &out), 0);
+    ck_assert_str_eq(out.authz, in.authz);
+    ck_assert(out.grafana);
+    ck_assert_uint_eq(out.user_id, 203);
+    bus_request_clear(&out);
+    free(buf);
+
+    in.authz = NULL;
+    in.grafana = false;
+    ck_assert_int_eq(bus_request_encode(&in, &buf, &len), 0);
+    ck_assert_ptr_null(memmem(buf, len, "authz", 5));
+    ck_assert_ptr_null(memmem(buf, len, "grafana", 7));
+    ck_assert_int_eq(bus_request_decode(buf, len, &out), 0);
+    ck_assert_ptr_null(out.authz);
+    ck_assert(!out.grafana);
+    bus_request_clear(&out);
+    free(buf);
+
+    char *big = malloc(ENVELOPE_MAX_AUTHZ + 2);
+    memset(big, 'a', ENVELOPE_MAX_AUTHZ + 1);
+    big[ENVELOPE_MAX_AUTHZ + 1] = '\0';
+    in.authz = big;
+    ck_assert_int_eq(bus_request_encode(&in, &buf, &len), -1);
+    free(big);
+}
+END_TEST
+
 START_TEST(test_request_defaults)
 {
     bus_request in = {.id = 0, .method = "/x.Y/Z"}, out;
@@ -639,6 +677,7 @@ static Suite *envelope_suite(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_request_roundtrip);
+    tcase_add_test(tc, test_request_authz);
     tcase_add_test(tc, test_request_defaults);
     tcase_add_test(tc, test_reply_roundtrip);
     tcase_add_test(tc, test_encode_rejects_bad_fields);
