@@ -352,7 +352,8 @@ int agent_seal_plaintext(db *d)
 {
     rpc_status st = { 0 };
     int sealed = 0;
-    if (db_begin(d, &st) != RPC_OK || store_agents_seal_plaintext(d, &sealed, &st) != RPC_OK || db_commit(d, &st) != RPC_OK) {
+    if (db_begin(d, &st) != RPC_OK || store_agents_seal_plaintext(d, &sealed, &st) != RPC_OK ||
+        db_commit(d, &st) != RPC_OK) {
         db_rollback(d);
         log_error("cannot encrypt stored agent credentials: %s", st.message);
         return -1;
