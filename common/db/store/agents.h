@@ -40,7 +40,7 @@ PGresult *store_agents_existing_pmm_agents(db *d, const char *ids, rpc_status *s
 int store_agents_children_digests(db *d, const char *ids, void (*fn)(const char *id, const char *digest, void *arg),
                                   void *arg, rpc_status *st);
 
-/* ---- lookups ------------------------------------------------------------------ */
+/* ---- lookups ------------------------------------------------------------- */
 
 /* Whether agent_id exists (*found), and its runs_on_node_id into *runs_on
  * when asked (malloc'd; NULL when the column is NULL). */
@@ -51,7 +51,7 @@ PGresult *store_agents_pmm_agent_ids_on_node(db *d, const char *node_id, rpc_sta
  * there is no such agent). */
 int store_agents_version(db *d, const char *agent_id, char **out, rpc_status *st);
 
-/* ---- inventory.v1 Agents (inventoryd's agent model) ----------------------------- */
+/* ---- inventory.v1 Agents (inventoryd's agent model) ---------------------- */
 
 /* Not a column (jsonb_populate_record ignores it): the node of the agent's
  * pmm-agent, joined in by the reads below, for showing where a push-mode
@@ -103,7 +103,7 @@ int store_agents_delete(db *d, const char *agent_id, rpc_status *st);
 /* Deletes the agents pmm_agent_id runs. */
 int store_agents_delete_of_pmm_agent(db *d, const char *pmm_agent_id, rpc_status *st);
 
-/* ---- a node's removal (inventoryd), children before parents ---------------------- */
+/* ---- a node's removal (inventoryd), children before parents -------------- */
 
 /* Whether an agent is of node_id (node_id). */
 int store_agents_any_on_node(db *d, const char *node_id, bool *found, rpc_status *st);
@@ -118,7 +118,7 @@ int store_agents_delete_on_node(db *d, const char *node_id, rpc_status *st);
 /* The agents running on node_id (runs_on_node_id). */
 int store_agents_delete_running_on_node(db *d, const char *node_id, rpc_status *st);
 
-/* ---- a service's removal (inventoryd) --------------------------------------------- */
+/* ---- a service's removal (inventoryd) ------------------------------------ */
 
 /* Whether service_id has an agent. */
 int store_agents_any_of_service(db *d, const char *service_id, bool *found, rpc_status *st);
@@ -129,7 +129,7 @@ int store_agents_delete_of_pmm_agents_of_service(db *d, const char *service_id, 
 /* The agents of service_id. */
 int store_agents_delete_of_service(db *d, const char *service_id, rpc_status *st);
 
-/* ---- management.v1 (inventoryd) ------------------------------------------------- */
+/* ---- management.v1 (inventoryd) ------------------------------------------ */
 
 /* MySQL's table count the pmm-agent reported, into mysql_options. */
 int store_agents_set_table_count(db *d, const char *agent_id, int table_count, rpc_status *st);
@@ -171,7 +171,7 @@ PGresult *store_agents_of_services_brief(db *d, const char *node_id, const char 
 enum { AGENT_N_RUNS_ON, AGENT_N_VM_NODE, AGENT_N_ID };
 PGresult *store_agents_of_nodes_brief(db *d, rpc_status *st);
 
-/* ---- the PMM Server's initial agents (inventoryd's fixtures) ----------------------- */
+/* ---- the PMM Server's initial agents (inventoryd's fixtures) ------------- */
 
 /* The PMM Server's pmm-agent, id "pmm-server" on node "pmm-server". */
 int store_agents_add_server_pmm_agent(db *d, rpc_status *st);
@@ -183,7 +183,7 @@ int store_agents_add_server_pg_agent(db *d, const char *agent_id, const char *ag
                                      bool disabled, bool tls, bool tls_skip_verify, const char *username,
                                      const char *password, const char *qan_options, rpc_status *st);
 
-/* ---- what configd scrapes -------------------------------------------------- */
+/* ---- what configd scrapes ------------------------------------------------ */
 
 /* The agents that may get scrape jobs (enabled, with a listen port, of a
  * type that exports metrics), each with its pmm-agent's version, the
@@ -205,14 +205,14 @@ PGresult *store_agents_scrape_targets(db *d, const char *ids, rpc_status *st);
 /* Of those, the pushing ones of pmm_agent_id (its vmagent scrapes them). */
 PGresult *store_agents_push_targets(db *d, const char *pmm_agent_id, rpc_status *st);
 
-/* ---- the internal PostgreSQL's QAN agent (configd's settings) --------------- */
+/* ---- the internal PostgreSQL's QAN agent (configd's settings) ------------ */
 
 /* Whether the pmm-server's pg_stat_statements QAN agent is enabled. */
 int store_agents_internal_pg_qan(db *d, bool *enabled, rpc_status *st);
 /* Enables or disables it (enable_internal_pg_qan). */
 int store_agents_set_internal_pg_qan(db *d, bool enabled, rpc_status *st);
 
-/* ---- a pmm-agent connecting (agentsd) ---------------------------------------- */
+/* ---- a pmm-agent connecting (agentsd) ------------------------------------ */
 
 /* The pmm-agent's row locked for its admission, with its node: columns
  * (agent_type, runs_on_node_id, node_id, node_name, version_differs from

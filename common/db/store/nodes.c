@@ -5,7 +5,7 @@
 
 #include "db/store/internal.h"
 
-/* ---- records ------------------------------------------------------------------ */
+/* ---- records ------------------------------------------------------------- */
 
 json_t *store_nodes_get(db *d, const char *node_id, rpc_status *st)
 {
@@ -21,7 +21,7 @@ json_t *store_nodes_of_pmm_agents(db *d, const char *ids, rpc_status *st)
                       1, (const char *[]){ ids }, st);
 }
 
-/* ---- lookups ------------------------------------------------------------------ */
+/* ---- lookups ------------------------------------------------------------- */
 
 int store_nodes_type(db *d, const char *node_id, char *type, size_t type_len, bool *found, rpc_status *st)
 {
@@ -43,7 +43,7 @@ int store_nodes_find_by_address(db *d, const char *address, const char *region, 
                        (const char *[]){ address, region }, id, id_len, NULL, 0, NULL, st);
 }
 
-/* ---- inventory.v1 Nodes ---------------------------------------------------------- */
+/* ---- inventory.v1 Nodes -------------------------------------------------- */
 
 /* The NODE_C_* columns, in their order. */
 #define NODE_COLUMNS \
@@ -103,7 +103,7 @@ int store_nodes_add_fixture(db *d, const char *node_id, const char *name, const 
                        5, (const char *[]){ node_id, name, type, address, server ? "t" : "f" }, NULL, st);
 }
 
-/* ---- management.v1 UniversalNode ------------------------------------------------ */
+/* ---- management.v1 UniversalNode ----------------------------------------- */
 
 /* The NODE_U_* columns up to NODE_U_UPDATED_US. */
 #define UNIVERSAL_NODE_COLUMNS \

@@ -8,7 +8,7 @@
 
 #include "db/store/store.h"
 
-/* ---- records (agentsd, inventoryd's checks) -------------------------------- */
+/* ---- records (agentsd, inventoryd's checks) ------------------------------ */
 
 /* The node with node_id, or NULL (st untouched when there is none). */
 json_t *store_nodes_get(db *d, const char *node_id, rpc_status *st);
@@ -16,7 +16,7 @@ json_t *store_nodes_get(db *d, const char *node_id, rpc_status *st);
  * nodes those pmm-agents run on. */
 json_t *store_nodes_of_pmm_agents(db *d, const char *ids, rpc_status *st);
 
-/* ---- lookups ------------------------------------------------------------------ */
+/* ---- lookups ------------------------------------------------------------- */
 
 /* The node_type of node_id into type; *found false (type "") when there is
  * no such node. */
@@ -29,7 +29,7 @@ int store_nodes_find_by_name(db *d, const char *name, char *id, size_t id_len, c
 int store_nodes_find_by_address(db *d, const char *address, const char *region, char *id, size_t id_len,
                                 rpc_status *st);
 
-/* ---- inventory.v1 Nodes (inventoryd's node model) ------------------------------ */
+/* ---- inventory.v1 Nodes (inventoryd's node model) ------------------------ */
 
 /* The columns of a node as inventory.v1's node messages show it, named as
  * their fields, in this order: */
@@ -63,7 +63,7 @@ int store_nodes_delete(db *d, const char *node_id, rpc_status *st);
 int store_nodes_add_fixture(db *d, const char *node_id, const char *name, const char *type, const char *address,
                             bool server, rpc_status *st);
 
-/* ---- management.v1 UniversalNode --------------------------------------------- */
+/* ---- management.v1 UniversalNode ----------------------------------------- */
 
 /* Columns NODE_U_ID..NODE_U_AZ are strings named as UniversalNode's
  * fields; then the labels (JSON object), the times as seconds and

@@ -7,7 +7,7 @@
 
 #include "db/store/internal.h"
 
-/* ---- records ------------------------------------------------------------------ */
+/* ---- records ------------------------------------------------------------- */
 
 json_t *store_services_get(db *d, const char *service_id, rpc_status *st)
 {
@@ -22,7 +22,7 @@ json_t *store_services_of_pmm_agents(db *d, const char *ids, rpc_status *st)
                       1, (const char *[]){ ids }, st);
 }
 
-/* ---- lookups ------------------------------------------------------------------ */
+/* ---- lookups ------------------------------------------------------------- */
 
 int store_services_type(db *d, const char *service_id, char *type, size_t type_len, bool *found, rpc_status *st)
 {
@@ -43,7 +43,7 @@ int store_services_any_on_node(db *d, const char *node_id, bool *found, rpc_stat
                         st);
 }
 
-/* ---- inventory.v1 Services -------------------------------------------------------- */
+/* ---- inventory.v1 Services ----------------------------------------------- */
 
 /* The SERVICE_C_* columns, in their order. */
 #define SERVICE_COLUMNS \
@@ -129,7 +129,7 @@ int store_services_delete_on_node(db *d, const char *node_id, rpc_status *st)
     return store_write(d, "DELETE FROM services WHERE node_id = $1", 1, (const char *[]){ node_id }, NULL, st);
 }
 
-/* ---- what management.v1 and the pmm-agent report ------------------------------- */
+/* ---- what management.v1 and the pmm-agent report ------------------------- */
 
 int store_services_set_version(db *d, const char *service_id, const char *version, rpc_status *st)
 {
@@ -154,7 +154,7 @@ int store_services_add_fixture(db *d, const char *service_id, const char *node_i
                        5, (const char *[]){ service_id, node_id, address, port, database_name }, NULL, st);
 }
 
-/* ---- management.v1 UniversalService --------------------------------------------- */
+/* ---- management.v1 UniversalService -------------------------------------- */
 
 /* The SERVICE_U_* columns, in their order. */
 #define UNIVERSAL_SERVICE_COLUMNS \

@@ -8,14 +8,14 @@
 
 #include "db/store/store.h"
 
-/* ---- records (agentsd, inventoryd's checks) -------------------------------- */
+/* ---- records (agentsd, inventoryd's checks) ------------------------------ */
 
 /* The service with service_id, or NULL (st untouched when there is none). */
 json_t *store_services_get(db *d, const char *service_id, rpc_status *st);
 /* The services of the agents the pmm-agents in ids (text[]) run. */
 json_t *store_services_of_pmm_agents(db *d, const char *ids, rpc_status *st);
 
-/* ---- lookups ------------------------------------------------------------------ */
+/* ---- lookups ------------------------------------------------------------- */
 
 /* The service_type of service_id into type; *found false (type "") when
  * there is no such service. */
@@ -27,7 +27,7 @@ int store_services_find_by_name(db *d, const char *name, char *id, size_t id_len
 /* Whether a service runs on node_id. */
 int store_services_any_on_node(db *d, const char *node_id, bool *found, rpc_status *st);
 
-/* ---- inventory.v1 Services (inventoryd's service model) ------------------------- */
+/* ---- inventory.v1 Services (inventoryd's service model) ------------------ */
 
 /* The columns of a service as inventory.v1's service messages show it,
  * named as their fields (external_group as "group"), in this order: */
@@ -73,7 +73,7 @@ int store_services_delete(db *d, const char *service_id, rpc_status *st);
 /* Deletes every service on node_id; their agents must be gone. */
 int store_services_delete_on_node(db *d, const char *node_id, rpc_status *st);
 
-/* ---- what management.v1 and the pmm-agent report ------------------------------- */
+/* ---- what management.v1 and the pmm-agent report ------------------------- */
 
 int store_services_set_version(db *d, const char *service_id, const char *version, rpc_status *st);
 int store_services_set_database(db *d, const char *service_id, const char *database_name, rpc_status *st);
@@ -82,7 +82,7 @@ int store_services_set_database(db *d, const char *service_id, const char *datab
 int store_services_add_fixture(db *d, const char *service_id, const char *node_id, const char *address,
                                const char *port, const char *database_name, rpc_status *st);
 
-/* ---- management.v1 UniversalService --------------------------------------------- */
+/* ---- management.v1 UniversalService -------------------------------------- */
 
 /* Columns SERVICE_U_ID..SERVICE_U_VERSION are strings named as
  * UniversalService's fields (node_name from the service's node); then the
