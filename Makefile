@@ -3,8 +3,10 @@
 #   make test       sanitizer build (ASan+UBSan) into build/asan, then every test
 #   make run        install deps, build, start PostgreSQL + supervisord with all daemons
 #   make install PREFIX=/usr/local DESTDIR=
-# Sources are found by folder: common/**/*.c -> libcommon.a, <prog>/*.c -> <prog>,
-# tests/{unit,integration}/test_*.c -> one Check binary each, proto/**/*.proto -> protoc-c.
+# Sources are found by folder: common/**/*.c -> libcommon.a, starlark/*.c -> libstarlark.a,
+# <prog>/**/*.c -> <prog>, tests/{unit,integration}/test_*.c -> one Check binary each,
+# proto/**/*.proto -> protoc-c.
+#   make fuzz FUZZ_SECONDS=600   libFuzzer runs (clang, ASan+UBSan)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -24,7 +26,7 @@ CC      ?= cc
 
 # The gateway speaks no SQL: it links everything but libpq (ldd shows it;
 # tools/check_layers.sh checks it). The daemons link libpq and no grpc.
-PKGS_BASE = libprotobuf-c libzmq msgpack jansson libsodium libcurl libzip libcrypt yaml-0.1 expat
+PKGS_BASE = libprotobuf-c libzmq msgpack jansson libsodium libcurl libzip libcrypt yaml-0.1 expat libarchive
 PKGS_DB   = libpq
 PKGS_GW   = grpc libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_BASE) $(PKGS_DB) $(PKGS_GW) check 2>/dev/null)
@@ -43,7 +45,7 @@ CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(EXTRA_CFLAGS)
 # protoc-c output is not ours to keep warning-free.
 GEN_CFLAGS = $(filter-out -Werror,$(CFLAGS_ALL)) -Wno-unused-parameter
 
-PROGRAMS = gateway inventoryd configd agentsd pmmctl
+PROGRAMS = gateway inventoryd configd agentsd backupd pmmctl
 # The bus daemons among them: the gateway's default --daemons, so that a
 # daemon added to PROGRAMS is routed to without another list to edit.
 DAEMONS  = $(filter-out gateway pmmctl,$(PROGRAMS))
@@ -108,6 +110,15 @@ $(LIBCOMMON): $(COMMON_OBJ)
 $(BUILD)/gateway/main.o: Makefile
 $(BUILD)/gateway/main.o: CFLAGS_ALL += -DPMM_SUITE_DAEMONS='"$(DAEMONS)"'
 
+# ---- the Starlark interpreter (checksd's check scripts): its own library ------
+STARLARK_SRC := $(wildcard starlark/*.c)
+STARLARK_OBJ := $(STARLARK_SRC:%.c=$(BUILD)/%.o)
+LIBSTARLARK  := $(BUILD)/libstarlark.a
+
+$(LIBSTARLARK): $(STARLARK_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 # ---- programs: <prog>/main.c wires, the rest goes into lib<prog>.a ------------
 define PROGRAM_template
 $(1)_SRC := $$(filter-out $(1)/main.c,$$(shell find $(1) -name "*.c" | sort))
@@ -122,6 +133,7 @@ endef
 gateway_LIBS    = $(LIBS_GW) $(LIBS_NODB)
 inventoryd_LIBS = $(LIBS_BASE)
 agentsd_LIBS    = $(LIBS_BASE)
+backupd_LIBS    = $(LIBS_BASE)
 configd_LIBS    = $(LIBS_BASE)
 pmmctl_LIBS     = $(LIBS_BASE)
 $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_template,$(p))))
@@ -150,18 +162,28 @@ $(BUILD)/tests/%.o: tests/%.c $(GEN)/testproto/.protos
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -I$(GEN)/testproto -c $< -o $@
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(TEST_PB_O) $(PROG_LIBS) $(LIBCOMMON)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJ) $(TEST_PB_O) -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) -Wl,--end-group \
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(TEST_PB_O) $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJ) $(TEST_PB_O) -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK) -Wl,--end-group \
 	      $(LIBS_CHECK) $(LIBS_GW) $(LIBS_BASE)
+
+# libFuzzer target of the Starlark interpreter (tests/fuzz): built with clang,
+# ASan+UBSan; tests/unit/test_starlark_fuzz runs it briefly over the seed corpus.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_BIN      = $(BUILD)/fuzz/fuzz_starlark
+$(FUZZ_BIN): tests/fuzz/fuzz_starlark.c $(STARLARK_SRC) $(wildcard starlark/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+	      -fno-sanitize-recover=undefined -o $@ tests/fuzz/fuzz_starlark.c $(STARLARK_SRC) -lm
 
 # ---- bench ------------------------------------------------------------------
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRC:%.c=$(BUILD)/%)
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(PROG_LIBS) $(LIBCOMMON)
-	$(CC) $(CFLAGS_ALL) -o $@ $< -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) -Wl,--end-group $(LIBS_GW) $(LIBS_BASE)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK)
+	$(CC) $(CFLAGS_ALL) -o $@ $< -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK) -Wl,--end-group $(LIBS_GW) $(LIBS_BASE)
 
 # ---- targets ----------------------------------------------------------------
-.PHONY: all deps test test-build run install clean bench
+.PHONY: all deps test test-build run install clean bench fuzz
 all: $(BINS) $(BENCH_BINS)
 
 deps:
@@ -172,7 +194,11 @@ test: deps
 	sh tests/run.sh build/asan
 
 .PHONY: all-tests
-all-tests: $(BINS) $(TEST_BINS)
+all-tests: $(BINS) $(TEST_BINS) $(FUZZ_BIN)
+
+fuzz: deps
+	$(MAKE) SAN=1 build/asan/fuzz/fuzz_starlark
+	sh tests/fuzz/run.sh build/asan/fuzz/fuzz_starlark $(FUZZ_SECONDS)
 
 run: deps
 	$(MAKE) all
@@ -184,6 +210,8 @@ bench: deps
 	sh bench/inventory_lists.sh build/release
 	sh bench/fleet.sh build/release
 	sh bench/scrape.sh build/release
+	sh bench/starlark.sh build/release
+	sh bench/backup_schedules.sh build/release
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pmm-core

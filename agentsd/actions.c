@@ -12,19 +12,12 @@
 #include "log.h"
 #include "pbutil.h"
 #include "utf8.h"
+#include "validate.h"
 #include "uuid.h"
 
 #define A "/actions.v1.ActionsService/"
 
 conn_sender actions_send;
-
-int action_validate_uuid(rpc_status *st, const char *value, const char *msg, const char *field)
-{
-    if (uuid_valid(value))
-        return RPC_OK;
-    return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.%s: value must be a valid UUID | caused by: invalid uuid format",
-                    msg, field);
-}
 
 int action_create(db *d, const char *pmm_agent_id, char *id, rpc_status *st)
 {
@@ -95,7 +88,7 @@ static int get_action(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage
 {
     daemon_worker *w = ctx->worker;
     const Actions__V1__GetActionRequest *req = (const Actions__V1__GetActionRequest *)in;
-    if (action_validate_uuid(&ctx->status, req->action_id, "GetActionRequest", "ActionId") != RPC_OK)
+    if (validate_uuid(&ctx->status, req->action_id, "GetActionRequest", "ActionId") != RPC_OK)
         return ctx->status.code;
     PGresult *r = load_result(w->db, req->action_id, &ctx->status);
     if (!r)
@@ -138,7 +131,7 @@ static int cancel_action(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMess
 {
     daemon_worker *w = ctx->worker;
     const Actions__V1__CancelActionRequest *req = (const Actions__V1__CancelActionRequest *)in;
-    if (action_validate_uuid(&ctx->status, req->action_id, "CancelActionRequest", "ActionId") != RPC_OK)
+    if (validate_uuid(&ctx->status, req->action_id, "CancelActionRequest", "ActionId") != RPC_OK)
         return ctx->status.code;
     PGresult *r = load_result(w->db, req->action_id, &ctx->status);
     if (!r)

@@ -16,7 +16,9 @@
 #include "db/agent_row.h"
 #include "db/daemon_db.h"
 #include "pbutil.h"
+#include "validate.h"
 #include "agentsd/state/dsn.h"
+#include "service_dsn.h"
 
 /* ---- lookups (upstream models) ------------------------------------------------- */
 
@@ -25,14 +27,6 @@ static int fail_quoted(rpc_status *st, int code, const char *fmt, const char *id
     char q[256];
     rpc_quote(q, sizeof q, id);
     return rpc_fail(st, code, fmt, q);
-}
-
-static json_t *find_service(db *d, const char *id, rpc_status *st)
-{
-    json_t *s = store_services_get(d, id, st);
-    if (!s && st->code == RPC_OK)
-        fail_quoted(st, RPC_NOT_FOUND, "Service with ID %s not found.", id);
-    return s;
 }
 
 static json_t *find_node(db *d, const char *id, rpc_status *st)
@@ -96,176 +90,83 @@ static json_t *pmm_agents_on_node(db *d, const char *node_id, const char *min_ve
     return ok;
 }
 
-static agent_ver pmm_agent_version(db *d, const char *pmm_agent_id)
-{
-    agent_ver v = { 0 };
-    rpc_status st = { 0 };
-    json_t *a = store_agents_get(d, pmm_agent_id, &st);
-    if (agent_ver_parse(agent_rec_str(a, "version"), &v) != 0)
-        v = (agent_ver){ 0 }; /* unknown: the oldest rules */
-    json_decref(a);
-    return v;
-}
-
-/* ---- the service's DSN (models.FindDSNByServiceIDandPMMAgentID) --------------------- */
-
-typedef struct {
-    char pmm_agent_id[128];
-    json_t *service, *agent;
-    agent_ver ver;
-    char *dsn;
-    json_t *files;
-    delims d;
-} target;
-
-static void target_clear(target *t)
-{
-    json_decref(t->service);
-    json_decref(t->agent);
-    json_decref(t->files);
-    free(t->dsn);
-    memset(t, 0, sizeof *t);
-}
-
-static int resolve_dsn(db *d, target *t, const char *database, rpc_status *st)
-{
-    static const char *const mysql[] = { "qan-mysql-slowlog-agent", "qan-mysql-perfschema-agent", "mysqld_exporter", NULL };
-    static const char *const pg[] = { "qan-postgresql-pgstatements-agent", "qan-postgresql-pgstatmonitor-agent",
-                                      "postgres_exporter", NULL };
-    static const char *const mongo[] = { "qan-mongodb-profiler-agent", "mongodb_exporter", NULL };
-    const char *type = agent_rec_str(t->service, "service_type");
-    const char *const *types = strcmp(type, "mysql") == 0        ? mysql
-                               : strcmp(type, "postgresql") == 0 ? pg
-                               : strcmp(type, "mongodb") == 0    ? mongo
-                                                                 : NULL;
-    if (!types)
-        return rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't resolve dsn, as service is unsupported");
-    const char *service_id = agent_rec_str(t->service, "service_id");
-    for (; *types; types++) {
-        json_t *rows = t->pmm_agent_id[0] ? store_agents_of_service(d, service_id, *types, t->pmm_agent_id, st)
-                                          : json_array(); /* "" matches no pmm_agent_id here */
-        if (!rows)
-            return st->code;
-        size_t n = json_array_size(rows);
-        if (n > 1) {
-            json_decref(rows);
-            return rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't resolve dsn, as there should be only one agent");
-        }
-        if (n == 1) {
-            t->agent = json_incref(json_array_get(rows, 0));
-            json_decref(rows);
-            break;
-        }
-        json_decref(rows);
-    }
-    if (!t->agent)
-        return rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't resolve dsn, as there should be one agent");
-    t->ver = pmm_agent_version(d, t->pmm_agent_id);
-    state_src src = { .agent = t->agent, .service = t->service, .ver = &t->ver };
-    t->d = state_agent_delims(&src);
-    const char *db_name = *database ? database : agent_rec_str(t->service, "database_name");
-    t->dsn = dsn_agent(&src, 1, db_name, t->d);
-    t->files = state_agent_files(t->agent);
-    if (!t->dsn || !t->files)
-        return rpc_fail(st, RPC_INTERNAL, "out of memory");
-    return RPC_OK;
-}
-
 /* prepareServiceAction(WithFiles): the pmm-agent and the DSN; the service
  * is looked up first when files are wanted, as upstream does. */
 static int prepare(db *d, const char *service_id, const char *pmm_agent_id, const char *database, bool files,
-                   target *t, rpc_status *st)
+                   sdsn_target *t, rpc_status *st)
 {
-    if (files && !(t->service = find_service(d, service_id, st)))
+    if (files && !(t->service = sdsn_find_service(d, service_id, st)))
         return st->code;
     json_t *agents = pmm_agents_for_service(d, service_id, st);
     if (!agents)
         return st->code;
     int rc = pick_pmm_agent(pmm_agent_id, agents, t->pmm_agent_id, sizeof t->pmm_agent_id, st);
     json_decref(agents);
-    if (rc == RPC_OK && !t->service && !(t->service = find_service(d, service_id, st)))
+    if (rc == RPC_OK && !t->service && !(t->service = sdsn_find_service(d, service_id, st)))
         rc = st->code;
-    return rc == RPC_OK ? resolve_dsn(d, t, database, st) : rc;
+    return rc == RPC_OK ? sdsn_resolve(d, t, database, st) : rc;
 }
 
-/* TextFiles {files, delimiters}. */
-static ProtobufCMessage *text_files(const target *t)
-{
-    ProtobufCMessage *tf = pb_new(&agent__v1__text_files__descriptor);
-    if (tf && (state_put_files(tf, "files", t->files) != 0 || pb_set_str(tf, "template_left_delim", t->d.l) != 0 ||
-               pb_set_str(tf, "template_right_delim", t->d.r) != 0)) {
-        protobuf_c_message_free_unpacked(tf, NULL);
-        return NULL;
-    }
-    return tf;
-}
 
 /* ---- StartServiceAction -------------------------------------------------------------- */
 
 typedef enum { K_MYSQL_EXPLAIN, K_MYSQL_TABLE, K_PG_TABLE, K_MONGO_EXPLAIN, K_PT_MYSQL, K_PT_PG, K_PT_MONGO } kind;
 
 static const struct {
-    const char *member, *go_member, *params_msg, *resp_member;
+    const char *member, *params_msg, *resp_member;
     kind k;
     const char *agent_params; /* StartActionRequest params member */
 } kinds[] = {
-    { "mysql_explain", "MysqlExplain", "StartMySQLExplainActionParams", "mysql_explain", K_MYSQL_EXPLAIN,
+    { "mysql_explain", "StartMySQLExplainActionParams", "mysql_explain", K_MYSQL_EXPLAIN,
       "mysql_explain_params" },
-    { "mysql_explain_json", "MysqlExplainJson", "StartMySQLExplainJSONActionParams", "mysql_explain_json",
+    { "mysql_explain_json", "StartMySQLExplainJSONActionParams", "mysql_explain_json",
       K_MYSQL_EXPLAIN, "mysql_explain_params" },
-    { "mysql_explain_traditional_json", "MysqlExplainTraditionalJson", "StartMySQLExplainTraditionalJSONActionParams",
+    { "mysql_explain_traditional_json", "StartMySQLExplainTraditionalJSONActionParams",
       "mysql_explain_traditional_json", K_MYSQL_EXPLAIN, "mysql_explain_params" },
-    { "mysql_show_index", "MysqlShowIndex", "StartMySQLShowIndexActionParams", "mysql_show_index", K_MYSQL_TABLE,
+    { "mysql_show_index", "StartMySQLShowIndexActionParams", "mysql_show_index", K_MYSQL_TABLE,
       "mysql_show_index_params" },
-    { "mysql_show_create_table", "MysqlShowCreateTable", "StartMySQLShowCreateTableActionParams",
+    { "mysql_show_create_table", "StartMySQLShowCreateTableActionParams",
       "mysql_show_create_table", K_MYSQL_TABLE, "mysql_show_create_table_params" },
-    { "mysql_show_table_status", "MysqlShowTableStatus", "StartMySQLShowTableStatusActionParams",
+    { "mysql_show_table_status", "StartMySQLShowTableStatusActionParams",
       "mysql_show_table_status", K_MYSQL_TABLE, "mysql_show_table_status_params" },
-    { "postgres_show_create_table", "PostgresShowCreateTable", "StartPostgreSQLShowCreateTableActionParams",
+    { "postgres_show_create_table", "StartPostgreSQLShowCreateTableActionParams",
       "postgresql_show_create_table", K_PG_TABLE, "postgresql_show_create_table_params" },
-    { "postgres_show_index", "PostgresShowIndex", "StartPostgreSQLShowIndexActionParams", "postgresql_show_index",
+    { "postgres_show_index", "StartPostgreSQLShowIndexActionParams", "postgresql_show_index",
       K_PG_TABLE, "postgresql_show_index_params" },
-    { "mongodb_explain", "MongodbExplain", "StartMongoDBExplainActionParams", "mongodb_explain", K_MONGO_EXPLAIN,
+    { "mongodb_explain", "StartMongoDBExplainActionParams", "mongodb_explain", K_MONGO_EXPLAIN,
       "mongodb_explain_params" },
-    { "pt_mongodb_summary", "PtMongodbSummary", "StartPTMongoDBSummaryActionParams", "pt_mongodb_summary", K_PT_MONGO,
+    { "pt_mongodb_summary", "StartPTMongoDBSummaryActionParams", "pt_mongodb_summary", K_PT_MONGO,
       "pt_mongodb_summary_params" },
-    { "pt_mysql_summary", "PtMysqlSummary", "StartPTMySQLSummaryActionParams", "pt_mysql_summary", K_PT_MYSQL,
+    { "pt_mysql_summary", "StartPTMySQLSummaryActionParams", "pt_mysql_summary", K_PT_MYSQL,
       "pt_mysql_summary_params" },
-    { "pt_postgres_summary", "PtPostgresSummary", "StartPTPgSummaryActionParams", "pt_postgres_summary", K_PT_PG,
+    { "pt_postgres_summary", "StartPTPgSummaryActionParams", "pt_postgres_summary", K_PT_PG,
       "pt_pg_summary_params" },
 };
 #define N_KINDS (sizeof kinds / sizeof *kinds)
 
-/* The request's protoc-gen-validate rules, as the embedded-message error. */
+/* The params' protoc-gen-validate rules (service_id {uuid: true}, then
+ * table_name or query min_len 1), reported through the oneof member. */
 static int validate(size_t k, const ProtobufCMessage *p, rpc_status *st)
 {
-    rpc_status inner = { 0 };
+    const char *m = kinds[k].params_msg;
     int rc = RPC_OK;
     switch (kinds[k].k) {
     case K_MYSQL_EXPLAIN:
-        rc = action_validate_uuid(&inner, pb_get_str(p, "service_id"), kinds[k].params_msg, "ServiceId");
+        rc = validate_uuid(st, pb_get_str(p, "service_id"), m, "ServiceId");
         break;
     case K_MYSQL_TABLE:
     case K_PG_TABLE:
-        rc = action_validate_uuid(&inner, pb_get_str(p, "service_id"), kinds[k].params_msg, "ServiceId");
-        if (rc == RPC_OK && !*pb_get_str(p, "table_name"))
-            rc = rpc_fail(&inner, RPC_INVALID_ARGUMENT, "invalid %s.TableName: value length must be at least 1 runes",
-                          kinds[k].params_msg);
+        rc = validate_uuid(st, pb_get_str(p, "service_id"), m, "ServiceId") ||
+             validate_min_len(st, pb_get_str(p, "table_name"), 1, m, "TableName");
         break;
     case K_MONGO_EXPLAIN:
-        rc = action_validate_uuid(&inner, pb_get_str(p, "service_id"), kinds[k].params_msg, "ServiceId");
-        if (rc == RPC_OK && !*pb_get_str(p, "query"))
-            rc = rpc_fail(&inner, RPC_INVALID_ARGUMENT, "invalid %s.Query: value length must be at least 1 runes",
-                          kinds[k].params_msg);
+        rc = validate_uuid(st, pb_get_str(p, "service_id"), m, "ServiceId") ||
+             validate_min_len(st, pb_get_str(p, "query"), 1, m, "Query");
         break;
     default:
         break;
     }
-    if (rc == RPC_OK)
-        return RPC_OK;
-    return rpc_fail(st, RPC_INVALID_ARGUMENT,
-                    "invalid StartServiceActionRequest.%s: embedded message failed validation | caused by: %s",
-                    kinds[k].go_member, inner.message);
+    return rc == RPC_OK ? RPC_OK : validate_embedded(st, "StartServiceActionRequest", kinds[k].member);
 }
 
 /* The single exporter of type of the service, under pmm_agent_id when
@@ -287,13 +188,13 @@ static int one_exporter(db *d, const char *service_id, const char *type, const c
 }
 
 /* Params of a DSN action (table or MongoDB explain), TLS files included. */
-static ProtobufCMessage *dsn_params(size_t k, const ProtobufCMessage *p, const target *t, bool tls_skip_verify)
+static ProtobufCMessage *dsn_params(size_t k, const ProtobufCMessage *p, const sdsn_target *t, bool tls_skip_verify)
 {
     const ProtobufCMessageDescriptor *desc =
         protobuf_c_message_descriptor_get_field_by_name(&agent__v1__start_action_request__descriptor,
                                                         kinds[k].agent_params)->descriptor;
     ProtobufCMessage *m = pb_new(desc);
-    ProtobufCMessage *tf = m ? text_files(t) : NULL;
+    ProtobufCMessage *tf = m ? sdsn_text_files(t) : NULL;
     if (!tf || pb_set_str(m, "dsn", t->dsn) != 0) {
         if (tf)
             protobuf_c_message_free_unpacked(tf, NULL);
@@ -381,7 +282,7 @@ static int start_pt(db *d, size_t k, const ProtobufCMessage *p, char *agent, siz
         [K_PT_MONGO] = { "mongodb_exporter", "No mongoDB exporter", "Found more than one mongoDB exporter" },
     };
     const char *service_id = pb_get_str(p, "service_id");
-    json_t *svc = find_service(d, service_id, st), *exporter = NULL;
+    json_t *svc = sdsn_find_service(d, service_id, st), *exporter = NULL;
     int rc = svc ? pt_agent(d, k, svc, pb_get_str(p, "pmm_agent_id"), agent, agent_len, st) : st->code;
     kind kk = kinds[k].k;
     if (rc == RPC_OK)
@@ -396,7 +297,7 @@ static int start_pt(db *d, size_t k, const ProtobufCMessage *p, char *agent, siz
 static int start_dsn_action(db *d, size_t k, const ProtobufCMessage *p, char *agent, size_t agent_len,
                             ProtobufCMessage **params, rpc_status *st)
 {
-    target t = { 0 };
+    sdsn_target t = { 0 };
     const char *service_id = pb_get_str(p, "service_id"), *requested = pb_get_str(p, "pmm_agent_id");
     /* MongoDB explain runs against the admin database. */
     const char *database = kinds[k].k == K_MONGO_EXPLAIN ? "admin" : pb_get_str(p, "database");
@@ -419,7 +320,7 @@ static int start_dsn_action(db *d, size_t k, const ProtobufCMessage *p, char *ag
         rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
     if (rc == RPC_OK)
         snprintf(agent, agent_len, "%s", t.pmm_agent_id);
-    target_clear(&t);
+    sdsn_clear(&t);
     return rc;
 }
 
@@ -464,8 +365,11 @@ int actions_start_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
     size_t k = 0;
     while (member && k < N_KINDS && strcmp(kinds[k].member, member) != 0)
         k++;
+    /* The oneof is not required: upstream's handler fails with a plain
+     * error (errors.Errorf("invalid request %v")), which pmm-managed's
+     * interceptor answers as Internal. */
     if (!member || k == N_KINDS)
-        return rpc_fail(&ctx->status, RPC_UNKNOWN, "invalid request <nil>");
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "Internal server error.");
     const ProtobufCMessage *p = pb_get_msg(in, member);
     if (validate(k, p, &ctx->status) != RPC_OK)
         return ctx->status.code;

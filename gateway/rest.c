@@ -18,6 +18,8 @@
 #include "auth.h"
 #include "bodybuf.h"
 #include "dispatch.h"
+#include "clock.h"
+#include "hex.h"
 #include "httpd.h"
 #include "logs_zip.h"
 #include "log.h"
@@ -25,6 +27,7 @@
 #include "json/pbjson.h"
 #include "json/route.h"
 #include "rpc.h"
+#include "source_addr.h"
 #include "utf8.h"
 
 struct rest_server {
@@ -42,13 +45,6 @@ typedef struct {
 } request_state;
 
 static const char CONTENT_JSON[] = "application/json";
-
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 /* PMM's error body: server.v1.HttpError {error, code, message, details},
  * sent with the given HTTP status. */
@@ -264,6 +260,25 @@ static int call_and_respond(struct MHD_Connection *c, const route_match *m, cons
     return RPC_OK;
 }
 
+/* The caller's address, which password checks are throttled by: the peer,
+ * or the local nginx's X-Forwarded-For (gateway/source_addr.h). */
+static void caller_source(struct MHD_Connection *c, char out[SOURCE_ADDR_MAX])
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char peer[SOURCE_ADDR_MAX];
+    source_from_sockaddr(ci ? ci->client_addr : NULL, peer);
+    source_pick(peer, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"), out);
+}
+
+/* auth_check_from for this connection's caller. */
+static int check_caller(struct MHD_Connection *c, const char *path, auth_identity *id, rpc_status *st)
+{
+    char source[SOURCE_ADDR_MAX];
+    caller_source(c, source);
+    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    return auth_check_from(authz, source, path, id, st);
+}
+
 /* The pmm-agent inside PMM Server connects from 127.0.0.1 as pmm-server
  * and needs no credentials (api.md §3.3). */
 static bool is_local_server_agent(struct MHD_Connection *c, const char *uri)
@@ -293,8 +308,7 @@ static enum MHD_Result handle_auth_request(struct MHD_Connection *c, request_sta
     } else {
         rpc_status st = { 0 };
         auth_identity id;
-        const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        code = auth_check(authz, uri, &id, &st);
+        code = check_caller(c, uri, &id, &st);
         if (code == RPC_OK) {
             ret = httpd_send(c, 200, NULL, NULL, 0, NULL);
         } else {
@@ -317,47 +331,8 @@ static enum MHD_Result handle_auth_request(struct MHD_Connection *c, request_sta
             ret = httpd_send(c, 401, CONTENT_JSON, body, n, NULL);
         }
     }
-    metrics_observe("rest", "/auth_request", code, seconds_since(&rs->start));
+    metrics_observe("rest", "/auth_request", code, clock_seconds_since(&rs->start));
     return ret;
-}
-
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    ch = tolower(ch);
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    return -1;
-}
-
-/* One query value decoded as Go's url.ParseQuery: %XX and '+' -> ' '.
- * Returns -1 on a malformed escape (Go skips that pair). */
-static int query_unescape(const char *in, char **out)
-{
-    size_t n = strlen(in);
-    char *s = malloc(n + 1), *o = s;
-    if (!s)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (in[i] == '+') {
-            *o++ = ' ';
-        } else if (in[i] == '%') {
-            int hi = i + 1 < n ? hexval((unsigned char)in[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval((unsigned char)in[i + 2]) : -1;
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                free(s);
-                return -1;
-            }
-            *o++ = (char)(hi << 4 | lo);
-            i += 2;
-        } else {
-            *o++ = in[i];
-        }
-    }
-    *o = '\0';
-    *out = s;
-    return 0;
 }
 
 /* Collecting logs runs supervisorctl and reads files: longer than a call. */
@@ -371,8 +346,7 @@ static enum MHD_Result handle_logs_zip(struct MHD_Connection *c, request_state *
     rpc_status st = { 0 };
     auth_identity id;
     enum MHD_Result ret;
-    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    int code = auth_check(authz, LOGS_ZIP_PATH, &id, &st);
+    int code = check_caller(c, LOGS_ZIP_PATH, &id, &st);
     if (code != RPC_OK) {
         ret = send_auth_error(c, code, st.message);
         goto done;
@@ -380,7 +354,8 @@ static enum MHD_Result handle_logs_zip(struct MHD_Connection *c, request_state *
     const char *raw = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "line-count");
     char *lc = NULL, err[600];
     int32_t lines = 0;
-    if (raw && query_unescape(raw, &lc) == 0 && *lc && logs_zip_parse_line_count(lc, &lines, err, sizeof err) != 0) {
+    if (raw && (lc = pbjson_query_unescape(raw, strlen(raw), err, sizeof err)) && *lc &&
+        logs_zip_parse_line_count(lc, &lines, err, sizeof err) != 0) {
         free(lc);
         code = RPC_INVALID_ARGUMENT;
         size_t n = strlen(err);
@@ -405,7 +380,7 @@ static enum MHD_Result handle_logs_zip(struct MHD_Connection *c, request_state *
     const char *headers[] = { "Access-Control-Allow-Origin", "*", "Content-Disposition", disposition, NULL };
     ret = httpd_send(c, 200, "application/zip", zip, len, headers);
 done:
-    metrics_observe("rest", LOGS_ZIP_PATH, code, seconds_since(&rs->start));
+    metrics_observe("rest", LOGS_ZIP_PATH, code, clock_seconds_since(&rs->start));
     return ret;
 }
 
@@ -488,13 +463,13 @@ static enum MHD_Result handle(struct rest_server *srv, struct MHD_Connection *c,
     /* r.URL.Path: decoded as a whole (legacy unescaping: "%2F" is a '/') */
     char *path = route_unescape_path(url);
     if (!path) {
-        metrics_observe("rest", "unmatched", RPC_INVALID_ARGUMENT, seconds_since(&rs->start));
+        metrics_observe("rest", "unmatched", RPC_INVALID_ARGUMENT, clock_seconds_since(&rs->start));
         return send_bad_request(c);
     }
     char *clean = route_clean_path(path);
     if (!clean || strcmp(clean, path) != 0) {
         ret = clean ? send_clean_redirect(c, verb, clean) : send_error(c, RPC_INTERNAL, "out of memory");
-        metrics_observe("rest", "unmatched", RPC_OK, seconds_since(&rs->start));
+        metrics_observe("rest", "unmatched", RPC_OK, clock_seconds_since(&rs->start));
         free(clean);
         free(path);
         return ret;
@@ -522,7 +497,7 @@ static enum MHD_Result handle(struct rest_server *srv, struct MHD_Connection *c,
         if (!utf8_valid(msg, strlen(msg)))
             snprintf(msg, sizeof msg, "Endpoint not found: %.400s, http method: %.20s", url, verb);
         ret = send_error(c, code, msg);
-        metrics_observe("rest", "unmatched", code, seconds_since(&rs->start));
+        metrics_observe("rest", "unmatched", code, clock_seconds_since(&rs->start));
         free(path);
         return ret;
     }
@@ -530,11 +505,10 @@ static enum MHD_Result handle(struct rest_server *srv, struct MHD_Connection *c,
     int code;
     rpc_status st = { 0 };
     auth_identity id;
-    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     char err[PBJSON_ERR_MAX];
     ProtobufCMessage *msg = NULL;
 
-    code = auth_check(authz, path, &id, &st);
+    code = check_caller(c, path, &id, &st);
     if (code != RPC_OK) {
         ret = send_auth_error(c, code, st.message);
         goto done;
@@ -546,7 +520,7 @@ static enum MHD_Result handle(struct rest_server *srv, struct MHD_Connection *c,
     }
     code = call_and_respond(c, &m, &id, msg, srv->timeout_ms, &ret);
 done:
-    metrics_observe("rest", method, code, seconds_since(&rs->start));
+    metrics_observe("rest", method, code, clock_seconds_since(&rs->start));
     if (msg)
         protobuf_c_message_free_unpacked(msg, NULL);
     route_match_clear(&m);

@@ -19,7 +19,9 @@ static int check_connection_timeout(rpc_status *st, const ProtobufCMessage *p)
     const Google__Protobuf__Duration *d = (const Google__Protobuf__Duration *)pb_get_msg(p, "connection_timeout");
     if (!d)
         return RPC_OK;
-    return validate_duration_gte0(st, d->seconds, d->nanos, p->descriptor->short_name, "ConnectionTimeout");
+    static const validate_time_rules gte0 = { .has = VALIDATE_GTE, .gte = { 0, 0 } };
+    return validate_duration(st, (validate_time){ d->seconds, d->nanos }, &gte0, p->descriptor->short_name,
+                             "ConnectionTimeout");
 }
 
 /* The rules of kind k's Add params in field order: the min_len 1 fields
@@ -28,16 +30,25 @@ static int check_connection_timeout(rpc_status *st, const ProtobufCMessage *p)
 static int require_fields(rpc_status *st, const agent_kind *k, const ProtobufCMessage *p)
 {
     for (int i = 0; i < 4 && k->required[i]; i++) {
-        const char *colon = strchr(k->required[i], ':');
-        char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)(colon - k->required[i]), k->required[i]);
-        if (validate_min_len(st, pb_get_str(p, name), 1, k->add_params, colon + 1))
+        char name[64], go[64];
+        const char *rule = "";
+        snprintf(name, sizeof name, "%s", k->required[i]);
+        char *colon = strchr(name, ':'), *colon2 = colon ? strchr(colon + 1, ':') : NULL;
+        if (colon2) {
+            *colon2 = '\0';
+            rule = colon2 + 1;
+        }
+        snprintf(go, sizeof go, "%s", colon ? colon + 1 : name);
+        if (colon)
+            *colon = '\0';
+        int rc = strcmp(rule, "uuid") == 0 ? validate_uuid(st, pb_get_str(p, name), k->add_params, go)
+                                           : validate_min_len(st, pb_get_str(p, name), 1, k->add_params, go);
+        if (rc)
             return st->code;
     }
-    uint32_t port = pb_get_u32(p, "listen_port");
-    if (k->attach == ATTACH_EXTERNAL && (port == 0 || port >= 65536))
-        return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.ListenPort: value must be inside range (0, 65536)",
-                        k->add_params);
+    if (k->attach == ATTACH_EXTERNAL &&
+        validate_int(st, pb_get_u32(p, "listen_port"), &validate_port_rules, k->add_params, "ListenPort"))
+        return st->code;
     return check_connection_timeout(st, p);
 }
 
@@ -115,13 +126,13 @@ static int change_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
         return ctx->status.code;
     const char *member = pb_oneof_selected(in, "node_exporter");
     const ProtobufCMessage *p = member ? pb_get_msg(in, member) : NULL;
+    /* As in AddAgent: the oneof is not required, the handler's
+     * fmt.Errorf("invalid request %v") is answered as Internal. */
     if (!p)
-        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "invalid ChangeAgentRequest.Agent: value is required");
-    if (pb_has(p, "listen_port") && (pb_get_u32(p, "listen_port") == 0 || pb_get_u32(p, "listen_port") >= 65536)) {
-        rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT,
-                 "invalid ChangeExternalExporterParams.ListenPort: value must be inside range (0, 65536)");
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "Internal server error.");
+    if (pb_has(p, "listen_port") && validate_int(&ctx->status, pb_get_u32(p, "listen_port"), &validate_port_rules,
+                                                 p->descriptor->short_name, "ListenPort"))
         return validate_embedded(&ctx->status, "ChangeAgentRequest", member);
-    }
     if (check_connection_timeout(&ctx->status, p))
         return validate_embedded(&ctx->status, "ChangeAgentRequest", member);
     if (db_begin(w->db, &ctx->status))

@@ -47,18 +47,23 @@ static int insert_postgres_agents(db *d, const db_params *p, const char *service
     bool tls = strcmp(mode, "disable") != 0;
     bool skip = strcmp(mode, "disable") == 0 || strcmp(mode, "verify-ca") == 0;
     const char *user = p->user && *p->user ? p->user : NULL;
-    const char *pass = p->password && *p->password ? p->password : NULL;
+    char pw[1024];
+    if (db_params_password(p, pw, sizeof pw) != 0)
+        pw[0] = '\0';
+    const char *pass = *pw ? pw : NULL;
     char exporter_id[UUID_STR_LEN], qan_id[UUID_STR_LEN];
     uuid_v4(exporter_id);
     uuid_v4(qan_id);
     rpc_status st = { 0 };
-    if (done(store_agents_add_server_pg_agent(d, exporter_id, "postgres_exporter", service_id, false, tls, skip, user,
-                                              pass, "{}", &st),
-             &st))
-        return -1;
-    return done(store_agents_add_server_pg_agent(d, qan_id, "qan-postgresql-pgstatements-agent", service_id, !qan, tls,
-                                                 skip, user, pass, "{\"comments_parsing_disabled\": true}", &st),
-                &st);
+    int rc = done(store_agents_add_server_pg_agent(d, exporter_id, "postgres_exporter", service_id, false, tls, skip,
+                                                   user, pass, "{}", &st),
+                  &st);
+    if (rc == 0)
+        rc = done(store_agents_add_server_pg_agent(d, qan_id, "qan-postgresql-pgstatements-agent", service_id, !qan,
+                                                   tls, skip, user, pass, "{\"comments_parsing_disabled\": true}", &st),
+                  &st);
+    explicit_bzero(pw, sizeof pw);
+    return rc;
 }
 
 static int create_all(db *d, const db_params *p, bool qan)

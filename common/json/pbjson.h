@@ -57,6 +57,10 @@ int pbjson_decode(const json_t *j, const ProtobufCMessageDescriptor *d,
 int pbjson_set_field(ProtobufCMessage *m, const char *path, const char *const *values, size_t n,
                      char *err, size_t errlen);
 
+/* url.QueryUnescape of s[0..n): '+' is a space; malloc'd, NULL with Go's
+ * text in err (an escaped NUL is refused: it cannot live in a C string). */
+char *pbjson_query_unescape(const char *s, size_t n, char *err, size_t errlen);
+
 /* url.ParseQuery + DefaultQueryParser.Parse on a raw query string (without
  * '?'): skips keys whose path starts with one of the `skip` field paths
  * (the path parameters), in the order given. 0 or -1 with err. */

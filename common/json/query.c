@@ -6,6 +6,7 @@
  * `strconv.ParseBool: parsing "yes": invalid syntax`, `too many values for
  * field "x": a, b`, `invalid URL escape "%zz"`. */
 #include "internal.h"
+#include "hex.h"
 #include "utf8.h"
 
 #include <ctype.h>
@@ -689,19 +690,7 @@ int pbjson_set_field(ProtobufCMessage *m, const char *path, const char *const *v
 
 /* ---- url.ParseQuery ------------------------------------------------------------- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* url.QueryUnescape of s[0..n): '+' is a space. NULL with err set. */
-static char *query_unescape(const char *s, size_t n, char *err, size_t errlen)
+char *pbjson_query_unescape(const char *s, size_t n, char *err, size_t errlen)
 {
     char *out = malloc(n + 1), *o = out;
     if (!out) {
@@ -710,7 +699,7 @@ static char *query_unescape(const char *s, size_t n, char *err, size_t errlen)
     }
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%') {
-            int hi = i + 1 < n ? hexval(s[i + 1]) : -1, lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            int hi = i + 1 < n ? hex_value(s[i + 1]) : -1, lo = i + 2 < n ? hex_value(s[i + 2]) : -1;
             if (hi < 0 || lo < 0) {
                 char bad[4], qb[32];
                 size_t k = n - i < 3 ? n - i : 3;
@@ -807,13 +796,13 @@ static int parse_query(const char *raw, qparams *qp, char *err, size_t errlen)
         const char *eq = memchr(seg, '=', len);
         size_t klen = eq ? (size_t)(eq - seg) : len;
         char e[PBJSON_ERR_MAX];
-        char *key = query_unescape(seg, klen, e, sizeof e);
+        char *key = pbjson_query_unescape(seg, klen, e, sizeof e);
         if (!key) {
             if (!first[0])
                 snprintf(first, sizeof first, "%s", e);
             continue;
         }
-        char *val = eq ? query_unescape(eq + 1, len - klen - 1, e, sizeof e) : strdup("");
+        char *val = eq ? pbjson_query_unescape(eq + 1, len - klen - 1, e, sizeof e) : strdup("");
         if (!val) {
             free(key);
             if (!first[0])

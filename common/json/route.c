@@ -14,6 +14,7 @@
  * until the winner's params are copied out. Specificity: more literal segments (a matched ":verb" counts
  * as one) win; on a tie the route whose first {param} comes later wins;
  * then table order. */
+#include "hex.h"
 #include "route.h"
 
 #include <stdio.h>
@@ -265,17 +266,6 @@ void route_match_clear(route_match *m)
 
 /* ---- URL paths as Go's net/http sees them ------------------------------------ */
 
-static int hexdigit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char *route_unescape_path(const char *raw)
 {
     size_t n = strlen(raw);
@@ -287,7 +277,7 @@ char *route_unescape_path(const char *raw)
             *o++ = raw[i];
             continue;
         }
-        int hi = i + 1 < n ? hexdigit(raw[i + 1]) : -1, lo = i + 2 < n ? hexdigit(raw[i + 2]) : -1;
+        int hi = i + 1 < n ? hex_value(raw[i + 1]) : -1, lo = i + 2 < n ? hex_value(raw[i + 2]) : -1;
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
             free(out);
             return NULL;
@@ -366,6 +356,7 @@ static const daemon_rule daemon_rules[] = {
     {"user.v1.", "inventoryd"},
     {"accesscontrol.v1beta1.", "inventoryd"},
     {"internal.v1.AuthService", "inventoryd"},
+    {"lockout.v1.", "inventoryd"},
     {"internal.v1.LogsService", "configd"},
     {"internal.v1.AgentsService", "agentsd"},
     {"internal.v1.JobsService", "agentsd"},

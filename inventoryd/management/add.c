@@ -33,7 +33,7 @@ typedef struct {
 typedef struct {
     const char *member;      /* AddServiceRequest / AddServiceResponse member */
     const char *params;      /* message name for validation texts */
-    const char *required[3]; /* "proto_name:GoName", in field order */
+    const char *required[3]; /* min_len 1 fields, "proto_name:GoName", in field order */
     bool external;           /* an external exporter on a node, not under a pmm-agent's service */
     agent_part agents[3];
 } add_kind;
@@ -48,13 +48,15 @@ static const add_kind kinds[] = {
       { { NULL, "mongodb_exporter", "mongodb_exporter" },
         { "qan_mongodb_profiler", "qan_mongodb_profiler_agent", "qan_mongodb_profiler" },
         { "qan_mongodb_mongolog", "qan_mongodb_mongolog_agent", "qan_mongodb_mongolog" } } },
-    { "postgresql", "AddPostgreSQLServiceParams", { "service_name:ServiceName", "pmm_agent_id:PmmAgentId" }, false,
+    { "postgresql", "AddPostgreSQLServiceParams",
+      { "service_name:ServiceName", "pmm_agent_id:PmmAgentId", "username:Username" }, false,
       { { NULL, "postgres_exporter", "postgres_exporter" },
         { "qan_postgresql_pgstatements_agent", "qan_postgresql_pgstatements_agent",
           "qan_postgresql_pgstatements_agent" },
         { "qan_postgresql_pgstatmonitor_agent", "qan_postgresql_pgstatmonitor_agent",
           "qan_postgresql_pgstatmonitor_agent" } } },
-    { "proxysql", "AddProxySQLServiceParams", { "service_name:ServiceName", "pmm_agent_id:PmmAgentId" }, false,
+    { "proxysql", "AddProxySQLServiceParams",
+      { "service_name:ServiceName", "pmm_agent_id:PmmAgentId", "username:Username" }, false,
       { { NULL, "proxysql_exporter", "proxysql_exporter" } } },
     { "valkey", "AddValkeyServiceParams", { "service_name:ServiceName", "pmm_agent_id:PmmAgentId" }, false,
       { { NULL, "valkey_exporter", "valkey_exporter" } } },
@@ -89,7 +91,7 @@ static int validate(const add_kind *k, const ProtobufCMessage *p, rpc_status *st
     /* add_node (field 3, before service_name) is an embedded AddNodeParams
      * whose node_name is min_len 1: two levels of embedded-message text */
     const ProtobufCMessage *add_node = pb_get_msg(p, "add_node");
-    if (add_node && mgmt_require(st, pb_get_str(add_node, "node_name"), "AddNodeParams", "NodeName")) {
+    if (add_node && validate_min_len(st, pb_get_str(add_node, "node_name"), 1, "AddNodeParams", "NodeName")) {
         validate_embedded(st, k->params, "add_node");
         return validate_embedded(st, "AddServiceRequest", k->member);
     }
@@ -97,17 +99,12 @@ static int validate(const add_kind *k, const ProtobufCMessage *p, rpc_status *st
         const char *colon = strchr(k->required[i], ':');
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)(colon - k->required[i]), k->required[i]);
-        if (mgmt_require(st, pb_get_str(p, name), k->params, colon + 1))
+        if (validate_min_len(st, pb_get_str(p, name), 1, k->params, colon + 1))
             return validate_embedded(st, "AddServiceRequest", k->member);
     }
-    if (k->external) {
-        uint32_t port = pb_get_u32(p, "listen_port");
-        if (port < 1 || port > 65535) {
-            rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.ListenPort: value must be inside range [1, 65536)",
-                     k->params);
-            return validate_embedded(st, "AddServiceRequest", k->member);
-        }
-    }
+    /* listen_port (field 10, after service_name) {gt: 0, lt: 65536} */
+    if (k->external && validate_int(st, pb_get_u32(p, "listen_port"), &validate_port_rules, k->params, "ListenPort"))
+        return validate_embedded(st, "AddServiceRequest", k->member);
     if (strcmp(k->member, "external") == 0) {
         if (!*pb_get_str(p, "node_id") != !*pb_get_str(p, "runs_on_node_id"))
             return rpc_fail(st, RPC_INVALID_ARGUMENT, "runs_on_node_id and node_id should be specified together.");
@@ -305,8 +302,8 @@ int mgmt_add_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage 
         return mgmt_add_rds(ctx, pb_get_msg(in, "rds"), out);
     const add_kind *k = kind_of(member);
     const ProtobufCMessage *p = k ? pb_get_msg(in, k->member) : NULL;
-    if (!p) /* upstream's text (a plain Go error: code Unknown) for an empty oneof */
-        return rpc_fail(&ctx->status, RPC_UNKNOWN, "invalid request <nil>");
+    if (!p) /* the oneof is not required: upstream's handler refuses it */
+        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "invalid service type");
     if (validate(k, p, &ctx->status))
         return ctx->status.code;
 

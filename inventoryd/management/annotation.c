@@ -12,6 +12,7 @@
 #include "db/store/services.h"
 #include "management/v1/annotation.pb-c.h"
 #include "pbutil.h"
+#include "validate.h"
 
 /* models.FindServiceByName / FindNodeByName: InvalidArgument for an empty
  * name, NotFound for an unknown one. */
@@ -35,7 +36,7 @@ int mgmt_add_annotation(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
     (void)out;
     worker *w = ctx->worker;
     rpc_status *st = &ctx->status;
-    if (mgmt_require(st, pb_get_str(in, "text"), "AddAnnotationRequest", "Text"))
+    if (validate_min_len(st, pb_get_str(in, "text"), 1, "AddAnnotationRequest", "Text"))
         return st->code;
     const Management__V1__AddAnnotationRequest *req = (const Management__V1__AddAnnotationRequest *)in;
     for (size_t i = 0; i < req->n_service_names; i++)

@@ -27,6 +27,7 @@
 #include "management/v1/azure.pb-c.h"
 #include "inventoryd/node_model.h"
 #include "pbutil.h"
+#include "validate.h"
 #include "inventoryd/service_model.h"
 #include "db/settings.h"
 
@@ -53,7 +54,7 @@ static int validate_discover(const ProtobufCMessage *in, rpc_status *st)
                                         { "azure_tenant_id", "AzureTenantId" },
                                         { "azure_subscription_id", "AzureSubscriptionId" } };
     for (size_t i = 0; i < sizeof f / sizeof *f; i++)
-        if (mgmt_require(st, pb_get_str(in, f[i][0]), "DiscoverAzureDatabaseRequest", f[i][1]))
+        if (validate_min_len(st, pb_get_str(in, f[i][0]), 1, "DiscoverAzureDatabaseRequest", f[i][1]))
             return st->code;
     return RPC_OK;
 }
@@ -123,12 +124,13 @@ static int validate_add(const ProtobufCMessage *in, rpc_status *st)
                                                  { "azure_subscription_id", "AzureSubscriptionId" },
                                                  { "azure_resource_group", "AzureResourceGroup" } };
     for (size_t i = 0; i < sizeof before_port / sizeof *before_port; i++)
-        if (mgmt_require(st, pb_get_str(in, before_port[i][0]), "AddAzureDatabaseRequest", before_port[i][1]))
+        if (validate_min_len(st, pb_get_str(in, before_port[i][0]), 1, "AddAzureDatabaseRequest",
+                             before_port[i][1]))
             return st->code;
-    if (pb_get_u32(in, "port") == 0)
-        return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid AddAzureDatabaseRequest.Port: value must be greater than 0");
+    if (validate_int(st, pb_get_u32(in, "port"), &validate_gt0_rules, "AddAzureDatabaseRequest", "Port"))
+        return st->code;
     for (size_t i = 0; i < sizeof after_port / sizeof *after_port; i++)
-        if (mgmt_require(st, pb_get_str(in, after_port[i][0]), "AddAzureDatabaseRequest", after_port[i][1]))
+        if (validate_min_len(st, pb_get_str(in, after_port[i][0]), 1, "AddAzureDatabaseRequest", after_port[i][1]))
             return st->code;
     return RPC_OK;
 }

@@ -35,9 +35,6 @@ int mgmt_add_annotation(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
 
 /* ---- helpers (util.c) ------------------------------------------ */
 
-/* protoc-gen-validate's text for a min_len 1 string rule. */
-int mgmt_require(rpc_status *st, const char *value, const char *msg, const char *field);
-
 /* Copies every field of src into the field of the same name and type in
  * dst (scalars, strings, enums, repeated strings, string maps), except the
  * names in skip (NULL-terminated, may be NULL). Returns 0 or -1 (ENOMEM). */

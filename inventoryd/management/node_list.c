@@ -11,6 +11,7 @@
 #include "management/v1/node.pb-c.h"
 #include "inventoryd/node_model.h"
 #include "pbutil.h"
+#include "validate.h"
 #include "rpc.h"
 #include "inventoryd/vm.h"
 
@@ -98,7 +99,7 @@ int mgmt_get_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **o
 {
     worker *w = ctx->worker;
     const char *id = pb_get_str(in, "node_id");
-    if (mgmt_require(&ctx->status, id, "GetNodeRequest", "NodeId"))
+    if (validate_min_len(&ctx->status, id, 1, "GetNodeRequest", "NodeId"))
         return ctx->status.code;
     PGresult *r = store_nodes_universal(w->db, id, &ctx->status);
     if (!r)

@@ -22,6 +22,7 @@
 #include "management/v1/node.pb-c.h"
 #include "inventoryd/node_model.h"
 #include "pbutil.h"
+#include "validate.h"
 
 /* Removes a node with its service tokens, inside the caller's transaction. */
 static int remove_node(db *d, const char *id, bool force, rpc_status *st)
@@ -185,7 +186,7 @@ static void registration_clear(registration *g)
 int mgmt_register_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     worker *w = ctx->worker;
-    if (mgmt_require(&ctx->status, pb_get_str(in, "node_name"), "RegisterNodeRequest", "NodeName"))
+    if (validate_min_len(&ctx->status, pb_get_str(in, "node_name"), 1, "RegisterNodeRequest", "NodeName"))
         return ctx->status.code;
     registration g = { 0 };
     if (db_begin(w->db, &ctx->status))
@@ -223,7 +224,7 @@ int mgmt_unregister_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMess
 {
     worker *w = ctx->worker;
     const char *id = pb_get_str(in, "node_id");
-    if (mgmt_require(&ctx->status, id, "UnregisterNodeRequest", "NodeId"))
+    if (validate_min_len(&ctx->status, id, 1, "UnregisterNodeRequest", "NodeId"))
         return ctx->status.code;
     if (db_begin(w->db, &ctx->status))
         return ctx->status.code;

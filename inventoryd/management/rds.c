@@ -20,6 +20,7 @@
 #include "management/v1/service.pb-c.h"
 #include "inventoryd/node_model.h"
 #include "pbutil.h"
+#include "validate.h"
 #include "inventoryd/service_model.h"
 
 #define DEFAULT_TABLESTATS_GROUP_TABLE_LIMIT 1000
@@ -150,23 +151,27 @@ static int do_add(db *d, rds_add *a, rpc_status *st)
     }
 }
 
-/* protoc-gen-validate's rules of AddRDSServiceParams, in field order. */
+/* protoc-gen-validate's rules of AddRDSServiceParams, in field order,
+ * reported through AddServiceRequest's rds member. */
 static int validate(const ProtobufCMessage *p, rpc_status *st)
 {
-    if (mgmt_require(st, pb_get_str(p, "region"), "AddRDSServiceParams", "Region") ||
-        mgmt_require(st, pb_get_str(p, "instance_id"), "AddRDSServiceParams", "InstanceId") ||
-        mgmt_require(st, pb_get_str(p, "address"), "AddRDSServiceParams", "Address"))
-        return st->code;
-    if (pb_get_u32(p, "port") == 0)
-        return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid AddRDSServiceParams.Port: value must be greater than 0");
-    return mgmt_require(st, pb_get_str(p, "username"), "AddRDSServiceParams", "Username");
+    static const char *const R = "AddRDSServiceParams";
+    if (validate_min_len(st, pb_get_str(p, "region"), 1, R, "Region") ||
+        validate_min_len(st, pb_get_str(p, "instance_id"), 1, R, "InstanceId") ||
+        validate_min_len(st, pb_get_str(p, "address"), 1, R, "Address") ||
+        validate_int(st, pb_get_u32(p, "port"), &validate_gt0_rules, R, "Port") ||
+        validate_min_len(st, pb_get_str(p, "username"), 1, R, "Username"))
+        return validate_embedded(st, "AddServiceRequest", "rds");
+    return RPC_OK;
 }
 
 int mgmt_add_rds(rpc_ctx *ctx, const ProtobufCMessage *p, ProtobufCMessage **out)
 {
     worker *w = ctx->worker;
-    if (!p || validate(p, &ctx->status))
-        return p ? ctx->status.code : rpc_fail(&ctx->status, RPC_UNKNOWN, "invalid request <nil>");
+    if (!p) /* as an empty oneof (see mgmt_add_service) */
+        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "invalid service type");
+    if (validate(p, &ctx->status))
+        return ctx->status.code;
     const char *instance = pb_get_str(p, "instance_id");
     rds_add a = { .p = p };
     /* Upstream's defaults: names from the instance, the server's pmm-agent. */

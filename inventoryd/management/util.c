@@ -1,5 +1,4 @@
-/* util: helpers the management.v1 handlers share: validation
- * texts, copying request fields into inventory parameter messages by name,
+/* util: helpers the management.v1 handlers share: copying request fields into inventory parameter messages by name,
  * timestamps, transactions, and upstream's choice of a node (nodeID()). */
 #include "internal.h"
 
@@ -16,13 +15,6 @@
 #include "inventory/v1/nodes.pb-c.h"
 #include "inventoryd/node_model.h"
 #include "pbutil.h"
-
-int mgmt_require(rpc_status *st, const char *value, const char *msg, const char *field)
-{
-    if (value && *value)
-        return RPC_OK;
-    return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.%s: value length must be at least 1 runes", msg, field);
-}
 
 #define MEMBER(m, off, type) (*(type *)((const uint8_t *)(m) + (off)))
 

@@ -248,7 +248,7 @@ START_TEST(validation_texts)
     expect_error(ACT "CancelAction", c, RPC_INVALID_ARGUMENT,
                  "invalid CancelActionRequest.ActionId: value must be a valid UUID | caused by: invalid uuid format");
     expect_error(ACT "StartServiceAction", pb_new(&actions__v1__start_service_action_request__descriptor),
-                 RPC_UNKNOWN, "invalid request <nil>");
+                 RPC_INTERNAL, "Internal server error.");
     ProtobufCMessage *p, *req = service_action("mysql_show_create_table", "bad", &p);
     expect_error(ACT "StartServiceAction", req, RPC_INVALID_ARGUMENT,
                  "invalid StartServiceActionRequest.MysqlShowCreateTable: embedded message failed validation | caused by: "

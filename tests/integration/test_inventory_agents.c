@@ -398,6 +398,9 @@ START_TEST(add_errors)
     p = kind_params(14, pmm);
     pb_set_str(p, "pmm_agent_id", "");
     expect_add_error("valkey_exporter", p, 3, "invalid AddAgentRequest.ValkeyExporter: embedded message failed validation | caused by: invalid AddValkeyExporterParams.PmmAgentId: value length must be at least 1 runes");
+    p = kind_params(14, pmm);
+    pb_set_str(p, "service_id", "valkey-1");
+    expect_add_error("valkey_exporter", p, 3, "invalid AddAgentRequest.ValkeyExporter: embedded message failed validation | caused by: invalid AddValkeyExporterParams.ServiceId: value must be a valid UUID | caused by: invalid uuid format");
     p = kind_params(1, pmm);
     pb_set_map_json(p, "extra_dsn_params", "{\"multiStatements\": \"true\"}");
     expect_add_error("mysqld_exporter", p, 3, "Unsupported DSN parameter: multiStatements");
@@ -629,6 +632,13 @@ START_TEST(change_presence)
     p = params_for(&inventory__v1__change_agent_request__descriptor, "node_exporter");
     ck_assert_int_eq(change("", "node_exporter", p, NULL, msg), 3);
     ck_assert_str_eq(msg, "invalid ChangeAgentRequest.AgentId: value length must be at least 1 runes");
+    /* No member: the oneof is not required, upstream's handler fails with
+     * a plain error, answered as Internal. */
+    ProtobufCMessage *empty = pb_new(&inventory__v1__change_agent_request__descriptor);
+    pb_set_str(empty, "agent_id", id);
+    ck_assert_int_eq(call(AGS "ChangeAgent", empty, NULL, msg), 13);
+    ck_assert_str_eq(msg, "Internal server error.");
+    protobuf_c_message_free_unpacked(empty, NULL);
 
     /* A mysqld_exporter: new password stored encrypted, username kept. */
     ck_assert_int_eq(add("mysqld_exporter", kind_params(1, pmm), &resp, msg), 0);
@@ -665,12 +675,12 @@ START_TEST(seal_plaintext_rows)
 {
     const char *sql = "SELECT password FROM agents WHERE agent_type = 'postgres_exporter' AND pmm_agent_id = 'pmm-server'";
     char *before = sql_value(sql, NULL);
-    ck_assert_str_eq(before, "pmm-managed");
+    ck_assert_str_eq(before, params.password); /* the password the daemons connect with */
     ck_assert_int_eq(agent_seal_plaintext(w.db), 0);
     char *after = sql_value(sql, NULL);
     ck_assert_int_eq(strncmp(after, "enc:", 4), 0);
     char *plain = secret_decrypt(after);
-    ck_assert_str_eq(plain, "pmm-managed");
+    ck_assert_str_eq(plain, params.password);
     ck_assert_int_eq(agent_seal_plaintext(w.db), 0);
     char *again = sql_value(sql, NULL);
     ck_assert_str_eq(again, after); /* already sealed rows are left alone */
