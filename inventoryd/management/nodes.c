@@ -29,11 +29,7 @@ static int remove_node(db *d, const char *id, bool force, rpc_status *st)
 {
     if (node_remove(d, id, force, st))
         return st->code;
-    PGresult *r = db_exec(d, st, "DELETE FROM service_tokens WHERE node_id = $1", 1, (const char *[]){ id });
-    if (!r)
-        return st->code;
-    PQclear(r);
-    return RPC_OK;
+    return cred_token_remove_on_node(d, id, st);
 }
 
 /* Upstream's checks before creating: the name, then address + region

@@ -64,6 +64,11 @@ int store_xact_lock(db *d, const char *key, rpc_status *st)
     return store_write(d, "SELECT pg_advisory_xact_lock($1::bigint)", 1, (const char *[]){ key }, NULL, st);
 }
 
+int store_ping(db *d, rpc_status *st)
+{
+    return store_write(d, "SELECT 1", 0, NULL, NULL, st);
+}
+
 char *store_text_array(const char *const *ids, size_t n)
 {
     size_t cap = 3;

@@ -47,6 +47,10 @@ int store_first(db *d, const char *sql, int n, const char *const *params, char *
  * transaction ends. key is a bigint in decimal. */
 int store_xact_lock(db *d, const char *key, rpc_status *st);
 
+/* Runs a statement that reads no table ("SELECT 1"): on a connection that
+ * broke, db notices and drops it. RPC_OK, or st's code. */
+int store_ping(db *d, rpc_status *st);
+
 /* A PostgreSQL text[] literal of ids, for "= ANY($1::text[])" (malloc'd;
  * NULL on ENOMEM). */
 char *store_text_array(const char *const *ids, size_t n);
