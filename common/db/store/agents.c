@@ -43,6 +43,43 @@ json_t *store_agents_pmm_agents_of_service(db *d, const char *service_id, rpc_st
                       1, (const char *[]){ service_id }, st);
 }
 
+void store_pmm_agent_refs_free(store_pmm_agent_ref *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(a[i].id);
+        free(a[i].version);
+    }
+    free(a);
+}
+
+int store_agents_pmm_agent_refs_of_service(db *d, const char *service_id, store_pmm_agent_ref **out, size_t *n,
+                                           rpc_status *st)
+{
+    *out = NULL;
+    *n = 0;
+    json_t *rows = store_agents_pmm_agents_of_service(d, service_id, st);
+    if (!rows)
+        return st->code;
+    size_t count = json_array_size(rows);
+    store_pmm_agent_ref *v = calloc(count ? count : 1, sizeof *v);
+    for (size_t i = 0; v && i < count; i++) {
+        const char *id = json_string_value(json_object_get(json_array_get(rows, i), "agent_id"));
+        const char *version = json_string_value(json_object_get(json_array_get(rows, i), "version"));
+        v[i].id = strdup(id ? id : "");
+        v[i].version = strdup(version ? version : "");
+        if (!v[i].id || !v[i].version) {
+            store_pmm_agent_refs_free(v, i + 1);
+            v = NULL;
+        }
+    }
+    json_decref(rows);
+    if (!v)
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    *out = v;
+    *n = count;
+    return RPC_OK;
+}
+
 json_t *store_agents_pmm_agents_on_node(db *d, const char *node_id, rpc_status *st)
 {
     return store_rows(d, "SELECT * FROM agents WHERE runs_on_node_id = $1 AND agent_type = 'pmm-agent' ORDER BY agent_id",

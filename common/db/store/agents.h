@@ -21,6 +21,14 @@ json_t *store_agents_by_ids(db *d, const char *ids, rpc_status *st);
 json_t *store_agents_enabled_of_pmm_agents(db *d, const char *ids, rpc_status *st);
 /* The pmm-agents that run an agent of service_id, by agent_id. */
 json_t *store_agents_pmm_agents_of_service(db *d, const char *service_id, rpc_status *st);
+/* The same as ids and versions (malloc'd strings, "" for no version):
+ * upstream's FindPMMAgentsForService (backupd). */
+typedef struct {
+    char *id, *version;
+} store_pmm_agent_ref;
+void store_pmm_agent_refs_free(store_pmm_agent_ref *a, size_t n);
+int store_agents_pmm_agent_refs_of_service(db *d, const char *service_id, store_pmm_agent_ref **out, size_t *n,
+                                           rpc_status *st);
 /* The pmm-agents running on node_id, by agent_id. */
 json_t *store_agents_pmm_agents_on_node(db *d, const char *node_id, rpc_status *st);
 /* The agents of service_id of agent_type, run by pmm_agent_id ("" = any). */

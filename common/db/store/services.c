@@ -171,3 +171,154 @@ PGresult *store_services_universal_all(db *d, const char *node_id, const char *s
                    "WHERE " SERVICE_FILTER,
                    3, (const char *[]){ node_id, service_type, external_group });
 }
+
+/* ---- services as records of strings -------------------------------------- */
+
+/* The store_service_rec fields, in their order, then the port. */
+#define SERVICE_REC_COLUMNS                                                                                        \
+    "service_id, service_type, service_name, node_id, cluster, replication_set, environment, "                   \
+    "COALESCE(address, ''), COALESCE(socket, ''), COALESCE(version, ''), COALESCE(custom_labels, '{}'), "          \
+    "external_group, database_name, COALESCE(port, 0)"
+
+/* The string fields of s, in SERVICE_REC_COLUMNS' order. */
+#define SERVICE_REC_FIELDS(s)                                                                                      \
+    { &(s)->service_id, &(s)->service_type, &(s)->service_name, &(s)->node_id, &(s)->cluster,                      \
+      &(s)->replication_set, &(s)->environment, &(s)->address, &(s)->socket, &(s)->version, &(s)->custom_labels,   \
+      &(s)->external_group, &(s)->database_name }
+
+void store_service_rec_free(store_service_rec *s)
+{
+    char **f[] = SERVICE_REC_FIELDS(s);
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
+        free(*f[i]);
+        *f[i] = NULL;
+    }
+}
+
+void store_service_recs_free(store_service_rec *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        store_service_rec_free(&s[i]);
+    free(s);
+}
+
+static bool rec_from_row(PGresult *r, int row, store_service_rec *s)
+{
+    memset(s, 0, sizeof *s);
+    char **f[] = SERVICE_REC_FIELDS(s);
+    bool ok = true;
+    for (size_t c = 0; c < sizeof f / sizeof *f; c++)
+        ok &= (*f[c] = strdup(PQgetisnull(r, row, (int)c) ? "" : PQgetvalue(r, row, (int)c))) != NULL;
+    s->port = atoi(PQgetvalue(r, row, 13));
+    if (!ok)
+        store_service_rec_free(s);
+    return ok;
+}
+
+/* Every row of r (cleared here) into *out. */
+static int recs_from(PGresult *r, store_service_rec **out, size_t *n, rpc_status *st)
+{
+    *out = NULL;
+    *n = 0;
+    if (!r)
+        return st->code;
+    int rows = PQntuples(r);
+    store_service_rec *v = calloc(rows ? (size_t)rows : 1, sizeof *v);
+    for (int i = 0; v && i < rows; i++)
+        if (!rec_from_row(r, i, &v[i])) {
+            store_service_recs_free(v, (size_t)i);
+            v = NULL;
+        }
+    PQclear(r);
+    if (!v)
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    *out = v;
+    *n = (size_t)rows;
+    return RPC_OK;
+}
+
+int store_services_get_rec(db *d, const char *service_id, store_service_rec *out, rpc_status *st)
+{
+    memset(out, 0, sizeof *out);
+    PGresult *r = db_exec(d, st, "SELECT " SERVICE_REC_COLUMNS " FROM services WHERE service_id = $1", 1,
+                          (const char *[]){ service_id });
+    if (!r)
+        return st->code;
+    int rc = RPC_OK;
+    if (!PQntuples(r)) {
+        char q[512];
+        rpc_quote(q, sizeof q, service_id ? service_id : "");
+        rc = rpc_fail(st, RPC_NOT_FOUND, "Service with ID %s not found.", q);
+    } else if (!rec_from_row(r, 0, out)) {
+        rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
+    }
+    PQclear(r);
+    return rc;
+}
+
+int store_services_exists(db *d, const char *service_id, bool *exists, rpc_status *st)
+{
+    return store_exists(d, "SELECT 1 FROM services WHERE service_id = $1", 1, (const char *[]){ service_id }, exists,
+                        st);
+}
+
+int store_services_of_type(db *d, const char *type, const char *cluster, store_service_rec **out, size_t *n,
+                           rpc_status *st)
+{
+    return recs_from(db_exec(d, st,
+                             "SELECT " SERVICE_REC_COLUMNS " FROM services WHERE service_type = $1 AND "
+                             "($2::text IS NULL OR cluster = $2) ORDER BY service_name",
+                             2, (const char *[]){ type, cluster }),
+                     out, n, st);
+}
+
+int store_services_all(db *d, store_service_rec **out, size_t *n, rpc_status *st)
+{
+    return recs_from(db_exec(d, st, "SELECT " SERVICE_REC_COLUMNS " FROM services ORDER BY service_name", 0, NULL),
+                     out, n, st);
+}
+
+int store_services_by_names(db *d, char *const *names, size_t n_names, store_service_rec **out, size_t *n,
+                            rpc_status *st)
+{
+    char *arr = store_text_array((const char *const *)names, n_names);
+    if (!arr) {
+        *out = NULL;
+        *n = 0;
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    }
+    int rc = recs_from(db_exec(d, st,
+                               "SELECT " SERVICE_REC_COLUMNS " FROM services WHERE service_name = ANY($1::text[]) "
+                               "ORDER BY service_name",
+                               1, (const char *[]){ arr }),
+                       out, n, st);
+    free(arr);
+    return rc;
+}
+
+/* The one text column of sql's one row into *json (malloc'd). */
+static int one_text(PGresult *r, char **json, rpc_status *st)
+{
+    if (!r)
+        return st->code;
+    *json = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return *json ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "out of memory");
+}
+
+int store_services_names(db *d, char **json, rpc_status *st)
+{
+    return one_text(db_exec(d, st, "SELECT COALESCE(json_object_agg(service_id, service_name), '{}')::text FROM services",
+                            0, NULL),
+                    json, st);
+}
+
+int store_services_kinds(db *d, const char *ids_json, char **json, rpc_status *st)
+{
+    return one_text(db_exec(d, st,
+                            "SELECT COALESCE(json_object_agg(service_id, json_build_array(service_type, cluster)), "
+                            "'{}')::text FROM services WHERE service_id IN "
+                            "(SELECT jsonb_array_elements_text($1::jsonb))",
+                            1, (const char *[]){ ids_json }),
+                    json, st);
+}

@@ -100,4 +100,34 @@ enum {
 PGresult *store_services_universal_all(db *d, const char *node_id, const char *service_type,
                                        const char *external_group, rpc_status *st);
 
+/* ---- services as records of strings (backupd) ---------------------------- */
+
+/* A service's columns as malloc'd strings ("" for NULL). */
+typedef struct {
+    char *service_id, *service_type, *service_name, *node_id, *cluster, *replication_set, *environment, *address,
+        *socket, *version, *custom_labels, *external_group, *database_name;
+    int port;
+} store_service_rec;
+
+void store_service_rec_free(store_service_rec *s);
+void store_service_recs_free(store_service_rec *s, size_t n);
+/* NOT_FOUND `Service with ID "<id>" not found.` when there is none. */
+int store_services_get_rec(db *d, const char *service_id, store_service_rec *out, rpc_status *st);
+int store_services_exists(db *d, const char *service_id, bool *exists, rpc_status *st);
+/* Services of a type ("mysql", "mongodb"), by name; cluster non-NULL
+ * filters by cluster. */
+int store_services_of_type(db *d, const char *type, const char *cluster, store_service_rec **out, size_t *n,
+                           rpc_status *st);
+/* Every service, by name. */
+int store_services_all(db *d, store_service_rec **out, size_t *n, rpc_status *st);
+/* The services named in names, by name; unknown names are left out. */
+int store_services_by_names(db *d, char *const *names, size_t n_names, store_service_rec **out, size_t *n,
+                            rpc_status *st);
+/* Every service's name by id: JSON object text {id: name} (malloc'd). */
+int store_services_names(db *d, char **json, rpc_status *st);
+/* Type and cluster of each of the services in ids_json (a JSON array of
+ * ids): JSON object text {service_id: [type, cluster]} (malloc'd); unknown
+ * ids left out. */
+int store_services_kinds(db *d, const char *ids_json, char **json, rpc_status *st);
+
 #endif
