@@ -56,7 +56,7 @@ static int list_artifacts(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
     size_t nl = 0;
     char *svc_names = NULL;
     if (store_artifact_list(w->db, &a, &n, &ctx->status) || store_location_list(w->db, &l, &nl, &ctx->status) ||
-        store_service_names(w->db, &svc_names, &ctx->status)) {
+        store_services_names(w->db, &svc_names, &ctx->status)) {
         artifacts_free(a, n);
         locations_free(l, nl);
         return ctx->status.code;

@@ -43,13 +43,13 @@ static int start_backup(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
                                                                           req->data_model);
         return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "Invalid data model: %s", v ? v->name : "");
     }
-    service_rec svc;
-    if (store_service_get(w->db, req->service_id, &svc, &ctx->status))
+    store_service_rec svc;
+    if (store_services_get_rec(w->db, req->service_id, &svc, &ctx->status))
         return ctx->status.code;
     bool orphan_mongo = strcmp(svc.service_type, "mongodb") == 0 && !*svc.cluster;
     if (orphan_mongo)
         rpc_fail(&ctx->status, RPC_FAILED_PRECONDITION, "Service %s must be a member of a cluster", svc.service_name);
-    service_rec_free(&svc);
+    store_service_rec_free(&svc);
     if (orphan_mongo)
         return ctx->status.code;
     backup_params p = {
@@ -134,7 +134,7 @@ static int get_logs(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *
 }
 
 /* inventory.v1.MySQLService / MongoDBService of a row. */
-static ProtobufCMessage *service_msg(const service_rec *s)
+static ProtobufCMessage *service_msg(const store_service_rec *s)
 {
     const ProtobufCMessageDescriptor *d = strcmp(s->service_type, "mysql") == 0
                                               ? &inventory__v1__my_sqlservice__descriptor
@@ -163,19 +163,19 @@ static int list_compatible(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMe
         validate_min_len(&ctx->status, req->artifact_id, 1, "ListArtifactCompatibleServicesRequest", "ArtifactId"))
         return ctx->status.code;
     artifact a = { 0 };
-    service_rec *s = NULL;
+    store_service_rec *s = NULL;
     size_t n = 0;
     if (store_artifact_get(w->db, req->artifact_id, &a, &ctx->status))
         return ctx->status.code;
     if (!*a.db_version) {
         /* no version to compare with: only the service it was taken from */
         s = calloc(1, sizeof *s);
-        if (s && store_service_get(w->db, a.service_id, s, &ctx->status) == RPC_OK)
+        if (s && store_services_get_rec(w->db, a.service_id, s, &ctx->status) == RPC_OK)
             n = 1;
         else if (ctx->status.code == RPC_NOT_FOUND)
             ctx->status.code = RPC_OK;
     } else {
-        store_service_list(w->db, a.vendor, NULL, &s, &n, &ctx->status);
+        store_services_of_type(w->db, a.vendor, NULL, &s, &n, &ctx->status);
     }
     ProtobufCMessage *r = ctx->status.code ? NULL : pb_new(&backup__v1__list_artifact_compatible_services_response__descriptor);
     for (size_t i = 0; r && i < n; i++) {
@@ -189,7 +189,7 @@ static int list_compatible(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMe
             r = NULL;
         }
     }
-    service_recs_free(s, n);
+    store_service_recs_free(s, n);
     artifact_free(&a);
     if (ctx->status.code)
         return ctx->status.code;

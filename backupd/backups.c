@@ -22,7 +22,7 @@
 #define TX_ATTEMPTS 30
 
 /* The vendor rules that do not need the database. */
-static int vendor_rules(const service_rec *svc, const location *l, const backup_params *p, rpc_status *st)
+static int vendor_rules(const store_service_rec *svc, const location *l, const backup_params *p, rpc_status *st)
 {
     if (strcmp(svc->service_type, "mysql") == 0) {
         if (strcmp(p->data_model, "physical") != 0)
@@ -55,8 +55,8 @@ static int vendor_rules(const service_rec *svc, const location *l, const backup_
 }
 
 /* The pmm-agent version a job of this kind needs (agents/jobs.go). */
-static int agent_supports(const service_rec *svc, const location *l, const backup_params *p,
-                          const pmm_agent_ref *agent, rpc_status *st)
+static int agent_supports(const store_service_rec *svc, const location *l, const backup_params *p,
+                          const store_pmm_agent_ref *agent, rpc_status *st)
 {
     if (strcmp(svc->service_type, "mysql") == 0)
         return compat_agent_min("mysql backup", agent->id, agent->version, "2.23", st);
@@ -69,7 +69,7 @@ static int agent_supports(const service_rec *svc, const location *l, const backu
 }
 
 int backup_lock_keys(db *d, const char *location_id, const char *folder, const char *name,
-                     const service_rec *svc, rpc_status *st)
+                     const store_service_rec *svc, rpc_status *st)
 {
     char k1[2048], k2[1024], k3[512];
     snprintf(k1, sizeof k1, "folder:%s/%s", location_id, folder ? folder : "");
@@ -81,7 +81,7 @@ int backup_lock_keys(db *d, const char *location_id, const char *folder, const c
 }
 
 /* The rows, in the caller's transaction. */
-static int create_rows(db *d, const backup_params *p, const service_rec *svc, const char *name,
+static int create_rows(db *d, const backup_params *p, const store_service_rec *svc, const char *name,
                        const char *db_version, const char *pmm_agent_id, artifact *a, job *j, rpc_status *st)
 {
     if (backup_lock_keys(d, p->location_id, p->folder, name, svc, st) ||
@@ -144,15 +144,15 @@ static int create_rows(db *d, const backup_params *p, const service_rec *svc, co
 int backup_perform(db *d, const backup_params *p, char artifact_id[UUID_STR_LEN], int *err_code, rpc_status *st)
 {
     *err_code = 0;
-    service_rec svc = { 0 };
+    store_service_rec svc = { 0 };
     location l = { 0 };
-    pmm_agent_ref *agents = NULL;
+    store_pmm_agent_ref *agents = NULL;
     size_t n_agents = 0;
     artifact a = { 0 };
     job j = { 0 };
     char db_version[128] = "", name[1024];
-    if (store_service_get(d, p->service_id, &svc, st) || store_location_get(d, p->location_id, &l, st) ||
-        vendor_rules(&svc, &l, p, st) || store_pmm_agents_for_service(d, p->service_id, &agents, &n_agents, st))
+    if (store_services_get_rec(d, p->service_id, &svc, st) || store_location_get(d, p->location_id, &l, st) ||
+        vendor_rules(&svc, &l, p, st) || store_agents_pmm_agent_refs_of_service(d, p->service_id, &agents, &n_agents, st))
         goto out;
     if (!n_agents) {
         rpc_fail(st, RPC_FAILED_PRECONDITION, "pmm-agent not found for service %s", p->service_id);
@@ -198,8 +198,8 @@ int backup_perform(db *d, const backup_params *p, char artifact_id[UUID_STR_LEN]
 out:
     artifact_free(&a);
     job_free(&j);
-    pmm_agent_refs_free(agents, n_agents);
+    store_pmm_agent_refs_free(agents, n_agents);
     location_free(&l);
-    service_rec_free(&svc);
+    store_service_rec_free(&svc);
     return st->code;
 }

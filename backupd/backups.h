@@ -29,7 +29,7 @@ typedef struct {
  * tasks takes in its transaction: the location folder, the name, and for
  * MongoDB the cluster (the service without one). */
 int backup_lock_keys(db *d, const char *location_id, const char *folder, const char *name,
-                     const service_rec *svc, rpc_status *st);
+                     const store_service_rec *svc, rpc_status *st);
 
 /* RPC_OK with the artifact's id; otherwise st, and *err_code the
  * backup.v1.ErrorCode for the status details (0 for none). */

@@ -140,12 +140,12 @@ static int export_metrics(dumper *dp, const dump_row *r, const char *file, long 
 /* The services of the dump, without anything secret. */
 static char *inventory_json(dumper *dp, const dump_row *r, size_t *found)
 {
-    service_rec *s = NULL;
+    store_service_rec *s = NULL;
     size_t n = 0;
     rpc_status st = { 0 };
     *found = 0;
-    if (r->n_service_names ? store_service_by_names(dp->d, r->service_names, r->n_service_names, &s, &n, &st)
-                           : store_service_list_all(dp->d, &s, &n, &st))
+    if (r->n_service_names ? store_services_by_names(dp->d, r->service_names, r->n_service_names, &s, &n, &st)
+                           : store_services_all(dp->d, &s, &n, &st))
         return NULL;
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
@@ -158,7 +158,7 @@ static char *inventory_json(dumper *dp, const dump_row *r, size_t *found)
     char *text = json_dumps(arr, JSON_INDENT(2));
     json_decref(arr);
     *found = n;
-    service_recs_free(s, n);
+    store_service_recs_free(s, n);
     return text;
 }
 

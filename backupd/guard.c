@@ -5,14 +5,16 @@
 #include <string.h>
 
 #include "app.h"
-#include "store/store.h"
+#include "db/settings.h"
 
 int guard_enabled(rpc_ctx *ctx)
 {
     worker *w = ctx->worker;
-    bool enabled = true;
-    if (store_backup_management_enabled(w->db, &enabled, &ctx->status))
+    settings s;
+    if (settings_load(w->db, &s, &ctx->status) != RPC_OK)
         return ctx->status.code;
+    bool enabled = s.backup_management_enabled;
+    settings_free(&s);
     if (enabled)
         return RPC_OK;
     /* "/backup.v1.BackupService/StartBackup" -> "backup.v1.BackupService" */

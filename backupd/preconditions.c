@@ -12,7 +12,7 @@
 /* The first entry of holders ({service_id: artifact or task id}) whose
  * service may not share the folder with mine: not both MySQL, nor MongoDB
  * of one cluster. Services gone from the inventory are no clash. */
-static int clash(db *d, const service_rec *mine, json_t *holders, const char **svc, const char **holder,
+static int clash(db *d, const store_service_rec *mine, json_t *holders, const char **svc, const char **holder,
                  rpc_status *st)
 {
     *svc = *holder = NULL;
@@ -27,7 +27,7 @@ static int clash(db *d, const service_rec *mine, json_t *holders, const char **s
     json_decref(ids);
     if (!ids_text)
         return rpc_fail(st, RPC_INTERNAL, "out of memory");
-    int rc = store_service_kinds(d, ids_text, &kinds_text, st);
+    int rc = store_services_kinds(d, ids_text, &kinds_text, st);
     free(ids_text);
     if (rc)
         return rc;
@@ -53,7 +53,7 @@ static int clash(db *d, const service_rec *mine, json_t *holders, const char **s
     return RPC_OK;
 }
 
-int pre_check_overlap(db *d, const service_rec *mine, const char *location_id, const char *folder, rpc_status *st)
+int pre_check_overlap(db *d, const store_service_rec *mine, const char *location_id, const char *folder, rpc_status *st)
 {
     const char *service_id = mine->service_id;
     char *a_text = NULL, *t_text = NULL;

@@ -11,7 +11,7 @@
 
 /* FAILED_PRECONDITION when location + folder hold artifacts or tasks of
  * another service (unless both are MySQL, or MongoDB of one cluster). */
-int pre_check_overlap(db *d, const service_rec *svc, const char *location_id, const char *folder, rpc_status *st);
+int pre_check_overlap(db *d, const store_service_rec *svc, const char *location_id, const char *folder, rpc_status *st);
 
 /* mode: "snapshot" | "pitr" | "incremental"; cluster may be ""; the task
  * schedule_id (may be NULL or "") is not counted against itself. */

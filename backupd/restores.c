@@ -83,7 +83,7 @@ static int check_artifact(const artifact *a, const location *l, int64_t pitr_s, 
     return RPC_OK;
 }
 
-static int agent_supports(const artifact *a, const location *l, const pmm_agent_ref *agent, int64_t pitr_s,
+static int agent_supports(const artifact *a, const location *l, const store_pmm_agent_ref *agent, int64_t pitr_s,
                           rpc_status *st)
 {
     if (strcmp(a->vendor, "mysql") == 0)
@@ -98,7 +98,7 @@ static int agent_supports(const artifact *a, const location *l, const pmm_agent_
     return compat_agent_min("mongodb restore", agent->id, agent->version, "2.19", st);
 }
 
-static int create_rows(db *d, const artifact *a, const service_rec *svc, const char *pmm_agent_id, int64_t pitr_s,
+static int create_rows(db *d, const artifact *a, const store_service_rec *svc, const char *pmm_agent_id, int64_t pitr_s,
                        restore_item *ri, job *j, rpc_status *st)
 {
     bool running;
@@ -140,22 +140,22 @@ static int restore_backup(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
     int64_t pitr_s = req->pitr_timestamp ? req->pitr_timestamp->seconds : 0;
     artifact a = { 0 };
     location l = { 0 };
-    service_rec svc = { 0 };
-    pmm_agent_ref *agents = NULL;
+    store_service_rec svc = { 0 };
+    store_pmm_agent_ref *agents = NULL;
     size_t n_agents = 0;
     restore_item ri = { 0 };
     job j = { 0 };
     char db_version[128];
     int code;
     if (store_artifact_get(w->db, req->artifact_id, &a, st) || store_location_get(w->db, a.location_id, &l, st) ||
-        check_artifact(&a, &l, pitr_s, st) || store_service_get(w->db, req->service_id, &svc, st))
+        check_artifact(&a, &l, pitr_s, st) || store_services_get_rec(w->db, req->service_id, &svc, st))
         goto out;
     if (strcmp(svc.service_type, a.vendor) != 0) {
         rpc_fail(st, RPC_FAILED_PRECONDITION, "artifact of %s cannot be restored to a %s service: incompatible service",
                  a.vendor, svc.service_type);
         goto out;
     }
-    if (store_pmm_agents_for_service(w->db, svc.service_id, &agents, &n_agents, st))
+    if (store_agents_pmm_agent_refs_of_service(w->db, svc.service_id, &agents, &n_agents, st))
         goto out;
     if (!n_agents) {
         rpc_fail(st, RPC_FAILED_PRECONDITION, "pmm-agent not found for service %s", svc.service_id);
@@ -194,8 +194,8 @@ static int restore_backup(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
 out:
     job_free(&j);
     restore_item_free(&ri);
-    pmm_agent_refs_free(agents, n_agents);
-    service_rec_free(&svc);
+    store_pmm_agent_refs_free(agents, n_agents);
+    store_service_rec_free(&svc);
     location_free(&l);
     artifact_free(&a);
     return st->code;
@@ -215,7 +215,7 @@ static int list_restores(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMess
     size_t nl = 0;
     char *svc_names = NULL;
     if (store_restore_list(w->db, &x, &n, &ctx->status) || store_artifact_list(w->db, &a, &na, &ctx->status) ||
-        store_location_list(w->db, &l, &nl, &ctx->status) || store_service_names(w->db, &svc_names, &ctx->status)) {
+        store_location_list(w->db, &l, &nl, &ctx->status) || store_services_names(w->db, &svc_names, &ctx->status)) {
         restore_items_free(x, n);
         artifacts_free(a, na);
         locations_free(l, nl);
@@ -297,18 +297,18 @@ int restores_after_mongodb(db *d, const job *j, rpc_status *st)
     job_target t;
     if (jobrun_target(j, &t) != 0 || strcmp(t.data_model, "physical") != 0)
         return RPC_OK;
-    service_rec svc;
-    if (store_service_get(d, t.service_id, &svc, st))
+    store_service_rec svc;
+    if (store_services_get_rec(d, t.service_id, &svc, st))
         return st->code;
-    service_rec *members = NULL;
+    store_service_rec *members = NULL;
     size_t n = 0;
     if (*svc.cluster)
-        store_service_list(d, "mongodb", svc.cluster, &members, &n, st);
+        store_services_of_type(d, "mongodb", svc.cluster, &members, &n, st);
     for (size_t i = 0; st->code == RPC_OK && i < (*svc.cluster ? n : 1); i++) {
         const char *sid = *svc.cluster ? members[i].service_id : svc.service_id;
-        pmm_agent_ref *agents = NULL;
+        store_pmm_agent_ref *agents = NULL;
         size_t na = 0;
-        if (store_pmm_agents_for_service(d, sid, &agents, &na, st))
+        if (store_agents_pmm_agent_refs_of_service(d, sid, &agents, &na, st))
             break;
         static const int order[] = {
             AGENT__V1__START_ACTION_REQUEST__RESTART_SYSTEM_SERVICE_PARAMS__SYSTEM_SERVICE__SYSTEM_SERVICE_MONGOD,
@@ -318,10 +318,10 @@ int restores_after_mongodb(db *d, const job *j, rpc_status *st)
             for (size_t s = 0; s < 2 && st->code == RPC_OK; s++)
                 if (jc_restart_service(agents[k].id, order[s], st) == RPC_OK)
                     log_info("restore job %s: %s restarted on %s", j->id, s ? "pbm-agent" : "mongod", agents[k].id);
-        pmm_agent_refs_free(agents, na);
+        store_pmm_agent_refs_free(agents, na);
     }
-    service_recs_free(members, n);
-    service_rec_free(&svc);
+    store_service_recs_free(members, n);
+    store_service_rec_free(&svc);
     return st->code;
 }
 

@@ -41,7 +41,7 @@ static int check_cron(const char *expr, rpc_status *st)
 }
 
 /* NewMySQLBackupTask / NewMongoDBBackupTask's checks, wrapped as upstream's API does. */
-static int check_task(const service_rec *svc, const task_data *td, rpc_status *st)
+static int check_task(const store_service_rec *svc, const task_data *td, rpc_status *st)
 {
     bool mysql = strcmp(svc->service_type, "mysql") == 0;
     if (!mysql && strcmp(svc->service_type, "mongodb") != 0)
@@ -101,11 +101,11 @@ static int schedule_backup(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMe
     if (check_cron(req->cron_expression, st))
         return st->code;
     sched_task t = { 0 };
-    service_rec svc = { 0 };
+    store_service_rec svc = { 0 };
     char *data = NULL;
     if (store_begin_serializable(w->db, st))
         return st->code;
-    if (store_service_get(w->db, req->service_id, &svc, st) || location_exists(w->db, req->location_id, st))
+    if (store_services_get_rec(w->db, req->service_id, &svc, st) || location_exists(w->db, req->location_id, st))
         goto fail;
     task_data td = { 0 };
     snprintf(td.service_id, sizeof td.service_id, "%s", req->service_id);
@@ -145,7 +145,7 @@ static int schedule_backup(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMe
     }
     if (db_commit(w->db, st))
         goto fail;
-    service_rec_free(&svc);
+    store_service_rec_free(&svc);
     scheduler_reload(APP(w));
     Backup__V1__ScheduleBackupResponse *r = malloc(sizeof *r);
     if (r) {
@@ -163,7 +163,7 @@ fail:
     t.data = NULL;
     free(data);
     sched_task_free(&t);
-    service_rec_free(&svc);
+    store_service_rec_free(&svc);
     return st->code;
 }
 
@@ -218,7 +218,7 @@ static int list_scheduled(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
     size_t nl = 0;
     char *names = NULL;
     if (store_task_list(w->db, &t, &n, &ctx->status) || store_location_list(w->db, &l, &nl, &ctx->status) ||
-        store_service_names(w->db, &names, &ctx->status)) {
+        store_services_names(w->db, &names, &ctx->status)) {
         sched_tasks_free(t, n);
         locations_free(l, nl);
         return ctx->status.code;
@@ -252,13 +252,13 @@ static int list_scheduled(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
 /* An enabled MongoDB PITR task being disabled or removed: PBM's PITR off on its agent. */
 static void pitr_off(db *d, const task_data *td)
 {
-    pmm_agent_ref *a = NULL;
+    store_pmm_agent_ref *a = NULL;
     size_t n = 0;
     rpc_status st = { 0 };
-    if (store_pmm_agents_for_service(d, td->service_id, &a, &n, &st) == RPC_OK && n &&
+    if (store_agents_pmm_agent_refs_of_service(d, td->service_id, &a, &n, &st) == RPC_OK && n &&
         jc_pbm_switch_pitr(a[0].id, td->service_id, false, &st) != RPC_OK)
         log_warn("PITR of service %s not switched off: %s", td->service_id, st.message);
-    pmm_agent_refs_free(a, n);
+    store_pmm_agent_refs_free(a, n);
 }
 
 static int change_scheduled(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)

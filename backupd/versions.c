@@ -17,7 +17,7 @@
 static const sw_kind mysql_kinds[] = { SW_MYSQLD, SW_XTRABACKUP, SW_XBCLOUD };
 static const sw_kind mongo_kinds[] = { SW_MONGOD, SW_PBM };
 
-static int kinds_of(const service_rec *svc, const sw_kind **kinds, size_t *n, rpc_status *st)
+static int kinds_of(const store_service_rec *svc, const sw_kind **kinds, size_t *n, rpc_status *st)
 {
     if (strcmp(svc->service_type, "mysql") == 0)
         *kinds = mysql_kinds, *n = 3;
@@ -28,7 +28,7 @@ static int kinds_of(const service_rec *svc, const sw_kind **kinds, size_t *n, rp
     return RPC_OK;
 }
 
-static int check(const service_rec *svc, const char *const *v, char *db_version, size_t len, int *code,
+static int check(const store_service_rec *svc, const char *const *v, char *db_version, size_t len, int *code,
                  rpc_status *st)
 {
     int rc = strcmp(svc->service_type, "mysql") == 0 ? compat_mysql(v[0], v[1], v[2], code, st)
@@ -38,7 +38,7 @@ static int check(const service_rec *svc, const char *const *v, char *db_version,
     return rc;
 }
 
-int versions_check(db *d, const service_rec *svc, const char *pmm_agent_id, const char *agent_version,
+int versions_check(db *d, const store_service_rec *svc, const char *pmm_agent_id, const char *agent_version,
                    char *db_version, size_t len, int *code, rpc_status *st)
 {
     *code = 0;
@@ -70,7 +70,7 @@ int versions_check(db *d, const service_rec *svc, const char *pmm_agent_id, cons
     return check(svc, v, db_version, len, code, st);
 }
 
-int versions_cached(db *d, const service_rec *svc, char *db_version, size_t len, rpc_status *st)
+int versions_cached(db *d, const store_service_rec *svc, char *db_version, size_t len, rpc_status *st)
 {
     const sw_kind *kinds = NULL;
     size_t n = 0;

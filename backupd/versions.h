@@ -15,12 +15,12 @@
  * in db_version ("" when the agent is too old to tell, as upstream skips
  * the check for MongoDB agents before 2.35.0-0); otherwise st and *code
  * (backup.v1.ErrorCode, 0 for none). */
-int versions_check(db *d, const service_rec *svc, const char *pmm_agent_id, const char *agent_version,
+int versions_check(db *d, const store_service_rec *svc, const char *pmm_agent_id, const char *agent_version,
                    char *db_version, size_t len, int *code, rpc_status *st);
 
 /* From the cache only (ListArtifactCompatibleServices): RPC_OK when svc's
  * stored versions pass the checks, db_version filled; NOT_FOUND when
  * nothing is stored. */
-int versions_cached(db *d, const service_rec *svc, char *db_version, size_t len, rpc_status *st);
+int versions_cached(db *d, const store_service_rec *svc, char *db_version, size_t len, rpc_status *st);
 
 #endif

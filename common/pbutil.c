@@ -18,10 +18,12 @@ ProtobufCMessage *pb_new(const ProtobufCMessageDescriptor *d)
 
 /* Lookups by name are a binary search of strcmp's, and building a list of
  * 20,000 agents makes about thirty per agent; the names are nearly always
- * the same literals, so each thread remembers recent answers. A hit is
- * checked by content too, so a reused buffer can never return a wrong
- * field. */
-#define FIELD_CACHE_SLOTS 512
+ * the same literals, so each thread remembers recent answers. The cache is
+ * keyed by addresses, which the build's layout and the load address
+ * scatter: two ways per set, so that two hot names meeting in one set do
+ * not evict each other on every row. A hit is checked by content too, so a
+ * reused buffer can never return a wrong field. */
+#define FIELD_CACHE_SETS 256
 
 typedef struct {
     const ProtobufCMessageDescriptor *desc;
@@ -29,21 +31,31 @@ typedef struct {
     const ProtobufCFieldDescriptor *field;
 } field_cache_slot;
 
-static __thread field_cache_slot field_cache[FIELD_CACHE_SLOTS];
+static __thread field_cache_slot field_cache[FIELD_CACHE_SETS][2];
+
+static bool slot_holds(const field_cache_slot *slot, const ProtobufCMessage *m, const char *name)
+{
+    return slot->desc == m->descriptor && slot->name == name && slot->field && strcmp(slot->field->name, name) == 0;
+}
 
 static const ProtobufCFieldDescriptor *field_of(const ProtobufCMessage *m, const char *name)
 {
     if (!m || !name)
         return NULL;
     uintptr_t h = ((uintptr_t)m->descriptor >> 4) ^ ((uintptr_t)name >> 3);
-    field_cache_slot *slot = &field_cache[(h ^ (h >> 9)) % FIELD_CACHE_SLOTS];
-    if (slot->desc == m->descriptor && slot->name == name && slot->field && strcmp(slot->field->name, name) == 0)
-        return slot->field;
+    field_cache_slot *set = field_cache[(h ^ (h >> 9)) % FIELD_CACHE_SETS];
+    if (slot_holds(&set[0], m, name))
+        return set[0].field;
+    if (slot_holds(&set[1], m, name)) {
+        field_cache_slot hit = set[1]; /* the most recent first */
+        set[1] = set[0];
+        set[0] = hit;
+        return hit.field;
+    }
     const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
     if (f) {
-        slot->desc = m->descriptor;
-        slot->name = name;
-        slot->field = f;
+        set[1] = set[0];
+        set[0] = (field_cache_slot){ m->descriptor, name, f };
     }
     return f;
 }

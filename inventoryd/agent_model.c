@@ -3,97 +3,16 @@
  * conversion is agent_record.c's, the kind table agent_kinds.c's. */
 #include "agent_model.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent_record.h"
+#include "db/store/agents.h"
+#include "db/store/nodes.h"
+#include "db/store/services.h"
 #include "log.h"
 #include "pbutil.h"
-#include "secret.h"
-
-#define NOW "now() AT TIME ZONE 'UTC'"
-
-/* Columns an update writes (everything but the id, type and times). */
-#define MUTABLE_COLUMNS \
-    "runs_on_node_id, pmm_agent_id, node_id, service_id, custom_labels, disabled, status, listen_port, " \
-    "username, password, agent_password, tls, tls_skip_verify, log_level, exporter_options, qan_options, " \
-    "aws_options, azure_options, mysql_options, mongo_options, postgresql_options, valkey_options, " \
-    "environment_variables"
-
-/* Loads rows with their pmm-agent's node alongside. Plain columns, not
- * row_to_json: with 20,000 agents PostgreSQL spends twice as long
- * rendering rows as JSON, and we spent as long again parsing it. */
-#define SELECT_ROWS \
-    "SELECT a.*, p.runs_on_node_id AS " PMM_NODE_KEY " FROM agents a " \
-    "LEFT JOIN agents p ON p.agent_id = a.pmm_agent_id "
-
-/* The same for answers: only the columns messages show (agent_record.c). */
-#define SELECT_SHOWN \
-    "SELECT %s, p.runs_on_node_id AS " PMM_NODE_KEY " FROM agents a " \
-    "LEFT JOIN agents p ON p.agent_id = a.pmm_agent_id "
-
-/* ---- database ------------------------------------------------------------- */
-
-/* The row of an agent about to change, locked, as a record to edit. */
-static int rec_load_for_update(db *d, const char *id, json_t **out, rpc_status *st)
-{
-    PGresult *r = db_exec(d, st, SELECT_ROWS "WHERE a.agent_id = $1 FOR UPDATE OF a", 1, (const char *[]){ id });
-    if (!r)
-        return st->code;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return rpc_fail(st, RPC_NOT_FOUND, "Agent with ID %s not found.", id);
-    }
-    *out = agent_rec_parse(r, 0, st);
-    PQclear(r);
-    return *out ? RPC_OK : st->code;
-}
-
-/* The record as the database stores it: secrets encrypted. malloc'd text. */
-static char *rec_stored_text(json_t *rec, rpc_status *st)
-{
-    json_t *copy = json_deep_copy(rec);
-    char *text = NULL;
-    if (copy && agent_rec_transform_secrets(copy, secret_encrypt) == 0)
-        text = json_dumps(copy, JSON_COMPACT);
-    json_decref(copy);
-    if (!text)
-        rpc_fail(st, RPC_INTERNAL, "cannot encrypt agent credentials");
-    return text;
-}
-
-static int rec_insert(db *d, json_t *rec, rpc_status *st)
-{
-    char *text = rec_stored_text(rec, st);
-    if (!text)
-        return st->code;
-    PGresult *r = db_exec(d, st,
-                          "INSERT INTO agents SELECT * FROM jsonb_populate_record(NULL::agents, $1::jsonb || "
-                          "jsonb_build_object('created_at', " NOW ", 'updated_at', " NOW "))",
-                          1, (const char *[]){ text });
-    free(text);
-    if (!r)
-        return st->code;
-    PQclear(r);
-    return RPC_OK;
-}
-
-static int rec_update(db *d, json_t *rec, rpc_status *st)
-{
-    char *text = rec_stored_text(rec, st);
-    if (!text)
-        return st->code;
-    PGresult *r = db_exec(d, st,
-                          "UPDATE agents SET (" MUTABLE_COLUMNS ") = (SELECT " MUTABLE_COLUMNS
-                          " FROM jsonb_populate_record(NULL::agents, $2::jsonb)), updated_at = " NOW
-                          " WHERE agent_id = $1",
-                          2, (const char *[]){ agent_rec_str(rec, "agent_id"), text });
-    free(text);
-    if (!r)
-        return st->code;
-    PQclear(r);
-    return RPC_OK;
-}
 
 /* ---- upstream's lookups (managed/models: agent, node and service helpers) ------------------- */
 
@@ -102,47 +21,40 @@ static int find_agent(db *d, const char *id, char **runs_on, rpc_status *st)
 {
     if (!id || !*id)
         return rpc_fail(st, RPC_INVALID_ARGUMENT, "Empty Agent ID.");
-    PGresult *r = db_exec(d, st, "SELECT runs_on_node_id FROM agents WHERE agent_id = $1", 1, (const char *[]){ id });
-    if (!r)
+    bool found = false;
+    if (store_agents_runs_on(d, id, &found, runs_on, st))
         return st->code;
-    int rc = RPC_OK;
-    if (PQntuples(r) == 0)
-        rc = rpc_fail(st, RPC_NOT_FOUND, "Agent with ID %s not found.", id);
-    else if (runs_on)
-        *runs_on = PQgetisnull(r, 0, 0) ? NULL : strdup(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return rc;
+    return found ? RPC_OK : rpc_fail(st, RPC_NOT_FOUND, "Agent with ID %s not found.", id);
 }
 
 /* FindNodeByID / FindServiceByID: *type gets node_type / service_type. */
-static int find_typed(db *d, const char *sql, const char *what, const char *id, char *type, size_t tlen,
-                      rpc_status *st)
+static int find_typed(db *d, int (*lookup)(db *, const char *, char *, size_t, bool *, rpc_status *),
+                      const char *what, const char *id, char *type, size_t tlen, rpc_status *st)
 {
     if (!id || !*id)
         return rpc_fail(st, RPC_INVALID_ARGUMENT, "Empty %s ID.", what);
-    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ id });
-    if (!r)
+    char found_type[64];
+    bool found = false;
+    if (lookup(d, id, found_type, sizeof found_type, &found, st))
         return st->code;
-    int rc = RPC_OK;
-    if (PQntuples(r) == 0) {
+    if (!found) {
         char q[300];
         rpc_quote(q, sizeof q, id);
-        rc = rpc_fail(st, RPC_NOT_FOUND, "%s with ID %s not found.", what, q);
-    } else if (type) {
-        snprintf(type, tlen, "%s", PQgetvalue(r, 0, 0));
+        return rpc_fail(st, RPC_NOT_FOUND, "%s with ID %s not found.", what, q);
     }
-    PQclear(r);
-    return rc;
+    if (type)
+        snprintf(type, tlen, "%s", found_type);
+    return RPC_OK;
 }
 
 static int find_node(db *d, const char *id, char *type, size_t tlen, rpc_status *st)
 {
-    return find_typed(d, "SELECT node_type FROM nodes WHERE node_id = $1", "Node", id, type, tlen, st);
+    return find_typed(d, store_nodes_type, "Node", id, type, tlen, st);
 }
 
 static int find_service(db *d, const char *id, char *type, size_t tlen, rpc_status *st)
 {
-    return find_typed(d, "SELECT service_type FROM services WHERE service_id = $1", "Service", id, type, tlen, st);
+    return find_typed(d, store_services_type, "Service", id, type, tlen, st);
 }
 
 /* compatibleNodeAndAgent */
@@ -166,8 +78,7 @@ static bool service_compatible(const agent_kind *k, const char *service_type)
 /* The only pmm-agent on a node, for push-mode external exporters. */
 static int pmm_agent_on_node(db *d, const char *node_id, char **id, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, "SELECT agent_id FROM agents WHERE runs_on_node_id = $1 AND agent_type = 'pmm-agent'",
-                          1, (const char *[]){ node_id });
+    PGresult *r = store_agents_pmm_agent_ids_on_node(d, node_id, st);
     if (!r)
         return st->code;
     int n = PQntuples(r), rc = RPC_OK;
@@ -296,7 +207,7 @@ int agent_create(db *d, const agent_kind *k, const ProtobufCMessage *p, Protobuf
     if (rc == RPC_OK) {
         if (k->attach == ATTACH_EXTERNAL)
             external_defaults(rec);
-        rc = rec_insert(d, rec, st);
+        rc = store_agents_add(d, rec, st);
     }
     if (rc == RPC_OK)
         rc = agent_get(d, agent_rec_str(rec, "agent_id"), NULL, out, st);
@@ -308,9 +219,7 @@ int agent_create(db *d, const agent_kind *k, const ProtobufCMessage *p, Protobuf
  * (add, change, get, list) comes from the stored row by one conversion. */
 int agent_get(db *d, const char *id, const agent_kind **kind, ProtobufCMessage **out, rpc_status *st)
 {
-    char sql[4096]; /* the column list is under 2048 */
-    snprintf(sql, sizeof sql, SELECT_SHOWN "WHERE a.agent_id = $1", agent_rows_columns());
-    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ id });
+    PGresult *r = store_agents_shown(d, id, st);
     if (!r)
         return st->code;
     int rc = RPC_OK;
@@ -359,9 +268,9 @@ static int external_push_switch(db *d, json_t *rec, rpc_status *st)
 int agent_change(db *d, const char *id, const char *member, const ProtobufCMessage *p, ProtobufCMessage **out,
                  rpc_status *st)
 {
-    json_t *rec;
-    if (rec_load_for_update(d, id, &rec, st))
-        return st->code;
+    json_t *rec = store_agents_get_for_update(d, id, st);
+    if (!rec)
+        return st->code ? st->code : rpc_fail(st, RPC_NOT_FOUND, "Agent with ID %s not found.", id);
     const agent_kind *k = agent_kind_by_stored(agent_rec_str(rec, "agent_type"));
     int rc = RPC_OK;
     if (!k || !k->change_member || strcmp(k->change_member, member) != 0)
@@ -374,7 +283,7 @@ int agent_change(db *d, const char *id, const char *member, const ProtobufCMessa
     if (rc == RPC_OK && k->attach == ATTACH_EXTERNAL && pb_has(p, "enable_push_metrics"))
         rc = external_push_switch(d, rec, st);
     if (rc == RPC_OK)
-        rc = rec_update(d, rec, st);
+        rc = store_agents_update(d, rec, st);
     if (rc == RPC_OK)
         rc = agent_get(d, id, NULL, out, st);
     json_decref(rec);
@@ -387,27 +296,22 @@ int agent_list(db *d, const char *pmm_agent_id, const char *node_id, const char 
     const agent_kind *only = type_enum ? agent_kind_by_enum(type_enum) : NULL;
     if (type_enum && !only)
         return RPC_OK;
-    const char *col = NULL, *val = NULL;
+    store_agents_filter filter = STORE_AGENTS_ALL;
+    const char *val = NULL;
     if (pmm_agent_id && *pmm_agent_id) {
         if (find_agent(d, pmm_agent_id, NULL, st))
             return st->code;
-        col = "pmm_agent_id", val = pmm_agent_id;
+        filter = STORE_AGENTS_OF_PMM_AGENT, val = pmm_agent_id;
     } else if (node_id && *node_id) {
         if (find_node(d, node_id, NULL, 0, st))
             return st->code;
-        col = "node_id", val = node_id;
+        filter = STORE_AGENTS_ON_NODE, val = node_id;
     } else if (service_id && *service_id) {
         if (find_service(d, service_id, NULL, 0, st))
             return st->code;
-        col = "service_id", val = service_id;
+        filter = STORE_AGENTS_OF_SERVICE, val = service_id;
     }
-    /* col is one of three constants, never input. */
-    char sql[4096]; /* the column list is under 2048 */
-    snprintf(sql, sizeof sql,
-             SELECT_SHOWN "WHERE ($1::text IS NULL OR a.%s = $1) "
-             "AND ($2::text IS NULL OR a.agent_type = $2) ORDER BY a.agent_id",
-             agent_rows_columns(), col ? col : "agent_id");
-    PGresult *r = db_exec(d, st, sql, 2, (const char *[]){ val, only ? only->stored : NULL });
+    PGresult *r = store_agents_shown_all(d, filter, val, only ? only->stored : NULL, st);
     if (!r)
         return st->code;
     agent_rows *rs = agent_rows_new(r);
@@ -434,53 +338,22 @@ int agent_remove(db *d, const char *id, bool force, rpc_status *st)
         return st->code;
     if (strcmp(id, PMM_SERVER_AGENT_ID) == 0)
         return rpc_fail(st, RPC_PERMISSION_DENIED, "pmm-agent on PMM Server can't be removed.");
-    const char *params[] = { id };
-    PGresult *r = db_exec(d, st, "SELECT 1 FROM agents WHERE pmm_agent_id = $1 LIMIT 1", 1, params);
-    if (!r)
+    bool children = false;
+    if (store_agents_any_of_pmm_agent(d, id, &children, st))
         return st->code;
-    bool children = PQntuples(r) > 0;
-    PQclear(r);
     if (children && !force)
         return rpc_fail(st, RPC_FAILED_PRECONDITION, "pmm-agent with ID %s has agents.", id);
-    if (children) {
-        r = db_exec(d, st, "DELETE FROM agents WHERE pmm_agent_id = $1", 1, params);
-        if (!r)
-            return st->code;
-        PQclear(r);
-    }
-    r = db_exec(d, st, "DELETE FROM agents WHERE agent_id = $1", 1, params);
-    if (!r)
+    if (children && store_agents_delete_of_pmm_agent(d, id, st))
         return st->code;
-    PQclear(r);
-    return RPC_OK;
-}
-
-static int seal_rows(db *d, rpc_status *st, int *sealed)
-{
-    PGresult *r = db_exec(d, st, "SELECT * FROM agents a ORDER BY agent_id FOR UPDATE", 0, NULL);
-    if (!r)
-        return st->code;
-    int rc = RPC_OK;
-    for (int i = 0; i < PQntuples(r) && rc == RPC_OK; i++) {
-        json_t *raw = agent_rec_from_row(r, i);
-        if (json_is_object(raw) && agent_rec_has_plaintext(raw)) {
-            json_t *rec = agent_rec_parse(r, i, st);
-            rc = rec ? rec_update(d, rec, st) : st->code;
-            json_decref(rec);
-            if (rc == RPC_OK)
-                (*sealed)++;
-        }
-        json_decref(raw);
-    }
-    PQclear(r);
-    return rc;
+    return store_agents_delete(d, id, st);
 }
 
 int agent_seal_plaintext(db *d)
 {
     rpc_status st = { 0 };
     int sealed = 0;
-    if (db_begin(d, &st) != RPC_OK || seal_rows(d, &st, &sealed) != RPC_OK || db_commit(d, &st) != RPC_OK) {
+    if (db_begin(d, &st) != RPC_OK || store_agents_seal_plaintext(d, &sealed, &st) != RPC_OK ||
+        db_commit(d, &st) != RPC_OK) {
         db_rollback(d);
         log_error("cannot encrypt stored agent credentials: %s", st.message);
         return -1;

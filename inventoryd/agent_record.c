@@ -409,50 +409,6 @@ static void resp_fd_init(void)
                 resp_fd[k][i] = protobuf_c_message_descriptor_get_field_by_name(agent_kinds[k].desc, fields[i].resp);
 }
 
-/* "a.col, ..." of the columns messages show: PostgreSQL renders 20,000
- * rows of every column (timestamps, unread options) far slower. An empty
- * JSON object reads as NULL, which costs nothing to render (rows_msg
- * treats both alike): nearly every option column and label map holds {}. */
-static char rows_columns[2048];
-static pthread_once_t columns_once = PTHREAD_ONCE_INIT;
-
-static bool is_json_column(const char *col)
-{
-    for (size_t j = 0; j < N_JSON_COLUMNS; j++)
-        if (strcmp(json_columns[j], col) == 0)
-            return true;
-    return false;
-}
-
-static void columns_add(size_t *n, const char *col)
-{
-    char item[128];
-    int k = is_json_column(col) || strcmp(col, "custom_labels") == 0
-                ? snprintf(item, sizeof item, "NULLIF(a.%s, '{}') AS %s,", col, col)
-                : snprintf(item, sizeof item, "a.%s,", col);
-    if (strstr(rows_columns, item) || *n + (size_t)k + 1 >= sizeof rows_columns)
-        return;
-    memcpy(rows_columns + *n, item, (size_t)k + 1);
-    *n += (size_t)k;
-}
-
-static void columns_init(void)
-{
-    size_t n = 0;
-    columns_add(&n, "agent_type");
-    for (size_t i = 0; i < N_FIELDS; i++)
-        if (fields[i].resp)
-            columns_add(&n, fields[i].col);
-    if (n)
-        rows_columns[n - 1] = '\0'; /* the last comma */
-}
-
-const char *agent_rows_columns(void)
-{
-    pthread_once(&columns_once, columns_init);
-    return rows_columns;
-}
-
 agent_rows *agent_rows_new(PGresult *r)
 {
     pthread_once(&resp_once, resp_fd_init);

@@ -15,10 +15,7 @@
 
 #include "agent_model.h"
 #include "db/agent_row.h"
-
-/* Not a column (jsonb_populate_record ignores it): the node of the agent's
- * pmm-agent, for showing where a push-mode external exporter runs. */
-#define PMM_NODE_KEY "_pmm_agent_node"
+#include "db/store/agents.h"
 
 /* A new row of kind k: fresh UUID, type, initial status, '{}' options. */
 json_t *agent_rec_new(const agent_kind *k);
@@ -34,14 +31,11 @@ int agent_rec_apply(json_t *rec, const agent_kind *k, const ProtobufCMessage *p,
 /* enable / disable; disabling reports DONE as upstream does. */
 int agent_rec_set_enabled(json_t *rec, const agent_kind *k, bool enable);
 
-/* Rows of agents (SELECT a.*, plus the pmm-agent's node as PMM_NODE_KEY)
- * turned into API messages; the column positions are looked up once per
- * result. r stays the caller's and must outlive the agent_rows. */
+/* Rows of agents (store_agents_shown's columns, with the pmm-agent's node
+ * as PMM_NODE_KEY) turned into API messages; the column positions are
+ * looked up by name once per result. r stays the caller's and must
+ * outlive the agent_rows. */
 typedef struct agent_rows agent_rows;
-/* The agents columns (as "a.agent_id, a.agent_type, ...") the messages
- * are built from: what a query for agent_rows_new selects besides
- * PMM_NODE_KEY. */
-const char *agent_rows_columns(void);
 agent_rows *agent_rows_new(PGresult *r);
 void agent_rows_free(agent_rows *rs);
 /* Row `row` as its kind's message (*kind set). NULL with *kind NULL for a

@@ -11,6 +11,7 @@
 
 #include "bus/credential_events.h"
 #include "db/credentials.h"
+#include "db/store/store.h"
 #include "log.h"
 
 #define POLL_MS 500
@@ -80,9 +81,7 @@ static void *watch_main(void *arg)
         if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(c)) {
             /* the connection broke: a statement lets db notice and drop it */
             rpc_status st;
-            PGresult *r = db_exec(W.d, &st, "SELECT 1", 0, NULL);
-            if (r)
-                PQclear(r);
+            store_ping(W.d, &st);
             listening_pid = 0;
             continue;
         }

@@ -5,22 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/store/agents.h"
+#include "db/store/nodes.h"
+#include "db/store/services.h"
 #include "log.h"
 #include "uuid.h"
 
 #define FIXTURES_LOCK "7201460811405713729"
-#define NOW "now() AT TIME ZONE 'UTC'"
 
-static int exec(db *d, const char *sql, int n, const char *const *params)
+/* 0, or -1 with st's message logged: what a store call returned. */
+static int done(int code, const rpc_status *st)
 {
-    rpc_status st;
-    PGresult *r = db_exec(d, &st, sql, n, params);
-    if (!r) {
-        log_error("fixtures: %s", st.message);
-        return -1;
-    }
-    PQclear(r);
-    return 0;
+    if (code == RPC_OK)
+        return 0;
+    log_error("fixtures: %s", st->message);
+    return -1;
 }
 
 /* Splits "host:port" (a unix socket directory counts as the local server). */
@@ -36,21 +35,17 @@ static void split_addr(const char *addr, char *host, size_t hlen, char *port, si
     snprintf(port, plen, "%s", colon + 1);
 }
 
-static int insert_node(db *d, const char *id, const char *name, const char *type, const char *address,
-                       const char *server)
+static int insert_node(db *d, const char *id, const char *name, const char *type, const char *address, bool server)
 {
-    return exec(d,
-                "INSERT INTO nodes (node_id, node_type, node_name, distro, node_model, az, custom_labels, "
-                "address, created_at, updated_at, is_pmm_server_node) "
-                "VALUES ($1, $3, $2, '', '', '', '{}', $4, " NOW ", " NOW ", $5)",
-                5, (const char *[]){ id, name, type, address, server });
+    rpc_status st = { 0 };
+    return done(store_nodes_add_fixture(d, id, name, type, address, server, &st), &st);
 }
 
 static int insert_postgres_agents(db *d, const db_params *p, const char *service_id, bool qan)
 {
     const char *mode = p->sslmode && *p->sslmode ? p->sslmode : "disable";
-    const char *tls = strcmp(mode, "disable") != 0 ? "t" : "f";
-    const char *skip = strcmp(mode, "disable") == 0 || strcmp(mode, "verify-ca") == 0 ? "t" : "f";
+    bool tls = strcmp(mode, "disable") != 0;
+    bool skip = strcmp(mode, "disable") == 0 || strcmp(mode, "verify-ca") == 0;
     const char *user = p->user && *p->user ? p->user : NULL;
     char pw[1024];
     if (db_params_password(p, pw, sizeof pw) != 0)
@@ -59,15 +54,14 @@ static int insert_postgres_agents(db *d, const db_params *p, const char *service
     char exporter_id[UUID_STR_LEN], qan_id[UUID_STR_LEN];
     uuid_v4(exporter_id);
     uuid_v4(qan_id);
-    const char *sql =
-        "INSERT INTO agents (agent_id, agent_type, pmm_agent_id, service_id, custom_labels, created_at, "
-        "updated_at, disabled, status, tls, tls_skip_verify, username, password, qan_options) "
-        "VALUES ($1, $2, 'pmm-server', $3, '{}', " NOW ", " NOW ", $4, 'AGENT_STATUS_UNKNOWN', $5, $6, $7, $8, $9)";
-    int rc = exec(d, sql, 9, (const char *[]){ exporter_id, "postgres_exporter", service_id, "f", tls, skip, user, pass, "{}" });
+    rpc_status st = { 0 };
+    int rc = done(store_agents_add_server_pg_agent(d, exporter_id, "postgres_exporter", service_id, false, tls, skip,
+                                                   user, pass, "{}", &st),
+                  &st);
     if (rc == 0)
-        rc = exec(d, sql, 9,
-                  (const char *[]){ qan_id, "qan-postgresql-pgstatements-agent", service_id, qan ? "f" : "t", tls, skip,
-                                    user, pass, "{\"comments_parsing_disabled\": true}" });
+        rc = done(store_agents_add_server_pg_agent(d, qan_id, "qan-postgresql-pgstatements-agent", service_id, !qan,
+                                                   tls, skip, user, pass, "{\"comments_parsing_disabled\": true}", &st),
+                  &st);
     explicit_bzero(pw, sizeof pw);
     return rc;
 }
@@ -79,18 +73,10 @@ static int create_all(db *d, const db_params *p, bool qan)
     uuid_v4(service_id);
     split_addr(p->addr, host, sizeof host, port, sizeof port);
 
-    if (insert_node(d, "pmm-server", "pmm-server", "generic", "127.0.0.1", "t") ||
-        exec(d,
-             "INSERT INTO agents (agent_id, agent_type, runs_on_node_id, custom_labels, created_at, updated_at, "
-             "disabled, status, tls, tls_skip_verify) "
-             "VALUES ('pmm-server', 'pmm-agent', 'pmm-server', '{}', " NOW ", " NOW ", false, '', false, false)",
-             0, NULL) ||
-        exec(d,
-             "INSERT INTO agents (agent_id, agent_type, pmm_agent_id, node_id, custom_labels, created_at, "
-             "updated_at, disabled, status, tls, tls_skip_verify) "
-             "VALUES ($1, 'node_exporter', 'pmm-server', 'pmm-server', '{}', " NOW ", " NOW ", false, "
-             "'AGENT_STATUS_UNKNOWN', false, false)",
-             1, (const char *[]){ exporter_id }))
+    rpc_status st = { 0 };
+    if (insert_node(d, "pmm-server", "pmm-server", "generic", "127.0.0.1", true) ||
+        done(store_agents_add_server_pmm_agent(d, &st), &st) ||
+        done(store_agents_add_server_node_exporter(d, exporter_id, &st), &st))
         return -1;
 
     /* A database elsewhere gets a remote node of its own. */
@@ -99,16 +85,12 @@ static int create_all(db *d, const db_params *p, bool qan)
     char remote_id[UUID_STR_LEN];
     if (!local) {
         uuid_v4(remote_id);
-        if (insert_node(d, remote_id, "pmm-server-db", "remote", host, "f"))
+        if (insert_node(d, remote_id, "pmm-server-db", "remote", host, false))
             return -1;
         db_node = remote_id;
     }
     const char *dbname = local ? "postgres" : (p->dbname && *p->dbname ? p->dbname : "postgres");
-    if (exec(d,
-             "INSERT INTO services (service_id, service_type, service_name, node_id, environment, cluster, "
-             "replication_set, custom_labels, created_at, updated_at, address, port, external_group, database_name) "
-             "VALUES ($1, 'postgresql', 'pmm-server-postgresql', $2, '', '', '', '{}', " NOW ", " NOW ", $3, $4, '', $5)",
-             5, (const char *[]){ service_id, db_node, host, port, dbname }))
+    if (done(store_services_add_fixture(d, service_id, db_node, host, port, dbname, &st), &st))
         return -1;
     return insert_postgres_agents(d, p, service_id, qan);
 }
@@ -120,19 +102,15 @@ int fixtures_ensure(db *d, const db_params *p, bool internal_pg_qan)
         log_error("fixtures: %s", st.message);
         return -1;
     }
-    PGresult *r = db_exec(d, &st, "SELECT pg_advisory_xact_lock(" FIXTURES_LOCK ")", 0, NULL);
-    if (r) {
-        PQclear(r);
-        r = db_exec(d, &st, "SELECT 1 FROM nodes WHERE node_id = 'pmm-server'", 0, NULL);
-    }
-    if (!r) {
+    char type[64];
+    bool made = false;
+    if (store_xact_lock(d, FIXTURES_LOCK, &st) != RPC_OK ||
+        store_nodes_type(d, "pmm-server", type, sizeof type, &made, &st) != RPC_OK) {
         log_error("fixtures: %s", st.message);
         db_rollback(d);
         return -1;
     }
-    bool done = PQntuples(r) > 0;
-    PQclear(r);
-    if (!done && create_all(d, p, internal_pg_qan) != 0) {
+    if (!made && create_all(d, p, internal_pg_qan) != 0) {
         db_rollback(d);
         return -1;
     }
@@ -140,7 +118,7 @@ int fixtures_ensure(db *d, const db_params *p, bool internal_pg_qan)
         log_error("fixtures: %s", st.message);
         return -1;
     }
-    if (!done)
+    if (!made)
         log_info("created the initial inventory (pmm-server node, agents, PostgreSQL service)");
     return 0;
 }

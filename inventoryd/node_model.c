@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/store/agents.h"
+#include "db/store/nodes.h"
+#include "db/store/services.h"
 #include "inventory/v1/nodes.pb-c.h"
 #include "kinds.h"
 #include "pbutil.h"
@@ -39,15 +42,11 @@ const node_kind *node_kind_by_add_member(const char *member)
     return KIND_BY_STR(node_kinds, node_kinds_count, add_member, member);
 }
 
-#define NODE_COLUMNS \
-    "node_id, node_type, node_name, address, machine_id, distro, node_model, region, az, " \
-    "custom_labels, container_id, container_name, instance_id"
-
 /* Copies one row into a new message of its kind: every column whose name
  * the kind's message has. */
 static ProtobufCMessage *node_from_row(PGresult *r, int row, const node_kind **kind)
 {
-    const node_kind *k = node_kind_by_stored(PQgetvalue(r, row, 1));
+    const node_kind *k = node_kind_by_stored(PQgetvalue(r, row, NODE_C_TYPE));
     if (!k)
         return NULL;
     ProtobufCMessage *m = pb_new(k->desc);
@@ -67,16 +66,6 @@ static ProtobufCMessage *node_from_row(PGresult *r, int row, const node_kind **k
     if (kind)
         *kind = k;
     return m;
-}
-
-static int exists(db *d, rpc_status *st, const char *sql, int n, const char *const *params, bool *found)
-{
-    PGresult *r = db_exec(d, st, sql, n, params);
-    if (!r)
-        return st->code;
-    *found = PQntuples(r) > 0;
-    PQclear(r);
-    return RPC_OK;
 }
 
 static const char *nullable(const char *s)
@@ -101,22 +90,20 @@ int node_create(db *d, const node_kind *k, const ProtobufCMessage *p, ProtobufCM
     const char *name = pb_get_str(p, "node_name");
     const char *address = pb_get_str(p, "address");
     const char *region = nullable(pb_get_str(p, "region"));
-    char q[RPC_MESSAGE_MAX];
-    bool found = false;
+    char q[RPC_MESSAGE_MAX], other[256];
 
     if (!*name)
         return rpc_fail(st, RPC_INVALID_ARGUMENT, "Empty Node name.");
-    if (exists(d, st, "SELECT 1 FROM nodes WHERE node_name = $1", 1, (const char *[]){ name }, &found))
+    if (store_nodes_find_by_name(d, name, other, sizeof other, NULL, 0, st))
         return st->code;
-    if (found) {
+    if (*other) {
         rpc_quote(q, sizeof q, name);
         return rpc_fail(st, RPC_ALREADY_EXISTS, "Node with name %s already exists.", q);
     }
     if (region) {
-        if (exists(d, st, "SELECT 1 FROM nodes WHERE address = $1 AND region = $2", 2,
-                   (const char *[]){ address, region }, &found))
+        if (store_nodes_find_by_address(d, address, region, other, sizeof other, st))
             return st->code;
-        if (found) {
+        if (*other) {
             char qr[RPC_MESSAGE_MAX];
             rpc_quote(q, sizeof q, address);
             rpc_quote(qr, sizeof qr, region);
@@ -130,16 +117,14 @@ int node_create(db *d, const node_kind *k, const ProtobufCMessage *p, ProtobufCM
     char *machine_id = trim_space(pb_get_str(p, "machine_id"));
     /* RDS nodes are addressed by their DB instance identifier. */
     const char *instance = strcmp(k->stored, "remote_rds") == 0 ? address : "";
-    const char *params[] = {
-        id, k->stored, name, address, nullable(machine_id), pb_get_str(p, "distro"),
-        pb_get_str(p, "node_model"), region, pb_get_str(p, "az"), labels,
-        nullable(pb_get_str(p, "container_id")), nullable(pb_get_str(p, "container_name")), instance,
+    const store_node row = {
+        .node_id = id, .node_type = k->stored, .node_name = name, .address = address,
+        .machine_id = nullable(machine_id), .distro = pb_get_str(p, "distro"), .node_model = pb_get_str(p, "node_model"),
+        .region = region, .az = pb_get_str(p, "az"), .custom_labels = labels,
+        .container_id = nullable(pb_get_str(p, "container_id")),
+        .container_name = nullable(pb_get_str(p, "container_name")), .instance_id = instance,
     };
-    PGresult *r = db_exec(d, st,
-                          "INSERT INTO nodes (" NODE_COLUMNS ", created_at, updated_at) VALUES "
-                          "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-                          "now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC') RETURNING " NODE_COLUMNS,
-                          13, params);
+    PGresult *r = store_nodes_add(d, &row, st);
     free(labels);
     free(machine_id);
     if (!r) {
@@ -159,7 +144,7 @@ int node_create(db *d, const node_kind *k, const ProtobufCMessage *p, ProtobufCM
 
 int node_get(db *d, const char *id, const node_kind **kind, ProtobufCMessage **out, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, "SELECT " NODE_COLUMNS " FROM nodes WHERE node_id = $1", 1, (const char *[]){ id });
+    PGresult *r = store_nodes_shown(d, id, st);
     if (!r)
         return st->code;
     if (PQntuples(r) == 0) {
@@ -180,9 +165,7 @@ int node_list(db *d, int type_enum, ProtobufCMessage *resp, rpc_status *st)
     const node_kind *only = type_enum ? node_kind_by_enum(type_enum) : NULL;
     if (type_enum && !only)
         return RPC_OK; /* an unknown type matches nothing */
-    PGresult *r = only ? db_exec(d, st, "SELECT " NODE_COLUMNS " FROM nodes WHERE node_type = $1 ORDER BY node_id",
-                                 1, (const char *[]){ only->stored })
-                       : db_exec(d, st, "SELECT " NODE_COLUMNS " FROM nodes ORDER BY node_id", 0, NULL);
+    PGresult *r = store_nodes_shown_all(d, only ? only->stored : NULL, st);
     if (!r)
         return st->code;
     int rc = RPC_OK;
@@ -200,58 +183,45 @@ int node_list(db *d, int type_enum, ProtobufCMessage *resp, rpc_status *st)
 
 /* Upstream's checks, in upstream's order: agents, pmm-agent, services. */
 static const struct {
-    const char *sql;
+    int (*any)(db *d, const char *node_id, bool *found, rpc_status *st);
     const char *text;
 } blockers[] = {
-    { "SELECT 1 FROM agents WHERE node_id = $1 LIMIT 1", "Node with ID %s has agents." },
-    { "SELECT 1 FROM agents WHERE runs_on_node_id = $1 LIMIT 1", "Node with ID %s has pmm-agent." },
-    { "SELECT 1 FROM services WHERE node_id = $1 LIMIT 1", "Node with ID %s has services." },
+    { store_agents_any_on_node, "Node with ID %s has agents." },
+    { store_agents_any_running_on_node, "Node with ID %s has pmm-agent." },
+    { store_services_any_on_node, "Node with ID %s has services." },
 };
 
-/* Everything on a node, children before parents (foreign keys). */
-static const char *const cascade[] = {
-    "DELETE FROM agents WHERE pmm_agent_id IN (SELECT agent_id FROM agents WHERE runs_on_node_id = $1)",
-    "DELETE FROM agents WHERE service_id IN (SELECT service_id FROM services WHERE node_id = $1)",
-    "DELETE FROM agents WHERE node_id = $1",
-    "DELETE FROM agents WHERE runs_on_node_id = $1",
-    "DELETE FROM services WHERE node_id = $1",
+/* Everything on a node, children before parents (foreign keys): the
+ * agents of its pmm-agents, of its services, of the node, its pmm-agents,
+ * its services. */
+static int (*const cascade[])(db *d, const char *node_id, rpc_status *st) = {
+    store_agents_delete_of_pmm_agents_on_node, store_agents_delete_of_services_on_node, store_agents_delete_on_node,
+    store_agents_delete_running_on_node, store_services_delete_on_node,
 };
 
 int node_remove(db *d, const char *id, bool force, rpc_status *st)
 {
-    const char *params[] = { id };
     char q[RPC_MESSAGE_MAX];
     rpc_quote(q, sizeof q, id);
-    PGresult *r = db_exec(d, st, "SELECT is_pmm_server_node FROM nodes WHERE node_id = $1 FOR UPDATE", 1, params);
-    if (!r)
+    bool found = false, server = false;
+    if (store_nodes_lock(d, id, &found, &server, st))
         return st->code;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
+    if (!found)
         return rpc_fail(st, RPC_NOT_FOUND, "Node with ID %s not found.", q);
-    }
-    bool server = strcmp(PQgetvalue(r, 0, 0), "t") == 0 || strcmp(id, PMM_SERVER_NODE_ID) == 0;
-    PQclear(r);
-    if (server)
+    if (server || strcmp(id, PMM_SERVER_NODE_ID) == 0)
         return rpc_fail(st, RPC_PERMISSION_DENIED, "PMM Server node can't be removed.");
 
     if (!force) {
         for (size_t i = 0; i < sizeof blockers / sizeof *blockers; i++) {
-            bool found = false;
-            if (exists(d, st, blockers[i].sql, 1, params, &found))
+            bool any = false;
+            if (blockers[i].any(d, id, &any, st))
                 return st->code;
-            if (found)
+            if (any)
                 return rpc_fail(st, RPC_FAILED_PRECONDITION, blockers[i].text, q);
         }
     }
-    for (size_t i = 0; force && i < sizeof cascade / sizeof *cascade; i++) {
-        r = db_exec(d, st, cascade[i], 1, params);
-        if (!r)
+    for (size_t i = 0; force && i < sizeof cascade / sizeof *cascade; i++)
+        if (cascade[i](d, id, st))
             return st->code;
-        PQclear(r);
-    }
-    r = db_exec(d, st, "DELETE FROM nodes WHERE node_id = $1", 1, params);
-    if (!r)
-        return st->code;
-    PQclear(r);
-    return RPC_OK;
+    return store_nodes_delete(d, id, st);
 }

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/store/agents.h"
+#include "db/store/nodes.h"
+#include "db/store/services.h"
 #include "inventory/v1/services.pb-c.h"
 #include "kinds.h"
 #include "node_model.h"
@@ -45,11 +48,6 @@ const service_kind *service_kind_by_member(const char *member)
     return KIND_BY_STR(service_kinds, service_kinds_count, member, member);
 }
 
-/* external_group is the API's "group" (ExternalService.group). */
-#define SERVICE_COLUMNS \
-    "service_id, service_type, service_name, node_id, address, port, socket, environment, cluster, " \
-    "replication_set, custom_labels, external_group AS \"group\", database_name, version"
-
 /* Copies one column into the message field of the same name, by the
  * field's type; columns the kind has no field for are skipped. */
 static int set_column(ProtobufCMessage *m, const char *name, const char *value)
@@ -79,7 +77,7 @@ static int set_column(ProtobufCMessage *m, const char *name, const char *value)
  * ours (a newer upstream kind in a shared database) or on ENOMEM. */
 static ProtobufCMessage *service_from_row(PGresult *r, int row, const service_kind **kind)
 {
-    const service_kind *k = service_kind_by_stored(PQgetvalue(r, row, 1));
+    const service_kind *k = service_kind_by_stored(PQgetvalue(r, row, SERVICE_C_TYPE));
     if (!k)
         return NULL;
     ProtobufCMessage *m = pb_new(k->desc);
@@ -129,16 +127,6 @@ static int check_address(rpc_status *st, const char *address, uint32_t port, con
     return RPC_OK;
 }
 
-static int exists(db *d, rpc_status *st, const char *sql, int n, const char *const *params, bool *found)
-{
-    PGresult *r = db_exec(d, st, sql, n, params);
-    if (!r)
-        return st->code;
-    *found = PQntuples(r) > 0;
-    PQclear(r);
-    return RPC_OK;
-}
-
 int service_create(db *d, const service_kind *k, const ProtobufCMessage *p, ProtobufCMessage **out, rpc_status *st)
 {
     const char *name = pb_get_str(p, "service_name");
@@ -147,14 +135,15 @@ int service_create(db *d, const service_kind *k, const ProtobufCMessage *p, Prot
     const char *socket = pb_get_str(p, "socket");
     uint32_t port = pb_get_u32(p, "port");
     bool found = false;
+    char other[256], node_type[64];
 
     if (k->has_address && check_address(st, address, port, socket))
         return st->code;
-    if (exists(d, st, "SELECT 1 FROM services WHERE service_name = $1", 1, (const char *[]){ name }, &found))
+    if (store_services_find_by_name(d, name, other, sizeof other, NULL, 0, st))
         return st->code;
-    if (found)
+    if (*other)
         return fail_quoted(st, RPC_ALREADY_EXISTS, "Service with name %s already exists.", name);
-    if (exists(d, st, "SELECT 1 FROM nodes WHERE node_id = $1", 1, (const char *[]){ node_id }, &found))
+    if (store_nodes_type(d, node_id, node_type, sizeof node_type, &found, st))
         return st->code;
     if (!found)
         return fail_quoted(st, RPC_NOT_FOUND, "Node with ID %s not found.", node_id);
@@ -170,18 +159,14 @@ int service_create(db *d, const service_kind *k, const ProtobufCMessage *p, Prot
     char *labels = pb_map_to_json(p, "custom_labels");
     if (!labels)
         return rpc_fail(st, RPC_INTERNAL, "out of memory");
-    const char *params[] = {
-        id, k->stored, name, node_id, pb_get_str(p, "environment"), pb_get_str(p, "cluster"),
-        pb_get_str(p, "replication_set"), labels, k->has_address ? nullable(address) : NULL,
-        k->has_address && port ? port_text : NULL, k->has_address ? nullable(socket) : NULL, group, database,
+    const store_service row = {
+        .service_id = id, .service_type = k->stored, .service_name = name, .node_id = node_id,
+        .environment = pb_get_str(p, "environment"), .cluster = pb_get_str(p, "cluster"),
+        .replication_set = pb_get_str(p, "replication_set"), .custom_labels = labels,
+        .address = k->has_address ? nullable(address) : NULL, .port = k->has_address && port ? port_text : NULL,
+        .socket = k->has_address ? nullable(socket) : NULL, .external_group = group, .database_name = database,
     };
-    PGresult *r = db_exec(d, st,
-                          "INSERT INTO services (service_id, service_type, service_name, node_id, environment, "
-                          "cluster, replication_set, custom_labels, address, port, socket, external_group, "
-                          "database_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                          "$10, $11, $12, $13, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC') "
-                          "RETURNING " SERVICE_COLUMNS,
-                          13, params);
+    PGresult *r = store_services_add(d, &row, st);
     free(labels);
     if (!r) {
         /* Lost a race with a concurrent add of the same name or a node removal. */
@@ -215,8 +200,7 @@ static int one_service(PGresult *r, const char *id, const service_kind **kind, P
 
 int service_get(db *d, const char *id, const service_kind **kind, ProtobufCMessage **out, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, "SELECT " SERVICE_COLUMNS " FROM services WHERE service_id = $1", 1,
-                          (const char *[]){ id });
+    PGresult *r = store_services_shown(d, id, st);
     if (!r)
         return st->code;
     return one_service(r, id, kind, out, st);
@@ -228,17 +212,13 @@ int service_list(db *d, const char *node_id, int type_enum, const char *external
     const service_kind *only = type_enum ? service_kind_by_enum(type_enum) : NULL;
     if (type_enum && !only)
         return RPC_OK; /* an unknown type matches nothing */
-    /* One statement for every combination of filters: an empty one matches all. */
-    const char *params[] = { node_id ? node_id : "", only ? only->stored : "", external_group ? external_group : "" };
-    PGresult *r = db_exec(d, st,
-                          "SELECT " SERVICE_COLUMNS " FROM services WHERE ($1 = '' OR node_id = $1) AND "
-                          "($2 = '' OR service_type = $2) AND ($3 = '' OR external_group = $3) ORDER BY service_id",
-                          3, params);
+    PGresult *r = store_services_shown_all(d, node_id ? node_id : "", only ? only->stored : "",
+                                           external_group ? external_group : "", st);
     if (!r)
         return st->code;
     int rc = RPC_OK;
     for (int i = 0; i < PQntuples(r); i++) {
-        if (!service_kind_by_stored(PQgetvalue(r, i, 1)))
+        if (!service_kind_by_stored(PQgetvalue(r, i, SERVICE_C_TYPE)))
             continue; /* a kind this server does not know */
         const service_kind *k;
         ProtobufCMessage *m = service_from_row(r, i, &k);
@@ -254,7 +234,7 @@ int service_list(db *d, const char *node_id, int type_enum, const char *external
 int service_active_types(db *d, ProtobufCMessage *resp, rpc_status *st)
 {
     Inventory__V1__ListActiveServiceTypesResponse *out = (Inventory__V1__ListActiveServiceTypesResponse *)resp;
-    PGresult *r = db_exec(d, st, "SELECT DISTINCT service_type FROM services ORDER BY service_type", 0, NULL);
+    PGresult *r = store_services_types(d, st);
     if (!r)
         return st->code;
     int n = PQntuples(r);
@@ -272,71 +252,47 @@ int service_active_types(db *d, ProtobufCMessage *resp, rpc_status *st)
     return RPC_OK;
 }
 
-/* Children before parents (foreign keys): agents run by a pmm-agent that is
- * itself tied to the service, then the service's agents, then the service. */
-static const char *const remove_cascade[] = {
-    "DELETE FROM agents WHERE pmm_agent_id IN (SELECT agent_id FROM agents WHERE service_id = $1)",
-    "DELETE FROM agents WHERE service_id = $1",
-};
-
 /* Whether a forced removal takes the service's remote node along: upstream
  * does so for RDS and Azure nodes watched by at most one pmm-agent. */
 static int node_goes_too(db *d, const char *id, const char *node_id, bool *yes, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st,
-                          "SELECT count(DISTINCT pmm_agent_id) FROM agents WHERE pmm_agent_id IS NOT NULL AND "
-                          "(service_id = $1 OR node_id = $2)",
-                          2, (const char *[]){ id, node_id });
-    if (!r)
+    long n = 0;
+    if (store_agents_count_pmm_agents_of(d, id, node_id, &n, st))
         return st->code;
-    *yes = atoi(PQgetvalue(r, 0, 0)) <= 1;
-    PQclear(r);
+    *yes = n <= 1;
     return RPC_OK;
 }
 
+/* Children before parents (foreign keys): agents run by a pmm-agent that is
+ * itself tied to the service, then the service's agents, then the service. */
+static int (*const remove_cascade[])(db *d, const char *service_id, rpc_status *st) = {
+    store_agents_delete_of_pmm_agents_of_service, store_agents_delete_of_service,
+};
+
 int service_remove(db *d, const char *id, bool force, char *removed_node, size_t removed_len, rpc_status *st)
 {
-    const char *params[] = { id };
     if (removed_len)
         removed_node[0] = '\0';
-    PGresult *r = db_exec(d, st,
-                          "SELECT s.node_id, n.node_type FROM services s LEFT JOIN nodes n ON n.node_id = s.node_id "
-                          "WHERE s.service_id = $1 FOR UPDATE OF s",
-                          1, params);
-    if (!r)
+    char *node_id = NULL, type[64];
+    if (store_services_lock(d, id, &node_id, type, sizeof type, st))
         return st->code;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return fail_quoted(st, RPC_NOT_FOUND, "Service with ID %s not found.", id);
-    }
-    char *node_id = strdup(PQgetvalue(r, 0, 0));
-    const char *type = PQgetvalue(r, 0, 1);
-    bool remote = strcmp(type, "remote_rds") == 0 || strcmp(type, "remote_azure_database") == 0;
-    PQclear(r);
     if (!node_id)
-        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+        return fail_quoted(st, RPC_NOT_FOUND, "Service with ID %s not found.", id);
+    bool remote = strcmp(type, "remote_rds") == 0 || strcmp(type, "remote_azure_database") == 0;
 
     int rc = RPC_OK;
     bool found = false, drop_node = false;
     if (!force) {
-        rc = exists(d, st, "SELECT 1 FROM agents WHERE service_id = $1 LIMIT 1", 1, params, &found);
+        rc = store_agents_any_of_service(d, id, &found, st);
         if (rc == RPC_OK && found)
             rc = fail_quoted(st, RPC_FAILED_PRECONDITION, "Service with ID %s has agents.", id);
     }
     if (rc == RPC_OK && force && remote)
         rc = node_goes_too(d, id, node_id, &drop_node, st);
-    for (size_t i = 0; rc == RPC_OK && force && i < sizeof remove_cascade / sizeof *remove_cascade; i++) {
-        r = db_exec(d, st, remove_cascade[i], 1, params);
-        if (!r)
-            rc = st->code;
-        PQclear(r);
-    }
-    if (rc == RPC_OK) {
-        r = db_exec(d, st, "DELETE FROM services WHERE service_id = $1", 1, params);
-        if (!r)
-            rc = st->code;
-        PQclear(r);
-    }
+    for (size_t i = 0; rc == RPC_OK && force && i < sizeof remove_cascade / sizeof *remove_cascade; i++)
+        rc = remove_cascade[i](d, id, st);
+    if (rc == RPC_OK)
+        rc = store_services_delete(d, id, st);
     if (rc == RPC_OK && drop_node) {
         rc = node_remove(d, node_id, true, st);
         if (rc == RPC_OK && removed_len)
@@ -359,18 +315,9 @@ int service_change(db *d, const ProtobufCMessage *req, const service_kind **kind
     }
     /* NULL (absent) keeps the column: each optional field changes only when present. */
 #define OPTIONAL(field) (pb_has(req, field) ? pb_get_str(req, field) : NULL)
-    const char *params[] = {
-        id, OPTIONAL("environment"), OPTIONAL("cluster"), OPTIONAL("replication_set"), OPTIONAL("external_group"),
-        labels,
-    };
+    PGresult *r = store_services_change(d, id, OPTIONAL("environment"), OPTIONAL("cluster"),
+                                        OPTIONAL("replication_set"), OPTIONAL("external_group"), labels, st);
 #undef OPTIONAL
-    PGresult *r = db_exec(d, st,
-                          "UPDATE services SET environment = COALESCE($2, environment), "
-                          "cluster = COALESCE($3, cluster), replication_set = COALESCE($4, replication_set), "
-                          "external_group = COALESCE($5, external_group), "
-                          "custom_labels = COALESCE($6, custom_labels), updated_at = now() AT TIME ZONE 'UTC' "
-                          "WHERE service_id = $1 RETURNING " SERVICE_COLUMNS,
-                          6, params);
     free(labels);
     if (!r)
         return st->code;

@@ -1,10 +1,12 @@
 #!/bin/sh
 # run: every test stage of a build, in order, with one total at the end.
 #   sh tests/run.sh build/asan
-# Stages: unit test binaries, integration binaries against a throwaway
-# PostgreSQL (tests/lib/pgtmp.sh), then the e2e suite (tests/e2e/run.sh).
-# Counts come from Check's summary line and the e2e runner's `e2e: N passed,
-# M failed`; a binary that crashes, times out or prints no summary is 1 failed.
+# Stages: the layering checks (tools/check_layers.sh), unit test binaries,
+# integration binaries against a throwaway PostgreSQL (tests/lib/pgtmp.sh),
+# then the e2e suite (tests/e2e/run.sh). Counts come from Check's summary
+# line, the layer checks' `layers: N passed, M failed` and the e2e runner's
+# `e2e: N passed, M failed`; a binary that crashes, times out or prints no
+# summary is 1 failed.
 # The last line printed is exactly `N passed, M failed`; exit 0 only when M = 0.
 set -u
 
@@ -85,6 +87,34 @@ run_stage() {
     done
 }
 
+# Runs a stage command (with a timeout) that ends its output with
+# `NAME: N passed, M failed`, and adds those counts.
+run_summarized() {
+    name=$1 limit=$2
+    shift 2
+    log=$WORK/$name.log
+    { timeout -k 30 "$limit" "$@" 2>&1; echo $? >"$WORK/rc"; } | tee "$log"
+    rc=$(cat "$WORK/rc")
+    line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed\$" "$log" | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "--- $name: FAILED (exit $rc, no $name summary)"
+        FAILED=$((FAILED + 1))
+        return
+    fi
+    # shellcheck disable=SC2086 # "NAME: N passed, M failed", split on purpose
+    set -- $line
+    PASSED=$((PASSED + $2))
+    FAILED=$((FAILED + $4))
+    if [ "$rc" -ne 0 ] && [ "$4" -eq 0 ]; then
+        echo "--- $name: FAILED (exit $rc after a clean summary)"
+        FAILED=$((FAILED + 1))
+    fi
+}
+
+# ---- layers -----------------------------------------------------------------
+echo "##### layers (tools/check_layers.sh)"
+run_summarized layers 120 sh "$ROOT/tools/check_layers.sh" "$BUILD"
+
 # ---- unit -------------------------------------------------------------------
 echo "##### unit tests ($BUILD/tests/unit)"
 run_stage unit
@@ -116,22 +146,7 @@ fi
 
 # ---- e2e --------------------------------------------------------------------
 echo "##### e2e tests"
-log=$WORK/e2e.log
-{ timeout -k 30 "$E2E_TIMEOUT" sh "$ROOT/tests/e2e/run.sh" "$BUILD" 2>&1; echo $? >"$WORK/rc"; } | tee "$log"
-rc=$(cat "$WORK/rc")
-line=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
-if [ -z "$line" ]; then
-    echo "--- e2e: FAILED (exit $rc, no e2e summary)"
-    FAILED=$((FAILED + 1))
-else
-    set -- $line
-    PASSED=$((PASSED + $2))
-    FAILED=$((FAILED + $4))
-    if [ "$rc" -ne 0 ] && [ "$4" -eq 0 ]; then
-        echo "--- e2e: FAILED (exit $rc after a clean summary)"
-        FAILED=$((FAILED + 1))
-    fi
-fi
+run_summarized e2e "$E2E_TIMEOUT" sh "$ROOT/tests/e2e/run.sh" "$BUILD"
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -58,7 +58,7 @@ static void free_cb(void *x)
 
 static int many(PGresult *r, artifact **out, size_t *n, rpc_status *st)
 {
-    return store_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
+    return store_result_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
 }
 
 int store_artifact_get(db *d, const char *id, artifact *out, rpc_status *st)

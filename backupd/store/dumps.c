@@ -92,7 +92,7 @@ int store_dump_list(db *d, dump_row **out, size_t *n, rpc_status *st)
     PGresult *r = db_exec(d, st, "SELECT " COLS " FROM dumps ORDER BY created_at DESC, id", 0, NULL);
     if (!r)
         return st->code;
-    return store_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
+    return store_result_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
 }
 
 int store_dump_insert(db *d, dump_row *x, rpc_status *st)

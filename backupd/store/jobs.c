@@ -118,7 +118,7 @@ int store_job_list_running(db *d, job **out, size_t *n, rpc_status *st)
     PGresult *r = db_exec(d, st, "SELECT " COLS " FROM jobs WHERE NOT done ORDER BY created_at", 0, NULL);
     if (!r)
         return st->code;
-    return store_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
+    return store_result_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
 }
 
 int store_job_by_data(db *d, const char *key, const char *value, job *out, bool *found, rpc_status *st)

@@ -64,7 +64,7 @@ int store_restore_list(db *d, restore_item **out, size_t *n, rpc_status *st)
     PGresult *r = db_exec(d, st, "SELECT " COLS " FROM restore_history ORDER BY started_at DESC, id", 0, NULL);
     if (!r)
         return st->code;
-    return store_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
+    return store_result_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
 }
 
 int store_restore_insert(db *d, restore_item *x, rpc_status *st)

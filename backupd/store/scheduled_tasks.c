@@ -76,7 +76,7 @@ int store_task_list(db *d, sched_task **out, size_t *n, rpc_status *st)
     PGresult *r = db_exec(d, st, "SELECT " COLS " FROM scheduled_tasks ORDER BY created_at, id", 0, NULL);
     if (!r)
         return st->code;
-    return store_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
+    return store_result_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
 }
 
 int store_task_services_at(db *d, const char *location_id, const char *folder, const char *except_id, char **json,

@@ -1,8 +1,10 @@
 /* store: every SQL statement of backupd, one file per table it owns
- * (locations.c = backup_locations, artifacts.c, jobs.c, job_logs.c,
- * restore_history.c, scheduled_tasks.c, software_versions.c, dumps.c,
- * dump_logs.c) and inventory_read.c for the inventory tables it only
- * reads. Handlers call these typed functions and never write SQL.
+ * (backup_locations.c, artifacts.c, jobs.c, job_logs.c,
+ * restore_history.c, scheduled_tasks.c, service_software_versions.c,
+ * dumps.c, dump_logs.c; util.c the helpers). The inventory tables it only
+ * reads (services, agents) are read through their stores,
+ * db/store/services.h and db/store/agents.h, which this header brings in.
+ * Handlers call these typed functions and never write SQL.
  * Every function takes the caller's connection (and so its transaction)
  * and returns an RPC code with st filled; strings in the records are
  * malloc'd and freed by the record's _free. Times are Unix milliseconds
@@ -15,6 +17,8 @@
 #include <stdint.h>
 
 #include "db/db.h"
+#include "db/store/agents.h"
+#include "db/store/services.h"
 #include "rpc.h"
 
 /* ---- backup_locations ------------------------------------------------------------ */
@@ -214,40 +218,6 @@ int store_dump_log_add(db *d, const char *dump_id, uint32_t chunk_id, const char
 int store_dump_log_list(db *d, const char *dump_id, uint32_t offset, uint32_t limit, log_chunk **out, size_t *n,
                         rpc_status *st);
 
-/* ---- inventory (read only) ------------------------------------------------------------ */
-
-typedef struct {
-    char *service_id, *service_type, *service_name, *node_id, *cluster, *replication_set, *environment, *address,
-        *socket, *version, *custom_labels, *external_group, *database_name;
-    int port;
-} service_rec;
-
-void service_rec_free(service_rec *s);
-void service_recs_free(service_rec *s, size_t n);
-/* NOT_FOUND `Service with ID "<id>" not found.` */
-int store_service_get(db *d, const char *id, service_rec *out, rpc_status *st);
-int store_service_exists(db *d, const char *id, bool *exists, rpc_status *st);
-/* Services of a type ("mysql", "mongodb"), by name; cluster non-NULL filters by cluster. */
-int store_service_list(db *d, const char *type, const char *cluster, service_rec **out, size_t *n, rpc_status *st);
-/* Service names by id for a set of ids (for lists): JSON object text {id: name}. */
-int store_service_names(db *d, char **json, rpc_status *st);
-/* The pmm-agents running agents of the service, oldest first (upstream's
- * FindPMMAgentsForService); *ids malloc'd strings with their versions. */
-typedef struct {
-    char *id, *version;
-} pmm_agent_ref;
-void pmm_agent_refs_free(pmm_agent_ref *a, size_t n);
-int store_pmm_agents_for_service(db *d, const char *service_id, pmm_agent_ref **out, size_t *n, rpc_status *st);
-/* Type and cluster of each of the services ids (JSON array text of ids):
- * JSON object text {service_id: [type, cluster]}; unknown ids left out. */
-int store_service_kinds(db *d, const char *ids_json, char **json, rpc_status *st);
-/* Every service, by name. */
-int store_service_list_all(db *d, service_rec **out, size_t *n, rpc_status *st);
-/* Services whose names are given, as service_rec (dumps); unknown names are left out. */
-int store_service_by_names(db *d, char *const *names, size_t n_names, service_rec **out, size_t *n, rpc_status *st);
-/* The settings' backup_management.enabled. */
-int store_backup_management_enabled(db *d, bool *enabled, rpc_status *st);
-
 /* ---- helpers the store files share (store/util.c) --------------------------------------- */
 
 /* A malloc'd copy of a column ("" for NULL). */
@@ -260,8 +230,8 @@ void store_ms_param(char *buf, size_t len, int64_t ms);
 typedef int (*store_row_fn)(void *pgresult, int row, void *out, rpc_status *st);
 /* Every row of a result (cleared) read by from_row into a malloc'd array
  * of elements of size bytes; a failed row frees those already read. */
-int store_rows(void *pgresult, size_t size, store_row_fn from_row, void (*free_one)(void *), void **out, size_t *n,
-               rpc_status *st);
+int store_result_rows(void *pgresult, size_t size, store_row_fn from_row, void (*free_one)(void *), void **out,
+                      size_t *n, rpc_status *st);
 /* The one row of sql ($1 = id) read by from_row, or NOT_FOUND
  * `<what> with ID "<id>" not found.` */
 int store_get_one(db *d, const char *sql, const char *id, const char *what, store_row_fn from_row, void *out,

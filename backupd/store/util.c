@@ -46,8 +46,8 @@ int store_begin_serializable(db *d, rpc_status *st)
     return RPC_OK;
 }
 
-int store_rows(void *pgresult, size_t size, store_row_fn from_row, void (*free_one)(void *), void **out, size_t *n,
-               rpc_status *st)
+int store_result_rows(void *pgresult, size_t size, store_row_fn from_row, void (*free_one)(void *), void **out,
+                      size_t *n, rpc_status *st)
 {
     PGresult *r = pgresult;
     int rows = PQntuples(r);
@@ -72,28 +72,11 @@ int store_rows(void *pgresult, size_t size, store_row_fn from_row, void (*free_o
 
 int store_lock_keys(db *d, const char *const *keys, size_t n, rpc_status *st)
 {
-    /* a text[] literal; one statement takes them all, sorted: one order for
-     * every caller, so that two never wait for each other */
-    size_t len = 3;
-    for (size_t i = 0; i < n; i++)
-        len += strlen(keys[i]) * 2 + 3;
-    char *arr = malloc(len), *o = arr;
+    /* one statement takes them all, sorted: one order for every caller, so
+     * that two never wait for each other */
+    char *arr = store_text_array(keys, n);
     if (!arr)
         return rpc_fail(st, RPC_INTERNAL, "out of memory");
-    *o++ = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            *o++ = ',';
-        *o++ = '"';
-        for (const char *p = keys[i]; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                *o++ = '\\';
-            *o++ = *p;
-        }
-        *o++ = '"';
-    }
-    *o++ = '}';
-    *o = '\0';
     PGresult *r = db_exec(d, st,
                           "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 7263))) FROM (SELECT k FROM "
                           "unnest($1::text[]) k ORDER BY k COLLATE \"C\") x",

@@ -7,7 +7,9 @@
  * "user:<login>" or "token:<name>": inventoryd relays it to the gateways,
  * which forget what they cached for that name (and every refusal, which
  * the change may have made wrong) at once. Users also carry their failed
- * logins and lock (migration 0005). */
+ * logins and lock (migration 0005). The statements are the users and
+ * service_tokens tables' store files, db/store/users.c and
+ * db/store/service_tokens.c; credentials.c holds the rest. */
 #ifndef PMM_CREDENTIALS_H
 #define PMM_CREDENTIALS_H
 
@@ -79,5 +81,7 @@ int cred_token_get(db *d, const char *token, char **name, char **role, rpc_statu
 int cred_token_create(db *d, const char *name, const char *role, const char *node_id,
                       char out[CRED_TOKEN_MAX], rpc_status *st);
 int cred_token_remove(db *d, const char *name, rpc_status *st);
+/* Deletes the tokens of node_id (UnregisterNode, in its transaction). */
+int cred_token_remove_on_node(db *d, const char *node_id, rpc_status *st);
 
 #endif

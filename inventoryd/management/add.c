@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/store/agents.h"
+#include "db/store/services.h"
 #include "inventoryd/agent_model.h"
 #include "inventoryd/events.h"
 #include "inventory/v1/agents.pb-c.h"
@@ -144,11 +146,8 @@ static int create_service(db *d, const add_kind *k, const ProtobufCMessage *p, c
     const char *database = pb_get_str(p, "database");
     if (strcmp(k->member, "postgresql") != 0 || !*database)
         return RPC_OK;
-    PGresult *r = db_exec(d, st, "UPDATE services SET database_name = $2 WHERE service_id = $1", 2,
-                          (const char *[]){ a->service_id, database });
-    if (!r)
+    if (store_services_set_database(d, a->service_id, database, st))
         return st->code;
-    PQclear(r);
     ProtobufCMessage *svc = (ProtobufCMessage *)pb_get_msg(a->result, "service");
     return pb_set_str(svc, "database_name", database) < 0 ? rpc_fail(st, RPC_INTERNAL, "out of memory") : RPC_OK;
 }
@@ -172,11 +171,10 @@ static int push_mode(db *d, const add_kind *k, const ProtobufCMessage *p, const 
     *push = MGMT_PUSH_MODE(mode);
     if (mode != MGMT_METRICS_MODE_UNSPECIFIED)
         return RPC_OK;
-    PGresult *r = db_exec(d, st, "SELECT count(*) FROM agents WHERE agent_type = 'pmm-agent' AND runs_on_node_id = $1",
-                          1, (const char *[]){ runs_on(p, node_id) });
+    PGresult *r = store_agents_pmm_agent_ids_on_node(d, runs_on(p, node_id), st);
     if (!r)
         return st->code;
-    *push = strcmp(PQgetvalue(r, 0, 0), "1") == 0;
+    *push = PQntuples(r) == 1;
     PQclear(r);
     return RPC_OK;
 }

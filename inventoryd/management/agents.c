@@ -13,15 +13,13 @@
 
 #include <jansson.h>
 
+#include "db/store/agents.h"
+#include "db/store/services.h"
 #include "inventory/v1/log_level.pb-c.h"
 #include "log.h"
 #include "management/v1/agent.pb-c.h"
 #include "pbutil.h"
 #include "secret.h"
-
-#define TIMES \
-    "floor(extract(epoch FROM a.created_at))::bigint, mod(extract(microseconds FROM a.created_at)::bigint, 1000000), " \
-    "floor(extract(epoch FROM a.updated_at))::bigint, mod(extract(microseconds FROM a.updated_at)::bigint, 1000000)"
 
 typedef enum { T_STR, T_BOOL, T_I32, T_I64, T_U32, T_SET, T_STRLIST } val_type;
 
@@ -167,13 +165,15 @@ static int fill(ProtobufCMessage *m, json_t *rec, rpc_status *st)
 
 static ProtobufCMessage *agent_from_row(PGresult *r, int row, rpc_status *st)
 {
-    json_t *rec = json_loads(PQgetvalue(r, row, 0), 0, NULL);
+    json_t *rec = json_loads(PQgetvalue(r, row, AGENT_U_ROW), 0, NULL);
     ProtobufCMessage *m = json_is_object(rec) ? pb_new(&management__v1__universal_agent__descriptor) : NULL;
     int rc = m ? fill(m, rec, st) : rpc_fail(st, RPC_INTERNAL, "bad agent row");
     json_decref(rec);
     if (rc == RPC_OK &&
-        (mgmt_set_timestamp(m, "created_at", mgmt_cell(r, row, 1), mgmt_cell(r, row, 2)) != 0 ||
-         mgmt_set_timestamp(m, "updated_at", mgmt_cell(r, row, 3), mgmt_cell(r, row, 4)) != 0))
+        (mgmt_set_timestamp(m, "created_at", mgmt_cell(r, row, AGENT_U_CREATED_S),
+                            mgmt_cell(r, row, AGENT_U_CREATED_US)) != 0 ||
+         mgmt_set_timestamp(m, "updated_at", mgmt_cell(r, row, AGENT_U_UPDATED_S),
+                            mgmt_cell(r, row, AGENT_U_UPDATED_US)) != 0))
         rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
     if (rc != RPC_OK && m) {
         protobuf_c_message_free_unpacked(m, NULL);
@@ -182,16 +182,10 @@ static ProtobufCMessage *agent_from_row(PGresult *r, int row, rpc_status *st)
     return m;
 }
 
-/* Appends to resp's `field` the agents matching where (an SQL condition
- * on agents a with $1 its only parameter: one of the constants below,
- * never input). */
-static int append_agents(db *d, const char *where, const char *param, ProtobufCMessage *resp, const char *field,
-                         rpc_status *st)
+/* Appends to resp's `field` the agents of r (AGENT_U_* columns: store
+ * agents.h); r NULL: st is set. Takes r. */
+static int append_agents(PGresult *r, ProtobufCMessage *resp, const char *field, rpc_status *st)
 {
-    char sql[1024];
-    snprintf(sql, sizeof sql, "SELECT row_to_json(a)::text, " TIMES " FROM agents a WHERE %s ORDER BY a.agent_id",
-             where);
-    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ param });
     if (!r)
         return st->code;
     int rc = RPC_OK;
@@ -206,20 +200,12 @@ static int append_agents(db *d, const char *where, const char *param, ProtobufCM
     return rc;
 }
 
-/* Upstream's IsServiceAgent, IsNodeAgent (the service's node's
- * pmm-agent) and IsVMAgent for service $1. */
-#define AGENTS_OF_SERVICE \
-    "(a.service_id = $1 OR EXISTS (SELECT 1 FROM services s WHERE s.service_id = $1 AND " \
-    "((a.service_id IS NULL AND a.runs_on_node_id = s.node_id) OR " \
-    "(a.node_id = s.node_id AND a.agent_type = 'vmagent'))))"
-
 static int service_exists(db *d, const char *id, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, "SELECT 1 FROM services WHERE service_id = $1", 1, (const char *[]){ id });
-    if (!r)
+    char type[64];
+    bool found = false;
+    if (store_services_type(d, id, type, sizeof type, &found, st))
         return st->code;
-    bool found = PQntuples(r) > 0;
-    PQclear(r);
     if (found)
         return RPC_OK;
     char q[RPC_MESSAGE_MAX];
@@ -240,9 +226,10 @@ int mgmt_list_agents(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage 
     ProtobufCMessage *resp = pb_new(&management__v1__list_agents_response__descriptor);
     if (!resp)
         return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
-    int rc = *service_id ? append_agents(w->db, AGENTS_OF_SERVICE, service_id, resp, "agents", &ctx->status)
-                         : append_agents(w->db, "(a.node_id = $1 OR a.runs_on_node_id = $1)", node_id, resp, "agents",
-                                         &ctx->status);
+    /* upstream's IsServiceAgent, IsNodeAgent and IsVMAgent for a service */
+    PGresult *r = *service_id ? store_agents_universal_of_service(w->db, service_id, &ctx->status)
+                              : store_agents_universal_on_node(w->db, node_id, &ctx->status);
+    int rc = append_agents(r, resp, "agents", &ctx->status);
     if (rc != RPC_OK) {
         protobuf_c_message_free_unpacked(resp, NULL);
         return rc;
@@ -291,13 +278,15 @@ static int severity(const long agent[3], const long server[3])
 static int append_version(ProtobufCMessage *resp, PGresult *r, int row, const long server[3], rpc_status *st)
 {
     long v[3];
-    if (parse_version(mgmt_cell(r, row, 1), v) != 0) {
-        log_warn("could not parse the client version of agent %s", mgmt_cell(r, row, 0));
+    if (parse_version(mgmt_cell(r, row, AGENT_V_VERSION), v) != 0) {
+        log_warn("could not parse the client version of agent %s", mgmt_cell(r, row, AGENT_V_ID));
         return RPC_OK; /* upstream skips it rather than failing the list */
     }
     ProtobufCMessage *m = pb_new(&management__v1__agent_versions__descriptor);
-    if (!m || pb_set_str(m, "agent_id", mgmt_cell(r, row, 0)) < 0 || pb_set_str(m, "version", mgmt_cell(r, row, 1)) < 0 ||
-        pb_set_str(m, "node_name", mgmt_cell(r, row, 2)) < 0 || pb_set_i32(m, "severity", severity(v, server)) < 0) {
+    if (!m || pb_set_str(m, "agent_id", mgmt_cell(r, row, AGENT_V_ID)) < 0 ||
+        pb_set_str(m, "version", mgmt_cell(r, row, AGENT_V_VERSION)) < 0 ||
+        pb_set_str(m, "node_name", mgmt_cell(r, row, AGENT_V_NODE_NAME)) < 0 ||
+        pb_set_i32(m, "severity", severity(v, server)) < 0) {
         if (m)
             protobuf_c_message_free_unpacked(m, NULL);
         return rpc_fail(st, RPC_INTERNAL, "out of memory");
@@ -313,11 +302,7 @@ int mgmt_list_agent_versions(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufC
     if (parse_version(PMM_VERSION, server) != 0)
         return rpc_fail(&ctx->status, RPC_INTERNAL, "could not parse the server version: %s", PMM_VERSION);
     /* Enabled pmm-agents on a known node, as upstream. */
-    PGresult *r = db_exec(w->db, &ctx->status,
-                          "SELECT a.agent_id, COALESCE(a.version, ''), n.node_name FROM agents a "
-                          "JOIN nodes n ON n.node_id = a.runs_on_node_id "
-                          "WHERE a.agent_type = 'pmm-agent' AND NOT a.disabled ORDER BY a.agent_id",
-                          0, NULL);
+    PGresult *r = store_agents_pmm_agent_versions(w->db, &ctx->status);
     if (!r)
         return ctx->status.code;
     ProtobufCMessage *resp = pb_new(&management__v1__list_agent_versions_response__descriptor);

@@ -14,23 +14,23 @@
 #include "clock.h"
 #include "http/grafana.h"
 
+#include "db/store/nodes.h"
+#include "db/store/services.h"
 #include "management/v1/annotation.pb-c.h"
 #include "pbutil.h"
 #include "validate.h"
 
 /* models.FindServiceByName / FindNodeByName: InvalidArgument for an empty
  * name, NotFound for an unknown one. */
-static int find_by_name(db *d, const char *sql, const char *what, const char *empty_text, const char *name,
-                        rpc_status *st)
+static int find_by_name(db *d, int (*find)(db *, const char *, char *, size_t, char *, size_t, rpc_status *),
+                        const char *what, const char *empty_text, const char *name, rpc_status *st)
 {
     if (!name || !*name)
         return rpc_fail(st, RPC_INVALID_ARGUMENT, "%s", empty_text);
-    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ name });
-    if (!r)
+    char id[256];
+    if (find(d, name, id, sizeof id, NULL, 0, st))
         return st->code;
-    int found = PQntuples(r) > 0;
-    PQclear(r);
-    if (found)
+    if (*id)
         return RPC_OK;
     char q[RPC_MESSAGE_MAX];
     rpc_quote(q, sizeof q, name);
@@ -100,11 +100,11 @@ int mgmt_add_annotation(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
     if (*grafana && !*authz)
         return rpc_fail(st, RPC_UNAUTHENTICATED, "Authorization error.");
     for (size_t i = 0; i < req->n_service_names; i++)
-        if (find_by_name(w->db, "SELECT 1 FROM services WHERE service_name = $1", "Service", "Empty Service Name.",
+        if (find_by_name(w->db, store_services_find_by_name, "Service", "Empty Service Name.",
                          req->service_names[i], st))
             return st->code;
     if (*req->node_name &&
-        find_by_name(w->db, "SELECT 1 FROM nodes WHERE node_name = $1", "Node", "Empty Node name.", req->node_name, st))
+        find_by_name(w->db, store_nodes_find_by_name, "Node", "Empty Node name.", req->node_name, st))
         return st->code;
     if (!*grafana)
         return rpc_fail(st, RPC_FAILED_PRECONDITION,

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "db/store/agents.h"
 #include "inventoryd/agent_model.h"
 #include "azure_discovery.h"
 #include "inventoryd/events.h"
@@ -212,12 +213,7 @@ static int create_azure_exporter(db *d, azure_add *a, rpc_status *st)
     int rc = create_agent(d, a, "azure_database_exporter", p, 0, st);
     if (rc != RPC_OK)
         return rc;
-    PGresult *r = db_exec(d, st, "UPDATE agents SET node_id = NULL, service_id = $2 WHERE agent_id = $1", 2,
-                          (const char *[]){ a->agent_ids[0], a->service_id });
-    if (!r)
-        return st->code;
-    PQclear(r);
-    return RPC_OK;
+    return store_agents_move_to_service(d, a->agent_ids[0], a->service_id, st);
 }
 
 /* A copy of the request's connection_timeout for the exporter's params. */
@@ -256,14 +252,7 @@ static int create_qan(db *d, azure_add *a, rpc_status *st)
     if (rc != RPC_OK || !no_examples || set == 0)
         return rc;
     /* pg_stat_statements' params have no such field; upstream sets it all the same */
-    PGresult *r = db_exec(d, st,
-                          "UPDATE agents SET qan_options = jsonb_set(coalesce(qan_options, '{}'::jsonb), "
-                          "'{query_examples_disabled}', 'true') WHERE agent_id = $1",
-                          1, (const char *[]){ a->agent_ids[2] });
-    if (!r)
-        return st->code;
-    PQclear(r);
-    return RPC_OK;
+    return store_agents_disable_query_examples(d, a->agent_ids[2], st);
 }
 
 static int do_add(db *d, azure_add *a, rpc_status *st)

@@ -8,26 +8,24 @@
  * written in the same transaction; any error rolls the whole add back. */
 #include "internal.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db/agent_row.h"
+#include "db/store/agents.h"
+#include "db/store/nodes.h"
+#include "db/store/services.h"
 #include "bus/peers.h"
 #include "internal/v1/agents.pb-c.h"
 
 /* agentsd asks twice, each up to its own 5 s; the gateway gives 10 s. */
 #define CHECK_CALL_MS 9800
 
-/* The single row of sql ($1 = id) as an agent_row record. */
-static json_t *row_rec(db *d, const char *sql, const char *id, rpc_status *st)
+/* A row read for the check: rec, or NULL with st set (the row is missing
+ * when st is still clean). */
+static json_t *row_rec(json_t *rec, const char *id, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ id });
-    if (!r)
-        return NULL;
-    json_t *rec = PQntuples(r) == 1 ? agent_rec_from_row(r, 0) : NULL;
-    PQclear(r);
-    if (!rec)
+    if (!rec && st->code == RPC_OK)
         rpc_fail(st, RPC_INTERNAL, "cannot read the new row %s", id);
     return rec;
 }
@@ -35,13 +33,8 @@ static json_t *row_rec(db *d, const char *sql, const char *id, rpc_status *st)
 /* The pmm-agent's stored version, "" when it never connected (malloc'd). */
 static char *agent_version(db *d, const char *pmm_agent_id, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, "SELECT version FROM agents WHERE agent_id = $1", 1, (const char *[]){ pmm_agent_id });
-    if (!r)
-        return NULL;
-    char *v = strdup(PQntuples(r) == 1 ? mgmt_cell(r, 0, 0) : "");
-    PQclear(r);
-    if (!v)
-        rpc_fail(st, RPC_INTERNAL, "out of memory");
+    char *v = NULL;
+    store_agents_version(d, pmm_agent_id, &v, st);
     return v;
 }
 
@@ -73,23 +66,11 @@ static int call_agentsd(const Internal__V1__CheckServiceRequest *in, Internal__V
 static int store(db *d, const char *service_id, const char *agent_id, const Internal__V1__CheckServiceResponse *res,
                  bool mysql, rpc_status *st)
 {
-    char count[16];
-    snprintf(count, sizeof count, "%d", (int)res->table_count);
-    PGresult *r = !mysql ? NULL :
-        db_exec(d, st, "UPDATE agents SET mysql_options = jsonb_set(COALESCE(mysql_options, '{}'::jsonb), "
-                       "'{table_count}', to_jsonb($2::int)) WHERE agent_id = $1",
-                2, (const char *[]){ agent_id, count });
-    if (mysql && !r)
+    if (mysql && store_agents_set_table_count(d, agent_id, (int)res->table_count, st))
         return st->code;
-    PQclear(r);
     if (!res->version || !*res->version)
         return RPC_OK;
-    r = db_exec(d, st, "UPDATE services SET version = $2 WHERE service_id = $1", 2,
-                (const char *[]){ service_id, res->version });
-    if (!r)
-        return st->code;
-    PQclear(r);
-    return RPC_OK;
+    return store_services_set_version(d, service_id, res->version, st);
 }
 
 /* upstream's ConnectionChecker: an external or HAProxy exporter that does
@@ -126,10 +107,10 @@ static int ask(db *d, json_t *agent, json_t *service, json_t *node, Internal__V1
 int mgmt_check_service(db *d, const char *service_id, const char *agent_id, int32_t *table_count, rpc_status *st)
 {
     Internal__V1__CheckServiceResponse *res = NULL;
-    json_t *agent = row_rec(d, "SELECT * FROM agents WHERE agent_id = $1", agent_id, st);
-    json_t *service = agent ? row_rec(d, "SELECT * FROM services WHERE service_id = $1", service_id, st) : NULL;
+    json_t *agent = row_rec(store_agents_get_sealed(d, agent_id, st), agent_id, st);
+    json_t *service = agent ? row_rec(store_services_get(d, service_id, st), service_id, st) : NULL;
     const char *runs_on = agent_rec_str(agent, "runs_on_node_id");
-    json_t *node = service && *runs_on ? row_rec(d, "SELECT * FROM nodes WHERE node_id = $1", runs_on, st) : NULL;
+    json_t *node = service && *runs_on ? row_rec(store_nodes_get(d, runs_on, st), runs_on, st) : NULL;
     bool mysql = strcmp(agent_rec_str(service, "service_type"), "mysql") == 0;
     if (service && (node || !*runs_on) && ask(d, agent, service, node, &res, st) == RPC_OK && res->service_info &&
         store(d, service_id, agent_id, res, mysql, st) == RPC_OK && mysql && table_count)

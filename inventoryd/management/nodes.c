@@ -11,13 +11,14 @@
 #include "internal.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "inventoryd/agent_model.h"
 #include "db/credentials.h"
+#include "db/store/agents.h"
+#include "db/store/nodes.h"
 #include "inventoryd/events.h"
 #include "inventory/v1/agents.pb-c.h"
 #include "inventory/v1/nodes.pb-c.h"
@@ -27,18 +28,13 @@
 #include "pbutil.h"
 #include "http/grafana.h"
 #include "validate.h"
-#include "secret.h"
 
 /* Removes a node with its service tokens, inside the caller's transaction. */
 static int remove_node(db *d, const char *id, bool force, rpc_status *st)
 {
     if (node_remove(d, id, force, st))
         return st->code;
-    PGresult *r = db_exec(d, st, "DELETE FROM service_tokens WHERE node_id = $1", 1, (const char *[]){ id });
-    if (!r)
-        return st->code;
-    PQclear(r);
-    return RPC_OK;
+    return cred_token_remove_on_node(d, id, st);
 }
 
 /* The node's name (NOT_FOUND as node_get says it). */
@@ -53,18 +49,6 @@ static int node_name_of(db *d, const char *id, char *name, size_t len, rpc_statu
     return RPC_OK;
 }
 
-/* The id of the node that matches sql (one parameter or two); "" if none. */
-static int find_node(db *d, const char *sql, int n, const char *const *params, char *id, size_t id_len,
-                     rpc_status *st)
-{
-    PGresult *r = db_exec(d, st, sql, n, params);
-    if (!r)
-        return st->code;
-    snprintf(id, id_len, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
-    PQclear(r);
-    return RPC_OK;
-}
-
 /* Upstream's checks before creating: the name, then address + region
  * (only when a region is given); reregister removes what is in the way. */
 static int clear_the_way(db *d, const ProtobufCMessage *req, rpc_status *st)
@@ -74,8 +58,7 @@ static int clear_the_way(db *d, const ProtobufCMessage *req, rpc_status *st)
     const char *region = pb_get_str(req, "region");
     bool again = pb_get_bool(req, "reregister");
     char id[256], q[RPC_MESSAGE_MAX];
-    if (find_node(d, "SELECT node_id FROM nodes WHERE node_name = $1", 1, (const char *[]){ name }, id, sizeof id,
-                  st))
+    if (store_nodes_find_by_name(d, name, id, sizeof id, NULL, 0, st))
         return st->code;
     if (*id && !again) {
         rpc_quote(q, sizeof q, name);
@@ -87,8 +70,7 @@ static int clear_the_way(db *d, const ProtobufCMessage *req, rpc_status *st)
         return RPC_OK;
     if (!*address)
         return rpc_fail(st, RPC_INVALID_ARGUMENT, "Empty Node address.");
-    if (find_node(d, "SELECT node_id FROM nodes WHERE address = $1 AND region = $2 LIMIT 1", 2,
-                  (const char *[]){ address, region }, id, sizeof id, st))
+    if (store_nodes_find_by_address(d, address, region, id, sizeof id, st))
         return st->code;
     if (*id && !again) {
         char qr[RPC_MESSAGE_MAX];
@@ -154,22 +136,6 @@ static int create_pmm_agent(db *d, const char *node_id, ProtobufCMessage **agent
     return rc;
 }
 
-/* The agent's password is not an AddNodeExporterParams field; it is
- * stored sealed, as every agent credential. */
-static int set_agent_password(db *d, const char *agent_id, const char *password, rpc_status *st)
-{
-    char *sealed = secret_encrypt(password);
-    if (!sealed)
-        return rpc_fail(st, RPC_INTERNAL, "cannot encrypt agent credentials");
-    PGresult *r = db_exec(d, st, "UPDATE agents SET agent_password = $2 WHERE agent_id = $1", 2,
-                          (const char *[]){ agent_id, sealed });
-    free(sealed);
-    if (!r)
-        return st->code;
-    PQclear(r);
-    return RPC_OK;
-}
-
 /* The node_exporter as upstream's CreateNodeExporter call makes it. */
 static int create_node_exporter(db *d, const char *pmm_agent_id, const ProtobufCMessage *req, char *id, size_t id_len,
                                 rpc_status *st)
@@ -191,8 +157,10 @@ static int create_node_exporter(db *d, const char *pmm_agent_id, const ProtobufC
         return rc;
     snprintf(id, id_len, "%s", pb_get_str(agent, "agent_id"));
     protobuf_c_message_free_unpacked(agent, NULL);
+    /* The agent's password is not an AddNodeExporterParams field; it is
+     * stored sealed, as every agent credential. */
     const char *password = pb_get_str(req, "agent_password");
-    return *password ? set_agent_password(d, id, password, st) : RPC_OK;
+    return *password ? store_agents_set_agent_password(d, id, password, st) : RPC_OK;
 }
 
 typedef struct {

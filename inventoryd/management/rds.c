@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "db/store/services.h"
 #include "inventoryd/agent_model.h"
 #include "inventoryd/events.h"
 #include "inventory/v1/agents.pb-c.h"
@@ -95,13 +96,10 @@ static int create_service(db *d, rds_add *a, const char *member, rpc_status *st)
     snprintf(a->service_id, sizeof a->service_id, "%s", pb_get_str(service, "service_id"));
     const char *database = pb_get_str(a->p, "database");
     if (strcmp(member, "postgresql") == 0 && *database) {
-        PGresult *r = db_exec(d, st, "UPDATE services SET database_name = $2 WHERE service_id = $1", 2,
-                              (const char *[]){ a->service_id, database });
-        if (!r) {
+        if (store_services_set_database(d, a->service_id, database, st)) {
             protobuf_c_message_free_unpacked(service, NULL);
             return st->code;
         }
-        PQclear(r);
         if (pb_set_str(service, "database_name", database) < 0) {
             protobuf_c_message_free_unpacked(service, NULL);
             return rpc_fail(st, RPC_INTERNAL, "out of memory");

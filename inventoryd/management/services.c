@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/store/agents.h"
+#include "db/store/services.h"
 #include "inventoryd/events.h"
 #include "management/v1/service.pb-c.h"
 #include "pbutil.h"
@@ -35,23 +37,21 @@ static bool looks_like_id(const char *s)
 static int find_service(db *d, const char *key, char *id, size_t id_len, char *type, size_t type_len, rpc_status *st)
 {
     bool by_id = looks_like_id(key);
-    PGresult *r = db_exec(d, st,
-                          by_id ? "SELECT service_id, service_type FROM services WHERE service_id = $1"
-                                : "SELECT service_id, service_type FROM services WHERE service_name = $1",
-                          1, (const char *[]){ key });
-    if (!r)
-        return st->code;
-    int rc = RPC_OK;
-    if (PQntuples(r) == 0) {
-        char q[RPC_MESSAGE_MAX];
-        rpc_quote(q, sizeof q, key);
-        rc = rpc_fail(st, RPC_NOT_FOUND, by_id ? "Service with ID %s not found." : "Service with name %s not found.", q);
+    bool found = false;
+    if (by_id) {
+        if (store_services_type(d, key, type, type_len, &found, st))
+            return st->code;
+        snprintf(id, id_len, "%s", found ? key : "");
     } else {
-        snprintf(id, id_len, "%s", PQgetvalue(r, 0, 0));
-        snprintf(type, type_len, "%s", PQgetvalue(r, 0, 1));
+        if (store_services_find_by_name(d, key, id, id_len, type, type_len, st))
+            return st->code;
+        found = *id;
     }
-    PQclear(r);
-    return rc;
+    if (found)
+        return RPC_OK;
+    char q[RPC_MESSAGE_MAX];
+    rpc_quote(q, sizeof q, key);
+    return rpc_fail(st, RPC_NOT_FOUND, by_id ? "Service with ID %s not found." : "Service with name %s not found.", q);
 }
 
 static int do_remove(db *d, const ProtobufCMessage *in, char *id, size_t id_len, char *removed_node,
@@ -85,35 +85,6 @@ int mgmt_remove_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
     *out = pb_new(&management__v1__remove_service_response__descriptor);
     return *out ? RPC_OK : rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
 }
-
-/* Columns 0..12 are strings named as UniversalService's fields. */
-#define UNIVERSAL_SERVICE_COLUMNS \
-    "s.service_id, s.service_type, s.service_name, s.database_name, s.node_id, n.node_name, s.environment, " \
-    "s.cluster, s.replication_set, s.external_group, s.address, s.socket, s.version, s.port, s.custom_labels, " \
-    "floor(extract(epoch FROM s.created_at))::bigint, mod(extract(microseconds FROM s.created_at)::bigint, 1000000), " \
-    "floor(extract(epoch FROM s.updated_at))::bigint, mod(extract(microseconds FROM s.updated_at)::bigint, 1000000)"
-
-/* ListServices' filters ($1 node_id, $2 service_type, $3 external_group;
- * '' = any) on services s. */
-#define SERVICE_FILTER "($1 = '' OR s.node_id = $1) AND ($2 = '' OR s.service_type = $2) AND ($3 = '' OR s.external_group = $3)"
-
-/* The services' agents in ListServices' short form: upstream's
- * IsServiceAgent, IsNodeAgent (the pmm-agent on the service's node) and
- * IsVMAgent. Two plain scans, no joins or sorts (a join of every service
- * with its node's agents cost PostgreSQL twice as much); the rows are
- * matched with the services here. SERVICE_AGENT_ROWS: the agents of a
- * service, service_id first (with a filter, of the listed services only;
- * without one PostgreSQL folds the condition away). NODE_AGENT_ROWS: the
- * agents of no service by the node they count for: runs_on_node_id (the
- * pmm-agent) and, for a vmagent, node_id. */
-#define AGENT_COLUMNS "a.agent_id, a.agent_type, a.status, a.is_connected"
-#define SERVICE_AGENT_ROWS                                                                                       \
-    "SELECT a.service_id, " AGENT_COLUMNS " FROM agents a WHERE a.service_id IS NOT NULL AND "                  \
-    "(($1 = '' AND $2 = '' AND $3 = '') OR a.service_id IN (SELECT s.service_id FROM services s WHERE " SERVICE_FILTER \
-    "))"
-#define NODE_AGENT_ROWS                                                                                            \
-    "SELECT a.runs_on_node_id, CASE WHEN a.agent_type = 'vmagent' THEN a.node_id END, " AGENT_COLUMNS              \
-    " FROM agents a WHERE a.service_id IS NULL AND (a.runs_on_node_id IS NOT NULL OR a.agent_type = 'vmagent')"
 
 /* upstream's query: each watched kind's *_up series of the high-resolution
  * jobs, by service_id. */
@@ -149,18 +120,20 @@ static ProtobufCMessage *service_from_row(PGresult *r, int row, const vm_values 
         return NULL;
     management__v1__universal_service__init(s);
     ProtobufCMessage *m = &s->base;
-    /* columns 0..12 of UNIVERSAL_SERVICE_COLUMNS, in order */
+    /* columns SERVICE_U_ID..SERVICE_U_VERSION, in order */
     char **strs[] = { &s->service_id,  &s->service_type,    &s->service_name,   &s->database_name, &s->node_id,
                       &s->node_name,   &s->environment,     &s->cluster,        &s->replication_set,
                       &s->external_group, &s->address,      &s->socket,         &s->version };
     int rc = 0;
-    for (int c = 0; c < 13 && rc == 0; c++)
+    for (int c = SERVICE_U_ID; c <= SERVICE_U_VERSION && rc == 0; c++)
         rc = (*strs[c] = dup_cell(r, row, c)) ? 0 : -1;
-    s->port = (uint32_t)strtoul(mgmt_cell(r, row, 13), NULL, 10);
-    s->status = service_status(up, mgmt_cell(r, row, 0));
-    if (rc != 0 || pb_set_map_json(m, "custom_labels", mgmt_cell(r, row, 14)) < 0 ||
-        mgmt_set_timestamp(m, "created_at", mgmt_cell(r, row, 15), mgmt_cell(r, row, 16)) != 0 ||
-        mgmt_set_timestamp(m, "updated_at", mgmt_cell(r, row, 17), mgmt_cell(r, row, 18)) != 0) {
+    s->port = (uint32_t)strtoul(mgmt_cell(r, row, SERVICE_U_PORT), NULL, 10);
+    s->status = service_status(up, mgmt_cell(r, row, SERVICE_U_ID));
+    if (rc != 0 || pb_set_map_json(m, "custom_labels", mgmt_cell(r, row, SERVICE_U_CUSTOM_LABELS)) < 0 ||
+        mgmt_set_timestamp(m, "created_at", mgmt_cell(r, row, SERVICE_U_CREATED_S),
+                           mgmt_cell(r, row, SERVICE_U_CREATED_US)) != 0 ||
+        mgmt_set_timestamp(m, "updated_at", mgmt_cell(r, row, SERVICE_U_UPDATED_S),
+                           mgmt_cell(r, row, SERVICE_U_UPDATED_US)) != 0) {
         protobuf_c_message_free_unpacked(m, NULL);
         return NULL;
     }
@@ -168,7 +141,8 @@ static ProtobufCMessage *service_from_row(PGresult *r, int row, const vm_values 
 }
 
 /* One agent row of a service: its result, row and first agent column
- * (AGENT_COLUMNS follow in order); key is its agent id. */
+ * (agent_id, agent_type, status, is_connected follow in order: store
+ * agents.h); key is its agent id. */
 typedef struct {
     const char *key;
     PGresult *res;
@@ -256,23 +230,24 @@ static void key_range(const keyed_row *v, size_t n, const char *key, size_t *lo,
 }
 
 /* Every service of r (sorted by id) with its agents: its own rows of ra
- * (SERVICE_AGENT_ROWS) and its node's rows of rn (NODE_AGENT_ROWS), by
+ * (store_agents_of_services_brief) and its node's rows of rn
+ * (store_agents_of_nodes_brief), by
  * agent id. */
 static int build_list(PGresult *r, PGresult *ra, PGresult *rn, const vm_values *up, ProtobufCMessage **out,
                       rpc_status *st)
 {
     ProtobufCMessage *resp = pb_new(&management__v1__list_services_response__descriptor);
     size_t n_svc = 0, n_own = 0, n_node = 0, cap = 0;
-    keyed_row *svc_rows = index_rows(r, 0, -1, &n_svc);
-    keyed_row *own = index_rows(ra, 0, -1, &n_own);
-    keyed_row *node = index_rows(rn, 0, 1, &n_node);
+    keyed_row *svc_rows = index_rows(r, SERVICE_U_ID, -1, &n_svc);
+    keyed_row *own = index_rows(ra, AGENT_B_SERVICE_ID, -1, &n_own);
+    keyed_row *node = index_rows(rn, AGENT_N_RUNS_ON, AGENT_N_VM_NODE, &n_node);
     agent_ref *refs = NULL;
     int rc = resp && svc_rows && own && node ? RPC_OK : rpc_fail(st, RPC_INTERNAL, "out of memory");
     for (size_t i = 0; i < n_svc && rc == RPC_OK; i++) {
         int row = svc_rows[i].row;
         size_t a0, a1, b0, b1;
         key_range(own, n_own, svc_rows[i].key, &a0, &a1);
-        key_range(node, n_node, mgmt_cell(r, row, 4), &b0, &b1); /* s.node_id */
+        key_range(node, n_node, mgmt_cell(r, row, SERVICE_U_NODE_ID), &b0, &b1);
         size_t n = (a1 - a0) + (b1 - b0), k = 0;
         if (n > cap) {
             agent_ref *more = realloc(refs, n * sizeof *refs);
@@ -284,9 +259,9 @@ static int build_list(PGresult *r, PGresult *ra, PGresult *rn, const vm_values *
             cap = n;
         }
         for (size_t j = a0; j < a1; j++)
-            refs[k++] = (agent_ref){ PQgetvalue(ra, own[j].row, 1), ra, own[j].row, 1 };
+            refs[k++] = (agent_ref){ PQgetvalue(ra, own[j].row, AGENT_B_ID), ra, own[j].row, AGENT_B_ID };
         for (size_t j = b0; j < b1; j++)
-            refs[k++] = (agent_ref){ PQgetvalue(rn, node[j].row, 2), rn, node[j].row, 2 };
+            refs[k++] = (agent_ref){ PQgetvalue(rn, node[j].row, AGENT_N_ID), rn, node[j].row, AGENT_N_ID };
         qsort(refs, n, sizeof *refs, ref_cmp);
         ProtobufCMessage *svc = service_from_row(r, row, up);
         if (!svc || pb_append_msg(resp, "services", svc) != 0 ||
@@ -306,18 +281,16 @@ static int build_list(PGresult *r, PGresult *ra, PGresult *rn, const vm_values *
 
 /* The services and their agents in one snapshot: three queries in one
  * read-only REPEATABLE READ transaction. */
-static int list_services(db *d, const char *const *params, const vm_values *up, ProtobufCMessage **out,
-                         rpc_status *st)
+static int list_services(db *d, const char *node_id, const char *type, const char *group, const vm_values *up,
+                         ProtobufCMessage **out, rpc_status *st)
 {
     if (db_begin_snapshot(d, st) != RPC_OK)
         return st->code;
     PGresult *r = NULL, *ra = NULL, *rn = NULL;
     int rc = RPC_OK;
-    if (!(r = db_exec(d, st,
-                      "SELECT " UNIVERSAL_SERVICE_COLUMNS " FROM services s LEFT JOIN nodes n ON n.node_id = s.node_id "
-                      "WHERE " SERVICE_FILTER,
-                      3, params)) ||
-        !(ra = db_exec(d, st, SERVICE_AGENT_ROWS, 3, params)) || !(rn = db_exec(d, st, NODE_AGENT_ROWS, 0, NULL)))
+    if (!(r = store_services_universal_all(d, node_id, type, group, st)) ||
+        !(ra = store_agents_of_services_brief(d, node_id, type, group, st)) ||
+        !(rn = store_agents_of_nodes_brief(d, st)))
         rc = st->code;
     rc = mgmt_end_tx(d, st, rc);
     if (rc == RPC_OK)
@@ -331,13 +304,13 @@ static int list_services(db *d, const char *const *params, const vm_values *up, 
 int mgmt_list_services(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     const service_kind *k = service_kind_by_enum(pb_get_i32(in, "service_type"));
-    const char *params[] = { pb_get_str(in, "node_id"), k ? k->stored : "", pb_get_str(in, "external_group") };
     worker *w = ctx->worker;
     /* first the statuses, as upstream: VictoriaMetrics unreachable fails the list */
     vm_values *up = NULL;
     if (vm_query(APP(w)->vm_url, SERVICE_UP_QUERY, "service_id", VM_KEEP_LAST, &up, &ctx->status) != RPC_OK)
         return ctx->status.code;
-    int rc = list_services(w->db, params, up, out, &ctx->status);
+    int rc = list_services(w->db, pb_get_str(in, "node_id"), k ? k->stored : "", pb_get_str(in, "external_group"), up,
+                           out, &ctx->status);
     vm_values_destroy(&up);
     return rc;
 }

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "db/store/nodes.h"
 #include "inventoryd/agent_model.h"
 #include "inventory/v1/nodes.pb-c.h"
 #include "inventoryd/node_model.h"
@@ -230,26 +231,26 @@ int mgmt_resolve_node(db *d, const char *node_id, const char *node_name, const P
                         "expected only one param; node id, node name or register node params");
     if (add)
         return add_node(d, add, address ? address : "", id, id_len, st);
-    bool by_id = node_id && *node_id;
-    PGresult *r = db_exec(d, st,
-                          by_id ? "SELECT node_id, node_type FROM nodes WHERE node_id = $1"
-                                : "SELECT node_id, node_type FROM nodes WHERE node_name = $1",
-                          1, (const char *[]){ by_id ? node_id : node_name });
-    if (!r)
-        return st->code;
-    int rc = RPC_OK;
-    if (PQntuples(r) == 0) {
+    bool by_id = node_id && *node_id, found = false;
+    char by_name[256], type[64];
+    if (by_id) {
+        if (store_nodes_type(d, node_id, type, sizeof type, &found, st))
+            return st->code;
+    } else {
+        if (store_nodes_find_by_name(d, node_name, by_name, sizeof by_name, type, sizeof type, st))
+            return st->code;
+        found = *by_name;
+    }
+    if (!found) {
         char q[RPC_MESSAGE_MAX];
         rpc_quote(q, sizeof q, by_id ? node_id : node_name);
-        rc = rpc_fail(st, RPC_NOT_FOUND, by_id ? "Node with ID %s not found." : "Node with name %s not found.", q);
-    } else if (strcmp(PQgetvalue(r, 0, 1), "generic") != 0 && strcmp(PQgetvalue(r, 0, 1), "container") != 0) {
-        rc = rpc_fail(st, RPC_INVALID_ARGUMENT,
-                      "node_id or node_name can be used only for generic nodes or container nodes");
-    } else {
-        snprintf(id, id_len, "%s", PQgetvalue(r, 0, 0));
+        return rpc_fail(st, RPC_NOT_FOUND, by_id ? "Node with ID %s not found." : "Node with name %s not found.", q);
     }
-    PQclear(r);
-    return rc;
+    if (strcmp(type, "generic") != 0 && strcmp(type, "container") != 0)
+        return rpc_fail(st, RPC_INVALID_ARGUMENT,
+                        "node_id or node_name can be used only for generic nodes or container nodes");
+    snprintf(id, id_len, "%s", by_id ? node_id : by_name);
+    return RPC_OK;
 }
 
 int mgmt_push_metrics(int mode, const char *pmm_agent_id, bool *push, rpc_status *st)

@@ -1,6 +1,7 @@
 /* store: helpers of the store files (see store.h). */
 #include "store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,42 @@ int store_write(db *d, const char *sql, int n, const char *const *params, long *
         *changed = atol(PQcmdTuples(r));
     PQclear(r);
     return RPC_OK;
+}
+
+int store_exists(db *d, const char *sql, int n, const char *const *params, bool *found, rpc_status *st)
+{
+    PGresult *r = db_exec(d, st, sql, n, params);
+    if (!r)
+        return st->code;
+    *found = PQntuples(r) > 0;
+    PQclear(r);
+    return RPC_OK;
+}
+
+int store_first(db *d, const char *sql, int n, const char *const *params, char *out0, size_t len0, char *out1,
+                size_t len1, bool *found, rpc_status *st)
+{
+    PGresult *r = db_exec(d, st, sql, n, params);
+    if (!r)
+        return st->code;
+    bool any = PQntuples(r) > 0;
+    snprintf(out0, len0, "%s", any ? PQgetvalue(r, 0, 0) : "");
+    if (out1)
+        snprintf(out1, len1, "%s", any ? PQgetvalue(r, 0, 1) : "");
+    if (found)
+        *found = any;
+    PQclear(r);
+    return RPC_OK;
+}
+
+int store_xact_lock(db *d, const char *key, rpc_status *st)
+{
+    return store_write(d, "SELECT pg_advisory_xact_lock($1::bigint)", 1, (const char *[]){ key }, NULL, st);
+}
+
+int store_ping(db *d, rpc_status *st)
+{
+    return store_write(d, "SELECT 1", 0, NULL, NULL, st);
 }
 
 char *store_text_array(const char *const *ids, size_t n)

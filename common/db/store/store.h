@@ -16,6 +16,7 @@
 #ifndef PMM_STORE_H
 #define PMM_STORE_H
 
+#include <stdbool.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 
@@ -31,6 +32,24 @@ json_t *store_rows(db *d, const char *sql, int n, const char *const *params, rpc
 /* Runs a write; RPC_OK, or st's code. *changed (may be NULL): rows it
  * touched. Store files only. */
 int store_write(db *d, const char *sql, int n, const char *const *params, long *changed, rpc_status *st);
+
+/* Whether sql returns a row into *found; RPC_OK, or st's code. Store
+ * files only. */
+int store_exists(db *d, const char *sql, int n, const char *const *params, bool *found, rpc_status *st);
+
+/* The first row's columns 0 and 1 (when out1) of sql into out0 and out1,
+ * "" when there is no row; *found (may be NULL): whether there is one.
+ * RPC_OK, or st's code. Store files only. */
+int store_first(db *d, const char *sql, int n, const char *const *params, char *out0, size_t len0, char *out1,
+                size_t len1, bool *found, rpc_status *st);
+
+/* pg_advisory_xact_lock(key): waits for the lock, held until the caller's
+ * transaction ends. key is a bigint in decimal. */
+int store_xact_lock(db *d, const char *key, rpc_status *st);
+
+/* Runs a statement that reads no table ("SELECT 1"): on a connection that
+ * broke, db notices and drops it. RPC_OK, or st's code. */
+int store_ping(db *d, rpc_status *st);
 
 /* A PostgreSQL text[] literal of ids, for "= ANY($1::text[])" (malloc'd;
  * NULL on ENOMEM). */

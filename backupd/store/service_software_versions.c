@@ -1,5 +1,5 @@
-/* software_versions: table service_software_versions, the cache of what the
- * service's pmm-agent last answered to GetVersions. */
+/* service_software_versions: table service_software_versions, the cache
+ * of what the service's pmm-agent last answered to GetVersions. */
 #include "store.h"
 
 #include <libpq-fe.h>

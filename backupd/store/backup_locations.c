@@ -1,6 +1,7 @@
-/* locations: table backup_locations. The S3 secret key is sealed at rest
- * (common/secret.h); the rest of the config is stored as upstream's JSON
- * ({endpoint, access_key, secret_key, bucket_name, bucket_region} and {path}). */
+/* backup_locations: table backup_locations. The S3 secret key is sealed at
+ * rest (common/secret.h); the rest of the config is stored as upstream's
+ * JSON ({endpoint, access_key, secret_key, bucket_name, bucket_region} and
+ * {path}). */
 #include "store.h"
 
 #include <jansson.h>
@@ -90,7 +91,7 @@ int store_location_list(db *d, location **out, size_t *n, rpc_status *st)
     PGresult *r = db_exec(d, st, "SELECT " COLS " FROM backup_locations ORDER BY created_at, id", 0, NULL);
     if (!r)
         return st->code;
-    return store_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
+    return store_result_rows(r, sizeof **out, row_cb, free_cb, (void **)out, n, st);
 }
 
 /* The two JSON columns of l, the secret sealed; NULL for the config it has not. */
