@@ -154,6 +154,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(TEST_PB_O) $(PROG_LIB
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJ) $(TEST_PB_O) -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) -Wl,--end-group \
 	      $(LIBS_CHECK) $(LIBS_GW) $(LIBS_BASE)
 
+# Test tools (tests/tools/*.c): programs the e2e tests run, e.g. a hostile
+# pmm-agent (agentflood). Built with the tests.
+TEST_TOOL_SRC  := $(wildcard tests/tools/*.c)
+TEST_TOOL_BINS := $(TEST_TOOL_SRC:%.c=$(BUILD)/%)
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBCOMMON)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBCOMMON) $(LIBS_GW) $(LIBS_BASE)
+
 # ---- bench ------------------------------------------------------------------
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRC:%.c=$(BUILD)/%)
@@ -172,7 +179,8 @@ test: deps
 	sh tests/run.sh build/asan
 
 .PHONY: all-tests
-all-tests: $(BINS) $(TEST_BINS)
+# The fleet is the load of the fault-injection e2e test (test_faults).
+all-tests: $(BINS) $(TEST_BINS) $(TEST_TOOL_BINS) $(BUILD)/bench/fleet
 
 run: deps
 	$(MAKE) all

@@ -27,7 +27,7 @@ import time
 
 import grpc
 
-from e2elib import GRPC
+from e2elib import GRPC, rest
 from agent.v1 import agent_pb2
 from google.protobuf import timestamp_pb2
 
@@ -242,6 +242,16 @@ class FakeAgent:
     def wait_pings(self, n, timeout=25):
         with self.lock:
             return self.lock.wait_for(lambda: self.pings >= n, timeout=timeout)
+
+
+def register_pmm_agent(name, address="10.9.1.1"):
+    """RegisterNode (management.v1) of a generic node with its pmm-agent:
+    the response JSON, with generic_node, pmm_agent and the agent's token."""
+    r = rest("POST", "/v1/management/nodes", {
+        "node_type": "NODE_TYPE_GENERIC_NODE", "node_name": name, "address": address,
+        "distro": "linux", "reregister": False})
+    assert r.status == 200, r
+    return r.json
 
 
 def process_types(state):

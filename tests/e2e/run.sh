@@ -88,6 +88,11 @@ export E2E_PYGEN="$BUILD/gen/py"
 export E2E_COUNTS_FILE="$VAR/py-counts"
 export E2E_EXPECTED_EXITS="$VAR/expected-exits"
 export PYTHONDONTWRITEBYTECODE=1
+# test_agent_memory bounds the daemons' RSS while agents flood them: ASan
+# keeps up to 256 MiB of freed memory per process in quarantine by default,
+# which would hide what they hold. 16 MiB still catches a use right after a
+# free. (Later options win; no effect on a build without ASan.)
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
 
 on_exit() {
     $SUITE stop >/dev/null 2>&1

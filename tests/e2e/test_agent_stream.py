@@ -11,7 +11,7 @@ import unittest
 import grpc
 
 from e2elib import ApiTestCase, ctl, debug, rest, unique, quote
-from fakeagent import FakeAgent, LEGACY, process_types
+from fakeagent import FakeAgent, LEGACY, process_types, register_pmm_agent
 from agent.v1 import agent_pb2
 from inventory.v1 import agent_status_pb2, agents_pb2
 
@@ -21,11 +21,7 @@ MYSQLD_EXPORTER = agents_pb2.AGENT_TYPE_MYSQLD_EXPORTER
 
 
 def register(name):
-    r = rest("POST", "/v1/management/nodes", {
-        "node_type": "NODE_TYPE_GENERIC_NODE", "node_name": name, "address": "10.9.1.1",
-        "distro": "linux", "reregister": False})
-    assert r.status == 200, r
-    return r.json
+    return register_pmm_agent(name, address="10.9.1.1")
 
 
 def agent_of(agent_id):
