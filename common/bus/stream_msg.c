@@ -59,3 +59,12 @@ int stream_msg_make(zmq_msg_t *out, Internal__V1__StreamKind kind, uint64_t stre
         m.message = (char *)message;
     return stream_msg_pack(&m, out);
 }
+
+int stream_msg_credit(zmq_msg_t *out, uint64_t stream_id, uint64_t bytes)
+{
+    Internal__V1__StreamMessage m = INTERNAL__V1__STREAM_MESSAGE__INIT;
+    m.kind = INTERNAL__V1__STREAM_KIND__STREAM_KIND_CREDIT;
+    m.stream_id = stream_id;
+    m.credit = bytes;
+    return stream_msg_pack(&m, out);
+}
