@@ -2,6 +2,7 @@
  * requests that start and stop actions on a pmm-agent (see actions.h). */
 #include "actions_internal.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,22 +178,19 @@ int actions_store_result(void *d, const char *pmm_agent_id, const Agent__V1__Age
         return RPC_INVALID_ARGUMENT;
     const Agent__V1__ActionResultRequest *res = msg->action_result;
     rpc_status st = { 0 };
-    size_t hexlen = 0;
-    PGconn *conn = db_conn(d);
-    unsigned char *hex = conn ? PQescapeByteaConn(conn, res->output.data ? res->output.data : (const uint8_t *)"",
-                                                  res->output.len, &hexlen)
-                              : NULL;
-    if (!hex) {
-        log_warn("Failed to change action %s: no database connection", res->action_id);
-        return RPC_UNAVAILABLE;
-    }
-    /* Upstream updates the whole row: every part replaces the output. */
-    PGresult *r = db_exec(d, &st,
-                          "UPDATE action_results SET pmm_agent_id = $2, done = $3, error = $4, output = $5::bytea, "
-                          "updated_at = " NOW " WHERE id = $1",
-                          5, (const char *[]){ res->action_id, pmm_agent_id, res->done ? "t" : "f", res->error,
-                                               (const char *)hex });
-    PQfreemem(hex);
+    if (res->output.len > INT_MAX)
+        return RPC_INVALID_ARGUMENT;
+    /* Upstream updates the whole row: every part replaces the output. The
+     * output goes in binary: an action's output may be close to grpc's
+     * 100 MiB, which hex would double. */
+    const char *params[] = { res->action_id, pmm_agent_id, res->done ? "t" : "f", res->error,
+                             res->output.data ? (const char *)res->output.data : "" };
+    const int lengths[] = { 0, 0, 0, 0, (int)res->output.len };
+    const int formats[] = { 0, 0, 0, 0, 1 };
+    PGresult *r = db_exec_binary(d, &st,
+                                 "UPDATE action_results SET pmm_agent_id = $2, done = $3, error = $4, output = $5::bytea, "
+                                 "updated_at = " NOW " WHERE id = $1",
+                                 5, params, lengths, formats);
     if (!r) {
         log_warn("Failed to change action %s: %s", res->action_id, st.message);
         return st.code;

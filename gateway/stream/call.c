@@ -269,8 +269,8 @@ static void on_close(void *arg, int ok)
     table_unlock();
 }
 
-/* One message of the agent: to agentsd, then the next receive once
- * agentsd keeps up (flow.h). */
+/* One message of the agent: to agentsd (copied once, from grpc's slices
+ * into the frame), then the next receive once agentsd keeps up (flow.h). */
 static void forward(astream *s, grpc_byte_buffer *bb)
 {
     grpc_byte_buffer_reader r;
@@ -278,11 +278,26 @@ static void forward(astream *s, grpc_byte_buffer *bb)
         call_end(s, RPC_INTERNAL, "grpc: failed to decompress the received message", 1);
         return;
     }
-    grpc_slice all = grpc_byte_buffer_reader_readall(&r);
+    size_t len = grpc_byte_buffer_length(r.buffer_out); /* decompressed */
+    zmq_msg_t z;
+    uint8_t *p;
+    if (stream_msg_frame(&z, s->id, len, &p) != 0) {
+        grpc_byte_buffer_reader_destroy(&r);
+        call_end(s, RPC_RESOURCE_EXHAUSTED, "out of memory", 1);
+        return;
+    }
+    grpc_slice sl;
+    size_t off = 0;
+    while (grpc_byte_buffer_reader_next(&r, &sl)) {
+        size_t n = GRPC_SLICE_LENGTH(sl);
+        if (n > len - off)
+            fatal("agent stream %" PRIu64 ": a message longer than its length", s->id);
+        memcpy(p + off, GRPC_SLICE_START_PTR(sl), n);
+        off += n;
+        grpc_slice_unref(sl);
+    }
     grpc_byte_buffer_reader_destroy(&r);
-    size_t len = GRPC_SLICE_LENGTH(all);
-    relay_simple(INTERNAL__V1__STREAM_KIND__STREAM_KIND_FRAME, s->id, GRPC_SLICE_START_PTR(all), len, 0, NULL);
-    grpc_slice_unref(all);
+    relay_post(&z);
     flow_charge(&s->flow, len, clock_mono_ms());
     if (flow_flooding(&s->flow)) {
         log_warn("agent stream %" PRIu64 " (%s): the agent sends faster than the server takes its messages, "

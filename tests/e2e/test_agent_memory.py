@@ -3,17 +3,21 @@ Two authenticated pmm-agent streams send 1 MiB ActionResults as fast as
 they can and never read; meanwhile a well-behaved agent pings. The
 gateway and agentsd together may grow by at most 256 MiB, the flooding
 streams are ended with RESOURCE_EXHAUSTED, and the good agent is answered
-throughout and stays connected. A large legitimate result (tens of MiB,
-as an action's output may be) still passes and is stored."""
+throughout and stays connected. A large legitimate result (an action's
+output close to grpc's 100 MiB) and a QAN batch still pass."""
 
+import base64
+import hashlib
+import os
 import re
 import subprocess
 import threading
 import time
 import unittest
 
-from e2elib import GRPC, ApiTestCase, build_path, ctl_status, quote, rest, unique
+from e2elib import GRPC, ApiTestCase, build_path, ctl_status, psql, quote, rest, unique
 from fakeagent import FakeAgent, register_pmm_agent
+from agent.v1 import agent_pb2, collector_pb2
 
 FLOOD_SECONDS = 15
 MESSAGE_BYTES = 1 << 20
@@ -140,6 +144,54 @@ class AgentMemoryTest(ApiTestCase):
         after = ctl_status()
         for name in PROCESSES:
             self.assertEqual(after[name][1], before[name][1], "%s restarted" % name)
+
+
+class LargeMessagesPass(ApiTestCase):
+    """Flow control and the flood rule leave real traffic alone: an action
+    output close to grpc's 100 MiB limit is stored whole, and a QAN batch of
+    several MiB is answered."""
+
+    def setUp(self):
+        reg = register_pmm_agent(unique("large"))
+        node_id = reg["generic_node"]["node_id"]
+        self.addCleanup(lambda: rest("DELETE", "/v1/management/nodes/%s?force=true" % quote(node_id)))
+        self.pmm_agent_id = reg["pmm_agent"]["agent_id"]
+        r = rest("POST", "/v1/management/services", {"mysql": {
+            "node_id": node_id, "pmm_agent_id": self.pmm_agent_id, "service_name": unique("mysql"),
+            "address": "127.0.0.1", "port": 3306, "username": "pmm", "password": "secret",
+            "skip_connection_check": True}})
+        self.assertStatus(r, 200)
+        self.service_id = r.json["mysql"]["service"]["service_id"]
+        self.agent = FakeAgent(self.pmm_agent_id, auth="Bearer " + reg["token"], handlers={
+            "start_action": lambda m: agent_pb2.AgentMessage(start_action=agent_pb2.StartActionResponse())})
+        self.addCleanup(self.agent.close)
+        self.agent.connect()
+        self.agent.wait_set_state()
+
+    def test_large_action_output_and_qan_batch(self):
+        r = rest("POST", "/v1/actions:startServiceAction", {"mysql_show_create_table": {
+            "service_id": self.service_id, "table_name": "city"}})
+        self.assertStatus(r, 200)
+        action_id = r.json["mysql_show_create_table"]["action_id"]
+        # 96 MiB of text that PostgreSQL's compression gives up on at once
+        output = base64.b64encode(os.urandom(72 << 20))
+        t0 = time.time()
+        resp = self.agent.request(timeout=180, action_result=agent_pb2.ActionResultRequest(
+            action_id=action_id, output=output, done=True))
+        stored_s = time.time() - t0
+        self.assertEqual(resp.WhichOneof("payload"), "action_result")
+        # stored whole (read back in SQL: GetAction's answer is not the agent path)
+        self.assertEqual(psql("SELECT length(output), md5(output), done FROM action_results WHERE id = '%s'"
+                              % action_id).strip(),
+                         "%d|%s|t" % (len(output), hashlib.md5(output).hexdigest()))
+        bucket = collector_pb2.MetricsBucket(common=collector_pb2.MetricsBucket.Common(
+            queryid="q", fingerprint="SELECT " + "x" * 4096, example="SELECT 1"))
+        batch = agent_pb2.QANCollectRequest(metrics_bucket=[bucket] * 2048)  # 8 MiB
+        self.assertGreater(batch.ByteSize(), 8 << 20)
+        self.assertEqual(self.agent.request(timeout=60, qan_collect=batch).WhichOneof("payload"), "qan_collect")
+        self.assertEqual(self.agent.ping().WhichOneof("payload"), "pong")
+        self.assertIsNone(self.agent.ended)
+        print("(96 MiB action output stored in %.1f s) " % stored_s, end="", flush=True)
 
 
 if __name__ == "__main__":
