@@ -1,6 +1,7 @@
 # PMM server core: one Makefile for the whole suite.
 #   make            release build into build/release
 #   make test       sanitizer build (ASan+UBSan) into build/asan, then every test
+#   make fuzz       libFuzzer targets (tests/fuzz) into build/fuzz, each run FUZZ_SECONDS
 #   make run        install deps, build, start PostgreSQL + supervisord with all daemons
 #   make install PREFIX=/usr/local DESTDIR=
 # Sources are found by folder: common/**/*.c -> libcommon.a, <prog>/*.c -> <prog>,
@@ -9,8 +10,16 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SAN     ?= 0
+FUZZ    ?= 0
 VERSION ?= 3.0.0
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+# libFuzzer targets: clang, coverage for the fuzzer, ASan and UBSan. Warnings
+# stay warnings here: gcc's builds hold the code to -Werror.
+BUILD   ?= build/fuzz
+CC       = clang
+SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT      = -O1
+else ifeq ($(SAN),1)
 BUILD   ?= build/asan
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT      = -O1
@@ -36,7 +45,7 @@ LIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null)
 
 BUILD_TS := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-WARN     = -Wall -Wextra -Werror -Wno-missing-field-initializers
+WARN     = -Wall -Wextra $(if $(filter 1,$(FUZZ)),,-Werror) -Wno-missing-field-initializers
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -g -MMD -MP -I. -Icommon -I$(GEN) $(PKG_CFLAGS) \
               -DPMM_VERSION='"$(VERSION)"' -DPMM_BUILD_TS='"$(BUILD_TS)"' -DPMM_GIT_REV='"$(GIT_REV)"'
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(EXTRA_CFLAGS)
@@ -161,6 +170,17 @@ TEST_TOOL_BINS := $(TEST_TOOL_SRC:%.c=$(BUILD)/%)
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBCOMMON)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBCOMMON) $(LIBS_GW) $(LIBS_BASE)
 
+# libFuzzer targets (FUZZ=1): one file each, tests/fuzz/fuzz_<name>.c with
+# LLVMFuzzerTestOneInput (and LLVMFuzzerInitialize if it needs one), seeds
+# in tests/fuzz/corpus/<name>/; tests/fuzz/run.sh runs them. They link
+# libcommon and the program libraries in FUZZ_LIBS (add one when a target
+# needs it).
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRC:%.c=$(BUILD)/%)
+FUZZ_LIBS := $(BUILD)/libagentsd.a
+$(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(FUZZ_LIBS) $(LIBCOMMON)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< -Wl,--start-group $(FUZZ_LIBS) $(LIBCOMMON) -Wl,--end-group $(LIBS_BASE)
+
 # ---- bench ------------------------------------------------------------------
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRC:%.c=$(BUILD)/%)
@@ -168,7 +188,7 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(PROG_LIBS) $(LIBCOMMON)
 	$(CC) $(CFLAGS_ALL) -o $@ $< -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) -Wl,--end-group $(LIBS_GW) $(LIBS_BASE)
 
 # ---- targets ----------------------------------------------------------------
-.PHONY: all deps test test-build run install clean bench
+.PHONY: all deps test test-build run install clean bench fuzz fuzz-build
 all: $(BINS) $(BENCH_BINS)
 
 deps:
@@ -176,7 +196,15 @@ deps:
 
 test: deps
 	$(MAKE) SAN=1 all-tests
+	$(MAKE) FUZZ=1 fuzz-build
 	sh tests/run.sh build/asan
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(MAKE) FUZZ=1 fuzz-build
+	sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
+
+fuzz-build: $(FUZZ_BINS)
 
 .PHONY: all-tests
 # The fleet is the load of the fault-injection e2e test (test_faults).

@@ -2,8 +2,11 @@
 # run: every test stage of a build, in order, with one total at the end.
 #   sh tests/run.sh build/asan
 # Stages: unit test binaries, integration binaries against a throwaway
-# PostgreSQL (tests/lib/pgtmp.sh), then the e2e suite (tests/e2e/run.sh).
-# Counts come from Check's summary line and the e2e runner's `e2e: N passed,
+# PostgreSQL (tests/lib/pgtmp.sh), the libFuzzer targets over their corpus
+# for PMM_FUZZ_SECONDS each (default 10; the fuzz build is $PMM_FUZZ_BUILD,
+# default build/fuzz: tests/fuzz/run.sh), then the e2e suite
+# (tests/e2e/run.sh). Counts come from Check's summary line, `fuzz: N
+# passed, M failed` (one per target) and the e2e runner's `e2e: N passed,
 # M failed`; a binary that crashes, times out or prints no summary is 1 failed.
 # The last line printed is exactly `N passed, M failed`; exit 0 only when M = 0.
 set -u
@@ -111,6 +114,21 @@ if [ -n "$(list_binaries integration)" ]; then
         echo "--- integration: FAILED (tests/lib/pgtmp.sh start did not work)"
         FAILED=$((FAILED + 1))
     fi
+fi
+
+# ---- fuzz -------------------------------------------------------------------
+echo "##### fuzz targets (${PMM_FUZZ_BUILD:-build/fuzz}, ${PMM_FUZZ_SECONDS:-10} s each)"
+log=$WORK/fuzz.log
+{ sh "$ROOT/tests/fuzz/run.sh" "${PMM_FUZZ_BUILD:-build/fuzz}" "${PMM_FUZZ_SECONDS:-10}" 2>&1; echo $? >"$WORK/rc"; } | tee "$log"
+line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+if [ -z "$line" ]; then
+    echo "--- fuzz: FAILED (no fuzz summary)"
+    FAILED=$((FAILED + 1))
+else
+    # shellcheck disable=SC2086 # four words, split on purpose
+    set -- $line
+    PASSED=$((PASSED + $2))
+    FAILED=$((FAILED + $4))
 fi
 
 # ---- e2e --------------------------------------------------------------------
