@@ -81,6 +81,9 @@ export E2E_CLOUD_PORT=$((PORT_BASE + 10))
 export PMM_DEV_AWS_ENDPOINT="http://127.0.0.1:$E2E_CLOUD_PORT"
 export PMM_DEV_AZURE_LOGIN_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"
 export PMM_DEV_AZURE_MANAGEMENT_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"
+# BASE+11..+13: a second gateway with short connection limits (grpc, rest,
+# debug), started and stopped by tests/e2e/test_connection_limits.py.
+export E2E_GATEWAY2_PORT=$((PORT_BASE + 11))
 # DiscoverRDS without keys looks for the caller's AWS credentials: none here.
 unset AWS_ACCESS_KEY_ID AWS_ACCESS_KEY AWS_SECRET_ACCESS_KEY AWS_SECRET_KEY AWS_SESSION_TOKEN AWS_PROFILE
 export AWS_SHARED_CREDENTIALS_FILE="$VAR/no-aws-credentials"
