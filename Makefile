@@ -4,8 +4,9 @@
 #   make fuzz       libFuzzer targets (tests/fuzz) into build/fuzz, each run FUZZ_SECONDS
 #   make run        install deps, build, start PostgreSQL + supervisord with all daemons
 #   make install PREFIX=/usr/local DESTDIR=
-# Sources are found by folder: common/**/*.c -> libcommon.a, <prog>/*.c -> <prog>,
-# tests/{unit,integration}/test_*.c -> one Check binary each, proto/**/*.proto -> protoc-c.
+# Sources are found by folder: common/**/*.c -> libcommon.a, starlark/*.c -> libstarlark.a,
+# <prog>/**/*.c -> <prog>, tests/{unit,integration}/test_*.c -> one Check binary each,
+# proto/**/*.proto -> protoc-c, tests/fuzz/fuzz_*.c -> one libFuzzer binary each (FUZZ=1).
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -117,6 +118,15 @@ $(LIBCOMMON): $(COMMON_OBJ)
 $(BUILD)/gateway/main.o: Makefile
 $(BUILD)/gateway/main.o: CFLAGS_ALL += -DPMM_SUITE_DAEMONS='"$(DAEMONS)"'
 
+# ---- the Starlark interpreter (checksd's check scripts): its own library ------
+STARLARK_SRC := $(wildcard starlark/*.c)
+STARLARK_OBJ := $(STARLARK_SRC:%.c=$(BUILD)/%.o)
+LIBSTARLARK  := $(BUILD)/libstarlark.a
+
+$(LIBSTARLARK): $(STARLARK_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 # ---- programs: <prog>/main.c wires, the rest goes into lib<prog>.a ------------
 define PROGRAM_template
 $(1)_SRC := $$(filter-out $(1)/main.c,$$(shell find $(1) -name "*.c" | sort))
@@ -159,8 +169,8 @@ $(BUILD)/tests/%.o: tests/%.c $(GEN)/testproto/.protos
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -I$(GEN)/testproto -c $< -o $@
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(TEST_PB_O) $(PROG_LIBS) $(LIBCOMMON)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJ) $(TEST_PB_O) -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) -Wl,--end-group \
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(TEST_PB_O) $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJ) $(TEST_PB_O) -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK) -Wl,--end-group \
 	      $(LIBS_CHECK) $(LIBS_GW) $(LIBS_BASE)
 
 # Test tools (tests/tools/*.c): programs the e2e tests run, e.g. a hostile
@@ -172,20 +182,21 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBCOMMON)
 
 # libFuzzer targets (FUZZ=1): one file each, tests/fuzz/fuzz_<name>.c with
 # LLVMFuzzerTestOneInput (and LLVMFuzzerInitialize if it needs one), seeds
-# in tests/fuzz/corpus/<name>/; tests/fuzz/run.sh runs them. They link
-# libcommon and the program libraries in FUZZ_LIBS (add one when a target
+# in tests/fuzz/corpus/<name>/, extra libFuzzer flags (a dictionary, more
+# seed folders) in tests/fuzz/<name>.flags; tests/fuzz/run.sh runs them.
+# They link libcommon and the libraries in FUZZ_LIBS (add one when a target
 # needs it).
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRC:%.c=$(BUILD)/%)
-FUZZ_LIBS := $(BUILD)/libagentsd.a
+FUZZ_LIBS := $(BUILD)/libagentsd.a $(LIBSTARLARK)
 $(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(FUZZ_LIBS) $(LIBCOMMON)
 	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< -Wl,--start-group $(FUZZ_LIBS) $(LIBCOMMON) -Wl,--end-group $(LIBS_BASE)
 
 # ---- bench ------------------------------------------------------------------
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRC:%.c=$(BUILD)/%)
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(PROG_LIBS) $(LIBCOMMON)
-	$(CC) $(CFLAGS_ALL) -o $@ $< -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) -Wl,--end-group $(LIBS_GW) $(LIBS_BASE)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK)
+	$(CC) $(CFLAGS_ALL) -o $@ $< -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK) -Wl,--end-group $(LIBS_GW) $(LIBS_BASE)
 
 # ---- targets ----------------------------------------------------------------
 .PHONY: all deps test test-build run install clean bench fuzz fuzz-build
@@ -220,6 +231,7 @@ bench: deps
 	sh bench/inventory_lists.sh build/release
 	sh bench/fleet.sh build/release
 	sh bench/scrape.sh build/release
+	sh bench/starlark.sh build/release
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pmm-core

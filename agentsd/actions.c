@@ -2,41 +2,28 @@
  * requests that start and stop actions on a pmm-agent (see actions.h). */
 #include "actions_internal.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "actions/v1/actions.pb-c.h"
+#include "agentsd/store/action_results.h"
 #include "db/daemon_db.h"
 #include "log.h"
 #include "pbutil.h"
 #include "utf8.h"
+#include "validate.h"
 #include "uuid.h"
 
 #define A "/actions.v1.ActionsService/"
-#define NOW "now() AT TIME ZONE 'UTC'"
 
 conn_sender actions_send;
-
-int action_validate_uuid(rpc_status *st, const char *value, const char *msg, const char *field)
-{
-    if (uuid_valid(value))
-        return RPC_OK;
-    return rpc_fail(st, RPC_INVALID_ARGUMENT, "invalid %s.%s: value must be a valid UUID | caused by: invalid uuid format",
-                    msg, field);
-}
 
 int action_create(db *d, const char *pmm_agent_id, char *id, rpc_status *st)
 {
     uuid_v4(id);
-    PGresult *r = db_exec(d, st,
-                          "INSERT INTO action_results (id, pmm_agent_id, done, error, output, created_at, updated_at) "
-                          "VALUES ($1, $2, false, '', ''::bytea, " NOW ", " NOW ")",
-                          2, (const char *[]){ id, pmm_agent_id });
-    if (!r)
+    if (store_action_results_add(d, id, pmm_agent_id, st) != RPC_OK)
         return rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't create ActionResult, reason: %s", st->message);
-    PQclear(r);
     return RPC_OK;
 }
 
@@ -86,8 +73,7 @@ int action_start(const char *pmm_agent_id, const char *action_id, int timeout_s,
 /* The row of action id (NOT_FOUND as upstream's FindActionResultByID). */
 static PGresult *load_result(db *d, const char *id, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, "SELECT id, pmm_agent_id, done, error, output FROM action_results WHERE id = $1", 1,
-                          (const char *[]){ id });
+    PGresult *r = store_action_results_get(d, id, st);
     if (r && PQntuples(r) == 0) {
         char q[128];
         rpc_quote(q, sizeof q, id);
@@ -102,7 +88,7 @@ static int get_action(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage
 {
     daemon_worker *w = ctx->worker;
     const Actions__V1__GetActionRequest *req = (const Actions__V1__GetActionRequest *)in;
-    if (action_validate_uuid(&ctx->status, req->action_id, "GetActionRequest", "ActionId") != RPC_OK)
+    if (validate_uuid(&ctx->status, req->action_id, "GetActionRequest", "ActionId") != RPC_OK)
         return ctx->status.code;
     PGresult *r = load_result(w->db, req->action_id, &ctx->status);
     if (!r)
@@ -145,7 +131,7 @@ static int cancel_action(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMess
 {
     daemon_worker *w = ctx->worker;
     const Actions__V1__CancelActionRequest *req = (const Actions__V1__CancelActionRequest *)in;
-    if (action_validate_uuid(&ctx->status, req->action_id, "CancelActionRequest", "ActionId") != RPC_OK)
+    if (validate_uuid(&ctx->status, req->action_id, "CancelActionRequest", "ActionId") != RPC_OK)
         return ctx->status.code;
     PGresult *r = load_result(w->db, req->action_id, &ctx->status);
     if (!r)
@@ -178,26 +164,13 @@ int actions_store_result(void *d, const char *pmm_agent_id, const Agent__V1__Age
         return RPC_INVALID_ARGUMENT;
     const Agent__V1__ActionResultRequest *res = msg->action_result;
     rpc_status st = { 0 };
-    if (res->output.len > INT_MAX)
-        return RPC_INVALID_ARGUMENT;
-    /* Upstream updates the whole row: every part replaces the output. The
-     * output goes in binary: an action's output may be close to grpc's
-     * 100 MiB, which hex would double. */
-    const char *params[] = { res->action_id, pmm_agent_id, res->done ? "t" : "f", res->error,
-                             res->output.data ? (const char *)res->output.data : "" };
-    const int lengths[] = { 0, 0, 0, 0, (int)res->output.len };
-    const int formats[] = { 0, 0, 0, 0, 1 };
-    PGresult *r = db_exec_binary(d, &st,
-                                 "UPDATE action_results SET pmm_agent_id = $2, done = $3, error = $4, output = $5::bytea, "
-                                 "updated_at = " NOW " WHERE id = $1",
-                                 5, params, lengths, formats);
-    if (!r) {
+    bool found = false;
+    if (store_action_results_set(d, res->action_id, pmm_agent_id, res->done, res->error, res->output.data,
+                                 res->output.len, &found, &st) != RPC_OK) {
         log_warn("Failed to change action %s: %s", res->action_id, st.message);
         return st.code;
     }
-    int changed = atoi(PQcmdTuples(r));
-    PQclear(r);
-    if (changed == 0) {
+    if (!found) {
         log_warn("Failed to change action %s: not found", res->action_id);
         return RPC_NOT_FOUND;
     }

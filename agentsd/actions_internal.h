@@ -19,9 +19,6 @@ int action_create(db *d, const char *pmm_agent_id, char *id, rpc_status *st);
 int action_start(const char *pmm_agent_id, const char *action_id, int timeout_s, const char *params_field,
                  ProtobufCMessage *params, rpc_status *st);
 
-/* protoc-gen-validate's uuid rule and its text. */
-int action_validate_uuid(rpc_status *st, const char *value, const char *msg, const char *field);
-
 /* StartServiceAction, StartPTSummaryAction (actions_start.c). */
 int actions_start_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out);
 int actions_start_pt_summary(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out);

@@ -9,9 +9,14 @@
 #include <string.h>
 
 #include "actions/v1/actions.pb-c.h"
+#include "agentsd/store/action_results.h"
+#include "db/store/agents.h"
+#include "db/store/nodes.h"
+#include "db/store/services.h"
 #include "db/agent_row.h"
 #include "db/daemon_db.h"
 #include "pbutil.h"
+#include "validate.h"
 #include "agentsd/state/dsn.h"
 
 /* ---- lookups (upstream models) ------------------------------------------------- */
@@ -23,21 +28,9 @@ static int fail_quoted(rpc_status *st, int code, const char *fmt, const char *id
     return rpc_fail(st, code, fmt, q);
 }
 
-/* One row of sql ($1 = id) as a record; NULL when none (st untouched) or
- * on error (st set). */
-static json_t *load_row(db *d, const char *sql, const char *id, rpc_status *st)
-{
-    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ id });
-    if (!r)
-        return NULL;
-    json_t *row = PQntuples(r) ? agent_rec_parse(r, 0, st) : NULL;
-    PQclear(r);
-    return row;
-}
-
 static json_t *find_service(db *d, const char *id, rpc_status *st)
 {
-    json_t *s = load_row(d, "SELECT * FROM services WHERE service_id = $1", id, st);
+    json_t *s = store_services_get(d, id, st);
     if (!s && st->code == RPC_OK)
         fail_quoted(st, RPC_NOT_FOUND, "Service with ID %s not found.", id);
     return s;
@@ -45,7 +38,7 @@ static json_t *find_service(db *d, const char *id, rpc_status *st)
 
 static json_t *find_node(db *d, const char *id, rpc_status *st)
 {
-    json_t *n = load_row(d, "SELECT * FROM nodes WHERE node_id = $1", id, st);
+    json_t *n = store_nodes_get(d, id, st);
     if (!n && st->code == RPC_OK)
         fail_quoted(st, RPC_NOT_FOUND, "Node with ID %s not found.", id);
     return n;
@@ -75,25 +68,21 @@ static int pick_pmm_agent(const char *requested, json_t *agents, char *out, size
 /* models.FindPMMAgentsForService: the pmm-agents of the service's agents. */
 static json_t *pmm_agents_for_service(db *d, const char *service_id, rpc_status *st)
 {
-    json_t *svc = load_row(d, "SELECT service_id FROM services WHERE service_id = $1", service_id, st);
+    json_t *svc = store_services_get(d, service_id, st);
     if (!svc) {
         if (st->code == RPC_OK)
             rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't get services by service_id, %s", service_id);
         return NULL;
     }
     json_decref(svc);
-    return agent_rec_query(d,
-                     "SELECT * FROM agents WHERE agent_type = 'pmm-agent' AND agent_id IN "
-                     "(SELECT pmm_agent_id FROM agents WHERE service_id = $1) ORDER BY agent_id",
-                     1, (const char *[]){ service_id }, st);
+    return store_agents_pmm_agents_of_service(d, service_id, st);
 }
 
 /* models.FindPMMAgentsRunningOnNode, then FindPMMAgentsForVersion when
  * min_version is set (agents whose version does not parse are left out). */
 static json_t *pmm_agents_on_node(db *d, const char *node_id, const char *min_version, rpc_status *st)
 {
-    json_t *all = agent_rec_query(d, "SELECT * FROM agents WHERE runs_on_node_id = $1 AND agent_type = 'pmm-agent' ORDER BY agent_id",
-                            1, (const char *[]){ node_id }, st);
+    json_t *all = store_agents_pmm_agents_on_node(d, node_id, st);
     if (!all || !min_version)
         return all;
     json_t *ok = json_array();
@@ -112,7 +101,7 @@ static agent_ver pmm_agent_version(db *d, const char *pmm_agent_id)
 {
     agent_ver v = { 0 };
     rpc_status st = { 0 };
-    json_t *a = load_row(d, "SELECT version FROM agents WHERE agent_id = $1", pmm_agent_id, &st);
+    json_t *a = store_agents_get(d, pmm_agent_id, &st);
     if (agent_ver_parse(agent_rec_str(a, "version"), &v) != 0)
         v = (agent_ver){ 0 }; /* unknown: the oldest rules */
     json_decref(a);
@@ -154,8 +143,8 @@ static int resolve_dsn(db *d, target *t, const char *database, rpc_status *st)
         return rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't resolve dsn, as service is unsupported");
     const char *service_id = agent_rec_str(t->service, "service_id");
     for (; *types; types++) {
-        json_t *rows = agent_rec_query(d, "SELECT * FROM agents WHERE service_id = $1 AND agent_type = $2 AND pmm_agent_id = $3",
-                                 3, (const char *[]){ service_id, *types, t->pmm_agent_id }, st);
+        json_t *rows = t->pmm_agent_id[0] ? store_agents_of_service(d, service_id, *types, t->pmm_agent_id, st)
+                                          : json_array(); /* "" matches no pmm_agent_id here */
         if (!rows)
             return st->code;
         size_t n = json_array_size(rows);
@@ -217,67 +206,60 @@ static ProtobufCMessage *text_files(const target *t)
 typedef enum { K_MYSQL_EXPLAIN, K_MYSQL_TABLE, K_PG_TABLE, K_MONGO_EXPLAIN, K_PT_MYSQL, K_PT_PG, K_PT_MONGO } kind;
 
 static const struct {
-    const char *member, *go_member, *params_msg, *resp_member;
+    const char *member, *params_msg, *resp_member;
     kind k;
     const char *agent_params; /* StartActionRequest params member */
 } kinds[] = {
-    { "mysql_explain", "MysqlExplain", "StartMySQLExplainActionParams", "mysql_explain", K_MYSQL_EXPLAIN,
+    { "mysql_explain", "StartMySQLExplainActionParams", "mysql_explain", K_MYSQL_EXPLAIN,
       "mysql_explain_params" },
-    { "mysql_explain_json", "MysqlExplainJson", "StartMySQLExplainJSONActionParams", "mysql_explain_json",
+    { "mysql_explain_json", "StartMySQLExplainJSONActionParams", "mysql_explain_json",
       K_MYSQL_EXPLAIN, "mysql_explain_params" },
-    { "mysql_explain_traditional_json", "MysqlExplainTraditionalJson", "StartMySQLExplainTraditionalJSONActionParams",
+    { "mysql_explain_traditional_json", "StartMySQLExplainTraditionalJSONActionParams",
       "mysql_explain_traditional_json", K_MYSQL_EXPLAIN, "mysql_explain_params" },
-    { "mysql_show_index", "MysqlShowIndex", "StartMySQLShowIndexActionParams", "mysql_show_index", K_MYSQL_TABLE,
+    { "mysql_show_index", "StartMySQLShowIndexActionParams", "mysql_show_index", K_MYSQL_TABLE,
       "mysql_show_index_params" },
-    { "mysql_show_create_table", "MysqlShowCreateTable", "StartMySQLShowCreateTableActionParams",
+    { "mysql_show_create_table", "StartMySQLShowCreateTableActionParams",
       "mysql_show_create_table", K_MYSQL_TABLE, "mysql_show_create_table_params" },
-    { "mysql_show_table_status", "MysqlShowTableStatus", "StartMySQLShowTableStatusActionParams",
+    { "mysql_show_table_status", "StartMySQLShowTableStatusActionParams",
       "mysql_show_table_status", K_MYSQL_TABLE, "mysql_show_table_status_params" },
-    { "postgres_show_create_table", "PostgresShowCreateTable", "StartPostgreSQLShowCreateTableActionParams",
+    { "postgres_show_create_table", "StartPostgreSQLShowCreateTableActionParams",
       "postgresql_show_create_table", K_PG_TABLE, "postgresql_show_create_table_params" },
-    { "postgres_show_index", "PostgresShowIndex", "StartPostgreSQLShowIndexActionParams", "postgresql_show_index",
+    { "postgres_show_index", "StartPostgreSQLShowIndexActionParams", "postgresql_show_index",
       K_PG_TABLE, "postgresql_show_index_params" },
-    { "mongodb_explain", "MongodbExplain", "StartMongoDBExplainActionParams", "mongodb_explain", K_MONGO_EXPLAIN,
+    { "mongodb_explain", "StartMongoDBExplainActionParams", "mongodb_explain", K_MONGO_EXPLAIN,
       "mongodb_explain_params" },
-    { "pt_mongodb_summary", "PtMongodbSummary", "StartPTMongoDBSummaryActionParams", "pt_mongodb_summary", K_PT_MONGO,
+    { "pt_mongodb_summary", "StartPTMongoDBSummaryActionParams", "pt_mongodb_summary", K_PT_MONGO,
       "pt_mongodb_summary_params" },
-    { "pt_mysql_summary", "PtMysqlSummary", "StartPTMySQLSummaryActionParams", "pt_mysql_summary", K_PT_MYSQL,
+    { "pt_mysql_summary", "StartPTMySQLSummaryActionParams", "pt_mysql_summary", K_PT_MYSQL,
       "pt_mysql_summary_params" },
-    { "pt_postgres_summary", "PtPostgresSummary", "StartPTPgSummaryActionParams", "pt_postgres_summary", K_PT_PG,
+    { "pt_postgres_summary", "StartPTPgSummaryActionParams", "pt_postgres_summary", K_PT_PG,
       "pt_pg_summary_params" },
 };
 #define N_KINDS (sizeof kinds / sizeof *kinds)
 
-/* The request's protoc-gen-validate rules, as the embedded-message error. */
+/* The params' protoc-gen-validate rules (service_id {uuid: true}, then
+ * table_name or query min_len 1), reported through the oneof member. */
 static int validate(size_t k, const ProtobufCMessage *p, rpc_status *st)
 {
-    rpc_status inner = { 0 };
+    const char *m = kinds[k].params_msg;
     int rc = RPC_OK;
     switch (kinds[k].k) {
     case K_MYSQL_EXPLAIN:
-        rc = action_validate_uuid(&inner, pb_get_str(p, "service_id"), kinds[k].params_msg, "ServiceId");
+        rc = validate_uuid(st, pb_get_str(p, "service_id"), m, "ServiceId");
         break;
     case K_MYSQL_TABLE:
     case K_PG_TABLE:
-        rc = action_validate_uuid(&inner, pb_get_str(p, "service_id"), kinds[k].params_msg, "ServiceId");
-        if (rc == RPC_OK && !*pb_get_str(p, "table_name"))
-            rc = rpc_fail(&inner, RPC_INVALID_ARGUMENT, "invalid %s.TableName: value length must be at least 1 runes",
-                          kinds[k].params_msg);
+        rc = validate_uuid(st, pb_get_str(p, "service_id"), m, "ServiceId") ||
+             validate_min_len(st, pb_get_str(p, "table_name"), 1, m, "TableName");
         break;
     case K_MONGO_EXPLAIN:
-        rc = action_validate_uuid(&inner, pb_get_str(p, "service_id"), kinds[k].params_msg, "ServiceId");
-        if (rc == RPC_OK && !*pb_get_str(p, "query"))
-            rc = rpc_fail(&inner, RPC_INVALID_ARGUMENT, "invalid %s.Query: value length must be at least 1 runes",
-                          kinds[k].params_msg);
+        rc = validate_uuid(st, pb_get_str(p, "service_id"), m, "ServiceId") ||
+             validate_min_len(st, pb_get_str(p, "query"), 1, m, "Query");
         break;
     default:
         break;
     }
-    if (rc == RPC_OK)
-        return RPC_OK;
-    return rpc_fail(st, RPC_INVALID_ARGUMENT,
-                    "invalid StartServiceActionRequest.%s: embedded message failed validation | caused by: %s",
-                    kinds[k].go_member, inner.message);
+    return rc == RPC_OK ? RPC_OK : validate_embedded(st, "StartServiceActionRequest", kinds[k].member);
 }
 
 /* The single exporter of type of the service, under pmm_agent_id when
@@ -285,10 +267,7 @@ static int validate(size_t k, const ProtobufCMessage *p, rpc_status *st)
 static int one_exporter(db *d, const char *service_id, const char *type, const char *pmm_agent_id, json_t **out,
                         const char *none, const char *many, rpc_status *st)
 {
-    json_t *rows = agent_rec_query(d,
-                             "SELECT * FROM agents WHERE service_id = $1 AND agent_type = $2 "
-                             "AND ($3 = '' OR pmm_agent_id = $3)",
-                             3, (const char *[]){ service_id, type, pmm_agent_id }, st);
+    json_t *rows = store_agents_of_service(d, service_id, type, pmm_agent_id, st);
     if (!rows)
         return st->code;
     size_t n = json_array_size(rows);
@@ -450,9 +429,7 @@ static int create_and_start(db *d, const char *agent, int timeout_s, const char 
     int rc = action_start(agent, action_id, timeout_s, field, params, st);
     if (rc != RPC_OK) {
         rpc_status ignored;
-        PGresult *r = db_exec(d, &ignored, "DELETE FROM action_results WHERE id = $1", 1, (const char *[]){ action_id });
-        if (r)
-            PQclear(r);
+        store_action_results_remove(d, action_id, &ignored);
     }
     return rc;
 }
@@ -481,8 +458,11 @@ int actions_start_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
     size_t k = 0;
     while (member && k < N_KINDS && strcmp(kinds[k].member, member) != 0)
         k++;
+    /* The oneof is not required: upstream's handler fails with a plain
+     * error (errors.Errorf("invalid request %v")), which pmm-managed's
+     * interceptor answers as Internal. */
     if (!member || k == N_KINDS)
-        return rpc_fail(&ctx->status, RPC_UNKNOWN, "invalid request <nil>");
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "Internal server error.");
     const ProtobufCMessage *p = pb_get_msg(in, member);
     if (validate(k, p, &ctx->status) != RPC_OK)
         return ctx->status.code;

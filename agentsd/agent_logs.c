@@ -6,30 +6,11 @@
 
 #include "conn.h"
 #include "db/daemon_db.h"
+#include "db/store/agents.h"
 #include "inventory/v1/agents.pb-c.h"
 #include "validate.h"
 
 #define LOGS_TIMEOUT_MS 30000
-
-/* The pmm-agent that runs agent_id (itself for a pmm-agent), malloc'd. */
-static char *pmm_agent_of(db *d, const char *agent_id, rpc_status *st)
-{
-    const char *p[] = { agent_id };
-    PGresult *r = db_exec(d, st, "SELECT CASE WHEN agent_type = 'pmm-agent' THEN agent_id ELSE pmm_agent_id END "
-                                 "FROM agents WHERE agent_id = $1", 1, p);
-    if (!r)
-        return NULL;
-    char *out = NULL;
-    if (PQntuples(r) == 0) {
-        char q[RPC_MESSAGE_MAX / 2];
-        rpc_quote(q, sizeof q, agent_id);
-        rpc_fail(st, RPC_NOT_FOUND, "Agent with ID %s not found.", q);
-    } else {
-        out = strdup(PQgetisnull(r, 0, 0) ? "" : PQgetvalue(r, 0, 0));
-    }
-    PQclear(r);
-    return out;
-}
 
 static int get_agent_logs(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
@@ -37,8 +18,8 @@ static int get_agent_logs(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
     daemon_worker *w = ctx->worker;
     if (validate_min_len(&ctx->status, req->agent_id, 36, "GetAgentLogsRequest", "AgentId"))
         return ctx->status.code;
-    char *pmm_agent = pmm_agent_of(w->db, req->agent_id, &ctx->status);
-    if (!pmm_agent)
+    char *pmm_agent = NULL;
+    if (store_agents_pmm_agent_of(w->db, req->agent_id, &pmm_agent, &ctx->status) != RPC_OK)
         return ctx->status.code;
     Agent__V1__AgentLogsRequest lr = AGENT__V1__AGENT_LOGS_REQUEST__INIT;
     lr.agent_id = req->agent_id;

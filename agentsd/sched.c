@@ -6,6 +6,7 @@
 
 #include "agent_metrics.h"
 #include "clock.h"
+#include "db/store/store.h"
 #include "dbpool.h"
 #include "log.h"
 #include "requests.h"
@@ -79,7 +80,7 @@ static void batch_work(db *d, void *arg)
         ids[i] = b->jobs[i]->c->agent_id;
         sj[i] = (state_job){ .pmm_agent_id = ids[i], .agent_version = b->jobs[i]->version };
     }
-    if (code == RPC_OK && !(arr = status_text_array(ids, b->n)))
+    if (code == RPC_OK && !(arr = store_text_array(ids, b->n)))
         code = rpc_fail(&st, RPC_INTERNAL, "out of memory");
     /* the digests first: a change racing with the build is seen again */
     if (code == RPC_OK)

@@ -1,21 +1,15 @@
-/* status: pmm-agent connection and child status SQL (see status.h). */
+/* status: pmm-agent admission, connection and child status (see
+ * status.h); the statements are the agents store's. */
 #include "status.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/store/agents.h"
 #include "drift.h"
 #include "vmagent.h"
 #include "inventory/v1/agent_status.pb-c.h"
-
-#define NOW "now() AT TIME ZONE 'UTC'"
-
-/* The pmm-agent's children as SetState sees them. Status columns are left
- * out: StateChanged must not trigger a new SetState by itself. */
-#define FINGERPRINT_EXPR                                                                              \
-    "md5(string_agg(a.agent_id || ':' || a.updated_at::text || ':' || a.disabled::text || ':' || " \
-    "coalesce(s.updated_at::text, ''), ',' ORDER BY a.agent_id))"
 
 void status_admission_clear(status_admission *a)
 {
@@ -32,16 +26,9 @@ static int fail_quoted(rpc_status *st, int code, const char *fmt, const char *id
     return rpc_fail(st, code, fmt, q);
 }
 
-/* One row: the agent, locked (a second connection of the same pmm-agent
- * waits here rather than making a second vmagent), with its node. */
-#define ADMIT_ROW                                                                                   \
-    "SELECT a.agent_type, a.runs_on_node_id, n.node_id, n.node_name, a.version IS DISTINCT FROM $2 " \
-    "FROM agents a LEFT JOIN nodes n ON n.node_id = a.runs_on_node_id WHERE a.agent_id = $1 FOR UPDATE OF a"
-
 static int admit_tx(db *d, const char *agent_id, const char *version, status_admission *out, rpc_status *st)
 {
-    const char *p[] = { agent_id, version };
-    PGresult *r = db_exec(d, st, ADMIT_ROW, 2, p);
+    PGresult *r = store_agents_lock_for_admission(d, agent_id, version, st);
     if (!r)
         return st->code;
     if (PQntuples(r) == 0) {
@@ -58,11 +45,8 @@ static int admit_tx(db *d, const char *agent_id, const char *version, status_adm
     else if (!agent_version_valid(version))
         code = fail_quoted(st, RPC_INVALID_ARGUMENT, "Can't parse 'version' for pmm-agent with ID %s.", agent_id);
     /* a reconnect with the same version writes nothing */
-    if (code == RPC_OK && PQgetvalue(r, 0, 4)[0] == 't') {
-        PGresult *u = db_exec(d, st, "UPDATE agents SET version = $2 WHERE agent_id = $1", 2, p);
-        code = u ? RPC_OK : st->code;
-        PQclear(u);
-    }
+    if (code == RPC_OK && PQgetvalue(r, 0, 4)[0] == 't')
+        code = store_agents_set_version(d, agent_id, version, st);
     if (code == RPC_OK)
         code = vmagent_row_ensure(d, agent_id, node, &out->vmagent_id, st);
     if (code == RPC_OK) {
@@ -97,64 +81,22 @@ int status_admit(db *d, const char *agent_id, const char *version, status_admiss
 int status_set_connected(db *d, const char *const *on, size_t n_on, const char *const *off, size_t n_off,
                          rpc_status *st)
 {
-    char *a_on = status_text_array(on, n_on), *a_off = status_text_array(off, n_off);
-    PGresult *r = NULL;
-    if (!a_on || !a_off)
-        rpc_fail(st, RPC_RESOURCE_EXHAUSTED, "out of memory");
-    else
-        r = db_exec(d, st,
-                    "UPDATE agents SET is_connected = (agent_id = ANY($1::text[])) WHERE agent_type = 'pmm-agent' "
-                    "AND (agent_id = ANY($1::text[]) OR agent_id = ANY($2::text[])) "
-                    "AND is_connected <> (agent_id = ANY($1::text[]))",
-                    2, (const char *[]){ a_on, a_off });
+    char *a_on = store_text_array(on, n_on), *a_off = store_text_array(off, n_off);
+    int code = a_on && a_off ? store_agents_set_connected(d, a_on, a_off, st)
+                             : rpc_fail(st, RPC_RESOURCE_EXHAUSTED, "out of memory");
     free(a_on);
     free(a_off);
-    if (!r)
-        return st->code;
-    PQclear(r);
-    return RPC_OK;
-}
-
-char *status_text_array(const char *const *ids, size_t n)
-{
-    size_t cap = 3;
-    for (size_t i = 0; i < n; i++)
-        cap += 2 * strlen(ids[i]) + 3;
-    char *out = malloc(cap), *p = out;
-    if (!out)
-        return NULL;
-    *p++ = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            *p++ = ',';
-        *p++ = '"';
-        for (const char *s = ids[i]; *s; s++) {
-            if (*s == '"' || *s == '\\')
-                *p++ = '\\';
-            *p++ = *s;
-        }
-        *p++ = '"';
-    }
-    *p++ = '}';
-    *p = '\0';
-    return out;
+    return code;
 }
 
 int status_reconcile(db *d, const char *const *live, size_t n, rpc_status *st)
 {
-    char *arr = status_text_array(live, n);
+    char *arr = store_text_array(live, n);
     if (!arr)
         return rpc_fail(st, RPC_RESOURCE_EXHAUSTED, "out of memory");
-    const char *p[] = { arr };
-    PGresult *r = db_exec(d, st,
-                          "UPDATE agents SET is_connected = (agent_id = ANY($1::text[])) WHERE agent_type = 'pmm-agent' "
-                          "AND is_connected <> (agent_id = ANY($1::text[]))",
-                          1, p);
+    int code = store_agents_reconcile_connected(d, arr, st);
     free(arr);
-    if (!r)
-        return st->code;
-    PQclear(r);
-    return RPC_OK;
+    return code;
 }
 
 const char *status_name(int value, char *buf, size_t buflen)
@@ -183,29 +125,12 @@ int status_apply(db *d, const char *pmm_agent_id, const Agent__V1__StateChangedR
     snprintf(port, sizeof port, "%u", req->listen_port);
     const char *id = req->agent_id ? req->agent_id : "";
     const char *key = rds_group_key(pmm_agent_id, id);
-    const char *p[] = { pmm_agent_id, key ? key : id, name, port,
-                        req->process_exec_path ? req->process_exec_path : "", req->version ? req->version : "",
-                        key ? "rds" : "id" };
     *port_changed = false;
     *has_vmagent = false;
     *n_updated = 0;
-    /* listen_port 0, an empty path and an empty version are stored as
-     * NULL, as upstream's pointer.To*OrNil; a disabled agent is DONE. A
-     * report that changes nothing (a reconnecting fleet repeats its last
-     * state) writes nothing and counts as no update: no event follows. */
-    PGresult *r = db_exec(d, st,
-                          "WITH target AS (SELECT agent_id, listen_port AS old_port FROM agents WHERE pmm_agent_id = $1 "
-                          "AND (($7 = 'id' AND agent_id = $2) OR ($7 = 'rds' AND agent_type = 'rds_exporter' "
-                          "AND aws_options->>'aws_access_key' = $2)) "
-                          "AND (status, listen_port, process_exec_path, version) IS DISTINCT FROM "
-                          "(CASE WHEN disabled THEN 'AGENT_STATUS_DONE' ELSE $3 END, NULLIF($4::int, 0), NULLIF($5, ''), "
-                          "NULLIF($6, '')) FOR UPDATE) "
-                          "UPDATE agents a SET status = CASE WHEN a.disabled THEN 'AGENT_STATUS_DONE' ELSE $3 END, "
-                          "listen_port = NULLIF($4::int, 0), process_exec_path = NULLIF($5, ''), version = NULLIF($6, '') "
-                          "FROM target t WHERE a.agent_id = t.agent_id "
-                          "RETURNING t.old_port IS DISTINCT FROM a.listen_port, EXISTS (SELECT 1 FROM agents v "
-                          "WHERE v.pmm_agent_id = $1 AND v.agent_type = 'vmagent')",
-                          7, p);
+    PGresult *r = store_agents_apply_state(d, pmm_agent_id, key ? key : id, key != NULL, name, port,
+                                           req->process_exec_path ? req->process_exec_path : "",
+                                           req->version ? req->version : "", st);
     if (!r)
         return st->code;
     *n_updated = PQntuples(r);
@@ -221,30 +146,17 @@ int status_apply(db *d, const char *pmm_agent_id, const Agent__V1__StateChangedR
 int status_fingerprints(db *d, const char *ids, void (*fn)(const char *id, const char *digest, void *arg), void *arg,
                         rpc_status *st)
 {
-    PGresult *r = db_exec(d, st,
-                          "SELECT a.pmm_agent_id, " FINGERPRINT_EXPR " FROM agents a "
-                          "LEFT JOIN services s ON s.service_id = a.service_id "
-                          "WHERE a.pmm_agent_id IS NOT NULL AND ($1::text[] IS NULL OR a.pmm_agent_id = ANY($1::text[])) "
-                          "GROUP BY a.pmm_agent_id",
-                          1, (const char *[]){ ids });
-    if (!r)
-        return st->code;
-    for (int i = 0; i < PQntuples(r); i++)
-        fn(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), arg);
-    PQclear(r);
-    return RPC_OK;
+    return store_agents_children_digests(d, ids, fn, arg, st);
 }
 
 PGresult *status_existing_pmm_agents(db *d, const char *const *ids, size_t n, rpc_status *st)
 {
-    char *arr = status_text_array(ids, n);
+    char *arr = store_text_array(ids, n);
     if (!arr) {
         rpc_fail(st, RPC_RESOURCE_EXHAUSTED, "out of memory");
         return NULL;
     }
-    const char *p[] = { arr };
-    PGresult *r = db_exec(d, st,
-                          "SELECT agent_id FROM agents WHERE agent_id = ANY($1::text[]) AND agent_type = 'pmm-agent'", 1, p);
+    PGresult *r = store_agents_existing_pmm_agents(d, arr, st);
     free(arr);
     return r;
 }

@@ -47,7 +47,7 @@ const char *status_name(int value, char *buf, size_t buflen);
 
 /* Digests of everything about a pmm-agent's children that its SetState is
  * built from (ids, update times, disabled flags, their services): of the
- * n pmm-agents in ids (text[] literal, status_text_array), or of every
+ * n pmm-agents in ids (text[] literal, store_text_array), or of every
  * pmm-agent with children when ids is NULL. Calls fn(pmm_agent_id,
  * digest, arg) for each pmm-agent that has children (no call: ""). */
 int status_fingerprints(db *d, const char *ids, void (*fn)(const char *id, const char *digest, void *arg), void *arg,
@@ -56,8 +56,5 @@ int status_fingerprints(db *d, const char *ids, void (*fn)(const char *id, const
 /* Whether each pmm-agent id still exists: returns a PGresult of the ids
  * among ids[] that exist (caller PQclears), NULL on error. */
 PGresult *status_existing_pmm_agents(db *d, const char *const *ids, size_t n, rpc_status *st);
-
-/* A PostgreSQL text[] literal of ids (malloc'd). */
-char *status_text_array(const char *const *ids, size_t n);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentsd/store/agent_web_hashes.h"
 #include "log.h"
 #include "strhash.h"
 
@@ -192,7 +193,7 @@ char *webcfg_hash(const char *agent_id, const char *password)
 int webcfg_load(db *d)
 {
     rpc_status st = { 0 };
-    PGresult *r = db_exec(d, &st, "SELECT agent_id, encode(digest, 'hex'), hash FROM agent_web_hashes", 0, NULL);
+    PGresult *r = store_agent_web_hashes_all(d, &st);
     if (!r) {
         log_warn("web config hashes not loaded (they are made again as needed): %s", st.message);
         return -1;
@@ -225,14 +226,7 @@ void webcfg_persist(db *d)
         char digest[DIGEST_LEN * 2 + 3];
         snprintf(digest, sizeof digest, "\\x%s", p->digest_hex);
         /* The agent may have been deleted meanwhile: then nothing to keep. */
-        PGresult *r = db_exec(d, &st,
-                              "INSERT INTO agent_web_hashes (agent_id, digest, hash) "
-                              "SELECT $1::varchar, $2::bytea, $3 WHERE EXISTS (SELECT 1 FROM agents WHERE agent_id = $1) "
-                              "ON CONFLICT (agent_id) DO UPDATE SET digest = EXCLUDED.digest, hash = EXCLUDED.hash",
-                              3, (const char *[]){ p->agent_id, digest, p->hash });
-        if (r)
-            PQclear(r);
-        else
+        if (store_agent_web_hashes_put(d, p->agent_id, digest, p->hash, &st) != RPC_OK)
             log_debug("web config hash of %s not stored: %s", p->agent_id, st.message);
         free(p);
     }

@@ -20,6 +20,7 @@
 #include <grpc/support/time.h>
 
 #include "db/credentials.h"
+#include "hex.h"
 
 typedef struct {
     const char *target;
@@ -147,14 +148,6 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes hex into a slice; -1 on odd length or a non-hex character. */
 static int hex_to_slice(const char *hex, grpc_slice *out)
 {
@@ -168,7 +161,7 @@ static int hex_to_slice(const char *hex, grpc_slice *out)
     grpc_slice s = grpc_slice_malloc(n / 2);
     uint8_t *p = GRPC_SLICE_START_PTR(s);
     for (size_t i = 0; i < n / 2; i++) {
-        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             grpc_slice_unref(s);
             return -1;

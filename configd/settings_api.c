@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <msgpack.h>
 
 #include "app.h"
+#include "db/store/agents.h"
 #include "google/protobuf/duration.pb-c.h"
 #include "log.h"
 #include "pbutil.h"
@@ -104,47 +104,11 @@ static ProtobufCMessage *readonly_pb(const settings *s)
 
 /* ---- the internal PostgreSQL QAN agent ---------------------------------- */
 
-#define INTERNAL_QAN_WHERE "agent_type = 'qan-postgresql-pgstatements-agent' AND pmm_agent_id = 'pmm-server'"
-
-int settings_internal_pg_qan(db *d, bool *enabled, rpc_status *st)
-{
-    PGresult *r = db_exec(d, st, "SELECT bool_or(NOT disabled) FROM agents WHERE " INTERNAL_QAN_WHERE, 0, NULL);
-    if (!r)
-        return st->code;
-    *enabled = !PQgetisnull(r, 0, 0) && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    PQclear(r);
-    return RPC_OK;
-}
-
-int settings_set_internal_pg_qan(db *d, bool enabled, rpc_status *st)
-{
-    const char *p[] = { enabled ? "f" : "t" };
-    PGresult *r = db_exec(d, st,
-                          "UPDATE agents SET disabled = $1, updated_at = now() WHERE " INTERNAL_QAN_WHERE
-                          " AND disabled <> $1",
-                          1, p);
-    if (!r)
-        return st->code;
-    PQclear(r);
-    return RPC_OK;
-}
-
 /* ---- events --------------------------------------------------------------- */
 
 void settings_publish_changed(bus_pub *pub, const char *source)
 {
-    if (!pub)
-        return;
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    msgpack_pack_str_with_body(&pk, "source", 6);
-    msgpack_pack_str_with_body(&pk, source, strlen(source));
-    if (bus_pub_send(pub, "settings.changed", sb.data, sb.size) != 0)
-        log_warn("could not publish settings.changed");
-    msgpack_sbuffer_destroy(&sb);
+    bus_pub_send_strings(pub, "settings.changed", 1, (const char *[]){ "source" }, (const char *[]){ source });
 }
 
 /* ---- GetSettings / GetReadOnlySettings ------------------------------------ */
@@ -153,7 +117,7 @@ static int respond_settings(rpc_ctx *ctx, db *d, const settings *s, const Protob
                             ProtobufCMessage **out)
 {
     bool qan;
-    if (settings_internal_pg_qan(d, &qan, &ctx->status) != RPC_OK)
+    if (store_agents_internal_pg_qan(d, &qan, &ctx->status) != RPC_OK)
         return ctx->status.code;
     return pb_respond(&ctx->status, resp_desc, "settings", settings_pb(s, qan), out);
 }
@@ -302,7 +266,7 @@ static int change_in_tx(rpc_ctx *ctx, const change *c, const bool *req_qan, sett
     if (rc == RPC_OK)
         rc = settings_save(w->db, out, st);
     if (rc == RPC_OK && req_qan)
-        rc = settings_set_internal_pg_qan(w->db, *req_qan, st);
+        rc = store_agents_set_internal_pg_qan(w->db, *req_qan, st);
     /* Written last: a failure (not an appliance build) rolls it all back. */
     if (rc == RPC_OK && c->p.ssh_key)
         rc = settings_ssh_write_key(APP(w)->distribution, c->p.ssh_key, st);

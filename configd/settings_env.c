@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "db/store/agents.h"
 #include "log.h"
 #include "settings_api.h"
 #include "uuid.h"
@@ -53,7 +54,7 @@ int settings_env_apply(db *d, const envvars *e, rpc_status *st)
     if (rc == RPC_OK)
         rc = settings_save(d, &s, st);
     if (rc == RPC_OK && e->has_internal_pg_qan)
-        rc = settings_set_internal_pg_qan(d, e->internal_pg_qan, st);
+        rc = store_agents_set_internal_pg_qan(d, e->internal_pg_qan, st);
     if (rc == RPC_OK)
         rc = db_commit(d, st);
     else

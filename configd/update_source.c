@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "pbjson.h"
+#include "json/pbjson.h"
 
 /* One run of decimal digits into *v (no overflow past INT_MAX). */
 static const char *digits(const char *p, int *v)

@@ -14,7 +14,7 @@
 
 #include "http/httpc.h"
 #include "log.h"
-#include "pbjson.h"
+#include "json/pbjson.h"
 
 #define BODY_MAX (4u << 20)
 #define FILE_MAX (1u << 20)

@@ -9,7 +9,7 @@
 #include "bus/peers.h"
 #include "log.h"
 #include "metrics.h"
-#include "route.h"
+#include "json/route.h"
 
 #define MAX_DAEMONS 16
 

@@ -18,13 +18,16 @@
 #include "auth.h"
 #include "bodybuf.h"
 #include "dispatch.h"
+#include "clock.h"
+#include "hex.h"
 #include "httpd.h"
 #include "logs_zip.h"
 #include "log.h"
 #include "metrics.h"
-#include "pbjson.h"
-#include "route.h"
+#include "json/pbjson.h"
+#include "json/route.h"
 #include "rpc.h"
+#include "source_addr.h"
 #include "utf8.h"
 
 struct rest_server {
@@ -42,13 +45,6 @@ typedef struct {
 } request_state;
 
 static const char CONTENT_JSON[] = "application/json";
-
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 /* PMM's error body: server.v1.HttpError {error, code, message, details},
  * sent with the given HTTP status. */
@@ -74,16 +70,6 @@ static enum MHD_Result send_error(struct MHD_Connection *c, int code, const char
     return send_error_http(c, (unsigned)rpc_code_to_http(code), code, message);
 }
 
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    ch = tolower(ch);
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    return -1;
-}
-
 /* Upstream's auth server answers every refusal with 401, whatever the gRPC
  * code in the body (16 no or bad credentials, 7 role too low): only 401
  * lets nginx's auth_request hand the body to the client. A daemon that
@@ -95,107 +81,146 @@ static enum MHD_Result send_auth_error(struct MHD_Connection *c, int code, const
     return send_error(c, code, message);
 }
 
-/* Query-string decoding as Go's url.ParseQuery: %XX and '+' -> ' '.
- * Returns -1 on a malformed escape (Go rejects those too). */
-static int query_unescape(const char *in, char **out)
+/* The raw query string, rebuilt from libmicrohttpd's pairs (kept escaped:
+ * see keep_escapes), for the runtime's own query parser. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+    bool failed;
+} raw_query;
+
+static void rq_put(raw_query *q, const char *s)
 {
-    size_t n = strlen(in);
-    char *s = malloc(n + 1), *o = s;
-    if (!s)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (in[i] == '+') {
-            *o++ = ' ';
-        } else if (in[i] == '%') {
-            int hi = i + 1 < n ? hexval((unsigned char)in[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval((unsigned char)in[i + 2]) : -1;
-            /* %00 would cut the value short in C: refuse it. */
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                free(s);
-                return -1;
-            }
-            *o++ = (char)(hi << 4 | lo);
-            i += 2;
-        } else {
-            *o++ = in[i];
+    size_t n = strlen(s);
+    if (q->len + n + 1 > q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 256;
+        while (cap < q->len + n + 1)
+            cap *= 2;
+        char *ns = realloc(q->s, cap);
+        if (!ns) {
+            q->failed = true;
+            return;
         }
+        q->s = ns;
+        q->cap = cap;
     }
-    *o = '\0';
-    *out = s;
-    return 0;
+    memcpy(q->s + q->len, s, n + 1);
+    q->len += n;
 }
 
-typedef struct {
-    json_t *obj;
-    const ProtobufCMessageDescriptor *desc;
-    char err[PBJSON_ERR_MAX];
-    int failed;
-} query_ctx;
-
-static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static enum MHD_Result add_query_pair(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     (void)kind;
-    query_ctx *q = cls;
-    if (q->failed)
-        return MHD_NO;
-    char *k = NULL, *v = NULL;
-    if (query_unescape(key, &k) != 0 || query_unescape(value ? value : "", &v) != 0) {
-        snprintf(q->err, sizeof q->err, "invalid URL escape in query parameter");
-        q->failed = 1;
-    } else if (pbjson_set_text(q->obj, q->desc, k, v, q->err, sizeof q->err) != 0) {
-        q->failed = 1;
+    raw_query *q = cls;
+    if (q->len)
+        rq_put(q, "&");
+    rq_put(q, key);
+    if (value) {
+        rq_put(q, "=");
+        rq_put(q, value);
     }
-    free(k);
-    free(v);
     return q->failed ? MHD_NO : MHD_YES;
 }
 
-/* Builds the request message as JSON: body (for body "*"), then query
- * parameters (GET/DELETE), then path parameters, which win. */
-static int build_request_json(struct MHD_Connection *c, const route_match *m, const request_state *rs,
-                              json_t **out, char *err, size_t errlen)
+static char *query_string(struct MHD_Connection *c)
+{
+    raw_query q = {0};
+    rq_put(&q, "");
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_query_pair, &q);
+    if (q.failed) {
+        free(q.s);
+        return NULL;
+    }
+    return q.s;
+}
+
+/* The generated handler parses the query only when the request has fields
+ * that neither the body nor the path binds (protoc-gen-grpc-gateway's
+ * HasQueryParam). */
+static bool has_query_params(const route_match *m)
 {
     const route_entry *r = m->route;
-    json_t *obj = NULL;
-    if (r->body[0] != '\0' && rs->len > 0) {
-        json_error_t jerr;
-        json_t *body = json_loadb(rs->body, rs->len, JSON_DECODE_ANY, &jerr);
-        if (!body) {
-            snprintf(err, errlen, "invalid JSON body: %s (line %d, column %d)", jerr.text, jerr.line,
-                     jerr.column);
-            return -1;
+    if (strcmp(r->body, "*") == 0)
+        return false;
+    for (unsigned i = 0; i < r->request->n_fields; i++) {
+        const char *name = r->request->fields[i].name;
+        bool bound = strcmp(name, r->body) == 0;
+        for (int k = 0; k < m->n_params && !bound; k++)
+            bound = strcmp(m->params[k].name, name) == 0;
+        if (!bound)
+            return true;
+    }
+    return false;
+}
+
+/* Builds the request message as the generated handler does, each step
+ * with its own error text: the body (JSONPb: encoding/json then
+ * protojson), the path parameters ("type mismatch, parameter: ..."), then
+ * the query (url.ParseQuery, the runtime's query parser). Returns a gRPC
+ * code: OK with *out, or an error with err. */
+static int build_request(struct MHD_Connection *c, const route_match *m, const request_state *rs,
+                         ProtobufCMessage **out, char *err, size_t errlen)
+{
+    const route_entry *r = m->route;
+    ProtobufCMessage *msg = NULL;
+    *out = NULL;
+    if (strcmp(r->body, "*") == 0) {
+        if (pbjson_decode_body(rs->body, rs->len, r->request, &msg, err, errlen) != 0)
+            return RPC_INVALID_ARGUMENT;
+    } else {
+        msg = malloc(r->request->sizeof_message);
+        if (!msg) {
+            snprintf(err, errlen, "out of memory");
+            return RPC_INTERNAL;
         }
-        if (strcmp(r->body, "*") == 0) {
-            if (!json_is_object(body)) {
-                json_decref(body);
-                snprintf(err, errlen, "invalid JSON body: expected an object");
-                return -1;
+        protobuf_c_message_init(r->request, msg);
+        const ProtobufCFieldDescriptor *bf =
+            r->body[0] ? protobuf_c_message_descriptor_get_field_by_name(r->request, r->body) : NULL;
+        if (bf && bf->type == PROTOBUF_C_TYPE_MESSAGE && bf->label != PROTOBUF_C_LABEL_REPEATED) {
+            ProtobufCMessage *sub;
+            if (pbjson_decode_body(rs->body, rs->len, bf->descriptor, &sub, err, errlen) != 0) {
+                protobuf_c_message_free_unpacked(msg, NULL);
+                return RPC_INVALID_ARGUMENT;
             }
-            obj = body;
-        } else {
-            obj = json_object();
-            json_object_set_new(obj, r->body, body);
+            *(ProtobufCMessage **)((char *)msg + bf->offset) = sub;
+            if (bf->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+                *(uint32_t *)((char *)msg + bf->quantifier_offset) = bf->id;
         }
     }
-    if (!obj)
-        obj = json_object();
-    if (r->body[0] == '\0' || strcmp(r->body, "*") != 0) {
-        query_ctx q = { .obj = obj, .desc = r->request };
-        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_query_arg, &q);
-        if (q.failed) {
-            snprintf(err, errlen, "%s", q.err);
-            json_decref(obj);
-            return -1;
-        }
-    }
+    const char *skip[ROUTE_MAX_PARAMS + 1];
+    size_t n_skip = 0;
     for (int i = 0; i < m->n_params; i++) {
-        if (pbjson_set_text(obj, r->request, m->params[i].name, m->params[i].value, err, errlen) != 0) {
-            json_decref(obj);
-            return -1;
+        const char *v = m->params[i].value;
+        char sub[PBJSON_ERR_MAX];
+        if (pbjson_set_field(msg, m->params[i].name, &v, 1, sub, sizeof sub) != 0) {
+            snprintf(err, errlen, "type mismatch, parameter: %s, error: %.400s", m->params[i].name, sub);
+            protobuf_c_message_free_unpacked(msg, NULL);
+            return RPC_INVALID_ARGUMENT;
+        }
+        skip[n_skip++] = m->params[i].name;
+    }
+    if (r->body[0] && strcmp(r->body, "*") != 0)
+        skip[n_skip++] = r->body;
+    if (has_query_params(m)) {
+        char *q = query_string(c);
+        int rc = q ? pbjson_set_query(msg, q, skip, n_skip, err, errlen) : -1;
+        if (!q)
+            snprintf(err, errlen, "out of memory");
+        free(q);
+        if (rc != 0) {
+            protobuf_c_message_free_unpacked(msg, NULL);
+            return RPC_INVALID_ARGUMENT;
         }
     }
-    *out = obj;
-    return 0;
+    /* grpc-go marshals the request before sending: strings must be UTF-8 */
+    char sub[PBJSON_ERR_MAX];
+    if (pbjson_check_utf8(msg, sub, sizeof sub) != 0) {
+        snprintf(err, errlen, "grpc: error while marshaling: %.400s", sub);
+        protobuf_c_message_free_unpacked(msg, NULL);
+        return RPC_INTERNAL;
+    }
+    *out = msg;
+    return RPC_OK;
 }
 
 /* Calls the daemon and writes its answer. Returns the gRPC code. */
@@ -235,6 +260,25 @@ static int call_and_respond(struct MHD_Connection *c, const route_match *m, cons
     return RPC_OK;
 }
 
+/* The caller's address, which password checks are throttled by: the peer,
+ * or the local nginx's X-Forwarded-For (gateway/source_addr.h). */
+static void caller_source(struct MHD_Connection *c, char out[SOURCE_ADDR_MAX])
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char peer[SOURCE_ADDR_MAX];
+    source_from_sockaddr(ci ? ci->client_addr : NULL, peer);
+    source_pick(peer, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"), out);
+}
+
+/* auth_check_from for this connection's caller. */
+static int check_caller(struct MHD_Connection *c, const char *path, auth_identity *id, rpc_status *st)
+{
+    char source[SOURCE_ADDR_MAX];
+    caller_source(c, source);
+    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    return auth_check_from(authz, source, path, id, st);
+}
+
 /* The pmm-agent inside PMM Server connects from 127.0.0.1 as pmm-server
  * and needs no credentials (api.md §3.3). */
 static bool is_local_server_agent(struct MHD_Connection *c, const char *uri)
@@ -264,8 +308,7 @@ static enum MHD_Result handle_auth_request(struct MHD_Connection *c, request_sta
     } else {
         rpc_status st = { 0 };
         auth_identity id;
-        const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        code = auth_check(authz, uri, &id, &st);
+        code = check_caller(c, uri, &id, &st);
         if (code == RPC_OK) {
             ret = httpd_send(c, 200, NULL, NULL, 0, NULL);
         } else {
@@ -288,7 +331,7 @@ static enum MHD_Result handle_auth_request(struct MHD_Connection *c, request_sta
             ret = httpd_send(c, 401, CONTENT_JSON, body, n, NULL);
         }
     }
-    metrics_observe("rest", "/auth_request", code, seconds_since(&rs->start));
+    metrics_observe("rest", "/auth_request", code, clock_seconds_since(&rs->start));
     return ret;
 }
 
@@ -303,8 +346,7 @@ static enum MHD_Result handle_logs_zip(struct MHD_Connection *c, request_state *
     rpc_status st = { 0 };
     auth_identity id;
     enum MHD_Result ret;
-    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    int code = auth_check(authz, LOGS_ZIP_PATH, &id, &st);
+    int code = check_caller(c, LOGS_ZIP_PATH, &id, &st);
     if (code != RPC_OK) {
         ret = send_auth_error(c, code, st.message);
         goto done;
@@ -312,7 +354,8 @@ static enum MHD_Result handle_logs_zip(struct MHD_Connection *c, request_state *
     const char *raw = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "line-count");
     char *lc = NULL, err[600];
     int32_t lines = 0;
-    if (raw && query_unescape(raw, &lc) == 0 && *lc && logs_zip_parse_line_count(lc, &lines, err, sizeof err) != 0) {
+    if (raw && (lc = pbjson_query_unescape(raw, strlen(raw), err, sizeof err)) && *lc &&
+        logs_zip_parse_line_count(lc, &lines, err, sizeof err) != 0) {
         free(lc);
         code = RPC_INVALID_ARGUMENT;
         size_t n = strlen(err);
@@ -337,7 +380,7 @@ static enum MHD_Result handle_logs_zip(struct MHD_Connection *c, request_state *
     const char *headers[] = { "Access-Control-Allow-Origin", "*", "Content-Disposition", disposition, NULL };
     ret = httpd_send(c, 200, "application/zip", zip, len, headers);
 done:
-    metrics_observe("rest", LOGS_ZIP_PATH, code, seconds_since(&rs->start));
+    metrics_observe("rest", LOGS_ZIP_PATH, code, clock_seconds_since(&rs->start));
     return ret;
 }
 
@@ -356,58 +399,132 @@ static bool path_matches_other_verb(const char *verb, const char *path)
     return false;
 }
 
+/* Go's server refuses a request line whose path has a bad escape before
+ * any handler runs. */
+static enum MHD_Result send_bad_request(struct MHD_Connection *c)
+{
+    static const char text[] = "400 Bad Request";
+    const char *headers[] = { "Connection", "close", NULL };
+    return httpd_send(c, 400, "text/plain; charset=utf-8", strdup(text), sizeof text - 1, headers);
+}
+
+/* net/http's ServeMux: a path that is not clean ("//", "/./", "/../") is
+ * answered 301 to its clean form, query kept, before the gateway sees it. */
+static enum MHD_Result send_clean_redirect(struct MHD_Connection *c, const char *verb, const char *clean)
+{
+    char *esc = route_escape_path(clean), *q = query_string(c);
+    if (!esc || !q) {
+        free(esc);
+        free(q);
+        return send_error(c, RPC_INTERNAL, "out of memory");
+    }
+    size_t n = strlen(esc) + strlen(q) + 2;
+    char *loc = malloc(n);
+    if (!loc) {
+        free(esc);
+        free(q);
+        return send_error(c, RPC_INTERNAL, "out of memory");
+    }
+    snprintf(loc, n, "%s%s%s", esc, *q ? "?" : "", q);
+    free(esc);
+    free(q);
+    enum MHD_Result ret;
+    const char *headers[] = { "Location", loc, NULL };
+    if (strcmp(verb, "GET") == 0 || strcmp(verb, "HEAD") == 0) {
+        /* <a href="...">Moved Permanently</a>. with html escapes */
+        size_t cap = strlen(loc) * 5 + 64, o = 0;
+        char *body = malloc(cap);
+        if (body) {
+            o += (size_t)snprintf(body, cap, "<a href=\"");
+            for (const char *p = loc; *p; p++) {
+                const char *e = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;"
+                                : *p == '"' ? "&#34;" : *p == '\'' ? "&#39;" : NULL;
+                if (e)
+                    o += (size_t)snprintf(body + o, cap - o, "%s", e);
+                else
+                    body[o++] = *p;
+            }
+            o += (size_t)snprintf(body + o, cap - o, "\">Moved Permanently</a>.\n\n");
+        }
+        bool head = strcmp(verb, "HEAD") == 0;
+        ret = httpd_send(c, 301, "text/html; charset=utf-8", head ? (free(body), NULL) : body, head || !body ? 0 : o,
+                         headers);
+    } else {
+        ret = httpd_send(c, 301, NULL, NULL, 0, headers);
+    }
+    free(loc);
+    return ret;
+}
+
 static enum MHD_Result handle(struct rest_server *srv, struct MHD_Connection *c, const char *url,
                               const char *verb, request_state *rs)
 {
     enum MHD_Result ret;
-    const char *path = url;
-    if (strcmp(path, "/auth_request") == 0)
+    /* r.URL.Path: decoded as a whole (legacy unescaping: "%2F" is a '/') */
+    char *path = route_unescape_path(url);
+    if (!path) {
+        metrics_observe("rest", "unmatched", RPC_INVALID_ARGUMENT, clock_seconds_since(&rs->start));
+        return send_bad_request(c);
+    }
+    char *clean = route_clean_path(path);
+    if (!clean || strcmp(clean, path) != 0) {
+        ret = clean ? send_clean_redirect(c, verb, clean) : send_error(c, RPC_INTERNAL, "out of memory");
+        metrics_observe("rest", "unmatched", RPC_OK, clock_seconds_since(&rs->start));
+        free(clean);
+        free(path);
+        return ret;
+    }
+    free(clean);
+    if (strcmp(path, "/auth_request") == 0) {
+        free(path);
         return handle_auth_request(c, rs);
-    if (strcmp(path, LOGS_ZIP_PATH) == 0)
+    }
+    if (strcmp(path, LOGS_ZIP_PATH) == 0) {
+        free(path);
         return handle_logs_zip(c, rs);
+    }
     route_match m;
     if (route_find(route_table, route_table_len, verb, path, &m) != 0) {
         char msg[600];
         int code = RPC_NOT_FOUND;
-        if (path_matches_other_verb(verb, path)) {
+        if (!m.bare_verb && path_matches_other_verb(verb, path)) {
             code = RPC_UNIMPLEMENTED;
             snprintf(msg, sizeof msg, "Method Not Allowed");
-            ret = send_error(c, code, msg);
-            metrics_observe("rest", "unmatched", code, seconds_since(&rs->start));
-            return ret;
+        } else {
+            snprintf(msg, sizeof msg, "Endpoint not found: %.400s, http method: %.20s", path, verb);
         }
-        snprintf(msg, sizeof msg, "Endpoint not found: %.400s, http method: %.20s", url, verb);
+        /* the message goes into JSON: keep it UTF-8 */
+        if (!utf8_valid(msg, strlen(msg)))
+            snprintf(msg, sizeof msg, "Endpoint not found: %.400s, http method: %.20s", url, verb);
         ret = send_error(c, code, msg);
-        metrics_observe("rest", "unmatched", code, seconds_since(&rs->start));
+        metrics_observe("rest", "unmatched", code, clock_seconds_since(&rs->start));
+        free(path);
         return ret;
     }
     const char *method = m.route->method;
     int code;
     rpc_status st = { 0 };
     auth_identity id;
-    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     char err[PBJSON_ERR_MAX];
-    json_t *reqjson = NULL;
     ProtobufCMessage *msg = NULL;
 
-    code = auth_check(authz, path, &id, &st);
+    code = check_caller(c, path, &id, &st);
     if (code != RPC_OK) {
         ret = send_auth_error(c, code, st.message);
         goto done;
     }
-    if (build_request_json(c, &m, rs, &reqjson, err, sizeof err) != 0 ||
-        pbjson_decode(reqjson, m.route->request, &msg, err, sizeof err) != 0) {
-        code = RPC_INVALID_ARGUMENT;
+    code = build_request(c, &m, rs, &msg, err, sizeof err);
+    if (code != RPC_OK) {
         ret = send_error(c, code, err);
         goto done;
     }
     code = call_and_respond(c, &m, &id, msg, srv->timeout_ms, &ret);
 done:
-    metrics_observe("rest", method, code, seconds_since(&rs->start));
+    metrics_observe("rest", method, code, clock_seconds_since(&rs->start));
     if (msg)
         protobuf_c_message_free_unpacked(msg, NULL);
-    json_decref(reqjson);
     route_match_clear(&m);
+    free(path);
     return ret;
 }
 
@@ -485,9 +602,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     }
 }
 
-/* Keep the URL as sent: path parameters are percent-decoded per segment
- * by the router (so %2F stays inside one segment) and query values by
- * query_unescape. */
+/* Keep the URL as sent: the path is decoded as Go's net/http does it
+ * (route_unescape_path, with Go's 400 for a bad escape) and the query by
+ * the runtime's own parser (pbjson_set_query). */
 static size_t keep_escapes(void *cls, struct MHD_Connection *c, char *s)
 {
     (void)cls;

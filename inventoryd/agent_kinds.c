@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "inventory/v1/agents.pb-c.h"
+#include "kinds.h"
 
 /* The min_len 1 pair every service-attached kind validates first. */
 #define PMM_SVC "pmm_agent_id:PmmAgentId", "service_id:ServiceId"
@@ -71,7 +72,8 @@ const agent_kind agent_kinds[] = {
       "nomad_agent", "", &inventory__v1__nomad_agent__descriptor, ATTACH_NODE, FAM_NONE, { NULL }, { NULL } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_VALKEY_EXPORTER, "valkey_exporter", "valkey_exporter", "valkey_exporter",
       "valkey_exporter", "valkey_exporter", "AddValkeyExporterParams", &inventory__v1__valkey_exporter__descriptor,
-      ATTACH_SERVICE, FAM_VALKEY, { PMM_SVC, "username:Username" }, { "valkey" } },
+      ATTACH_SERVICE, FAM_VALKEY, { "pmm_agent_id:PmmAgentId", "service_id:ServiceId:uuid", "username:Username" },
+      { "valkey" } },
     { INVENTORY__V1__AGENT_TYPE__AGENT_TYPE_QAN_MONGODB_MONGOLOG_AGENT, "qan-mongodb-mongolog-agent",
       "qan_mongodb_mongolog_agent", "qan_mongodb_mongolog_agent", "qan_mongodb_mongolog_agent",
       "qan_mongodb_mongolog_agent", "AddQANMongoDBMongologAgentParams",
@@ -81,32 +83,20 @@ const int agent_kinds_count = sizeof agent_kinds / sizeof *agent_kinds;
 
 const agent_kind *agent_kind_by_stored(const char *stored)
 {
-    for (int i = 0; stored && i < agent_kinds_count; i++)
-        if (strcmp(agent_kinds[i].stored, stored) == 0)
-            return &agent_kinds[i];
-    return NULL;
+    return KIND_BY_STR(agent_kinds, agent_kinds_count, stored, stored);
 }
 
 const agent_kind *agent_kind_by_enum(int type_enum)
 {
-    for (int i = 0; i < agent_kinds_count; i++)
-        if (agent_kinds[i].type_enum == type_enum)
-            return &agent_kinds[i];
-    return NULL;
+    return KIND_BY_INT(agent_kinds, agent_kinds_count, type_enum, type_enum);
 }
 
 const agent_kind *agent_kind_by_add_member(const char *member)
 {
-    for (int i = 0; member && i < agent_kinds_count; i++)
-        if (agent_kinds[i].add_member && strcmp(agent_kinds[i].add_member, member) == 0)
-            return &agent_kinds[i];
-    return NULL;
+    return KIND_BY_STR(agent_kinds, agent_kinds_count, add_member, member);
 }
 
 const agent_kind *agent_kind_by_change_member(const char *member)
 {
-    for (int i = 0; member && i < agent_kinds_count; i++)
-        if (agent_kinds[i].change_member && strcmp(agent_kinds[i].change_member, member) == 0)
-            return &agent_kinds[i];
-    return NULL;
+    return KIND_BY_STR(agent_kinds, agent_kinds_count, change_member, member);
 }

@@ -40,7 +40,7 @@ typedef struct {
     const ProtobufCMessageDescriptor *desc;
     agent_attach attach;
     int family;
-    const char *required[4];   /* "proto_name:GoName" of min_len 1 Add fields */
+    const char *required[4];   /* "proto_name:GoName" of min_len 1 Add fields; ":uuid" after: {uuid: true} */
     const char *services[3];   /* compatible services.service_type values */
 } agent_kind;
 

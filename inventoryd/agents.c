@@ -8,21 +8,48 @@
 #include "agent_model.h"
 #include "app.h"
 #include "events.h"
+#include "google/protobuf/duration.pb-c.h"
 #include "inventory/v1/agents.pb-c.h"
 #include "pbutil.h"
 #include "validate.h"
 
-/* The min_len 1 fields of kind k's Add params ("proto_name:GoName"). */
+/* connection_timeout {gte: 0s} of Add/Change params that have one, when set. */
+static int check_connection_timeout(rpc_status *st, const ProtobufCMessage *p)
+{
+    const Google__Protobuf__Duration *d = (const Google__Protobuf__Duration *)pb_get_msg(p, "connection_timeout");
+    if (!d)
+        return RPC_OK;
+    static const validate_time_rules gte0 = { .has = VALIDATE_GTE, .gte = { 0, 0 } };
+    return validate_duration(st, (validate_time){ d->seconds, d->nanos }, &gte0, p->descriptor->short_name,
+                             "ConnectionTimeout");
+}
+
+/* The rules of kind k's Add params in field order: the min_len 1 fields
+ * ("proto_name:GoName"), listen_port {gt: 0, lt: 65536} of external
+ * exporters, connection_timeout {gte: 0s}. */
 static int require_fields(rpc_status *st, const agent_kind *k, const ProtobufCMessage *p)
 {
     for (int i = 0; i < 4 && k->required[i]; i++) {
-        const char *colon = strchr(k->required[i], ':');
-        char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)(colon - k->required[i]), k->required[i]);
-        if (validate_min_len(st, pb_get_str(p, name), 1, k->add_params, colon + 1))
+        char name[64], go[64];
+        const char *rule = "";
+        snprintf(name, sizeof name, "%s", k->required[i]);
+        char *colon = strchr(name, ':'), *colon2 = colon ? strchr(colon + 1, ':') : NULL;
+        if (colon2) {
+            *colon2 = '\0';
+            rule = colon2 + 1;
+        }
+        snprintf(go, sizeof go, "%s", colon ? colon + 1 : name);
+        if (colon)
+            *colon = '\0';
+        int rc = strcmp(rule, "uuid") == 0 ? validate_uuid(st, pb_get_str(p, name), k->add_params, go)
+                                           : validate_min_len(st, pb_get_str(p, name), 1, k->add_params, go);
+        if (rc)
             return st->code;
     }
-    return RPC_OK;
+    if (k->attach == ATTACH_EXTERNAL &&
+        validate_int(st, pb_get_u32(p, "listen_port"), &validate_port_rules, k->add_params, "ListenPort"))
+        return st->code;
+    return check_connection_timeout(st, p);
 }
 
 /* Ends the transaction a handler began: commits when the work (whose
@@ -41,15 +68,12 @@ static int add_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage 
     worker *w = ctx->worker;
     const agent_kind *k = agent_kind_by_add_member(pb_oneof_selected(in, "pmm_agent"));
     const ProtobufCMessage *p = k ? pb_get_msg(in, k->add_member) : NULL;
+    /* The oneof is not required upstream: its handler's fmt.Errorf("invalid
+     * request %v") is an unexpected error, answered as Internal. */
     if (!p)
-        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "invalid AddAgentRequest.Agent: value is required");
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "Internal server error.");
     if (require_fields(&ctx->status, k, p))
-        return ctx->status.code;
-    /* protoc-gen-validate's uint32 {gt: 0, lt: 65536} rule. */
-    uint32_t port = pb_get_u32(p, "listen_port");
-    if (k->attach == ATTACH_EXTERNAL && (port == 0 || port >= 65536))
-        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT,
-                        "invalid %s.ListenPort: value must be inside range (0, 65536)", k->add_params);
+        return validate_embedded(&ctx->status, "AddAgentRequest", k->add_member);
     if (db_begin(w->db, &ctx->status))
         return ctx->status.code;
     ProtobufCMessage *agent = NULL;
@@ -102,11 +126,15 @@ static int change_agent(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
         return ctx->status.code;
     const char *member = pb_oneof_selected(in, "node_exporter");
     const ProtobufCMessage *p = member ? pb_get_msg(in, member) : NULL;
+    /* As in AddAgent: the oneof is not required, the handler's
+     * fmt.Errorf("invalid request %v") is answered as Internal. */
     if (!p)
-        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "invalid ChangeAgentRequest.Agent: value is required");
-    if (pb_has(p, "listen_port") && (pb_get_u32(p, "listen_port") == 0 || pb_get_u32(p, "listen_port") >= 65536))
-        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT,
-                        "invalid ChangeExternalExporterParams.ListenPort: value must be inside range (0, 65536)");
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "Internal server error.");
+    if (pb_has(p, "listen_port") && validate_int(&ctx->status, pb_get_u32(p, "listen_port"), &validate_port_rules,
+                                                 p->descriptor->short_name, "ListenPort"))
+        return validate_embedded(&ctx->status, "ChangeAgentRequest", member);
+    if (check_connection_timeout(&ctx->status, p))
+        return validate_embedded(&ctx->status, "ChangeAgentRequest", member);
     if (db_begin(w->db, &ctx->status))
         return ctx->status.code;
     ProtobufCMessage *agent = NULL;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "inventory/v1/nodes.pb-c.h"
+#include "kinds.h"
 #include "pbutil.h"
 #include "uuid.h"
 
@@ -25,26 +26,17 @@ const int node_kinds_count = sizeof node_kinds / sizeof *node_kinds;
 
 const node_kind *node_kind_by_stored(const char *stored)
 {
-    for (int i = 0; i < node_kinds_count; i++)
-        if (strcmp(node_kinds[i].stored, stored) == 0)
-            return &node_kinds[i];
-    return NULL;
+    return KIND_BY_STR(node_kinds, node_kinds_count, stored, stored);
 }
 
 const node_kind *node_kind_by_enum(int type_enum)
 {
-    for (int i = 0; i < node_kinds_count; i++)
-        if (node_kinds[i].type_enum == type_enum)
-            return &node_kinds[i];
-    return NULL;
+    return KIND_BY_INT(node_kinds, node_kinds_count, type_enum, type_enum);
 }
 
 const node_kind *node_kind_by_add_member(const char *member)
 {
-    for (int i = 0; member && i < node_kinds_count; i++)
-        if (strcmp(node_kinds[i].add_member, member) == 0)
-            return &node_kinds[i];
-    return NULL;
+    return KIND_BY_STR(node_kinds, node_kinds_count, add_member, member);
 }
 
 #define NODE_COLUMNS \

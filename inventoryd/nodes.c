@@ -15,15 +15,16 @@ static int add_node(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *
 {
     worker *w = ctx->worker;
     const node_kind *k = node_kind_by_add_member(pb_oneof_selected(in, "generic"));
-    if (!k)
-        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "invalid AddNodeRequest.Node: value is required");
-    const ProtobufCMessage *p = pb_get_msg(in, k->add_member);
+    const ProtobufCMessage *p = k ? pb_get_msg(in, k->add_member) : NULL;
+    /* The oneof is not required upstream: its handler's fmt.Errorf("invalid
+     * request %v") is an unexpected error, which pmm-managed's interceptor
+     * answers as Internal. */
     if (!p)
-        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "invalid AddNodeRequest.Node: value is required");
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "Internal server error.");
     if (validate_min_len(&ctx->status, pb_get_str(p, "node_name"), 1, k->add_params, "NodeName") ||
         validate_min_len(&ctx->status, pb_get_str(p, "address"), 1, k->add_params, "Address") ||
         (k->region_required && validate_min_len(&ctx->status, pb_get_str(p, "region"), 1, k->add_params, "Region")))
-        return ctx->status.code;
+        return validate_embedded(&ctx->status, "AddNodeRequest", k->add_member);
 
     if (db_begin(w->db, &ctx->status))
         return ctx->status.code;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "inventory/v1/services.pb-c.h"
+#include "kinds.h"
 #include "node_model.h"
 #include "pbutil.h"
 #include "uuid.h"
@@ -31,26 +32,17 @@ const int service_kinds_count = sizeof service_kinds / sizeof *service_kinds;
 
 const service_kind *service_kind_by_stored(const char *stored)
 {
-    for (int i = 0; stored && i < service_kinds_count; i++)
-        if (strcmp(service_kinds[i].stored, stored) == 0)
-            return &service_kinds[i];
-    return NULL;
+    return KIND_BY_STR(service_kinds, service_kinds_count, stored, stored);
 }
 
 const service_kind *service_kind_by_enum(int type_enum)
 {
-    for (int i = 0; i < service_kinds_count; i++)
-        if (service_kinds[i].type_enum == type_enum)
-            return &service_kinds[i];
-    return NULL;
+    return KIND_BY_INT(service_kinds, service_kinds_count, type_enum, type_enum);
 }
 
 const service_kind *service_kind_by_member(const char *member)
 {
-    for (int i = 0; member && i < service_kinds_count; i++)
-        if (strcmp(service_kinds[i].member, member) == 0)
-            return &service_kinds[i];
-    return NULL;
+    return KIND_BY_STR(service_kinds, service_kinds_count, member, member);
 }
 
 /* external_group is the API's "group" (ExternalService.group). */

@@ -23,7 +23,7 @@ static int add_service(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessag
         return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "unsupported service type <nil>");
     if (validate_min_len(&ctx->status, pb_get_str(p, "service_name"), 1, k->add_params, "ServiceName") ||
         validate_min_len(&ctx->status, pb_get_str(p, "node_id"), 1, k->add_params, "NodeId"))
-        return ctx->status.code;
+        return validate_embedded(&ctx->status, "AddServiceRequest", k->member);
 
     if (db_begin(w->db, &ctx->status))
         return ctx->status.code;

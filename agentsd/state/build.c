@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "db/agent_row.h"
+#include "db/store/agents.h"
+#include "db/store/nodes.h"
+#include "db/store/services.h"
 #include "inventory/v1/agents.pb-c.h"
 #include "log.h"
 #include "pbutil.h"
@@ -17,20 +20,22 @@
 
 /* Rows of sql ($1 = the pmm-agents, a text[] literal) as a JSON object
  * keyed by column key. */
-static json_t *load_keyed(db *d, const char *sql, const char *ids, const char *key, rpc_status *st)
+/* rows (taken) as an object by the value of column key. */
+static json_t *keyed(json_t *rows, const char *key, rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, sql, 1, (const char *[]){ ids });
-    if (!r)
+    if (!rows)
         return NULL;
     json_t *all = json_object();
-    for (int i = 0; all && i < PQntuples(r); i++) {
-        json_t *row = agent_rec_from_row(r, i);
-        if (!row || json_object_set_new(all, agent_rec_str(row, key), row) != 0) {
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        if (!all || json_object_set(all, agent_rec_str(row, key), row) != 0) {
             json_decref(all);
             all = NULL;
+            break;
         }
     }
-    PQclear(r);
+    json_decref(rows);
     if (!all)
         rpc_fail(st, RPC_INTERNAL, "out of memory");
     return all;
@@ -40,10 +45,7 @@ static json_t *load_keyed(db *d, const char *sql, const char *ids, const char *k
  * id, each in agent id order. */
 static json_t *load_agents(db *d, const char *ids, rpc_status *st)
 {
-    json_t *rows = agent_rec_query(d,
-                                   "SELECT * FROM agents WHERE pmm_agent_id = ANY($1::text[]) AND NOT disabled "
-                                   "ORDER BY pmm_agent_id, agent_id",
-                                   1, (const char *[]){ ids }, st);
+    json_t *rows = store_agents_enabled_of_pmm_agents(d, ids, st);
     json_t *by = rows ? json_object() : NULL;
     size_t i;
     json_t *row;
@@ -79,20 +81,13 @@ static void batch_rows_clear(batch_rows *b)
 
 static int load_batch(db *d, const char *ids, batch_rows *b, rpc_status *st)
 {
-    b->pmm_agents = load_keyed(d, "SELECT * FROM agents WHERE agent_id = ANY($1::text[])", ids, "agent_id", st);
+    b->pmm_agents = keyed(store_agents_by_ids(d, ids, st), "agent_id", st);
     if (b->pmm_agents)
         b->agents = load_agents(d, ids, st);
     if (b->agents)
-        b->services = load_keyed(d,
-                                 "SELECT * FROM services WHERE service_id IN "
-                                 "(SELECT service_id FROM agents WHERE pmm_agent_id = ANY($1::text[]))",
-                                 ids, "service_id", st);
+        b->services = keyed(store_services_of_pmm_agents(d, ids, st), "service_id", st);
     if (b->services)
-        b->nodes = load_keyed(d,
-                              "SELECT * FROM nodes WHERE node_id IN "
-                              "(SELECT node_id FROM agents WHERE pmm_agent_id = ANY($1::text[]) "
-                              " UNION SELECT runs_on_node_id FROM agents WHERE agent_id = ANY($1::text[]))",
-                              ids, "node_id", st);
+        b->nodes = keyed(store_nodes_of_pmm_agents(d, ids, st), "node_id", st);
     return b->nodes ? RPC_OK : st->code;
 }
 
@@ -300,7 +295,7 @@ int state_build_many(db *d, state_job *jobs, size_t n)
     const char **ids = calloc(n ? n : 1, sizeof *ids);
     for (size_t i = 0; ids && i < n; i++)
         ids[i] = jobs[i].pmm_agent_id;
-    char *arr = ids ? status_text_array(ids, n) : NULL;
+    char *arr = ids ? store_text_array(ids, n) : NULL;
     free(ids);
     rpc_status st = { 0 };
     batch_rows b = { 0 };

@@ -43,7 +43,14 @@ static bool strings_has(const settings_strings *l, const char *s)
     return false;
 }
 
-/* Order-keeping deduplication, as upstream's deduplicateStrings. */
+static int cmp_strp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* upstream's deduplicateStrings (managed/models): the distinct values
+ * through a set, then sort.Strings, so ["aws-cn", "aws", "aws-cn"] is
+ * stored and shown as ["aws", "aws-cn"]. */
 int settings_strings_set_dedup(settings_strings *dst, const settings_strings *src)
 {
     settings_strings n = { 0 };
@@ -52,6 +59,8 @@ int settings_strings_set_dedup(settings_strings *dst, const settings_strings *sr
             settings_strings_free(&n);
             return -1;
         }
+    if (n.n > 1)
+        qsort(n.v, n.n, sizeof *n.v, cmp_strp);
     settings_strings_free(dst);
     *dst = n;
     return 0;
@@ -439,6 +448,17 @@ int settings_save(db *d, const settings *s, rpc_status *st)
     free(doc);
     if (!r)
         return st->code;
+    PQclear(r);
+    return RPC_OK;
+}
+
+int settings_nomad_enabled(db *d, bool *enabled, rpc_status *st)
+{
+    PGresult *r = db_exec(d, st, "SELECT COALESCE(settings->'nomad'->>'enabled', 'false') FROM settings LIMIT 1", 0,
+                          NULL);
+    if (!r)
+        return st->code;
+    *enabled = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "true") == 0;
     PQclear(r);
     return RPC_OK;
 }

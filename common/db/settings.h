@@ -115,6 +115,9 @@ int settings_load_for_update(db *d, settings *out, rpc_status *st);
 /* Writes s into the row, keeping unknown keys; inside the caller's
  * transaction (after settings_load_for_update). Returns an RPC code. */
 int settings_save(db *d, const settings *s, rpc_status *st);
+/* Whether the row's nomad.enabled is true (nomad is not in the settings
+ * model: an optional upstream feature whose key is kept in the row). */
+int settings_nomad_enabled(db *d, bool *enabled, rpc_status *st);
 
 /* Upstream's ValidateSettings: 0, or -1 with the message (no "Invalid
  * argument" prefix), e.g. "hr: minimal resolution is 1s". */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "http/xmlwalk.h"
 
 void aws_credentials_clear(aws_credentials *c)
@@ -220,18 +221,13 @@ char *aws_uri_encode(const char *s)
     return out;
 }
 
-static int hexval(char ch)
-{
-    return isdigit((unsigned char)ch) ? ch - '0' : isxdigit((unsigned char)ch) ? (tolower((unsigned char)ch) - 'a' + 10) : -1;
-}
-
 /* %XX decoded in place ('+' stays: SigV4 does not read it as a space). */
 static void pct_decode(char *s)
 {
     char *o = s;
     for (char *p = s; *p; p++) {
-        if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-            *o++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+        if (*p == '%' && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0) {
+            *o++ = (char)(hex_value(p[1]) * 16 + hex_value(p[2]));
             p += 2;
         } else {
             *o++ = *p;

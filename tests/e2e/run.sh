@@ -63,6 +63,11 @@ export E2E_REST="http://127.0.0.1:$((PORT_BASE + 2))"
 export E2E_GRPC="127.0.0.1:$((PORT_BASE + 1))"
 export E2E_DEBUG="http://127.0.0.1:$((PORT_BASE + 3))"
 export E2E_PG_PORT=$((PORT_BASE + 4))
+# The private PostgreSQL's password for role pmm-managed (suite.sh makes it):
+# pmmctl in the tests finds it through PMM_POSTGRES_DBPASSWORD_FILE.
+export E2E_PG_PASSWORD_FILE="$VAR/secrets/pmm-managed.dbpassword"
+export PMM_POSTGRES_DBPASSWORD_FILE="$E2E_PG_PASSWORD_FILE"
+export E2E_PG_SOCKDIR="$VAR/pg/run"
 export E2E_VM="http://127.0.0.1:$((PORT_BASE + 5))/prometheus"
 export E2E_VMALERT="http://127.0.0.1:$((PORT_BASE + 6))"
 export E2E_NGINX_TLS="127.0.0.1:$((PORT_BASE + 7))"
@@ -81,9 +86,9 @@ export E2E_CLOUD_PORT=$((PORT_BASE + 10))
 export PMM_DEV_AWS_ENDPOINT="http://127.0.0.1:$E2E_CLOUD_PORT"
 export PMM_DEV_AZURE_LOGIN_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"
 export PMM_DEV_AZURE_MANAGEMENT_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"
-# BASE+11..+13: a second gateway with short connection limits (grpc, rest,
+# BASE+14..+16: a second gateway with short connection limits (grpc, rest,
 # debug), started and stopped by tests/e2e/test_connection_limits.py.
-export E2E_GATEWAY2_PORT=$((PORT_BASE + 11))
+export E2E_GATEWAY2_PORT=$((PORT_BASE + 14))
 # DiscoverRDS without keys looks for the caller's AWS credentials: none here.
 unset AWS_ACCESS_KEY_ID AWS_ACCESS_KEY AWS_SECRET_ACCESS_KEY AWS_SECRET_KEY AWS_SESSION_TOKEN AWS_PROFILE
 export AWS_SHARED_CREDENTIALS_FILE="$VAR/no-aws-credentials"

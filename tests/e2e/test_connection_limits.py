@@ -1,7 +1,7 @@
 """e2e: gRPC connections that would stay open forever are closed (issue 16,
 defect 6; README "Connection limits"). A second gateway runs beside the
 suite's, on the same bus, with short limits (keepalive 1 s + 1 s, idle 2 s),
-on BASE+11..+13. Raw HTTP/2 connections that send only invalid stream ids,
+on BASE+14..+16. Raw HTTP/2 connections that send only invalid stream ids,
 or nothing, are closed (idle, or their PING unanswered); one that holds a call
 open but never answers the server's PINGs is closed by keepalive; a real
 client whose pmm-agent stream stays quiet longer than both limits is left

@@ -94,7 +94,7 @@ class GrpcNodes(ApiTestCase):
              "invalid RemoveNodeRequest.NodeId: value length must be at least 1 runes"),
             ("AddNode", pb.AddNodeRequest(generic=pb.AddGenericNodeParams(address="10.1.0.3")),
              pb.AddNodeResponse,
-             "invalid AddGenericNodeParams.NodeName: value length must be at least 1 runes"),
+             "invalid AddNodeRequest.Generic: embedded message failed validation | caused by: invalid AddGenericNodeParams.NodeName: value length must be at least 1 runes"),
         ]
         for method, req, resp_cls, details in cases:
             with self.subTest(method=method):

@@ -133,10 +133,10 @@ class GrpcServices(ApiTestCase):
                         "RemoveService", pb.RemoveServiceRequest(force=True), pb.RemoveServiceResponse)
         self.assertCode(inval, "invalid ChangeServiceRequest.ServiceId: value length must be at least 1 runes",
                         "ChangeService", pb.ChangeServiceRequest(environment="x"), pb.ChangeServiceResponse)
-        self.assertCode(inval, "invalid AddMySQLServiceParams.ServiceName: value length must be at least 1 runes",
+        self.assertCode(inval, "invalid AddServiceRequest.Mysql: embedded message failed validation | caused by: invalid AddMySQLServiceParams.ServiceName: value length must be at least 1 runes",
                         "AddService", pb.AddServiceRequest(mysql=pb.AddMySQLServiceParams(node_id=self.node_id)),
                         pb.AddServiceResponse)
-        self.assertCode(inval, "invalid AddValkeyServiceParams.NodeId: value length must be at least 1 runes",
+        self.assertCode(inval, "invalid AddServiceRequest.Valkey: embedded message failed validation | caused by: invalid AddValkeyServiceParams.NodeId: value length must be at least 1 runes",
                         "AddService", pb.AddServiceRequest(valkey=pb.AddValkeyServiceParams(service_name="v")),
                         pb.AddServiceResponse)
         self.assertCode(inval, "Socket and address cannot be specified together.", "AddService",

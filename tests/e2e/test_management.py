@@ -191,7 +191,7 @@ class RestPmmAdmin(ApiTestCase):
         body = add_mysql_body(svc_name, node_id, reg["pmm_agent"]["agent_id"])
         del body["mysql"]["username"]
         r = rest("POST", "/v1/management/services", body)
-        self.assertErrorBody(r, 400, 3, "invalid AddMySQLServiceParams.Username: value length must be at least 1 runes")
+        self.assertErrorBody(r, 400, 3, "invalid AddServiceRequest.Mysql: embedded message failed validation | caused by: invalid AddMySQLServiceParams.Username: value length must be at least 1 runes")
         r = rest("GET", "/v1/management/agents")
         self.assertErrorBody(r, 400, 3, "Either service_id or node_id is expected.")
 

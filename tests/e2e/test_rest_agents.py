@@ -209,7 +209,7 @@ class RestAgents(ApiTestCase):
         r = rest("DELETE", AGENTS + "/pmm-server?force=true")
         self.assertErrorBody(r, 403, 7, "pmm-agent on PMM Server can't be removed.")
         r = rest("POST", AGENTS, {"pmm_agent": {"runs_on_node_id": ""}})
-        self.assertErrorBody(r, 400, 3, "invalid AddPMMAgentParams.RunsOnNodeId: value length must be at least 1 runes")
+        self.assertErrorBody(r, 400, 3, "invalid AddAgentRequest.PmmAgent: embedded message failed validation | caused by: invalid AddPMMAgentParams.RunsOnNodeId: value length must be at least 1 runes")
         r = rest("POST", AGENTS, {"node_exporter": {"pmm_agent_id": "pmm-not-found"}})
         self.assertErrorBody(r, 404, 5, "Agent with ID pmm-not-found not found.")
         r = rest("POST", AGENTS, {"mysqld_exporter": {"pmm_agent_id": self.pmm_id, "service_id": "pmm-not-found",

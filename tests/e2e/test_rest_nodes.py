@@ -112,19 +112,19 @@ class RestNodes(ApiTestCase):
     def test_validation(self):
         cases = [
             ("generic", {"node_name": "", "address": "10.0.0.1"},
-             "invalid AddGenericNodeParams.NodeName: value length must be at least 1 runes"),
+             "invalid AddNodeRequest.Generic: embedded message failed validation | caused by: invalid AddGenericNodeParams.NodeName: value length must be at least 1 runes"),
             ("generic", {"address": "10.0.0.1"},
-             "invalid AddGenericNodeParams.NodeName: value length must be at least 1 runes"),
+             "invalid AddNodeRequest.Generic: embedded message failed validation | caused by: invalid AddGenericNodeParams.NodeName: value length must be at least 1 runes"),
             ("container", {"node_name": "", "address": "10.0.0.1"},
-             "invalid AddContainerNodeParams.NodeName: value length must be at least 1 runes"),
+             "invalid AddNodeRequest.Container: embedded message failed validation | caused by: invalid AddContainerNodeParams.NodeName: value length must be at least 1 runes"),
             ("remote", {"node_name": "", "address": "10.0.0.1"},
-             "invalid AddRemoteNodeParams.NodeName: value length must be at least 1 runes"),
+             "invalid AddNodeRequest.Remote: embedded message failed validation | caused by: invalid AddRemoteNodeParams.NodeName: value length must be at least 1 runes"),
             ("generic", {"node_name": unique()},
-             "invalid AddGenericNodeParams.Address: value length must be at least 1 runes"),
+             "invalid AddNodeRequest.Generic: embedded message failed validation | caused by: invalid AddGenericNodeParams.Address: value length must be at least 1 runes"),
             ("remote_rds", {"node_name": unique(), "address": "rds-1"},
-             "invalid AddRemoteRDSNodeParams.Region: value length must be at least 1 runes"),
+             "invalid AddNodeRequest.RemoteRds: embedded message failed validation | caused by: invalid AddRemoteRDSNodeParams.Region: value length must be at least 1 runes"),
             ("remote_azure", {"node_name": unique(), "address": "az-1"},
-             "invalid AddRemoteAzureNodeParams.Region: value length must be at least 1 runes"),
+             "invalid AddNodeRequest.RemoteAzure: embedded message failed validation | caused by: invalid AddRemoteAzureNodeParams.Region: value length must be at least 1 runes"),
         ]
         for kind, params, message in cases:
             with self.subTest(kind=kind, params=params):

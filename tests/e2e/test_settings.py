@@ -66,7 +66,7 @@ class RestSettings(ApiTestCase):
         self.assertEqual(s["metrics_resolutions"], {"hr": "2s", "mr": "10s", "lr": "60s"})
         self.assertEqual(s["data_retention"], "864000s")
         self.assertIs(s["telemetry_enabled"], False)
-        self.assertEqual(s["aws_partitions"], ["aws-cn", "aws"])
+        self.assertEqual(s["aws_partitions"], ["aws", "aws-cn"])  # deduplicated and sorted
         got = rest("GET", "/v1/server/settings").json["settings"]
         self.assertEqual(got, s)
         ro = rest("GET", "/v1/server/settings/readonly")

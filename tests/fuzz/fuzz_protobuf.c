@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "tests/fuzz/fuzz.h"
-#include "pbjson.h"
-#include "route.h"
+#include "json/pbjson.h"
+#include "json/route.h"
 
 FUZZ_QUIET_INIT
 

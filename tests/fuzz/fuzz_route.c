@@ -1,38 +1,21 @@
-/* fuzz_route: the REST router and the query-string parser (common/route.h,
- * pbjson_set_text): a request line as the gateway sees it after
- * libmicrohttpd split it. Input: one byte chooses the verb, the rest is
- * "path?query" (up to the first NUL). A route that matches gets its query
- * parameters and then its path parameters set into the request's JSON,
- * which pbjson_decode then checks as for any REST call. */
+/* fuzz_route: the REST router and the query-string parser
+ * (common/json/route.h, pbjson_set_field, pbjson_set_query): a request
+ * line as the gateway sees it after libmicrohttpd split it. Input: one
+ * byte chooses the verb, the rest is "path?query" (up to the first NUL).
+ * The path is unescaped and cleaned as r.URL.Path; a route that matches
+ * gets its path parameters and then its query set into an empty request
+ * as gateway/rest.c does, which must then pass the UTF-8 check or be
+ * refused, and render as JSON. */
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "tests/fuzz/fuzz.h"
-#include "pbjson.h"
-#include "route.h"
+#include "json/pbjson.h"
+#include "json/route.h"
 
 static const char *const verbs[] = { "GET", "POST", "PUT", "DELETE", "PATCH" };
 
 FUZZ_QUIET_INIT
-
-/* Sets each k=v of query (split at '&' and the first '='). 0, or -1. */
-static int set_query(json_t *obj, const ProtobufCMessageDescriptor *d, char *query)
-{
-    char err[PBJSON_ERR_MAX];
-    for (char *save = NULL, *kv = strtok_r(query, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
-        char *eq = strchr(kv, '=');
-        const char *v = "";
-        if (eq) {
-            *eq = '\0';
-            v = eq + 1;
-        }
-        if (pbjson_set_text(obj, d, kv, v, err, sizeof err) != 0)
-            return -1;
-    }
-    return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,23 +28,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *query = strchr(line, '?');
     if (query)
         *query++ = '\0';
+    char *path = route_unescape_path(line);
+    char *clean = path ? route_clean_path(path) : NULL;
     route_match m;
-    if (route_find(route_table, route_table_len, verb, line, &m) == 0) {
+    if (clean && strcmp(clean, path) == 0 && route_find(route_table, route_table_len, verb, path, &m) == 0) {
         const ProtobufCMessageDescriptor *d = m.route->request;
-        json_t *obj = json_object();
+        ProtobufCMessage *msg = malloc(d->sizeof_message);
+        FUZZ_CHECK(msg != NULL);
+        protobuf_c_message_init(d, msg);
         char err[PBJSON_ERR_MAX];
-        int ok = !query || set_query(obj, d, query) == 0;
-        for (int i = 0; ok && i < m.n_params; i++)
-            ok = pbjson_set_text(obj, d, m.params[i].name, m.params[i].value, err, sizeof err) == 0;
-        ProtobufCMessage *msg = NULL;
-        if (ok && pbjson_decode(obj, d, &msg, err, sizeof err) == 0) {
-            size_t len;
-            free(pbjson_write(msg, &len));
-            protobuf_c_message_free_unpacked(msg, NULL);
+        const char *skip[ROUTE_MAX_PARAMS + 1];
+        size_t n_skip = 0;
+        int ok = 1;
+        for (int i = 0; ok && i < m.n_params; i++) {
+            const char *v = m.params[i].value;
+            ok = pbjson_set_field(msg, m.params[i].name, &v, 1, err, sizeof err) == 0;
+            skip[n_skip++] = m.params[i].name;
         }
-        json_decref(obj);
+        if (ok && query)
+            ok = pbjson_set_query(msg, query, skip, n_skip, err, sizeof err) == 0;
+        if (ok && pbjson_check_utf8(msg, err, sizeof err) == 0) {
+            size_t len;
+            char *json = pbjson_write(msg, &len);
+            FUZZ_CHECK(json != NULL);
+            free(json);
+        }
+        protobuf_c_message_free_unpacked(msg, NULL);
         route_match_clear(&m);
     }
+    free(clean);
+    free(path);
     free(line);
     return 0;
 }

@@ -8,7 +8,9 @@
 # it finds wrong (crash, leak, timeout, out of memory) is copied into
 # tests/fuzz/corpus/<name>/ as regression-*, so that every later run, `make
 # test`'s too, tries it first and fails until it is fixed: commit it with
-# the fix. The last line is `fuzz: N passed, M failed` (one per target);
+# the fix. tests/fuzz/<name>.flags, if there, holds more libFuzzer
+# arguments for that target (a dictionary, -max_len, further seed folders),
+# paths relative to the repository's root. The last line is `fuzz: N passed, M failed` (one per target);
 # exit 0 only when M = 0.
 set -u
 
@@ -17,6 +19,9 @@ SECONDS_EACH=${2:-60}
 [ $# -gt 0 ] && shift
 [ $# -gt 0 ] && shift
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$BUILD"
+BUILD=$(cd "$BUILD" && pwd)
+cd "$ROOT" || exit 1
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pmm-fuzz.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT
@@ -45,11 +50,15 @@ for name in $targets; do
     art=$WORK/$name
     mkdir -p "$seeds" "$found" "$art"
     log=$WORK/$name.log
+    flags=
+    [ -f "tests/fuzz/$name.flags" ] && flags=$(grep -v '^#' "tests/fuzz/$name.flags")
     echo "=== fuzz_$name for ${SECONDS_EACH} s"
     # -timeout: one input that runs this long is a hang; the outer timeout
-    # only guards against libFuzzer itself hanging
+    # only guards against libFuzzer itself hanging. New inputs go to the
+    # first folder ($found); $flags is split on purpose.
+    # shellcheck disable=SC2086
     timeout -k 10 $((SECONDS_EACH + 120)) "$bin" -max_total_time="$SECONDS_EACH" -timeout=25 \
-        -rss_limit_mb=2560 -print_final_stats=1 -artifact_prefix="$art/" "$found" "$seeds" >"$log" 2>&1
+        -rss_limit_mb=2560 -print_final_stats=1 -artifact_prefix="$art/" "$found" "$seeds" $flags >"$log" 2>&1
     rc=$?
     kept=
     for a in "$art"/*; do
@@ -61,8 +70,9 @@ for name in $targets; do
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log")
     cov=$(grep -E '^#[0-9]+.*cov:' "$log" | tail -n 1 | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
+    ft=$(grep -E '^#[0-9]+.*ft:' "$log" | tail -n 1 | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
     if [ "$rc" -eq 0 ] && [ -z "$kept" ]; then
-        echo "--- fuzz_$name: ok (${runs:-?} runs, coverage ${cov:-?}, peak RSS ${rss:-?} MB)"
+        echo "--- fuzz_$name: ok (${runs:-?} runs, coverage ${cov:-?} edges, ${ft:-?} features, peak RSS ${rss:-?} MB)"
         PASSED=$((PASSED + 1))
     else
         grep -E 'ERROR|SUMMARY|==[0-9]+==|#[0-9]+ 0x' "$log" | head -n 40

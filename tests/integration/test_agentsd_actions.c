@@ -16,7 +16,7 @@
 #include "agentsd/actions.h"
 #include "inventoryd/app.h"
 #include "inventoryd/fixtures.h"
-#include "inventoryd/management.h"
+#include "inventoryd/management/management.h"
 #include "management/v1/node.pb-c.h"
 #include "management/v1/service.pb-c.h"
 #include "pbutil.h"
@@ -248,7 +248,7 @@ START_TEST(validation_texts)
     expect_error(ACT "CancelAction", c, RPC_INVALID_ARGUMENT,
                  "invalid CancelActionRequest.ActionId: value must be a valid UUID | caused by: invalid uuid format");
     expect_error(ACT "StartServiceAction", pb_new(&actions__v1__start_service_action_request__descriptor),
-                 RPC_UNKNOWN, "invalid request <nil>");
+                 RPC_INTERNAL, "Internal server error.");
     ProtobufCMessage *p, *req = service_action("mysql_show_create_table", "bad", &p);
     expect_error(ACT "StartServiceAction", req, RPC_INVALID_ARGUMENT,
                  "invalid StartServiceActionRequest.MysqlShowCreateTable: embedded message failed validation | caused by: "

@@ -207,8 +207,10 @@ START_TEST(change_persists)
     ck_assert(!s->telemetry_enabled && !s->alerting_enabled && s->azurediscover_enabled && s->enable_access_control);
     ck_assert(s->updates_enabled && s->advisor_enabled);
     ck_assert_str_eq(s->pmm_public_address, "pmm.example.com:8443");
+    /* deduplicated and sorted, as upstream's deduplicateStrings */
     ck_assert_uint_eq(s->n_aws_partitions, 2);
-    ck_assert_str_eq(s->aws_partitions[0], "aws-cn");
+    ck_assert_str_eq(s->aws_partitions[0], "aws");
+    ck_assert_str_eq(s->aws_partitions[1], "aws-cn");
     protobuf_c_message_free_unpacked(&r->base, NULL);
 
     Server__V1__GetReadOnlySettingsRequest rreq = SERVER__V1__GET_READ_ONLY_SETTINGS_REQUEST__INIT;

@@ -354,7 +354,7 @@ START_TEST(add_errors)
 {
     char *pmm = add_pmm_agent(NODE);
     ProtobufCMessage *p = params_for(&inventory__v1__add_agent_request__descriptor, "pmm_agent");
-    expect_add_error("pmm_agent", p, 3, "invalid AddPMMAgentParams.RunsOnNodeId: value length must be at least 1 runes");
+    expect_add_error("pmm_agent", p, 3, "invalid AddAgentRequest.PmmAgent: embedded message failed validation | caused by: invalid AddPMMAgentParams.RunsOnNodeId: value length must be at least 1 runes");
     p = params_for(&inventory__v1__add_agent_request__descriptor, "pmm_agent");
     pb_set_str(p, "runs_on_node_id", "no-such-node");
     expect_add_error("pmm_agent", p, 5, "Node with ID \"no-such-node\" not found.");
@@ -369,9 +369,9 @@ START_TEST(add_errors)
     expect_add_error("mysqld_exporter", p, 5, "Service with ID \"no-such-service\" not found.");
     p = kind_params(1, pmm);
     pb_set_str(p, "username", "");
-    expect_add_error("mysqld_exporter", p, 3, "invalid AddMySQLdExporterParams.Username: value length must be at least 1 runes");
+    expect_add_error("mysqld_exporter", p, 3, "invalid AddAgentRequest.MysqldExporter: embedded message failed validation | caused by: invalid AddMySQLdExporterParams.Username: value length must be at least 1 runes");
     p = kind_params(0, "");
-    expect_add_error("node_exporter", p, 3, "invalid AddNodeExporterParams.PmmAgentId: value length must be at least 1 runes");
+    expect_add_error("node_exporter", p, 3, "invalid AddAgentRequest.NodeExporter: embedded message failed validation | caused by: invalid AddNodeExporterParams.PmmAgentId: value length must be at least 1 runes");
     p = kind_params(6, pmm); /* rds_exporter on a generic node is fine, on a remote node not */
     pb_set_str(p, "node_id", REMOTE_NODE);
     expect_add_error("rds_exporter", p, 9, "invalid combination of node type remote and agent type rds_exporter");
@@ -381,30 +381,34 @@ START_TEST(add_errors)
     p = kind_params(5, pmm);
     pb_set_u32(p, "listen_port", 0);
     expect_add_error("external_exporter", p, 3,
-                     "invalid AddExternalExporterParams.ListenPort: value must be inside range (0, 65536)");
+                     "invalid AddAgentRequest.ExternalExporter: embedded message failed validation | caused by: invalid AddExternalExporterParams.ListenPort: value must be inside range (0, 65536)");
     p = kind_params(5, pmm);
     pb_set_str(p, "service_id", "");
     expect_add_error("external_exporter", p, 3, "Empty Service ID.");
     p = kind_params(1, pmm);
     pb_set_str(p, "service_id", "");
-    expect_add_error("mysqld_exporter", p, 3, "invalid AddMySQLdExporterParams.ServiceId: value length must be at least 1 runes");
+    expect_add_error("mysqld_exporter", p, 3, "invalid AddAgentRequest.MysqldExporter: embedded message failed validation | caused by: invalid AddMySQLdExporterParams.ServiceId: value length must be at least 1 runes");
     p = kind_params(6, pmm);
     pb_set_str(p, "node_id", "");
-    expect_add_error("rds_exporter", p, 3, "invalid AddRDSExporterParams.NodeId: value length must be at least 1 runes");
+    expect_add_error("rds_exporter", p, 3, "invalid AddAgentRequest.RdsExporter: embedded message failed validation | caused by: invalid AddRDSExporterParams.NodeId: value length must be at least 1 runes");
     p = kind_params(7, pmm);
     pb_set_str(p, "node_id", "");
     expect_add_error("azure_database_exporter", p, 3,
-                     "invalid AddAzureDatabaseExporterParams.NodeId: value length must be at least 1 runes");
+                     "invalid AddAgentRequest.AzureDatabaseExporter: embedded message failed validation | caused by: invalid AddAzureDatabaseExporterParams.NodeId: value length must be at least 1 runes");
     p = kind_params(14, pmm);
     pb_set_str(p, "pmm_agent_id", "");
-    expect_add_error("valkey_exporter", p, 3, "invalid AddValkeyExporterParams.PmmAgentId: value length must be at least 1 runes");
+    expect_add_error("valkey_exporter", p, 3, "invalid AddAgentRequest.ValkeyExporter: embedded message failed validation | caused by: invalid AddValkeyExporterParams.PmmAgentId: value length must be at least 1 runes");
+    p = kind_params(14, pmm);
+    pb_set_str(p, "service_id", "valkey-1");
+    expect_add_error("valkey_exporter", p, 3, "invalid AddAgentRequest.ValkeyExporter: embedded message failed validation | caused by: invalid AddValkeyExporterParams.ServiceId: value must be a valid UUID | caused by: invalid uuid format");
     p = kind_params(1, pmm);
     pb_set_map_json(p, "extra_dsn_params", "{\"multiStatements\": \"true\"}");
     expect_add_error("mysqld_exporter", p, 3, "Unsupported DSN parameter: multiStatements");
 
     char msg[RPC_MESSAGE_MAX];
     ProtobufCMessage *req = pb_new(&inventory__v1__add_agent_request__descriptor);
-    ck_assert_int_eq(call(AGS "AddAgent", req, NULL, msg), 3);
+    ck_assert_int_eq(call(AGS "AddAgent", req, NULL, msg), 13); /* upstream: plain error -> Internal */
+    ck_assert_str_eq(msg, "Internal server error.");
     protobuf_c_message_free_unpacked(req, NULL);
 
     /* Nothing of the failed adds was stored. */
@@ -628,6 +632,13 @@ START_TEST(change_presence)
     p = params_for(&inventory__v1__change_agent_request__descriptor, "node_exporter");
     ck_assert_int_eq(change("", "node_exporter", p, NULL, msg), 3);
     ck_assert_str_eq(msg, "invalid ChangeAgentRequest.AgentId: value length must be at least 1 runes");
+    /* No member: the oneof is not required, upstream's handler fails with
+     * a plain error, answered as Internal. */
+    ProtobufCMessage *empty = pb_new(&inventory__v1__change_agent_request__descriptor);
+    pb_set_str(empty, "agent_id", id);
+    ck_assert_int_eq(call(AGS "ChangeAgent", empty, NULL, msg), 13);
+    ck_assert_str_eq(msg, "Internal server error.");
+    protobuf_c_message_free_unpacked(empty, NULL);
 
     /* A mysqld_exporter: new password stored encrypted, username kept. */
     ck_assert_int_eq(add("mysqld_exporter", kind_params(1, pmm), &resp, msg), 0);
@@ -664,12 +675,12 @@ START_TEST(seal_plaintext_rows)
 {
     const char *sql = "SELECT password FROM agents WHERE agent_type = 'postgres_exporter' AND pmm_agent_id = 'pmm-server'";
     char *before = sql_value(sql, NULL);
-    ck_assert_str_eq(before, "pmm-managed");
+    ck_assert_str_eq(before, params.password); /* the password the daemons connect with */
     ck_assert_int_eq(agent_seal_plaintext(w.db), 0);
     char *after = sql_value(sql, NULL);
     ck_assert_int_eq(strncmp(after, "enc:", 4), 0);
     char *plain = secret_decrypt(after);
-    ck_assert_str_eq(plain, "pmm-managed");
+    ck_assert_str_eq(plain, params.password);
     ck_assert_int_eq(agent_seal_plaintext(w.db), 0);
     char *again = sql_value(sql, NULL);
     ck_assert_str_eq(again, after); /* already sealed rows are left alone */
@@ -786,7 +797,7 @@ START_TEST(external_exporter_push_switch)
     p = params_for(&inventory__v1__change_agent_request__descriptor, "external_exporter");
     pb_set_u32(p, "listen_port", 70000);
     ck_assert_int_eq(change(id, "external_exporter", p, NULL, msg), 3);
-    ck_assert_str_eq(msg, "invalid ChangeExternalExporterParams.ListenPort: value must be inside range (0, 65536)");
+    ck_assert_str_eq(msg, "invalid ChangeAgentRequest.ExternalExporter: embedded message failed validation | caused by: invalid ChangeExternalExporterParams.ListenPort: value must be inside range (0, 65536)");
 
     p = params_for(&inventory__v1__change_agent_request__descriptor, "external_exporter");
     pb_set_bool(p, "enable_push_metrics", false);

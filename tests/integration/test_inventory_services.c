@@ -287,22 +287,25 @@ END_TEST
 START_TEST(validation_texts)
 {
     char msg[RPC_MESSAGE_MAX];
-    static const char *const kinds[][2] = {
-        { "mysql", "AddMySQLServiceParams" },       { "mongodb", "AddMongoDBServiceParams" },
-        { "postgresql", "AddPostgreSQLServiceParams" }, { "proxysql", "AddProxySQLServiceParams" },
-        { "haproxy", "AddHAProxyServiceParams" },   { "external", "AddExternalServiceParams" },
-        { "valkey", "AddValkeyServiceParams" },
+    static const char *const kinds[][3] = {
+        { "mysql", "AddMySQLServiceParams", "Mysql" },       { "mongodb", "AddMongoDBServiceParams", "Mongodb" },
+        { "postgresql", "AddPostgreSQLServiceParams", "Postgresql" }, { "proxysql", "AddProxySQLServiceParams", "Proxysql" },
+        { "haproxy", "AddHAProxyServiceParams", "Haproxy" },   { "external", "AddExternalServiceParams", "External" },
+        { "valkey", "AddValkeyServiceParams", "Valkey" },
     };
+    /* protoc-gen-validate reports the nested params through the oneof member */
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
-        char want[200];
-        snprintf(want, sizeof want, "invalid %s.ServiceName: value length must be at least 1 runes", kinds[i][1]);
+        char want[300];
+        snprintf(want, sizeof want, "invalid AddServiceRequest.%s: embedded message failed validation | caused by: "
+                 "invalid %s.ServiceName: value length must be at least 1 runes", kinds[i][2], kinds[i][1]);
         ck_assert_int_eq(add_service(add_req(kinds[i][0], "", "pmm-server", "h", 1, NULL), NULL, msg),
                          RPC_INVALID_ARGUMENT);
         ck_assert_str_eq(msg, want);
         /* both missing: the first field's rule speaks first */
         ck_assert_int_eq(add_service(add_req(kinds[i][0], "", "", NULL, 0, NULL), NULL, msg), RPC_INVALID_ARGUMENT);
         ck_assert_str_eq(msg, want);
-        snprintf(want, sizeof want, "invalid %s.NodeId: value length must be at least 1 runes", kinds[i][1]);
+        snprintf(want, sizeof want, "invalid AddServiceRequest.%s: embedded message failed validation | caused by: "
+                 "invalid %s.NodeId: value length must be at least 1 runes", kinds[i][2], kinds[i][1]);
         ck_assert_int_eq(add_service(add_req(kinds[i][0], "x", "", "h", 1, NULL), NULL, msg), RPC_INVALID_ARGUMENT);
         ck_assert_str_eq(msg, want);
     }

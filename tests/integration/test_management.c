@@ -34,7 +34,7 @@
 #include "db/credentials.h"
 #include "inventoryd/app.h"
 #include "inventoryd/fixtures.h"
-#include "inventoryd/management.h"
+#include "inventoryd/management/management.h"
 #include "management/v1/agent.pb-c.h"
 #include "management/v1/annotation.pb-c.h"
 #include "management/v1/azure.pb-c.h"
@@ -553,15 +553,15 @@ START_TEST(add_service_errors)
     ProtobufCMessage *p;
     ProtobufCMessage *req = mysql_req("", &g, NULL);
     expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
-                 "invalid AddMySQLServiceParams.ServiceName: value length must be at least 1 runes");
+                 "invalid AddServiceRequest.Mysql: embedded message failed validation | caused by: invalid AddMySQLServiceParams.ServiceName: value length must be at least 1 runes");
     req = mysql_req("e1", &g, &p);
     pb_set_str(p, "pmm_agent_id", "");
     expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
-                 "invalid AddMySQLServiceParams.PmmAgentId: value length must be at least 1 runes");
+                 "invalid AddServiceRequest.Mysql: embedded message failed validation | caused by: invalid AddMySQLServiceParams.PmmAgentId: value length must be at least 1 runes");
     req = mysql_req("e1", &g, &p);
     pb_set_str(p, "username", "");
     expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
-                 "invalid AddMySQLServiceParams.Username: value length must be at least 1 runes");
+                 "invalid AddServiceRequest.Mysql: embedded message failed validation | caused by: invalid AddMySQLServiceParams.Username: value length must be at least 1 runes");
     req = mysql_req("e1", &g, &p);
     pb_set_str(p, "node_name", "err-node");
     expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
@@ -615,8 +615,8 @@ START_TEST(add_service_errors)
     free(add_ok(mysql_req("e-dup", &g, NULL), "mysql", NULL));
     expect_error(MGMT "AddService", mysql_req("e-dup", &g, NULL), RPC_ALREADY_EXISTS,
                  "Service with name \"e-dup\" already exists.");
-    expect_error(MGMT "AddService", pb_new(&management__v1__add_service_request__descriptor), RPC_UNKNOWN,
-                 "invalid request <nil>");
+    expect_error(MGMT "AddService", pb_new(&management__v1__add_service_request__descriptor), RPC_INVALID_ARGUMENT,
+                 "invalid service type");
     assert_query("SELECT count(*) FROM services WHERE service_name = 'e1'", NULL, "0");
 }
 END_TEST
@@ -700,8 +700,30 @@ START_TEST(add_other_kinds)
 {
     registered g = register_ok(register_req("kinds-node", 1));
     ProtobufCMessage *p, *resp;
-    /* PostgreSQL with its database and both QAN agents. */
+    /* username is min_len 1 for PostgreSQL and ProxySQL (not MongoDB),
+     * checked after service_name and pmm_agent_id. */
     ProtobufCMessage *req = add_req("postgresql", &p);
+    pb_set_str(p, "service_name", "pg-no-user");
+    pb_set_str(p, "node_id", g.node_id);
+    pb_set_str(p, "pmm_agent_id", g.pmm_agent_id);
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "invalid AddServiceRequest.Postgresql: embedded message failed validation | caused by: "
+                 "invalid AddPostgreSQLServiceParams.Username: value length must be at least 1 runes");
+    req = add_req("proxysql", &p);
+    pb_set_str(p, "service_name", "proxy-no-user");
+    pb_set_str(p, "node_id", g.node_id);
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "invalid AddServiceRequest.Proxysql: embedded message failed validation | caused by: "
+                 "invalid AddProxySQLServiceParams.PmmAgentId: value length must be at least 1 runes");
+    req = add_req("proxysql", &p);
+    pb_set_str(p, "service_name", "proxy-no-user");
+    pb_set_str(p, "pmm_agent_id", g.pmm_agent_id);
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "invalid AddServiceRequest.Proxysql: embedded message failed validation | caused by: "
+                 "invalid AddProxySQLServiceParams.Username: value length must be at least 1 runes");
+
+    /* PostgreSQL with its database and both QAN agents. */
+    req = add_req("postgresql", &p);
     pb_set_str(p, "service_name", "pg-1");
     pb_set_str(p, "node_id", g.node_id);
     pb_set_str(p, "pmm_agent_id", g.pmm_agent_id);
@@ -764,7 +786,7 @@ START_TEST(add_other_kinds)
     pb_set_str(p, "service_name", "haproxy-1");
     pb_set_str(p, "node_id", g.node_id);
     expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
-                 "invalid AddHAProxyServiceParams.ListenPort: value must be inside range [1, 65536)");
+                 "invalid AddServiceRequest.Haproxy: embedded message failed validation | caused by: invalid AddHAProxyServiceParams.ListenPort: value must be inside range (0, 65536)");
     req = add_req("haproxy", &p);
     pb_set_str(p, "service_name", "haproxy-1");
     pb_set_str(p, "node_id", g.node_id);
@@ -868,11 +890,18 @@ START_TEST(add_rds_service)
                  "Unsupported Engine type \"DISCOVER_RDS_ENGINE_UNSPECIFIED\".");
     assert_query("SELECT count(*) FROM nodes WHERE node_name = 'rds-x'", NULL, "0");
     expect_error(MGMT "AddService", rds_req("", 1, NULL), RPC_INVALID_ARGUMENT,
+                 "invalid AddServiceRequest.Rds: embedded message failed validation | caused by: "
                  "invalid AddRDSServiceParams.InstanceId: value length must be at least 1 runes");
     req = rds_req("rds-no-region", 1, &p);
     pb_set_str(p, "region", "");
     expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "invalid AddServiceRequest.Rds: embedded message failed validation | caused by: "
                  "invalid AddRDSServiceParams.Region: value length must be at least 1 runes");
+    req = rds_req("rds-no-port", 1, &p);
+    pb_set_u32(p, "port", 0);
+    expect_error(MGMT "AddService", req, RPC_INVALID_ARGUMENT,
+                 "invalid AddServiceRequest.Rds: embedded message failed validation | caused by: "
+                 "invalid AddRDSServiceParams.Port: value must be greater than 0");
     req = rds_req("rds-y", 1, &p);
     pb_set_str(p, "service_name", "rds-mysql-1");
     expect_error(MGMT "AddService", req, RPC_ALREADY_EXISTS, "Service with name \"rds-mysql-1\" already exists.");

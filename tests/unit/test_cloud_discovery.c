@@ -14,8 +14,8 @@
 
 
 #include "http/aws.h"
-#include "inventoryd/azure_discovery.h"
-#include "inventoryd/rds_discovery.h"
+#include "inventoryd/management/azure_discovery.h"
+#include "inventoryd/management/rds_discovery.h"
 #include "management/v1/azure.pb-c.h"
 #include "management/v1/rds.pb-c.h"
 #include "pbutil.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "route.h"
+#include "json/route.h"
 #include "tests/lib/checkrun.h"
 
 /* ---- hand-built table ------------------------------------------------------ */
@@ -146,45 +146,98 @@ START_TEST(param_names)
 }
 END_TEST
 
-static void expect_node_id(const char *path, const char *want)
+/* Legacy unescaping: the whole path is decoded first (as Go's r.URL.Path),
+ * so an escaped '/' splits segments and nothing is decoded twice. */
+static char *unescaped_find(const char *raw, route_match *m, const char **method)
 {
-    route_match m;
-    const char *r = hand_find("GET", path, &m);
-    ck_assert_msg(r != NULL, "no match for %s", path);
-    ck_assert_str_eq(r, "/inventory.v1.NodesService/GetNode");
-    ck_assert_str_eq(param(&m, "node_id"), want);
-    route_match_clear(&m);
+    char *path = route_unescape_path(raw);
+    *method = NULL;
+    memset(m, 0, sizeof *m);
+    if (path && route_find(hand_table, hand_len, "GET", path, m) == 0)
+        *method = m->route->method;
+    return path;
 }
 
 START_TEST(percent_decoding)
 {
-    expect_node_id("/v1/inventory/nodes/x%2Fy", "x/y");
-    expect_node_id("/v1/inventory/nodes/%41%62c", "Abc");
-    expect_node_id("/v1/inventory/nodes/%e2%9c%93", "\xe2\x9c\x93");
-    expect_node_id("/v1/inventory/nodes/a%20b+c", "a b+c");
-    /* invalid escapes are kept literally */
-    expect_node_id("/v1/inventory/nodes/%zz", "%zz");
-    expect_node_id("/v1/inventory/nodes/a%4", "a%4");
-    expect_node_id("/v1/inventory/nodes/%", "%");
-    expect_node_id("/v1/inventory/nodes/%%41", "%A");
-    expect_node_id("/v1/inventory/nodes/%2", "%2");
-    expect_node_id("/v1/inventory/nodes/%252F", "%2F"); /* decoded once only */
-
-    /* an embedded NUL would truncate the value: no match */
-    route_match m;
-    ck_assert_ptr_null(hand_find("GET", "/v1/inventory/nodes/a%00b", &m));
-    ck_assert_ptr_null(hand_find("GET", "/v1/inventory/nodes/%00", &m));
-    /* literal segments are compared raw, never decoded */
-    ck_assert_ptr_null(hand_find("GET", "/v1/inventory/nod%65s", &m));
+    static const struct {
+        const char *raw, *want; /* want NULL: no GetNode match */
+    } cases[] = {
+        {"/v1/inventory/nodes/%41%62c", "Abc"},
+        {"/v1/inventory/nodes/%e2%9c%93", "\xe2\x9c\x93"},
+        {"/v1/inventory/nodes/a%20b+c", "a b+c"},
+        {"/v1/inventory/nodes/%252F", "%2F"},
+        {"/v1/inventory/nodes/x%2Fy", NULL},  /* "/v1/inventory/nodes/x/y": five segments */
+        {"/v1/inventory/nod%65s/abc", "abc"}, /* literals compare after decoding */
+        {"/v1/inventory/nodes/x'%20OR%20'1'='1", "x' OR '1'='1"},
+        {"/v1/inventory/nodes/';DROP%20TABLE%20nodes;--", "';DROP TABLE nodes;--"},
+        {"/v1/inventory/nodes/%22%5C%25_*", "\"\\%_*"},
+        {"/v1/inventory/nodes/$1", "$1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        route_match m;
+        const char *method;
+        char *path = unescaped_find(cases[i].raw, &m, &method);
+        ck_assert_ptr_nonnull(path);
+        if (cases[i].want) {
+            ck_assert_msg(method && strcmp(method, "/inventory.v1.NodesService/GetNode") == 0, "%s", cases[i].raw);
+            ck_assert_str_eq(param(&m, "node_id"), cases[i].want);
+        } else {
+            ck_assert_msg(!method || strcmp(method, "/inventory.v1.NodesService/GetNode") != 0, "%s", cases[i].raw);
+        }
+        route_match_clear(&m);
+        free(path);
+    }
+    /* malformed escapes are Go's "400 Bad Request"; NUL cannot be carried */
+    const char *bad[] = {"/v1/inventory/nodes/%zz", "/v1/inventory/nodes/a%4", "/v1/inventory/nodes/%",
+                         "/v1/inventory/nodes/%%41", "/v1/inventory/nodes/a%00b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_ptr_null(route_unescape_path(bad[i]));
 }
 END_TEST
 
-START_TEST(sql_metacharacters_verbatim)
+START_TEST(clean_paths)
 {
-    expect_node_id("/v1/inventory/nodes/x'%20OR%20'1'='1", "x' OR '1'='1");
-    expect_node_id("/v1/inventory/nodes/';DROP%20TABLE%20nodes;--", "';DROP TABLE nodes;--");
-    expect_node_id("/v1/inventory/nodes/%22%5C%25_*", "\"\\%_*");
-    expect_node_id("/v1/inventory/nodes/$1", "$1");
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"/", "/"},
+        {"", "/"},
+        {"/v1/inventory/nodes", "/v1/inventory/nodes"},
+        {"/v1/inventory/nodes/", "/v1/inventory/nodes/"},
+        {"//v1//inventory/nodes", "/v1/inventory/nodes"},
+        {"/v1/./inventory/nodes/", "/v1/inventory/nodes/"},
+        {"/v1/inventory/x/../nodes", "/v1/inventory/nodes"},
+        {"/../v1", "/v1"},
+        {"/v1/..", "/"},
+        {"/v1/../", "/"},
+        {"/a/b/../../..//c/", "/c/"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *c = route_clean_path(cases[i].in);
+        ck_assert_msg(strcmp(c, cases[i].want) == 0, "%s -> %s, want %s", cases[i].in, c, cases[i].want);
+        free(c);
+    }
+    char *e = route_escape_path("/v1/a b/\xc3\xa9!$&+,;=:@~");
+    ck_assert_str_eq(e, "/v1/a%20b/%C3%A9%21$&+,;=:@~");
+    free(e);
+}
+END_TEST
+
+START_TEST(empty_segments)
+{
+    /* a variable takes the empty segment: the request reaches validation */
+    route_match m;
+    ck_assert_str_eq(hand_find("GET", "/v1/inventory/nodes/", &m), "/inventory.v1.NodesService/GetNode");
+    ck_assert_str_eq(param(&m, "node_id"), "");
+    route_match_clear(&m);
+    ck_assert_str_eq(hand_find("GET", "/v1/deep//x/logs", &m), "/t/Deep");
+    ck_assert_str_eq(param(&m, "inner.id"), "");
+    route_match_clear(&m);
+    /* a last segment that is only a route's ":verb" is answered 404 at once */
+    ck_assert_ptr_null(hand_find("POST", "/v1/things/:cancel", &m));
+    ck_assert_int_eq(m.bare_verb, 1);
+    route_match_clear(&m);
 }
 END_TEST
 
@@ -192,7 +245,7 @@ START_TEST(malformed_paths)
 {
     route_match m;
     const char *bad[] = {
-        "", "/", "//", "///", "v1/inventory/nodes", "/v1/inventory/nodes/",
+        "", "/", "//", "///", "v1/inventory/nodes",
         "/v1/inventory/nodes//", "//v1/inventory/nodes", "/v1//inventory/nodes",
         "/v1/inventory//nodes/abc", "/v1/inventory/nodes/abc/", "/v1/inventory/nodes/abc/extra",
         "/v1/inventory", "/v2/inventory/nodes",
@@ -337,8 +390,8 @@ START_TEST(real_inventory_routes)
     ck_assert_str_eq(m.route->body, "*");
     route_match_clear(&m);
 
-    expect_real("DELETE", "/v1/inventory/nodes/x%2Fy", "/inventory.v1.NodesService/RemoveNode", "RemoveNodeRequest", &m);
-    ck_assert_str_eq(param(&m, "node_id"), "x/y");
+    expect_real("DELETE", "/v1/inventory/nodes/", "/inventory.v1.NodesService/RemoveNode", "RemoveNodeRequest", &m);
+    ck_assert_str_eq(param(&m, "node_id"), "");
     route_match_clear(&m);
 
     expect_real("POST", "/v1/inventory/services:getTypes", "/inventory.v1.ServicesService/ListActiveServiceTypes",
@@ -354,8 +407,22 @@ START_TEST(real_inventory_routes)
     ck_assert_int_eq(route_find(route_table, route_table_len, "GET", "/v1/unknown", &m), -1);
     ck_assert_int_eq(route_find(route_table, route_table_len, "PATCH", "/v1/inventory/nodes", &m), -1);
     ck_assert_int_eq(route_find(route_table, route_table_len, "PUT", "/v1/inventory/nodes/abc", &m), -1);
-    ck_assert_int_eq(route_find(route_table, route_table_len, "GET", "/v1/inventory/nodes/", &m), -1);
+    ck_assert_int_eq(route_find(route_table, route_table_len, "GET", "/v1/server/version/", &m), -1);
     ck_assert_int_eq(route_find(route_table, route_table_len, "PUT", "/v1/inventory/services:getTypes", &m), -1);
+    /* every route whose last segment is a variable takes the empty value */
+    const char *empty_ok[][2] = {
+        {"GET", "/v1/inventory/nodes/"},       {"DELETE", "/v1/inventory/nodes/"},
+        {"GET", "/v1/inventory/services/"},    {"DELETE", "/v1/management/services/"},
+        {"GET", "/v1/inventory/agents/"},      {"PUT", "/v1/inventory/agents/"},
+        {"GET", "/v1/management/nodes/"},      {"GET", "/v1/actions/"},
+        {"GET", "/v1/inventory/agents//logs"},
+    };
+    for (size_t i = 0; i < sizeof empty_ok / sizeof empty_ok[0]; i++) {
+        ck_assert_msg(route_find(route_table, route_table_len, empty_ok[i][0], empty_ok[i][1], &m) == 0, "%s %s",
+                      empty_ok[i][0], empty_ok[i][1]);
+        ck_assert_str_eq(m.params[0].value, "");
+        route_match_clear(&m);
+    }
 }
 END_TEST
 
@@ -428,7 +495,8 @@ static Suite *route_suite(void)
     tcase_add_test(tc, custom_verbs);
     tcase_add_test(tc, param_names);
     tcase_add_test(tc, percent_decoding);
-    tcase_add_test(tc, sql_metacharacters_verbatim);
+    tcase_add_test(tc, clean_paths);
+    tcase_add_test(tc, empty_segments);
     tcase_add_test(tc, malformed_paths);
     tcase_add_test(tc, huge_paths);
     tcase_add_test(tc, daemon_for_method);

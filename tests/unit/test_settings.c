@@ -201,9 +201,9 @@ START_TEST(apply_as_upstream_update)
     ck_assert_int_eq(settings_apply(&s, &p), 0);
     ck_assert(!s.telemetry_enabled);
     ck_assert_str_eq(s.telemetry_uuid, "");
-    ck_assert_uint_eq(s.aws_partitions.n, 2);
-    ck_assert_str_eq(s.aws_partitions.v[0], "aws-cn");
-    ck_assert_str_eq(s.aws_partitions.v[1], "aws");
+    ck_assert_uint_eq(s.aws_partitions.n, 2); /* deduplicated and sorted */
+    ck_assert_str_eq(s.aws_partitions.v[0], "aws");
+    ck_assert_str_eq(s.aws_partitions.v[1], "aws-cn");
     ck_assert_str_eq(s.ssh_key, "k");
     ck_assert_str_eq(s.pmm_public_address, "a");
     ck_assert_int_eq(s.metrics_resolutions.hr, 5 * SEC);
