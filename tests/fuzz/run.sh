@@ -10,7 +10,8 @@
 # test`'s too, tries it first and fails until it is fixed: commit it with
 # the fix. tests/fuzz/<name>.flags, if there, holds more libFuzzer
 # arguments for that target (a dictionary, -max_len, further seed folders),
-# paths relative to the repository's root. The last line is `fuzz: N passed, M failed` (one per target);
+# paths relative to the repository's root. PMM_FUZZ_LOG_DIR, if set, keeps
+# each target's libFuzzer output there. The last line is `fuzz: N passed, M failed` (one per target);
 # exit 0 only when M = 0.
 set -u
 
@@ -60,6 +61,7 @@ for name in $targets; do
     timeout -k 10 $((SECONDS_EACH + 120)) "$bin" -max_total_time="$SECONDS_EACH" -timeout=25 \
         -rss_limit_mb=2560 -print_final_stats=1 -artifact_prefix="$art/" "$found" "$seeds" $flags >"$log" 2>&1
     rc=$?
+    [ -n "${PMM_FUZZ_LOG_DIR:-}" ] && mkdir -p "$PMM_FUZZ_LOG_DIR" && cp "$log" "$PMM_FUZZ_LOG_DIR/"
     kept=
     for a in "$art"/*; do
         [ -f "$a" ] || continue
