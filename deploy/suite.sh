@@ -31,6 +31,8 @@
 #                    random, in the 0600 file $PMM_VAR_DIR/secrets/pmm-managed.dbpassword
 #   PMM_READY_TIMEOUT seconds `start` waits for /v1/server/readyz (default 60)
 #   PMM_NGINX_BIN    the TLS front's nginx (default /usr/sbin/nginx)
+#   PMM_BACKUPD_FLAGS extra flags of backupd (e.g. --job-lost-after=5)
+#   PMM_AGENTSD_FLAGS extra flags of agentsd (e.g. --workers=8)
 #   PMM_INTERFACE_TO_BIND, PMM_LOG_LEVEL, PMM_ADMIN_PASSWORD pass through to the daemons.
 set -eu
 
@@ -39,7 +41,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PGBIN=${PMM_PG_BIN:-/usr/lib/postgresql/15/bin}
 BIND=${PMM_INTERFACE_TO_BIND:-127.0.0.1}
 READY_TIMEOUT=${PMM_READY_TIMEOUT:-60}
-DAEMONS="inventoryd configd agentsd gateway"
+DAEMONS="inventoryd configd agentsd backupd gateway"
 
 die() { echo "$PROGRAM: $*" >&2; exit 1; }
 say() { echo "$PROGRAM: $*"; }
@@ -309,7 +311,10 @@ EOF
         --victoriametrics-data-dir="$VAR/victoriametrics/data" \
         --victoriametrics-base-config="$VAR/prometheus/prometheus.base.yml" --victoriametrics-binary="$VM_BIN" \
         --debug-addr="127.0.0.1:$DEBUG_PORT" --update-version-file="$VAR/pmm-server-update-version.json"
-    render_program agentsd 25 --workers=2
+    render_program agentsd 25 --workers=2 ${PMM_AGENTSD_FLAGS:-}
+    # PMM_BACKUPD_FLAGS: extra flags (the e2e tests shorten its timeouts)
+    render_program backupd 27 --workers=2 --var-dir="$VAR" \
+        --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" ${PMM_BACKUPD_FLAGS:-}
     # the gateway relays to exactly the daemons supervisord runs here
     render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
         --http-port="$REST_PORT" --debug-port="$DEBUG_PORT" --daemons="$(echo $DAEMONS | tr ' ' '\n' | grep -vx gateway | paste -sd, -)"

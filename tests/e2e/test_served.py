@@ -1,8 +1,8 @@
 """Every REST and gRPC route of server.v1, platform.v1 and uievents.v1 has
 a handler (none answers 501 or a daemon-missing 503); a service whose
-daemon the suite does not run (backupd, checksd: backup.v1, dump.v1beta1,
-advisors.v1, alerting.v1) or that no daemon has answers Unimplemented at
-once in grpc-go's words, and so does a method its daemon does not have."""
+daemon the suite does not run (checksd: advisors.v1, alerting.v1) or that
+no daemon has answers Unimplemented at once in grpc-go's words, and so does
+a method its daemon does not have (backupd's too, now that it runs)."""
 
 import time
 import unittest
@@ -72,10 +72,7 @@ class Served(ApiTestCase):
     def test_services_of_daemons_not_run_are_unimplemented_at_once(self):
         ch = channel()
         self.addCleanup(ch.close)
-        for method, service in (("/backup.v1.BackupService/ListArtifacts", "backup.v1.BackupService"),
-                                ("/backup.v1.LocationsService/ListLocations", "backup.v1.LocationsService"),
-                                ("/dump.v1beta1.DumpService/ListDumps", "dump.v1beta1.DumpService"),
-                                ("/advisors.v1.AdvisorService/ListAdvisors", "advisors.v1.AdvisorService"),
+        for method, service in (("/advisors.v1.AdvisorService/ListAdvisors", "advisors.v1.AdvisorService"),
                                 ("/alerting.v1.AlertingService/ListTemplates", "alerting.v1.AlertingService"),
                                 ("/nosuch.v1.Service/Method", "nosuch.v1.Service"),
                                 ("/inventory.v1.NoSuchService/Method", "inventory.v1.NoSuchService")):
@@ -92,7 +89,11 @@ class Served(ApiTestCase):
         for method, text in (("/server.v1.ServerService/SnoozeUpdate",
                               "unknown method SnoozeUpdate for service server.v1.ServerService"),
                              ("/inventory.v1.NodesService/Nope",
-                              "unknown method Nope for service inventory.v1.NodesService")):
+                              "unknown method Nope for service inventory.v1.NodesService"),
+                             ("/backup.v1.BackupService/Nope",
+                              "unknown method Nope for service backup.v1.BackupService"),
+                             ("/dump.v1beta1.DumpService/Nope",
+                              "unknown method Nope for service dump.v1beta1.DumpService")):
             with self.subTest(method=method):
                 with self.assertRaises(grpc.RpcError) as e:
                     unary(ch, method, empty_pb2.Empty(), empty_pb2.Empty)
