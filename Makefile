@@ -189,7 +189,7 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBCOMMON)
 # needs it).
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRC:%.c=$(BUILD)/%)
-FUZZ_LIBS := $(BUILD)/libagentsd.a $(LIBSTARLARK)
+FUZZ_LIBS := $(BUILD)/libagentsd.a $(BUILD)/libbackupd.a $(LIBSTARLARK)
 $(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(FUZZ_LIBS) $(LIBCOMMON)
 	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< -Wl,--start-group $(FUZZ_LIBS) $(LIBCOMMON) -Wl,--end-group $(LIBS_BASE)
 
