@@ -1,18 +1,26 @@
 # PMM server core: one Makefile for the whole suite.
 #   make            release build into build/release
 #   make test       sanitizer build (ASan+UBSan) into build/asan, then every test
+#   make fuzz       libFuzzer targets (tests/fuzz) into build/fuzz, each run FUZZ_SECONDS
 #   make run        install deps, build, start PostgreSQL + supervisord with all daemons
 #   make install PREFIX=/usr/local DESTDIR=
 # Sources are found by folder: common/**/*.c -> libcommon.a, starlark/*.c -> libstarlark.a,
 # <prog>/**/*.c -> <prog>, tests/{unit,integration}/test_*.c -> one Check binary each,
-# proto/**/*.proto -> protoc-c.
-#   make fuzz FUZZ_SECONDS=600   libFuzzer runs (clang, ASan+UBSan)
+# proto/**/*.proto -> protoc-c, tests/fuzz/fuzz_*.c -> one libFuzzer binary each (FUZZ=1).
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SAN     ?= 0
+FUZZ    ?= 0
 VERSION ?= 3.0.0
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+# libFuzzer targets: clang, coverage for the fuzzer, ASan and UBSan. Warnings
+# stay warnings here: gcc's builds hold the code to -Werror.
+BUILD   ?= build/fuzz
+CC       = clang
+SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT      = -O1
+else ifeq ($(SAN),1)
 BUILD   ?= build/asan
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT      = -O1
@@ -38,7 +46,7 @@ LIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null)
 
 BUILD_TS := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-WARN     = -Wall -Wextra -Werror -Wno-missing-field-initializers
+WARN     = -Wall -Wextra $(if $(filter 1,$(FUZZ)),,-Werror) -Wno-missing-field-initializers
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -g -MMD -MP -I. -Icommon -I$(GEN) $(PKG_CFLAGS) \
               -DPMM_VERSION='"$(VERSION)"' -DPMM_BUILD_TS='"$(BUILD_TS)"' -DPMM_GIT_REV='"$(GIT_REV)"'
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(EXTRA_CFLAGS)
@@ -166,23 +174,24 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(TEST_PB_O) $(PROG_LIB
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJ) $(TEST_PB_O) -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK) -Wl,--end-group \
 	      $(LIBS_CHECK) $(LIBS_GW) $(LIBS_BASE)
 
-# libFuzzer target of the Starlark interpreter (tests/fuzz): built with clang,
-# ASan+UBSan; tests/unit/test_starlark_fuzz runs it briefly over the seed corpus.
-FUZZ_CC      ?= clang
-FUZZ_SECONDS ?= 600
-FUZZ_BIN      = $(BUILD)/fuzz/fuzz_starlark
-$(FUZZ_BIN): tests/fuzz/fuzz_starlark.c $(STARLARK_SRC) $(wildcard starlark/*.h)
-	@mkdir -p $(@D)
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -I. -fsanitize=fuzzer,address,undefined \
-	      -fno-sanitize-recover=undefined -o $@ tests/fuzz/fuzz_starlark.c $(STARLARK_SRC) -lm
+# Test tools (tests/tools/*.c): programs the e2e tests run, e.g. a hostile
+# pmm-agent (agentflood). Built with the tests.
+TEST_TOOL_SRC  := $(wildcard tests/tools/*.c)
+TEST_TOOL_BINS := $(TEST_TOOL_SRC:%.c=$(BUILD)/%)
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBCOMMON)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBCOMMON) $(LIBS_GW) $(LIBS_BASE)
 
-# The series-selector parser's target: one file plus common/promsel.c, which
-# depends on nothing else (tests/unit/test_promsel runs it briefly).
-FUZZ_PROMSEL_BIN = $(BUILD)/fuzz/fuzz_promsel
-$(FUZZ_PROMSEL_BIN): tests/fuzz/fuzz_promsel.c common/promsel.c common/promsel.h common/hex.h
-	@mkdir -p $(@D)
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -I. -Icommon -fsanitize=fuzzer,address,undefined \
-	      -fno-sanitize-recover=undefined -o $@ tests/fuzz/fuzz_promsel.c common/promsel.c
+# libFuzzer targets (FUZZ=1): one file each, tests/fuzz/fuzz_<name>.c with
+# LLVMFuzzerTestOneInput (and LLVMFuzzerInitialize if it needs one), seeds
+# in tests/fuzz/corpus/<name>/, extra libFuzzer flags (a dictionary, more
+# seed folders) in tests/fuzz/<name>.flags; tests/fuzz/run.sh runs them.
+# They link libcommon and the libraries in FUZZ_LIBS (add one when a target
+# needs it).
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRC:%.c=$(BUILD)/%)
+FUZZ_LIBS := $(BUILD)/libagentsd.a $(BUILD)/libbackupd.a $(LIBSTARLARK)
+$(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(FUZZ_LIBS) $(LIBCOMMON)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< -Wl,--start-group $(FUZZ_LIBS) $(LIBCOMMON) -Wl,--end-group $(LIBS_BASE)
 
 # ---- bench ------------------------------------------------------------------
 BENCH_SRC  := $(wildcard bench/*.c)
@@ -191,7 +200,7 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK)
 	$(CC) $(CFLAGS_ALL) -o $@ $< -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK) -Wl,--end-group $(LIBS_GW) $(LIBS_BASE)
 
 # ---- targets ----------------------------------------------------------------
-.PHONY: all deps test test-build run install clean bench fuzz
+.PHONY: all deps test test-build run install clean bench fuzz fuzz-build
 all: $(BINS) $(BENCH_BINS)
 
 deps:
@@ -199,15 +208,19 @@ deps:
 
 test: deps
 	$(MAKE) SAN=1 all-tests
+	$(MAKE) FUZZ=1 fuzz-build
 	sh tests/run.sh build/asan
 
-.PHONY: all-tests
-all-tests: $(BINS) $(TEST_BINS) $(FUZZ_BIN) $(FUZZ_PROMSEL_BIN)
-
+FUZZ_SECONDS ?= 60
 fuzz: deps
-	$(MAKE) SAN=1 build/asan/fuzz/fuzz_starlark build/asan/fuzz/fuzz_promsel build/asan/tests/unit/test_promsel
-	sh tests/fuzz/run.sh build/asan/fuzz/fuzz_starlark $(FUZZ_SECONDS)
-	PROMSEL_FUZZ_SECONDS=$(FUZZ_SECONDS) build/asan/tests/unit/test_promsel
+	$(MAKE) FUZZ=1 fuzz-build
+	sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
+
+fuzz-build: $(FUZZ_BINS)
+
+.PHONY: all-tests
+# The fleet is the load of the fault-injection e2e test (test_faults).
+all-tests: $(BINS) $(TEST_BINS) $(TEST_TOOL_BINS) $(BUILD)/bench/fleet
 
 run: deps
 	$(MAKE) all

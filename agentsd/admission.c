@@ -10,6 +10,7 @@
 #include "agent_metrics.h"
 #include "clock.h"
 #include "connected.h"
+#include "credit.h"
 #include "dbpool.h"
 #include "bus/inventory_events.h"
 #include "log.h"
@@ -48,6 +49,7 @@ void admission_end(conn *c, const char *reason)
     }
     sched_forget(c); /* before the requests: a failed SetState is no retry now */
     requests_fail_all(c, RPC_UNAVAILABLE, "channel is closed");
+    credit_flush(c); /* no more ticks; frames still at work credit on their own */
     conn_unref(c); /* the table's */
 }
 

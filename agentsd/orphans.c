@@ -5,24 +5,30 @@
 #include <string.h>
 
 #include "clock.h"
+#include "credit.h"
 #include "loop.h"
 #include "protocol.h"
 #include "bus/stream_msg.h"
 
-#define ORPHAN_MAX 4096 /* frames kept for streams not yet re-announced */
+#define ORPHAN_MAX 4096                      /* frames kept for streams not yet re-announced */
+#define ORPHAN_MAX_BYTES ((size_t)64 << 20) /* and their bytes; one larger frame may pass */
 #define ORPHAN_KEEP_MS 10000
+#define GW_MAX 128
 
 typedef struct orphan {
     uint64_t stream_id;
     int64_t at_ms;
     uint8_t *data;
     size_t len;
+    char gw[GW_MAX]; /* to credit a frame that is dropped */
+    size_t gw_len;
     struct orphan *next;
 } orphan;
 
 static struct {
     orphan *head;
     int n;
+    size_t bytes;
 } O;
 
 static int known(uint64_t stream_id)
@@ -33,18 +39,21 @@ static int known(uint64_t stream_id)
     return 0;
 }
 
-static void append(uint64_t stream_id, const uint8_t *data, size_t len)
+/* Keeps a copy; 0, or -1 when it is dropped instead. */
+static int append(const void *gw, size_t gw_len, uint64_t stream_id, const uint8_t *data, size_t len)
 {
-    if (O.n >= ORPHAN_MAX)
-        return;
+    if (O.n >= ORPHAN_MAX || (O.bytes > 0 && O.bytes + len > ORPHAN_MAX_BYTES) || gw_len > GW_MAX)
+        return -1;
     orphan *o = calloc(1, sizeof *o);
     if (!o || !(o->data = malloc(len ? len : 1))) {
         free(o);
-        return;
+        return -1;
     }
     if (len) /* an empty frame has no data to copy (data may be NULL) */
         memcpy(o->data, data, len);
     o->len = len;
+    memcpy(o->gw, gw, gw_len);
+    o->gw_len = gw_len;
     o->stream_id = stream_id;
     o->at_ms = clock_mono_ms();
     orphan **p = &O.head; /* appended: replayed in order */
@@ -52,12 +61,25 @@ static void append(uint64_t stream_id, const uint8_t *data, size_t len)
         p = &(*p)->next;
     *p = o;
     O.n++;
+    O.bytes += len;
+    return 0;
+}
+
+static void drop(orphan *o, int credit)
+{
+    O.n--;
+    O.bytes -= o->len;
+    if (credit)
+        credit_send(o->gw, o->gw_len, o->stream_id, o->len);
+    free(o->data);
+    free(o);
 }
 
 void orphans_keep(const void *gw, size_t gw_len, uint64_t stream_id, const uint8_t *data, size_t len)
 {
     int first = !known(stream_id);
-    append(stream_id, data, len);
+    if (append(gw, gw_len, stream_id, data, len) != 0)
+        credit_send(gw, gw_len, stream_id, len); /* dropped: the gateway may go on */
     if (first) {
         zmq_msg_t z;
         if (stream_msg_make(&z, INTERNAL__V1__STREAM_KIND__STREAM_KIND_UNKNOWN, stream_id, NULL, 0, 0, NULL) == 0)
@@ -67,6 +89,7 @@ void orphans_keep(const void *gw, size_t gw_len, uint64_t stream_id, const uint8
 
 void orphans_replay(conn *c)
 {
+    conn_ref(c); /* a frame may end the stream */
     for (orphan **p = &O.head; *p;) {
         orphan *o = *p;
         if (o->stream_id != c->stream_id) {
@@ -74,12 +97,10 @@ void orphans_replay(conn *c)
             continue;
         }
         *p = o->next;
-        O.n--;
-        if (c->state == CONN_LIVE)
-            protocol_frame(c, o->data, o->len);
-        free(o->data);
-        free(o);
+        protocol_frame(c, o->data, o->len); /* credits it */
+        drop(o, 0);
     }
+    conn_unref(c);
 }
 
 void orphans_expire(int64_t now)
@@ -88,9 +109,7 @@ void orphans_expire(int64_t now)
         orphan *o = *p;
         if (now - o->at_ms > ORPHAN_KEEP_MS) {
             *p = o->next;
-            O.n--;
-            free(o->data);
-            free(o);
+            drop(o, 1);
         } else {
             p = &o->next;
         }

@@ -6,6 +6,7 @@
 
 #include "admission.h"
 #include "clock.h"
+#include "credit.h"
 #include "dbpool.h"
 #include "bus/inventory_events.h"
 #include "jobs.h"
@@ -42,6 +43,7 @@ void protocol_set_handler(Agent__V1__AgentMessage__PayloadCase which, protocol_h
 typedef struct {
     conn *c;
     Agent__V1__AgentMessage *msg;
+    size_t frame_len;        /* credited once stored */
     protocol_handler handler;
     int code;
     bool port_changed, has_vmagent;
@@ -101,24 +103,30 @@ static void db_request_done(void *arg)
     }
     acknowledge(c, msg);
     agent__v1__agent_message__free_unpacked(msg, NULL);
+    credit_release(c, j->frame_len);
     conn_unref(c); /* the job's */
     free(j);
 }
 
-/* msg is taken; answered once the work is done. */
-static void on_db_request(conn *c, Agent__V1__AgentMessage *msg, dbpool_work work, protocol_handler h)
+/* msg (of a frame of frame_len bytes) is taken; answered and credited
+ * once the work is done. Returns KEPT, or DONE when it is dropped. */
+enum { DONE, KEPT };
+static int on_db_request(conn *c, Agent__V1__AgentMessage *msg, size_t frame_len, dbpool_work work,
+                         protocol_handler h)
 {
     db_request *j = calloc(1, sizeof *j);
     if (!j) {
         agent__v1__agent_message__free_unpacked(msg, NULL);
-        return;
+        return DONE;
     }
     j->c = c;
     j->msg = msg;
+    j->frame_len = frame_len;
     j->handler = h;
     conn_ref(c); /* the job's */
     if (dbpool_submit(work, db_request_done, j) != 0)
         db_request_done(j); /* stopping: acknowledged, nothing stored */
+    return KEPT;
 }
 
 /* ---- the other kinds ------------------------------------------------------------ */
@@ -178,42 +186,40 @@ static int flooding(conn *c)
     return ++c->flood_count > FLOOD_MAX_MESSAGES;
 }
 
-void protocol_frame(conn *c, const uint8_t *data, size_t len)
+/* KEPT when the frame's message went to the database (credited there). */
+static int dispatch(conn *c, const uint8_t *data, size_t len)
 {
     if (c->state != CONN_LIVE && c->state != CONN_ADMIT_PROBE)
-        return;
+        return DONE;
     if (flooding(c)) {
         log_warn("pmm-agent %s sends too many messages, disconnecting", c->agent_id);
         admission_close(c, RPC_RESOURCE_EXHAUSTED, "too many messages", "flood");
-        return;
+        return DONE;
     }
     static const uint8_t empty[1];
     Agent__V1__AgentMessage *msg = agent__v1__agent_message__unpack(NULL, len, len ? data : empty);
     if (!msg) {
         log_warn("pmm-agent %s sent a message that does not parse, disconnecting", c->agent_id);
         admission_close(c, RPC_INTERNAL, "grpc: failed to unmarshal the received message", "garbage");
-        return;
+        return DONE;
     }
     if (requests_is_response(msg->payload_case)) {
         requests_answer(c, msg); /* takes msg */
-        return;
+        return DONE;
     }
     if (c->state != CONN_LIVE) {
         agent__v1__agent_message__free_unpacked(msg, NULL);
-        return;
+        return DONE;
     }
     switch (msg->payload_case) {
     case AGENT__V1__AGENT_MESSAGE__PAYLOAD_PING:
         pings_answer(c, msg->id);
         break;
     case AGENT__V1__AGENT_MESSAGE__PAYLOAD_STATE_CHANGED:
-        on_db_request(c, msg, state_changed_work, NULL);
-        return; /* msg taken */
+        return on_db_request(c, msg, len, state_changed_work, NULL); /* msg taken */
     case AGENT__V1__AGENT_MESSAGE__PAYLOAD_ACTION_RESULT:
-        if (P.handlers[msg->payload_case]) {
-            on_db_request(c, msg, handler_work, P.handlers[msg->payload_case]);
-            return; /* msg taken */
-        }
+        if (P.handlers[msg->payload_case]) /* msg taken */
+            return on_db_request(c, msg, len, handler_work, P.handlers[msg->payload_case]);
         acknowledge(c, msg);
         break;
     case AGENT__V1__AGENT_MESSAGE__PAYLOAD_QAN_COLLECT:
@@ -228,4 +234,17 @@ void protocol_frame(conn *c, const uint8_t *data, size_t len)
         break;
     }
     agent__v1__agent_message__free_unpacked(msg, NULL);
+    return DONE;
+}
+
+void protocol_frame(conn *c, const uint8_t *data, size_t len)
+{
+    conn_ref(c); /* ending the stream drops the table's */
+    if (credit_hold(c, len) != 0 && c->state != CONN_DEAD) {
+        log_warn("pmm-agent %s: its gateway relays more than agentsd let through, disconnecting", c->agent_id);
+        admission_close(c, RPC_RESOURCE_EXHAUSTED, "too many bytes queued for this agent", "flood");
+    }
+    if (dispatch(c, data, len) == DONE)
+        credit_release(c, len);
+    conn_unref(c);
 }

@@ -4,7 +4,9 @@
  * ActionResult, JobResult and JobProgress are handled here or by the
  * handler registered for them; anything else is answered UNIMPLEMENTED as
  * upstream does. A stream that floods or sends what does not parse is
- * ended. Stream loop thread only. */
+ * ended. Every frame is credited to its gateway once done with
+ * (credit.h): at once, or once its database work is. Stream loop thread
+ * only. */
 #ifndef AGENTSD_PROTOCOL_H
 #define AGENTSD_PROTOCOL_H
 

@@ -3,6 +3,7 @@
 
 #include "admission.h"
 #include "connected.h"
+#include "credit.h"
 #include "gateways.h"
 #include "log.h"
 #include "orphans.h"
@@ -48,6 +49,7 @@ static void on_message(const void *gw, size_t gw_len, const Internal__V1__Stream
 
 static void tick_conn(conn *c, int64_t now)
 {
+    credit_flush(c);
     requests_expire(c, now);
     if (c->state != CONN_LIVE)
         return;

@@ -31,6 +31,8 @@ typedef struct conn {
     uint32_t last_req_id;
     /* pings (pings.c) */
     int64_t next_ping_ms, last_ping_wall_us, rtt_us, drift_us;
+    /* flow control (credit.c): frames held, credit not yet sent */
+    uint64_t held, credit_due;
     /* flood control (protocol.c) */
     int64_t flood_window_ms;
     int flood_count;

@@ -153,43 +153,58 @@ static int get_field(const char *f, size_t n, const bounds *b, uint64_t *bits, c
     return 0;
 }
 
-/* Go's time.ParseDuration for what @every takes: a sequence of
- * <number><unit> with units ns us ms s m h; whole seconds are kept. */
+/* Go's time.ParseDuration for what @every takes: an optional sign, then
+ * <number><unit>... with units ns us µs μs ms s m h, a number being digits
+ * with an optional fraction; a total beyond int64 nanoseconds (about 292
+ * years) is invalid, as in Go. Whole seconds are kept. */
 static int parse_duration(const char *s, int64_t *secs)
 {
     static const struct {
         const char *u;
-        double mult;
-    } units[] = { { "ns", 1e-9 }, { "us", 1e-6 }, { "µs", 1e-6 }, { "ms", 1e-3 }, { "s", 1 }, { "m", 60 }, { "h", 3600 } };
+        double ns;
+    } units[] = { { "ns", 1 },     { "us", 1e3 },        { "\u00b5s", 1e3 }, { "\u03bcs", 1e3 },
+                  { "ms", 1e6 },   { "s", 1e9 },         { "m", 60e9 },      { "h", 3600e9 } };
+    bool neg = false;
+    if (*s == '-' || *s == '+')
+        neg = *s++ == '-';
     if (strcmp(s, "0") == 0) {
         *secs = 0;
         return 0;
     }
-    double total = 0;
-    const char *p = s;
-    if (!*p)
+    if (!*s)
         return -1;
-    while (*p) {
-        char *end;
-        if (!isdigit((unsigned char)*p) && *p != '.')
-            return -1;
-        double v = strtod(p, &end);
-        if (end == p)
-            return -1;
-        p = end;
-        size_t best = 0;
-        double mult = 0;
-        for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
-            size_t l = strlen(units[i].u);
-            if (strncmp(p, units[i].u, l) == 0 && l > best && !(l == 1 && *p == 'm' && p[1] == 's'))
-                best = l, mult = units[i].mult;
+    double total = 0; /* nanoseconds */
+    while (*s) {
+        const char *start = s;
+        double v = 0;
+        while (isdigit((unsigned char)*s))
+            v = v * 10 + (*s++ - '0');
+        bool digits = s > start;
+        if (*s == '.') {
+            const char *frac = ++s;
+            double scale = 0.1;
+            for (; isdigit((unsigned char)*s); s++, scale /= 10)
+                v += (*s - '0') * scale;
+            digits = digits || s > frac;
         }
-        if (!best)
+        if (!digits)
+            return -1;
+        const char *u = s;
+        while (*s && *s != '.' && !isdigit((unsigned char)*s))
+            s++;
+        size_t ul = (size_t)(s - u);
+        double mult = 0;
+        for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+            if (strlen(units[i].u) == ul && strncmp(u, units[i].u, ul) == 0)
+                mult = units[i].ns;
+        if (mult == 0)
             return -1;
         total += v * mult;
-        p += best;
+        if (!(total <= 9223372036854775807.0))
+            return -1;
     }
-    *secs = (int64_t)total;
+    int64_t whole = (int64_t)(total / 1e9);
+    *secs = neg ? -whole : whole;
     return 0;
 }
 

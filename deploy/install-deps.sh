@@ -4,6 +4,7 @@
 # installs only what is missing, and only as root.
 set -eu
 
+# clang and libclang-rt-14-dev (libFuzzer's runtime) build the fuzz targets.
 PACKAGES="build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev
 protobuf-compiler libprotobuf-dev libgrpc-dev libpq-dev libzmq3-dev libmsgpack-dev
 libcurl4-openssl-dev libjansson-dev check libsubunit-dev libmicrohttpd-dev

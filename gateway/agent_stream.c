@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "gateway/stream/admit.h"
 #include "gateway/stream/call.h"
+#include "gateway/stream/flow.h"
 #include "gateway/stream/relay.h"
 #include "gateway/stream/table.h"
 #include "log.h"
@@ -41,6 +42,7 @@ typedef struct {
 static void reopen(astream *s, void *arg)
 {
     live_list *l = arg;
+    flow_reset(&s->flow); /* the old agentsd credits nothing more */
     if (s->state == ST_OPEN) {
         call_tell_open(s, 1);
         if (l->live && l->n < l->cap)
@@ -57,6 +59,7 @@ static void resync_all(void)
     live_list l = { .cap = (size_t)table_count() + 1 };
     l.live = malloc(l.cap * sizeof *l.live);
     table_each(reopen, &l);
+    flow_reset_ended();
     table_unlock();
     Internal__V1__StreamMessage m = INTERNAL__V1__STREAM_MESSAGE__INIT;
     m.kind = INTERNAL__V1__STREAM_KIND__STREAM_KIND_SYNC;
@@ -64,7 +67,7 @@ static void resync_all(void)
     m.n_live = l.live ? l.n : 0;
     zmq_msg_t z;
     if (stream_msg_pack(&m, &z) == 0)
-        relay_post(&z, 1);
+        relay_post(&z);
     log_info("agent relay: agentsd epoch %s, re-synced %zu streams", A.agentsd_epoch, l.n);
     free(l.live);
 }
@@ -83,6 +86,9 @@ static void on_stream_message(astream *s, const Internal__V1__StreamMessage *m)
         break;
     case INTERNAL__V1__STREAM_KIND__STREAM_KIND_FRAME:
         call_deliver(s, m->payload.data, m->payload.len);
+        break;
+    case INTERNAL__V1__STREAM_KIND__STREAM_KIND_CREDIT:
+        flow_credit(&s->flow, m->credit);
         break;
     case INTERNAL__V1__STREAM_KIND__STREAM_KIND_UNKNOWN:
         if (s->state == ST_OPEN)
@@ -112,6 +118,8 @@ static void on_message(const Internal__V1__StreamMessage *m)
      * forgets it at the next SYNC) */
     if (s)
         on_stream_message(s, m);
+    else if (m->kind == INTERNAL__V1__STREAM_KIND__STREAM_KIND_CREDIT)
+        flow_credit(NULL, m->credit);
     table_unlock();
 }
 
@@ -138,6 +146,7 @@ static const relay_handler handler = { on_message, on_tick };
 int agent_streams_init(void *zmq_ctx, const char *run_dir, const char *server_version)
 {
     snprintf(A.server_version, sizeof A.server_version, "%s", server_version);
+    flow_init(call_resume);
     if (relay_start(zmq_ctx, run_dir, &handler) != 0)
         return -1;
     return admit_start();

@@ -8,6 +8,7 @@
 #include "grpc_front.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -694,22 +695,44 @@ static void front_free(grpc_front *f)
     grpc_shutdown();
 }
 
-static grpc_server *server_new(void)
+/* Appends an integer channel argument. */
+static void int_arg(grpc_arg *args, size_t *n, const char *key, int value)
 {
-    grpc_arg args[3];
+    args[*n].type = GRPC_ARG_INTEGER;
+    args[*n].key = (char *)key;
+    args[*n].value.integer = value;
+    (*n)++;
+}
+
+static grpc_server *server_new(const grpc_front_limits *l)
+{
+    grpc_arg args[12];
+    size_t n = 0;
     memset(args, 0, sizeof(args));
-    args[0].type = GRPC_ARG_INTEGER;
-    args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
-    args[0].value.integer = GF_MAX_RECV_BYTES;
-    args[1].type = GRPC_ARG_INTEGER;
-    args[1].key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
-    args[1].value.integer = GF_MAX_SEND_BYTES;
+    int_arg(args, &n, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, GF_MAX_RECV_BYTES);
+    int_arg(args, &n, GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, GF_MAX_SEND_BYTES);
     /* grpc core sets SO_REUSEPORT by default, which would let a second
      * gateway silently share the port instead of failing to start. */
-    args[2].type = GRPC_ARG_INTEGER;
-    args[2].key = GRPC_ARG_ALLOW_REUSEPORT;
-    args[2].value.integer = 0;
-    grpc_channel_args ca = { .num_args = 3, .args = args };
+    int_arg(args, &n, GRPC_ARG_ALLOW_REUSEPORT, 0);
+    /* Connections that would otherwise stay open forever: a peer that is
+     * gone (keepalive PINGs go unanswered), one that opened no valid call
+     * (max idle; grpc core keeps a connection that sent only invalid
+     * stream ids), and a backstop for the rest (max age). Keepalive pings
+     * every connection, with calls or not, and as often as it must: grpc
+     * would stop after two PINGs without data in between. */
+    if (l && l->keepalive_time_ms > 0) {
+        int_arg(args, &n, GRPC_ARG_KEEPALIVE_TIME_MS, l->keepalive_time_ms);
+        int_arg(args, &n, GRPC_ARG_KEEPALIVE_TIMEOUT_MS, l->keepalive_timeout_ms);
+        int_arg(args, &n, GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+        int_arg(args, &n, GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    }
+    if (l && l->max_idle_ms > 0)
+        int_arg(args, &n, GRPC_ARG_MAX_CONNECTION_IDLE_MS, l->max_idle_ms);
+    if (l && l->max_age_ms > 0) {
+        int_arg(args, &n, GRPC_ARG_MAX_CONNECTION_AGE_MS, l->max_age_ms);
+        int_arg(args, &n, GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, l->max_age_grace_ms > 0 ? l->max_age_grace_ms : INT_MAX);
+    }
+    grpc_channel_args ca = { .num_args = n, .args = args };
     return grpc_server_create(&ca, NULL);
 }
 
@@ -739,9 +762,9 @@ static int start_threads(grpc_front *f, int workers)
 }
 
 /* Creates the server and binds addr; 0 or -1 (f->server stays NULL). */
-static int listen_on(grpc_front *f, const char *addr)
+static int listen_on(grpc_front *f, const char *addr, const grpc_front_limits *limits)
 {
-    grpc_server *server = server_new();
+    grpc_server *server = server_new(limits);
     if (server == NULL)
         return -1;
     grpc_server_register_completion_queue(server, f->cq, NULL);
@@ -756,7 +779,7 @@ static int listen_on(grpc_front *f, const char *addr)
     return 0;
 }
 
-grpc_front *grpc_front_start(const char *addr, int workers)
+grpc_front *grpc_front_start(const char *addr, int workers, const grpc_front_limits *limits)
 {
     if (addr == NULL || workers < 1)
         return NULL;
@@ -775,7 +798,7 @@ grpc_front *grpc_front_start(const char *addr, int workers)
         front_free(f);
         return NULL;
     }
-    if (listen_on(f, addr) != 0) {
+    if (listen_on(f, addr, limits) != 0) {
         log_error("grpc: cannot listen on %s", addr);
         stop_workers(f);
         front_free(f);

@@ -33,6 +33,7 @@ int main(int argc, char **argv)
     char *vm_url = NULL, *grafana_addr = NULL;
     int vmproxy_port;
     int grpc_port, http_port, debug_port, timeout_ms, max_body, grpc_workers, auth_ttl, auth_max_age;
+    grpc_front_limits limits;
     const cfg_option opts[] = {
         { "interface-to-bind", "PMM_INTERFACE_TO_BIND", CFG_STRING, "127.0.0.1", "address the listeners bind to", &bind },
         { "grpc-port", NULL, CFG_INT, "7771", "gRPC port", &grpc_port },
@@ -55,6 +56,17 @@ int main(int argc, char **argv)
         { "grafana-addr", NULL, CFG_STRING, "",
           "Grafana's host:port: credentials inventoryd does not know, and Grafana's session cookie, are asked of it "
           "(empty: no Grafana)", &grafana_addr },
+        { "grpc-keepalive-time-ms", "PMM_GRPC_KEEPALIVE_TIME_MS", CFG_INT, "60000",
+          "PING a gRPC connection after this long without anything from it (0: never)", &limits.keepalive_time_ms },
+        { "grpc-keepalive-timeout-ms", "PMM_GRPC_KEEPALIVE_TIMEOUT_MS", CFG_INT, "20000",
+          "close a gRPC connection whose PING is not answered within this", &limits.keepalive_timeout_ms },
+        { "grpc-max-connection-idle-ms", "PMM_GRPC_MAX_CONNECTION_IDLE_MS", CFG_INT, "300000",
+          "close a gRPC connection without calls for this long (0: never)", &limits.max_idle_ms },
+        { "grpc-max-connection-age-ms", "PMM_GRPC_MAX_CONNECTION_AGE_MS", CFG_INT, "86400000",
+          "send GOAWAY to a gRPC connection this old: new calls go to a new one (0: never)", &limits.max_age_ms },
+        { "grpc-max-connection-age-grace-ms", "PMM_GRPC_MAX_CONNECTION_AGE_GRACE_MS", CFG_INT, "0",
+          "how long the calls of such a connection may still run (0: as long as they last)",
+          &limits.max_age_grace_ms },
         { "daemons", NULL, CFG_STRING, PMM_SUITE_DAEMONS,
           "the daemons the suite runs; services of any other answer Unimplemented at once", &daemons },
         { NULL },
@@ -97,7 +109,7 @@ int main(int argc, char **argv)
     }
     rest = rest_start(bind, http_port, (size_t)max_body, timeout_ms);
     dbg = debug_start(bind, debug_port);
-    front = grpc_front_start(grpc_addr, grpc_workers);
+    front = grpc_front_start(grpc_addr, grpc_workers, &limits);
     if (vmproxy_port > 0 && !(vmp = vmproxy_start(vmproxy_port, vm_url, (size_t)max_body)))
         goto out;
     if (!rest || !dbg || !front)

@@ -3,17 +3,19 @@
 #   sh tests/run.sh build/asan
 # Stages: the layering checks (tools/check_layers.sh), unit test binaries,
 # integration binaries against a throwaway PostgreSQL (tests/lib/pgtmp.sh),
+# the libFuzzer targets over their corpus for PMM_FUZZ_SECONDS each (default
+# 10; the fuzz build is $PMM_FUZZ_BUILD, default build/fuzz: tests/fuzz/run.sh),
 # then the e2e suite (tests/e2e/run.sh). Counts come from Check's summary
-# line, the layer checks' `layers: N passed, M failed` and the e2e runner's
-# `e2e: N passed, M failed`; a binary that crashes, times out or prints no
-# summary is 1 failed.
+# line, the layer checks' `layers: N passed, M failed`, `fuzz: N passed, M
+# failed` (one per target) and the e2e runner's `e2e: N passed, M failed`;
+# a binary that crashes, times out or prints no summary is 1 failed.
 # The last line printed is exactly `N passed, M failed`; exit 0 only when M = 0.
 set -u
 
 BUILD=${1:-build/asan}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN_TIMEOUT=${PMM_TEST_TIMEOUT:-300}   # seconds per test binary
-E2E_TIMEOUT=${PMM_E2E_TIMEOUT:-480}    # seconds for the whole e2e stage
+E2E_TIMEOUT=${PMM_E2E_TIMEOUT:-1200}   # seconds for the whole e2e stage (over 12 min on 2 cores at load 12-25 with backupd's tests)
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
@@ -143,6 +145,10 @@ if [ -n "$(list_binaries integration)" ]; then
         FAILED=$((FAILED + 1))
     fi
 fi
+
+# ---- fuzz -------------------------------------------------------------------
+echo "##### fuzz targets (${PMM_FUZZ_BUILD:-build/fuzz}, ${PMM_FUZZ_SECONDS:-10} s each)"
+run_summarized fuzz 900 sh "$ROOT/tests/fuzz/run.sh" "${PMM_FUZZ_BUILD:-build/fuzz}" "${PMM_FUZZ_SECONDS:-10}"
 
 # ---- e2e --------------------------------------------------------------------
 echo "##### e2e tests"

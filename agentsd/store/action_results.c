@@ -2,6 +2,9 @@
  * action_results.h). */
 #include "action_results.h"
 
+#include <limits.h>
+#include <stdlib.h>
+
 #define NOW "now() AT TIME ZONE 'UTC'"
 
 int store_action_results_add(db *d, const char *id, const char *pmm_agent_id, rpc_status *st)
@@ -22,21 +25,22 @@ int store_action_results_set(db *d, const char *id, const char *pmm_agent_id, bo
                              const uint8_t *output, size_t output_len, bool *found, rpc_status *st)
 {
     *found = false;
-    size_t hexlen = 0;
-    PGconn *conn = db_conn(d);
-    unsigned char *hex = conn ? PQescapeByteaConn(conn, output ? output : (const uint8_t *)"", output_len, &hexlen)
-                              : NULL;
-    if (!hex)
-        return rpc_fail(st, RPC_UNAVAILABLE, "no database connection");
-    long changed = 0;
-    int code = store_write(d,
-                           "UPDATE action_results SET pmm_agent_id = $2, done = $3, error = $4, output = $5::bytea, "
-                           "updated_at = " NOW " WHERE id = $1",
-                           5, (const char *[]){ id, pmm_agent_id, done ? "t" : "f", error, (const char *)hex }, &changed,
-                           st);
-    PQfreemem(hex);
-    *found = changed > 0;
-    return code;
+    if (output_len > INT_MAX)
+        return rpc_fail(st, RPC_INVALID_ARGUMENT, "action output too large");
+    /* The output goes in binary: an action's output may be close to grpc's
+     * 100 MiB, which hex would double. */
+    const char *params[] = { id, pmm_agent_id, done ? "t" : "f", error, output ? (const char *)output : "" };
+    const int lengths[] = { 0, 0, 0, 0, (int)output_len };
+    const int formats[] = { 0, 0, 0, 0, 1 };
+    PGresult *r = db_exec_binary(d, st,
+                                 "UPDATE action_results SET pmm_agent_id = $2, done = $3, error = $4, output = $5::bytea, "
+                                 "updated_at = " NOW " WHERE id = $1",
+                                 5, params, lengths, formats);
+    if (!r)
+        return st->code;
+    *found = atol(PQcmdTuples(r)) > 0;
+    PQclear(r);
+    return RPC_OK;
 }
 
 int store_action_results_remove(db *d, const char *id, rpc_status *st)

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void free_buf(void *data, void *hint)
 {
@@ -58,4 +59,53 @@ int stream_msg_make(zmq_msg_t *out, Internal__V1__StreamKind kind, uint64_t stre
     if (message)
         m.message = (char *)message;
     return stream_msg_pack(&m, out);
+}
+
+int stream_msg_credit(zmq_msg_t *out, uint64_t stream_id, uint64_t bytes)
+{
+    Internal__V1__StreamMessage m = INTERNAL__V1__STREAM_MESSAGE__INIT;
+    m.kind = INTERNAL__V1__STREAM_KIND__STREAM_KIND_CREDIT;
+    m.stream_id = stream_id;
+    m.credit = bytes;
+    return stream_msg_pack(&m, out);
+}
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+/* Fields in number order, as protobuf-c packs them: kind = 1 (varint),
+ * stream_id = 2 (varint, omitted when 0), payload = 3 (bytes, omitted
+ * when empty). */
+int stream_msg_frame(zmq_msg_t *out, uint64_t stream_id, size_t len, uint8_t **payload)
+{
+    uint8_t head[2 + 11 + 11];
+    size_t h = 0;
+    head[h++] = 0x08;
+    head[h++] = INTERNAL__V1__STREAM_KIND__STREAM_KIND_FRAME;
+    if (stream_id) {
+        head[h++] = 0x10;
+        h += put_varint(head + h, stream_id);
+    }
+    if (len) {
+        head[h++] = 0x1a;
+        h += put_varint(head + h, len);
+    }
+    uint8_t *buf = malloc(h + len);
+    if (!buf)
+        return -1;
+    memcpy(buf, head, h);
+    if (zmq_msg_init_data(out, buf, h + len, free_buf, NULL) != 0) {
+        free(buf);
+        return -1;
+    }
+    *payload = buf + h;
+    return 0;
 }

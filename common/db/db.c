@@ -473,7 +473,8 @@ static const char *prepared_name(db *d, PGconn *c, const char *sql, int nparams)
     return d->prepared[i].name;
 }
 
-PGresult *db_exec(db *d, rpc_status *st, const char *sql, int nparams, const char *const *params)
+PGresult *db_exec_binary(db *d, rpc_status *st, const char *sql, int nparams, const char *const *params,
+                         const int *lengths, const int *formats)
 {
     rpc_status scratch;
     if (!st)
@@ -486,9 +487,14 @@ PGresult *db_exec(db *d, rpc_status *st, const char *sql, int nparams, const cha
     if (!c)
         return NULL;
     const char *name = prepared_name(d, c, sql, nparams);
-    PGresult *r = name ? PQexecPrepared(c, name, nparams, params, NULL, NULL, 0)
-                       : PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+    PGresult *r = name ? PQexecPrepared(c, name, nparams, params, lengths, formats, 0)
+                       : PQexecParams(c, sql, nparams, NULL, params, lengths, formats, 0);
     return check_result(d, c, r, st, sql, false);
+}
+
+PGresult *db_exec(db *d, rpc_status *st, const char *sql, int nparams, const char *const *params)
+{
+    return db_exec_binary(d, st, sql, nparams, params, NULL, NULL);
 }
 
 PGresult *db_exec_script(db *d, rpc_status *st, const char *sql)

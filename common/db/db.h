@@ -55,6 +55,11 @@ PGconn *db_conn(db *d);
  * db_rollback, so the rest of a transaction never runs in autocommit.
  * Caller PQclear()s the result. */
 PGresult *db_exec(db *d, rpc_status *st, const char *sql, int nparams, const char *const *params);
+/* db_exec with some parameters in binary (formats[i] = 1, lengths[i] its
+ * bytes): a large bytea goes as it is, not doubled into hex text that the
+ * server must parse back. lengths and formats as libpq's PQexecParams. */
+PGresult *db_exec_binary(db *d, rpc_status *st, const char *sql, int nparams, const char *const *params,
+                         const int *lengths, const int *formats);
 /* Runs a parameterless script that may hold several statements (simple
  * query protocol); returns the last statement's result like db_exec
  * (PGRES_EMPTY_QUERY for a script of comments only). For migrations and

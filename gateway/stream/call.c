@@ -120,8 +120,15 @@ void call_end(astream *s, int code, const char *message, int tell)
     s->state = ST_ENDING;
     sendq_clear(s);
     table_remove(s);
-    if (!s->send_inflight)
+    flow_forget(&s->flow);
+    if (!s->send_inflight) {
         start_status(s);
+    } else if (s->end_code != RPC_OK) {
+        /* the status goes out now, in trailers that HTTP/2 flow control
+         * does not hold back; the send in flight fails */
+        s->status_sent = 1;
+        grpc_call_cancel_with_status(s->call, (grpc_status_code)s->end_code, s->end_msg ? s->end_msg : "", NULL);
+    }
 }
 
 static void start_send(astream *s)
@@ -150,11 +157,18 @@ static void start_send(astream *s)
 
 static void start_recv(astream *s)
 {
+    if (s->state != ST_OPEN || s->end_pending || s->gone)
+        return;
     grpc_op op;
     memset(&op, 0, sizeof op);
     op.op = GRPC_OP_RECV_MESSAGE;
     op.data.recv_message.recv_message = &s->recv_buf;
     start_batch(s, &op, 1, &s->t_recv);
+}
+
+void call_resume(flow_state *f)
+{
+    start_recv(f->owner);
 }
 
 void call_deliver(astream *s, const uint8_t *data, size_t len)
@@ -232,7 +246,7 @@ void call_tell_open(const astream *s, int resync)
     m.meta = &meta;
     zmq_msg_t z;
     if (stream_msg_pack(&m, &z) == 0)
-        relay_post(&z, 1);
+        relay_post(&z);
 }
 
 /* ---- completion-queue events (the lock is taken here) ------------------------- */
@@ -247,6 +261,7 @@ static void on_close(void *arg, int ok)
         relay_simple(INTERNAL__V1__STREAM_KIND__STREAM_KIND_CLOSED, s->id, NULL, 0, RPC_CANCELLED,
                      "the agent went away");
     table_remove(s);
+    flow_forget(&s->flow);
     sendq_clear(s);
     s->state = ST_ENDING;
     grpc_call_cancel(s->call, NULL); /* completes a pending receive */
@@ -254,7 +269,8 @@ static void on_close(void *arg, int ok)
     table_unlock();
 }
 
-/* One message of the agent: to agentsd, then the next receive. */
+/* One message of the agent: to agentsd (copied once, from grpc's slices
+ * into the frame), then the next receive once agentsd keeps up (flow.h). */
 static void forward(astream *s, grpc_byte_buffer *bb)
 {
     grpc_byte_buffer_reader r;
@@ -262,12 +278,36 @@ static void forward(astream *s, grpc_byte_buffer *bb)
         call_end(s, RPC_INTERNAL, "grpc: failed to decompress the received message", 1);
         return;
     }
-    grpc_slice all = grpc_byte_buffer_reader_readall(&r);
+    size_t len = grpc_byte_buffer_length(r.buffer_out); /* decompressed */
+    zmq_msg_t z;
+    uint8_t *p;
+    if (stream_msg_frame(&z, s->id, len, &p) != 0) {
+        grpc_byte_buffer_reader_destroy(&r);
+        call_end(s, RPC_RESOURCE_EXHAUSTED, "out of memory", 1);
+        return;
+    }
+    grpc_slice sl;
+    size_t off = 0;
+    while (grpc_byte_buffer_reader_next(&r, &sl)) {
+        size_t n = GRPC_SLICE_LENGTH(sl);
+        if (n > len - off)
+            fatal("agent stream %" PRIu64 ": a message longer than its length", s->id);
+        memcpy(p + off, GRPC_SLICE_START_PTR(sl), n);
+        off += n;
+        grpc_slice_unref(sl);
+    }
     grpc_byte_buffer_reader_destroy(&r);
-    relay_simple(INTERNAL__V1__STREAM_KIND__STREAM_KIND_FRAME, s->id, GRPC_SLICE_START_PTR(all),
-                 GRPC_SLICE_LENGTH(all), 0, NULL);
-    grpc_slice_unref(all);
-    start_recv(s);
+    relay_post(&z);
+    flow_charge(&s->flow, len, clock_mono_ms());
+    if (flow_flooding(&s->flow)) {
+        log_warn("agent stream %" PRIu64 " (%s): the agent sends faster than the server takes its messages, "
+                 "disconnecting", s->id, s->agent_id);
+        call_end(s, RPC_RESOURCE_EXHAUSTED, "the agent sends more than the server can take", 1);
+    } else if (flow_may_read(&s->flow)) {
+        start_recv(s);
+    } else {
+        flow_pause(&s->flow);
+    }
 }
 
 static void on_recv(void *arg, int ok)
@@ -309,6 +349,7 @@ static void on_send(void *arg, int ok)
 
 void call_start(astream *s)
 {
+    flow_start(&s->flow, s);
     s->t_close = (agent_tag){ AGENT_TAG_KIND, on_close, s };
     s->t_recv = (agent_tag){ AGENT_TAG_KIND, on_recv, s };
     s->t_send = (agent_tag){ AGENT_TAG_KIND, on_send, s };

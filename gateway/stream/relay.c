@@ -14,7 +14,6 @@
 #include "bus/stream_msg.h"
 #include "uuid.h"
 
-#define OUT_MAX_BYTES ((size_t)256 << 20) /* to agentsd, while it is slow or away */
 #define HELLO_MS 1000
 #define MAX_FRAME ((int64_t)120 << 20)
 
@@ -26,19 +25,16 @@ static struct {
     pthread_t thread;
     int started;
     atomic_int stop;
-    atomic_size_t out_bytes;
     char epoch[UUID_STR_LEN];
 } R;
 
 typedef struct {
     zmq_msg_t msg;
-    size_t len;
 } outmsg;
 
 static void send_now(void *arg)
 {
     outmsg *o = arg;
-    atomic_fetch_sub(&R.out_bytes, o->len);
     if (R.sock && zmq_msg_send(&o->msg, R.sock, ZMQ_DONTWAIT) < 0)
         log_debug("agent relay: dropped a frame for agentsd: %s", zmq_strerror(zmq_errno()));
     zmq_msg_close(&o->msg);
@@ -54,14 +50,8 @@ static void drop(mailbox_fn fn, void *arg)
     }
 }
 
-void relay_post(zmq_msg_t *msg, int control)
+void relay_post(zmq_msg_t *msg)
 {
-    size_t len = zmq_msg_size(msg);
-    if (!control && atomic_load(&R.out_bytes) + len > OUT_MAX_BYTES) {
-        log_warn("agent relay: agentsd is not keeping up, dropping a frame");
-        zmq_msg_close(msg);
-        return;
-    }
     outmsg *o = malloc(sizeof *o);
     if (!o) {
         zmq_msg_close(msg);
@@ -70,12 +60,8 @@ void relay_post(zmq_msg_t *msg, int control)
     zmq_msg_init(&o->msg);
     zmq_msg_move(&o->msg, msg);
     zmq_msg_close(msg);
-    o->len = len;
-    atomic_fetch_add(&R.out_bytes, len);
-    if (!R.mb || mailbox_post(R.mb, send_now, o) != 0) {
-        atomic_fetch_sub(&R.out_bytes, len);
+    if (!R.mb || mailbox_post(R.mb, send_now, o) != 0)
         drop(send_now, o);
-    }
 }
 
 void relay_simple(Internal__V1__StreamKind kind, uint64_t id, const void *payload, size_t len, int code,
@@ -83,7 +69,7 @@ void relay_simple(Internal__V1__StreamKind kind, uint64_t id, const void *payloa
 {
     zmq_msg_t m;
     if (stream_msg_make(&m, kind, id, payload, len, code, message) == 0)
-        relay_post(&m, kind != INTERNAL__V1__STREAM_KIND__STREAM_KIND_FRAME);
+        relay_post(&m);
 }
 
 static void drain_socket(void)
@@ -161,6 +147,8 @@ int relay_start(void *zmq_ctx, const char *run_dir, const relay_handler *h)
     char rid[64];
     int rid_len = snprintf(rid, sizeof rid, "gw-%s", R.epoch);
     int64_t maxsize = MAX_FRAME;
+    /* high-water marks count messages: flow.h keeps the frames in flight
+     * under FLOW_GLOBAL_WINDOW / STREAM_MSG_FRAME_OVERHEAD (131072) */
     if (zmq_setsockopt(R.sock, ZMQ_ROUTING_ID, rid, (size_t)rid_len) != 0 || bus_sockopt(R.sock, ZMQ_LINGER, 0) != 0 ||
         bus_sockopt(R.sock, ZMQ_SNDHWM, 200000) != 0 || bus_sockopt(R.sock, ZMQ_RCVHWM, 200000) != 0 ||
         zmq_setsockopt(R.sock, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize) != 0 ||

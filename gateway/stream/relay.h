@@ -23,10 +23,10 @@ typedef struct {
 int relay_start(void *zmq_ctx, const char *run_dir, const relay_handler *h);
 void relay_stop(void);
 
-/* Queues msg (taken) for agentsd. control: OPEN, CLOSED, SYNC are never
- * dropped; FRAMEs are dropped beyond a byte bound while agentsd is slow or
- * away (agentsd re-syncs from what is live, not from history). */
-void relay_post(zmq_msg_t *msg, int control);
+/* Queues msg (taken) for agentsd. Nothing is dropped here: what agents
+ * send is bounded by flow.h, which reads no further while agentsd is slow
+ * or away (its frames stay in grpc, not here). */
+void relay_post(zmq_msg_t *msg);
 /* A StreamMessage of kind for stream id. */
 void relay_simple(Internal__V1__StreamKind kind, uint64_t id, const void *payload, size_t len, int code,
                   const char *message);

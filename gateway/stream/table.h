@@ -16,6 +16,7 @@
 #include <grpc/grpc.h>
 
 #include "gateway/agent_stream.h"
+#include "gateway/stream/flow.h"
 
 /* ADMIT: credentials being checked; OPENING: agentsd was sent OPEN and has
  * not answered; OPEN: admitted by agentsd, messages flow; ENDING: the
@@ -50,6 +51,7 @@ typedef struct astream {
     int hdr_set, md_sent;
     /* the gRPC side (call.c) */
     grpc_byte_buffer *recv_buf;
+    flow_state flow;        /* how far it is read ahead of agentsd */
     sendbuf *sq_head, *sq_tail;
     size_t sq_n, sq_bytes;
     grpc_byte_buffer *inflight;

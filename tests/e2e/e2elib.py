@@ -38,6 +38,12 @@ def generated(path):
     sys.modules[name] = module
     return module
 
+def build_path(rel):
+    """A file of the build under test ("tests/tools/agentflood",
+    "bench/fleet"): tests/e2e/run.sh points PMM_BIN_DIR at <build>/bin."""
+    return os.path.normpath(os.path.join(os.environ.get("PMM_BIN_DIR", "build/release/bin"), "..", rel))
+
+
 REST = os.environ.get("E2E_REST", "http://127.0.0.1:7772")
 GRPC = os.environ.get("E2E_GRPC", "127.0.0.1:7771")
 DEBUG = os.environ.get("E2E_DEBUG", "http://127.0.0.1:7773")

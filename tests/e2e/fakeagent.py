@@ -27,7 +27,7 @@ import time
 
 import grpc
 
-from e2elib import GRPC
+from e2elib import GRPC, rest
 from agent.v1 import agent_pb2
 from google.protobuf import timestamp_pb2
 
@@ -85,10 +85,13 @@ class FakeAgent:
     def connect(self, timeout=15):
         """Opens the stream and waits for the response headers; returns them as
         a dict. Raises grpc.RpcError when the server ends the call first."""
+        # a connection of its own, as each pmm-agent has (grpc python would
+        # share one between channels to the same target)
+        options = (("grpc.use_local_subchannel_pool", 1),) + self.channel_options
         if self.credentials is not None:
-            self.channel = grpc.secure_channel(self.target, self.credentials, options=self.channel_options)
+            self.channel = grpc.secure_channel(self.target, self.credentials, options=options)
         else:
-            self.channel = grpc.insecure_channel(self.target, options=self.channel_options)
+            self.channel = grpc.insecure_channel(self.target, options=options)
         fn = self.channel.stream_stream(self.method, request_serializer=lambda b: b,
                                         response_deserializer=agent_pb2.ServerMessage.FromString)
         self.call = fn(self._outgoing(), metadata=self.metadata())
@@ -183,6 +186,16 @@ class FakeAgent:
         server's answer with the same id."""
         rid = next(self.ids)
         self.send(agent_pb2.AgentMessage(id=rid, **payload))
+        return self._answer(rid, timeout)
+
+    def request_raw(self, data, timeout=10):
+        """Sends an AgentMessage of a fresh id followed by the raw bytes data
+        (e.g. a field no AgentMessage has) and waits for the answer."""
+        rid = next(self.ids)
+        self.send_raw(agent_pb2.AgentMessage(id=rid).SerializeToString() + data)
+        return self._answer(rid, timeout)
+
+    def _answer(self, rid, timeout):
         with self.lock:
             if not self.lock.wait_for(lambda: rid in self.responses or self.ended is not None, timeout=timeout):
                 raise AssertionError("no answer to request %d within %s s" % (rid, timeout))
@@ -242,6 +255,16 @@ class FakeAgent:
     def wait_pings(self, n, timeout=25):
         with self.lock:
             return self.lock.wait_for(lambda: self.pings >= n, timeout=timeout)
+
+
+def register_pmm_agent(name, address="10.9.1.1"):
+    """RegisterNode (management.v1) of a generic node with its pmm-agent:
+    the response JSON, with generic_node, pmm_agent and the agent's token."""
+    r = rest("POST", "/v1/management/nodes", {
+        "node_type": "NODE_TYPE_GENERIC_NODE", "node_name": name, "address": address,
+        "distro": "linux", "reregister": False})
+    assert r.status == 200, r
+    return r.json
 
 
 def process_types(state):

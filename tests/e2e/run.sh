@@ -30,11 +30,11 @@ try:
     low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 except (OSError, ValueError, IndexError):
     low = 32768
-slots = max((low - 20000) // 20 - 1, 1)
+slots = max((low - 20000) // 40 - 1, 1)
 for _ in range(200):
-    base = 20000 + random.randrange(slots) * 20
+    base = 20000 + random.randrange(slots) * 40
     free = True
-    for port in range(base + 1, base + 20):  # suite.sh's BASE+1..+8, tests' stand-ins from +9
+    for port in range(base + 1, base + 40):  # suite.sh's BASE+1..+8, tests' stand-ins from +9
         s = socket.socket()
         try:
             s.bind(("127.0.0.1", port))
@@ -91,6 +91,9 @@ export PMM_DEV_AZURE_MANAGEMENT_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"
 # while no stand-in listens, credentials inventoryd refuses stay refused.
 export E2E_GRAFANA_PORT=$((PORT_BASE + 14))
 export PMM_GRAFANA_ADDR="127.0.0.1:$E2E_GRAFANA_PORT"
+# BASE+15..+17: a second gateway with short connection limits (grpc, rest,
+# debug), started and stopped by tests/e2e/test_connection_limits.py.
+export E2E_GATEWAY2_PORT=$((PORT_BASE + 15))
 # DiscoverRDS without keys looks for the caller's AWS credentials: none here.
 unset AWS_ACCESS_KEY_ID AWS_ACCESS_KEY AWS_SECRET_ACCESS_KEY AWS_SECRET_KEY AWS_SESSION_TOKEN AWS_PROFILE
 export AWS_SHARED_CREDENTIALS_FILE="$VAR/no-aws-credentials"
@@ -111,6 +114,11 @@ export E2E_PYGEN="$BUILD/gen/py"
 export E2E_COUNTS_FILE="$VAR/py-counts"
 export E2E_EXPECTED_EXITS="$VAR/expected-exits"
 export PYTHONDONTWRITEBYTECODE=1
+# test_agent_memory bounds the daemons' RSS while agents flood them: ASan
+# keeps up to 256 MiB of freed memory per process in quarantine by default,
+# which would hide what they hold. 16 MiB still catches a use right after a
+# free. (Later options win; no effect on a build without ASan.)
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
 
 on_exit() {
     $SUITE stop >/dev/null 2>&1
@@ -150,7 +158,7 @@ check() { # name, then a command that succeeds when the check passes
     fi
 }
 
-echo "e2e: var dir $VAR, ports $((PORT_BASE + 1))-$((PORT_BASE + 19)), binaries $PMM_BIN_DIR"
+echo "e2e: var dir $VAR, ports $((PORT_BASE + 1))-$((PORT_BASE + 39)), binaries $PMM_BIN_DIR"
 [ -d "$E2E_PYGEN/inventory" ] ||
     echo "e2e: warning: no generated python modules in $E2E_PYGEN (built by make)"
 if [ -x "$S3RVER" ]; then

@@ -1,4 +1,4 @@
-"""runner: runs the e2e unittest modules (test_*.py here; test_restart last)
+"""runner: runs the e2e unittest modules (test_*.py here; test_faults and test_restart last)
 and counts tests: a test passes when neither it nor any of its subtests
 failed or errored; a skipped test counts as neither; a class or module
 fixture error counts as one failed test.
@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.environ.get("E2E_PYGEN", "build/release/gen/py"))
 
-LAST = ("test_restart",)  # disturbs the daemons: after everything else
+LAST = ("test_faults", "test_restart")  # disturb the daemons: after everything else
 
 
 class CountingResult(unittest.TextTestResult):

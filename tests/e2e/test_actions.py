@@ -9,16 +9,12 @@ import time
 import unittest
 
 from e2elib import ApiTestCase, rest, unique, quote
-from fakeagent import FakeAgent
+from fakeagent import FakeAgent, register_pmm_agent
 from agent.v1 import agent_pb2
 
 
 def register(name):
-    r = rest("POST", "/v1/management/nodes", {
-        "node_type": "NODE_TYPE_GENERIC_NODE", "node_name": name, "address": "10.9.2.1",
-        "distro": "linux", "reregister": False})
-    assert r.status == 200, r
-    return r.json
+    return register_pmm_agent(name, address="10.9.2.1")
 
 
 class ActionsTest(ApiTestCase):

@@ -5,14 +5,17 @@ StateChanged into the inventory, is_connected, refusals with upstream's
 codes and texts."""
 
 import os
+import random
+import threading
 import time
 import unittest
 
 import grpc
 
-from e2elib import ApiTestCase, ctl, debug, rest, unique, quote
-from fakeagent import FakeAgent, LEGACY, process_types
+from e2elib import ApiTestCase, ctl, ctl_status, debug, rest, unique, quote
+from fakeagent import FakeAgent, LEGACY, process_types, register_pmm_agent
 from agent.v1 import agent_pb2
+from google.rpc import status_pb2
 from inventory.v1 import agent_status_pb2, agents_pb2
 
 RUNNING = agent_status_pb2.AGENT_STATUS_RUNNING
@@ -21,11 +24,7 @@ MYSQLD_EXPORTER = agents_pb2.AGENT_TYPE_MYSQLD_EXPORTER
 
 
 def register(name):
-    r = rest("POST", "/v1/management/nodes", {
-        "node_type": "NODE_TYPE_GENERIC_NODE", "node_name": name, "address": "10.9.1.1",
-        "distro": "linux", "reregister": False})
-    assert r.status == 200, r
-    return r.json
+    return register_pmm_agent(name, address="10.9.1.1")
 
 
 def agent_of(agent_id):
@@ -269,10 +268,6 @@ class AgentStreamTest(ApiTestCase):
         second.wait_set_state()
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class AgentStreamRobustnessTest(ApiTestCase):
     """Misbehaving agents are cut off alone; agentsd restarts unnoticed."""
 
@@ -326,3 +321,152 @@ class AgentStreamRobustnessTest(ApiTestCase):
         self.assertEqual(code, grpc.StatusCode.RESOURCE_EXHAUSTED)
         self.assertEqual(good.ping().WhichOneof("payload"), "pong")
         self.assertIsNone(good.ended)
+
+
+class AgentStreamBadInputTest(ApiTestCase):
+    """Malformed agent-stream input (issue 16, defect 4): each misbehaving
+    stream gets a clear end or answer, agentsd and the gateway keep running
+    with the same pids, and a well-behaved agent connected meanwhile never
+    notices. The e2e run checks the daemons' logs for sanitizer reports."""
+
+    def setUp(self):
+        self.before = ctl_status()
+        self.regs = []
+        self.agents = []
+        self.good = self.agent(self.register())
+        self.good.connect()
+        self.good.wait_set_state()
+
+    def tearDown(self):
+        try:
+            # the well-behaved agent saw nothing of it, and nobody restarted
+            self.assertIsNone(self.good.ended)
+            self.assertEqual(self.good.ping().WhichOneof("payload"), "pong")
+            after = ctl_status()
+            for name in ("gateway", "agentsd", "inventoryd"):
+                self.assertEqual(after[name], self.before[name], "%s restarted" % name)
+        finally:
+            for a in self.agents:
+                a.close()
+
+    def register(self):
+        reg = register(unique("badin"))
+        node_id = reg["generic_node"]["node_id"]
+        self.addCleanup(lambda: rest("DELETE", "/v1/management/nodes/%s?force=true" % quote(node_id)))
+        self.regs.append(reg)
+        return reg
+
+    def agent(self, reg, **kw):
+        kw.setdefault("auth", "Bearer " + reg["token"])
+        a = FakeAgent(kw.pop("agent_id", reg["pmm_agent"]["agent_id"]), **kw)
+        self.agents.append(a)
+        return a
+
+    def connected(self):
+        a = self.agent(self.register())
+        a.connect()
+        return a
+
+    def assertEndsWith(self, a, code):
+        ended = a.wait_ended()
+        self.assertIsNotNone(ended, "the stream was not ended")
+        self.assertEqual(ended[0], code, ended)
+
+    def test_undecodable_then_empty_messages(self):
+        """The sequence that made agentsd memcpy from NULL: the stream is
+        ended while empty frames are still on their way."""
+        a = self.connected()
+        a.send_raw(b"\xff\xff\xff")
+        for _ in range(20):
+            a.send_raw(b"")
+        self.assertEndsWith(a, grpc.StatusCode.INTERNAL)
+
+    def test_garbage_truncated_and_huge_lengths(self):
+        cases = {
+            "random bytes": bytes(random.Random(7).getrandbits(8) for _ in range(4096)),
+            "truncated varint": b"\x08\xff\xff",
+            "truncated tag": b"\x80",
+            "huge declared length": b"\x12\xff\xff\xff\xff\x0f" + b"x" * 16,
+            "length past the end": b"\x1a\x10abc",
+            "field number 0": b"\x00\x01",
+            "unterminated group": b"\x0b\x08\x01",
+        }
+        for label, data in cases.items():
+            with self.subTest(label):
+                a = self.connected()
+                a.send_raw(data)
+                self.assertEndsWith(a, grpc.StatusCode.INTERNAL)
+
+    def test_unknown_payload_kind_answered(self):
+        a = self.connected()
+        # field 1000 (varint): a payload kind from a newer pmm-agent
+        resp = a.request_raw(b"\xc0\x3e\x01")
+        self.assertEqual(resp.status.code, grpc.StatusCode.UNIMPLEMENTED.value[0])
+        self.assertEqual(resp.status.message, "can't handle message type sent, it is not implemented")
+        # no payload at all, and an UNIMPLEMENTED answer of the agent's: not bounced back
+        a.send(agent_pb2.AgentMessage(id=4242))
+        a.send(agent_pb2.AgentMessage(id=4243, status=status_pb2.Status(code=12, message="unknown")))
+        self.assertEqual(a.ping().WhichOneof("payload"), "pong")
+        with a.lock:
+            self.assertNotIn(4243, a.responses)
+        self.assertIsNone(a.ended)
+
+    def test_responses_to_ids_never_sent(self):
+        a = self.connected()
+        a.wait_set_state()
+        for i, kind in enumerate(("pong", "set_state", "start_action", "stop_action", "check_connection",
+                                  "start_job", "job_status", "agent_logs", "service_info")):
+            msg = agent_pb2.AgentMessage(id=900000 + i)
+            getattr(msg, kind).SetInParent()
+            a.send(msg)
+        a.send(agent_pb2.AgentMessage(id=0, pong=agent_pb2.Pong()))
+        self.assertEqual(a.ping().WhichOneof("payload"), "pong")
+        self.assertIsNone(a.ended)
+
+    def test_duplicate_connects_at_once(self):
+        reg = self.register()
+        first = self.agent(reg)
+        first.connect()
+        dups = [self.agent(reg) for _ in range(8)]
+        errors = []
+
+        def dial(d):
+            try:
+                d.connect()
+            except grpc.RpcError as e:
+                errors.append(e.code())
+        threads = [threading.Thread(target=dial, args=(d,)) for d in dups]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        self.assertEqual(errors, [grpc.StatusCode.ALREADY_EXISTS] * len(dups))
+        self.assertEqual(first.ping().WhichOneof("payload"), "pong")
+
+    def test_metadata_abuse(self):
+        reg = self.register()
+        agent_id = reg["pmm_agent"]["agent_id"]
+        cases = [
+            ("id too long", dict(agent_id="a" * 5000), None),
+            # upstream's getValue: a key given twice counts as absent
+            ("two ids", dict(extra_metadata=(("pmm-agent-id", agent_id),)), grpc.StatusCode.PERMISSION_DENIED),
+            ("two versions", dict(extra_metadata=(("pmm-agent-version", "3.0.0"),)), grpc.StatusCode.INVALID_ARGUMENT),
+            ("no version", dict(version=None), grpc.StatusCode.INVALID_ARGUMENT),
+            ("authorization too long", dict(auth="Bearer " + "x" * 9000), None),
+            ("authorization garbage", dict(auth="Basic !!!not-base64"), grpc.StatusCode.UNAUTHENTICATED),
+            ("metrics port not a number", dict(extra_metadata=(("pmm-agent-metrics-port", "-1"),)),
+             grpc.StatusCode.DATA_LOSS),
+            ("many headers", dict(extra_metadata=tuple(("x-junk-%d" % i, "v" * 50) for i in range(150))), None),
+        ]
+        for label, kw, code in cases:
+            with self.subTest(label):
+                with self.assertRaises(grpc.RpcError) as cm:
+                    self.agent(reg, **kw).connect()
+                if code is not None:  # otherwise any refusal will do (grpc's own limits)
+                    self.assertEqual(cm.exception.code(), code, cm.exception.details())
+        # none of it left a trace: the real agent connects
+        self.assertEqual(self.agent(reg).connect()["pmm-agent-node-id"], reg["generic_node"]["node_id"])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -17,11 +17,10 @@ import subprocess
 import time
 import urllib.parse
 
-from e2elib import ApiTestCase, quote, rest, unique, http_call
+from e2elib import ApiTestCase, http_call, psql, quote, rest, unique
 
 VM = os.environ.get("E2E_VM", "http://127.0.0.1:9090/prometheus")
 VAR = os.environ.get("PMM_VAR_DIR", "var")
-PG_PORT = os.environ.get("E2E_PG_PORT", "5433")
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 BASE = os.path.join(VAR, "prometheus", "prometheus.base.yml")
 SCRAPE_FILE = os.path.join(VAR, "victoriametrics", "promscrape.yml")
@@ -63,13 +62,6 @@ def up(job):
         return None
     result = r.json["data"]["result"]
     return result[0]["value"][1] if result else None
-
-
-def psql(sql):
-    with open(os.environ["E2E_PG_PASSWORD_FILE"]) as f:
-        env = dict(os.environ, PGPASSWORD=f.readline().strip())
-    subprocess.run(["psql", "-h", "127.0.0.1", "-p", PG_PORT, "-U", "pmm-managed", "-d", "pmm-managed",
-                    "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql], env=env, check=True, capture_output=True)
 
 
 def wait_for(what, fn, timeout=30):

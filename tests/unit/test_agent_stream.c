@@ -69,6 +69,31 @@ START_TEST(frame_round_trip)
 }
 END_TEST
 
+/* stream_msg_frame writes what protobuf-c packs for the same FRAME. */
+START_TEST(frame_written_in_place_as_packed)
+{
+    const uint64_t ids[] = { 0, 1, 127, 128, 1ULL << 40, UINT64_MAX };
+    const size_t lens[] = { 0, 1, 127, 128, 300, 70000 };
+    uint8_t *data = malloc(70000);
+    for (size_t i = 0; i < 70000; i++)
+        data[i] = (uint8_t)(i * 7);
+    for (size_t a = 0; a < sizeof ids / sizeof *ids; a++)
+        for (size_t b = 0; b < sizeof lens / sizeof *lens; b++) {
+            zmq_msg_t want, got;
+            uint8_t *p;
+            ck_assert_int_eq(stream_msg_make(&want, INTERNAL__V1__STREAM_KIND__STREAM_KIND_FRAME, ids[a], data,
+                                             lens[b], 0, NULL), 0);
+            ck_assert_int_eq(stream_msg_frame(&got, ids[a], lens[b], &p), 0);
+            memcpy(p, data, lens[b]);
+            ck_assert_uint_eq(zmq_msg_size(&got), zmq_msg_size(&want));
+            ck_assert_int_eq(memcmp(zmq_msg_data(&got), zmq_msg_data(&want), zmq_msg_size(&want)), 0);
+            zmq_msg_close(&want);
+            zmq_msg_close(&got);
+        }
+    free(data);
+}
+END_TEST
+
 START_TEST(frame_garbage_refused)
 {
     const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff };
@@ -133,6 +158,7 @@ int main(void)
     tcase_add_test(tc, drift_symmetric_and_skewed);
     tcase_add_test(tc, versions);
     tcase_add_test(tc, frame_round_trip);
+    tcase_add_test(tc, frame_written_in_place_as_packed);
     tcase_add_test(tc, frame_garbage_refused);
     tcase_add_test(tc, mailbox_runs_in_order_across_threads);
     suite_add_tcase(s, tc);

@@ -78,6 +78,18 @@ START_TEST(next_times)
     ck_assert_int_eq(cron_next(&e, 1000), 1090);
     e = P("@every 1h30m");
     ck_assert_int_eq(cron_next(&e, 1000), 1000 + 5400);
+    /* Go's duration syntax: fractions, µs, a sign; under a second is one */
+    e = P("@every 1.5m");
+    ck_assert_int_eq(cron_next(&e, 1000), 1090);
+    e = P("@every .5h");
+    ck_assert_int_eq(cron_next(&e, 0), 1800);
+    e = P("@every 1500\u00b5s");
+    ck_assert_int_eq(cron_next(&e, 0), 1);
+    e = P("@every -5m");
+    ck_assert_int_eq(cron_next(&e, 0), 1);
+    /* the longest time.Duration, 2562047h47m16.854775807s */
+    e = P("@every 2562047h");
+    ck_assert_int_eq(cron_next(&e, 0), 2562047LL * 3600);
 }
 END_TEST
 
@@ -115,6 +127,13 @@ START_TEST(robfig_errors)
     error_is("@foo", "unrecognized descriptor: @foo");
     error_is("@every", "unrecognized descriptor: @every");
     error_is("@every 5x", "failed to parse duration @every 5x: time: invalid duration \"5x\"");
+    /* past int64 nanoseconds (found by fuzz_cron: the float's conversion overflowed) */
+    error_is("@every 2562048h", "failed to parse duration @every 2562048h: time: invalid duration \"2562048h\"");
+    error_is("@every 1h666666666666666666666666h", "failed to parse duration @every 1h666666666666666666666666h: "
+                                                   "time: invalid duration \"1h666666666666666666666666h\"");
+    error_is("@every .h", "failed to parse duration @every .h: time: invalid duration \".h\"");
+    error_is("@every 5", "failed to parse duration @every 5: time: invalid duration \"5\"");
+    error_is("@every 1e3s", "failed to parse duration @every 1e3s: time: invalid duration \"1e3s\"");
     error_is("TZ=Europe/Paris 0 1 * * *", "provided bad location Europe/Paris: unknown time zone Europe/Paris");
 }
 END_TEST

@@ -1,14 +1,12 @@
 /* PromQL series selectors (common/promsel.c): PromQL's grammar and Go's
  * string escapes, what is refused and why; the fuzz target's seeds replayed
- * through it, then a short libFuzzer run (PROMSEL_FUZZ_SECONDS, default 10);
+ * through it (tests/fuzz/run.sh fuzzes it: make fuzz, and briefly in make test);
  * the gateway's X-Proxy-Filter decoding and the rewriting of a query string
  * or form body into extra_filters[]. */
 #include <check.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -18,8 +16,6 @@
 #include "promsel.h"
 #include "tests/fuzz/fuzz_promsel.c"
 #include "tests/lib/checkrun.h"
-
-static char fuzzer_path[4096];
 
 static int parse(const char *s, promsel *p)
 {
@@ -126,39 +122,6 @@ START_TEST(fuzz_seeds)
 }
 END_TEST
 
-START_TEST(bounded_fuzz_run)
-{
-    ck_assert_msg(access(fuzzer_path, X_OK) == 0, "fuzzer not built: %s", fuzzer_path);
-    const char *secs = getenv("PROMSEL_FUZZ_SECONDS");
-    if (!secs || !*secs)
-        secs = "10";
-    char dir[] = "/tmp/promsel-fuzz.XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    for (size_t i = 0; i < sizeof seeds / sizeof *seeds; i++) {
-        char path[128];
-        snprintf(path, sizeof path, "%s/seed%zu", dir, i);
-        FILE *f = fopen(path, "w");
-        ck_assert_ptr_nonnull(f);
-        fputs(seeds[i], f);
-        fclose(f);
-    }
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "'%s' -max_total_time=%s -max_len=512 -artifact_prefix=%s/ %s >%s/log 2>&1", fuzzer_path,
-             secs, dir, dir, dir);
-    int rc = system(cmd);
-    char show[8192];
-    if (!(rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0)) {
-        snprintf(show, sizeof show, "tail -n 30 %s/log", dir);
-        if (system(show) == -1)
-            perror("tail");
-    }
-    snprintf(show, sizeof show, "rm -rf %s", dir);
-    if (system(show) == -1)
-        perror("rm");
-    ck_assert_msg(rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "fuzz run failed (status %d)", rc);
-}
-END_TEST
-
 static char *b64(const char *s)
 {
     size_t cap = sodium_base64_ENCODED_LEN(strlen(s), sodium_base64_VARIANT_ORIGINAL);
@@ -210,14 +173,10 @@ START_TEST(form_rewrite)
 }
 END_TEST
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
     if (sodium_init() < 0)
         return 1;
-    char self[4096];
-    snprintf(self, sizeof self, "%s", argv[0]);
-    snprintf(fuzzer_path, sizeof fuzzer_path, "%s/../../fuzz/fuzz_promsel", dirname(self));
     Suite *s = suite_create("promsel");
     TCase *tc = tcase_create("promsel");
     tcase_set_timeout(tc, 120);
@@ -226,7 +185,6 @@ int main(int argc, char **argv)
     tcase_add_test(tc, fuzz_seeds);
     tcase_add_test(tc, proxy_filter_header);
     tcase_add_test(tc, form_rewrite);
-    tcase_add_test(tc, bounded_fuzz_run);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
