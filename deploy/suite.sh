@@ -32,7 +32,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PGBIN=${PMM_PG_BIN:-/usr/lib/postgresql/15/bin}
 BIND=${PMM_INTERFACE_TO_BIND:-127.0.0.1}
 READY_TIMEOUT=${PMM_READY_TIMEOUT:-60}
-DAEMONS="inventoryd configd agentsd gateway"
+DAEMONS="inventoryd configd agentsd checksd gateway"
 
 die() { echo "$PROGRAM: $*" >&2; exit 1; }
 say() { echo "$PROGRAM: $*"; }
@@ -99,7 +99,8 @@ pg_run() {
 # ---- init -------------------------------------------------------------------
 
 init_dirs() {
-    mkdir -p "$VAR" "$VAR/run" "$VAR/log" "$VAR/supervisord.d" "$VAR/prometheus/rules" "$VAR/vmalert/rules"
+    mkdir -p "$VAR" "$VAR/run" "$VAR/log" "$VAR/supervisord.d" "$VAR/prometheus/rules" "$VAR/vmalert/rules" \
+        "$VAR/advisors" "$VAR/checks" "$VAR/alerting/templates"
     VAR=$(cd "$VAR" && pwd -P)
     CONF=$VAR/supervisord.conf
     PIDFILE=$VAR/run/supervisord.pid
@@ -266,6 +267,11 @@ EOF
         --victoriametrics-base-config="$VAR/prometheus/prometheus.base.yml" --victoriametrics-binary="$VM_BIN" \
         --debug-addr="127.0.0.1:$DEBUG_PORT" --update-version-file="$VAR/pmm-server-update-version.json"
     render_program agentsd 25 --workers=2
+    # advisors and alerting: the shipped files from the tree, the user's under var/
+    render_program checksd 27 --workers=2 --advisors-dir="$ROOT/checksd/data/advisors" \
+        --checks-dir="$ROOT/checksd/data/checks" --user-advisors-dir="$VAR/advisors" \
+        --user-checks-dir="$VAR/checks" --alerting-templates-dir="$ROOT/checksd/data/alerting-templates" \
+        --user-templates-dir="$VAR/alerting/templates" --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/"
     # the gateway relays to exactly the daemons supervisord runs here
     render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
         --http-port="$REST_PORT" --debug-port="$DEBUG_PORT" --daemons="$(echo $DAEMONS | tr ' ' '\n' | grep -vx gateway | paste -sd, -)"

@@ -15,7 +15,7 @@ BUILD=${1:-build/release}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 case $BUILD in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
 PY=/usr/bin/python3
-DAEMONS="inventoryd configd agentsd gateway"
+DAEMONS="inventoryd configd agentsd checksd gateway"
 
 VAR=$(mktemp -d "${TMPDIR:-/tmp}/pmm-e2e.XXXXXX")
 chmod 755 "$VAR" # PostgreSQL runs as user postgres and must reach its data dir
@@ -56,6 +56,8 @@ unset PMM_POSTGRES_DSN PMM_POSTGRES_ADDR PMM_POSTGRES_DBNAME PMM_POSTGRES_USERNA
       PMM_POSTGRES_DBPASSWORD PMM_POSTGRES_SSL_MODE PMM_PG_PORT
 export PMM_VAR_DIR="$VAR" PMM_BIN_DIR="$BUILD/bin" PMM_PORT_BASE="$PORT_BASE"
 export PMM_ADMIN_PASSWORD=admin PMM_INTERFACE_TO_BIND=127.0.0.1
+# advisor checks run at once, not a minute after checksd starts
+export PMM_ADVISORS_CHECKS_DISABLE_START_DELAY=true
 export PMM_READY_TIMEOUT="${PMM_READY_TIMEOUT:-90}"
 SUITE="sh $ROOT/deploy/suite.sh"
 
