@@ -1,4 +1,4 @@
--- 0005_checks: checksd's tables (advisors reference §7, §10; schema.md
+-- 0007_checks: checksd's tables (advisors reference §7, §10; schema.md
 -- section 3): per-check interval overrides, alerting rule templates
 -- created through the API, and the alerting rules made from templates.
 -- Upstream keeps its rules in Grafana; this suite keeps them here and
