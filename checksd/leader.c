@@ -5,12 +5,12 @@
 
 static atomic_bool leader = true; /* HA disabled: always the leader */
 
-bool leader_is(void)
+bool checksd_is_leader(void)
 {
     return atomic_load(&leader);
 }
 
-void leader_set(bool l)
+void checksd_set_leader(bool l)
 {
     atomic_store(&leader, l);
 }

@@ -278,7 +278,7 @@ static long run_checks(const runner_config *cfg, db *d, run_kind kind, check_int
 static long run(const runner_config *cfg, db *d, run_kind kind, check_interval group, const char *const *names,
                 size_t n_names, long *failed)
 {
-    if (!leader_is()) {
+    if (!checksd_is_leader()) {
         log_debug("Not the leader: advisor checks are not run here.");
         return 0;
     }
