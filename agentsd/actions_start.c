@@ -110,16 +110,7 @@ static agent_ver pmm_agent_version(db *d, const char *pmm_agent_id)
 
 /* ---- the service's DSN (models.FindDSNByServiceIDandPMMAgentID) --------------------- */
 
-typedef struct {
-    char pmm_agent_id[128];
-    json_t *service, *agent;
-    agent_ver ver;
-    char *dsn;
-    json_t *files;
-    delims d;
-} target;
-
-static void target_clear(target *t)
+void action_target_clear(action_target *t)
 {
     json_decref(t->service);
     json_decref(t->agent);
@@ -128,7 +119,7 @@ static void target_clear(target *t)
     memset(t, 0, sizeof *t);
 }
 
-static int resolve_dsn(db *d, target *t, const char *database, rpc_status *st)
+static int resolve_dsn(db *d, action_target *t, const char *database, rpc_status *st)
 {
     static const char *const mysql[] = { "qan-mysql-slowlog-agent", "qan-mysql-perfschema-agent", "mysqld_exporter", NULL };
     static const char *const pg[] = { "qan-postgresql-pgstatements-agent", "qan-postgresql-pgstatmonitor-agent",
@@ -172,10 +163,8 @@ static int resolve_dsn(db *d, target *t, const char *database, rpc_status *st)
     return RPC_OK;
 }
 
-/* prepareServiceAction(WithFiles): the pmm-agent and the DSN; the service
- * is looked up first when files are wanted, as upstream does. */
-static int prepare(db *d, const char *service_id, const char *pmm_agent_id, const char *database, bool files,
-                   target *t, rpc_status *st)
+int action_target_prepare(db *d, const char *service_id, const char *pmm_agent_id, const char *database, bool files,
+                   action_target *t, rpc_status *st)
 {
     if (files && !(t->service = find_service(d, service_id, st)))
         return st->code;
@@ -189,8 +178,7 @@ static int prepare(db *d, const char *service_id, const char *pmm_agent_id, cons
     return rc == RPC_OK ? resolve_dsn(d, t, database, st) : rc;
 }
 
-/* TextFiles {files, delimiters}. */
-static ProtobufCMessage *text_files(const target *t)
+ProtobufCMessage *action_text_files(const action_target *t)
 {
     ProtobufCMessage *tf = pb_new(&agent__v1__text_files__descriptor);
     if (tf && (state_put_files(tf, "files", t->files) != 0 || pb_set_str(tf, "template_left_delim", t->d.l) != 0 ||
@@ -280,21 +268,30 @@ static int one_exporter(db *d, const char *service_id, const char *type, const c
     return rc;
 }
 
-/* Params of a DSN action (table or MongoDB explain), TLS files included. */
-static ProtobufCMessage *dsn_params(size_t k, const ProtobufCMessage *p, const target *t, bool tls_skip_verify)
+ProtobufCMessage *action_dsn_params(const char *member, const action_target *t, ProtobufCMessage **tf)
 {
     const ProtobufCMessageDescriptor *desc =
         protobuf_c_message_descriptor_get_field_by_name(&agent__v1__start_action_request__descriptor,
-                                                        kinds[k].agent_params)->descriptor;
+                                                        member)->descriptor;
     ProtobufCMessage *m = pb_new(desc);
-    ProtobufCMessage *tf = m ? text_files(t) : NULL;
-    if (!tf || pb_set_str(m, "dsn", t->dsn) != 0) {
-        if (tf)
-            protobuf_c_message_free_unpacked(tf, NULL);
+    *tf = m ? action_text_files(t) : NULL;
+    if (!*tf || pb_set_str(m, "dsn", t->dsn) != 0) {
+        if (*tf)
+            protobuf_c_message_free_unpacked(*tf, NULL);
         if (m)
             protobuf_c_message_free_unpacked(m, NULL);
         return NULL;
     }
+    return m;
+}
+
+/* Params of a DSN action (table or MongoDB explain), TLS files included. */
+static ProtobufCMessage *dsn_params(size_t k, const ProtobufCMessage *p, const action_target *t, bool tls_skip_verify)
+{
+    ProtobufCMessage *tf;
+    ProtobufCMessage *m = action_dsn_params(kinds[k].agent_params, t, &tf);
+    if (!m)
+        return NULL;
     int rc;
     if (kinds[k].k == K_MONGO_EXPLAIN) {
         rc = pb_set_str(m, "query", pb_get_str(p, "query")) | pb_set_msg(m, "text_files", tf);
@@ -390,11 +387,11 @@ static int start_pt(db *d, size_t k, const ProtobufCMessage *p, char *agent, siz
 static int start_dsn_action(db *d, size_t k, const ProtobufCMessage *p, char *agent, size_t agent_len,
                             ProtobufCMessage **params, rpc_status *st)
 {
-    target t = { 0 };
+    action_target t = { 0 };
     const char *service_id = pb_get_str(p, "service_id"), *requested = pb_get_str(p, "pmm_agent_id");
     /* MongoDB explain runs against the admin database. */
     const char *database = kinds[k].k == K_MONGO_EXPLAIN ? "admin" : pb_get_str(p, "database");
-    int rc = prepare(d, service_id, requested, database, kinds[k].k != K_PG_TABLE, &t, st);
+    int rc = action_target_prepare(d, service_id, requested, database, kinds[k].k != K_PG_TABLE, &t, st);
     bool skip_verify = false;
     if (rc == RPC_OK && (kinds[k].k == K_MYSQL_TABLE || kinds[k].k == K_MYSQL_EXPLAIN)) {
         json_t *exporter = NULL;
@@ -413,7 +410,7 @@ static int start_dsn_action(db *d, size_t k, const ProtobufCMessage *p, char *ag
         rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
     if (rc == RPC_OK)
         snprintf(agent, agent_len, "%s", t.pmm_agent_id);
-    target_clear(&t);
+    action_target_clear(&t);
     return rc;
 }
 

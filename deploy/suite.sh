@@ -266,7 +266,8 @@ EOF
         --victoriametrics-data-dir="$VAR/victoriametrics/data" \
         --victoriametrics-base-config="$VAR/prometheus/prometheus.base.yml" --victoriametrics-binary="$VM_BIN" \
         --debug-addr="127.0.0.1:$DEBUG_PORT" --update-version-file="$VAR/pmm-server-update-version.json"
-    render_program agentsd 25 --workers=2
+    # QueryActions (advisor checks) holds a worker while the agent runs the queries
+    render_program agentsd 25 --workers=4
     # advisors and alerting: the shipped files from the tree, the user's under var/
     render_program checksd 27 --workers=2 --advisors-dir="$ROOT/checksd/data/advisors" \
         --checks-dir="$ROOT/checksd/data/checks" --user-advisors-dir="$VAR/advisors" \
