@@ -4,19 +4,18 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <curl/curl.h>
 
 #include "docs.h"
+#include "http/bytebuf.h"
 
 char *metrics_render_query(const char *query, const char *service_name, const char *node_name,
                            const char *service_id, char *err, size_t errlen)
 {
-    size_t cap = strlen(query) + 1, len = 0;
-    char *out = malloc(cap);
-    if (!out)
-        return NULL;
+    bytebuf out = { 0 };
     const char *p = query;
     while (*p) {
         const char *open = strstr(p, "{{");
@@ -27,7 +26,7 @@ char *metrics_render_query(const char *query, const char *service_name, const ch
             const char *close = strstr(open + 2, "}}");
             if (!close) {
                 snprintf(err, errlen, "template: query:1: unclosed action");
-                free(out);
+                bytebuf_free(&out);
                 return NULL;
             }
             const char *a = open + 2, *b = close;
@@ -46,31 +45,21 @@ char *metrics_render_query(const char *query, const char *service_name, const ch
                 val = service_id;
             else {
                 snprintf(err, errlen, "template: query:1: can't evaluate %.*s in the query's data", (int)n, a);
-                free(out);
+                bytebuf_free(&out);
                 return NULL;
             }
             next = close + 2;
         }
-        size_t add = lit + (val ? strlen(val) : 0);
-        if (len + add + 1 > cap) {
-            cap = (len + add + 1) * 2;
-            char *grown = realloc(out, cap);
-            if (!grown) {
-                free(out);
-                return NULL;
-            }
-            out = grown;
-        }
-        memcpy(out + len, p, lit);
-        len += lit;
-        if (val) {
-            memcpy(out + len, val, strlen(val));
-            len += strlen(val);
+        if (bytebuf_append(&out, p, lit, SIZE_MAX / 2) != 0 ||
+            (val && bytebuf_append(&out, val, strlen(val), SIZE_MAX / 2) != 0)) {
+            bytebuf_free(&out);
+            return NULL;
         }
         p = next;
     }
-    out[len] = '\0';
-    return out;
+    if (!out.data && bytebuf_append(&out, "", 0, 1) != 0)
+        snprintf(err, errlen, "out of memory");
+    return out.data;
 }
 
 char *metrics_query_url(const char *base, const check_query *q, const char *promql, int64_t now_ms)

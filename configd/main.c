@@ -19,6 +19,7 @@
 #include "logs_service.h"
 #include "metrics.h"
 #include "platform.h"
+#include "rules_service.h"
 #include "configd/scrape/scrape.h"
 #include "configd/scrape/loop.h"
 #include "configd/scrape/service.h"
@@ -129,7 +130,8 @@ int main(int argc, char **argv)
                                               updates_methods_count, aws_instance_methods, aws_instance_methods_count,
                                               platform_methods, platform_methods_count, uievents_methods,
                                               uievents_methods_count, configd_metrics_methods,
-                                              configd_metrics_methods_count, NULL);
+                                              configd_metrics_methods_count, rules_service_methods,
+                                              rules_service_methods_count, NULL);
     void *zctx = zmq_ctx_new();
     char ep[512];
     bus_pub_endpoint(ep, sizeof ep, run_dir, "configd");

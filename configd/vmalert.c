@@ -146,19 +146,23 @@ static void name_user_file(char *detail, size_t len, const char *tmp, const char
 }
 
 /* Checks content (as a file next to the applied one, which vmalert's
- * NAME.yml pattern does not match) and renames it into place. */
-static int apply_content(const vmalert_params *p, const char *content, const char *applied, rpc_status *st)
+ * NAME.yml pattern does not match) and renames it into place. user names
+ * the file the content came from in vmalert's reason (NULL: none). */
+static int apply_content(const vmalert_params *p, const char *content, const char *applied, const char *user,
+                         rpc_status *st)
 {
     char tmp[4200], detail[1024];
-    snprintf(tmp, sizeof tmp, "%s/.%s.check", p->rules_dir, VMALERT_RULES_FILE);
+    const char *base = strrchr(applied, '/');
+    snprintf(tmp, sizeof tmp, "%s/.%s.check", p->rules_dir, base ? base + 1 : applied);
     if (write_all(tmp, content, st) != RPC_OK) {
         unlink(tmp);
         return -1;
     }
     if (vmalert_check_file(p, tmp, detail, sizeof detail, st) != RPC_OK) {
         unlink(tmp);
-        name_user_file(detail, sizeof detail, tmp, p->user_rules);
-        log_error("vmalert rules %s not applied: %s %s", p->user_rules, st->message, detail);
+        if (user)
+            name_user_file(detail, sizeof detail, tmp, user);
+        log_error("vmalert rules %s not applied: %s %s", user ? user : applied, st->message, detail);
         if (st->code == RPC_INVALID_ARGUMENT)
             rpc_fail(st, RPC_INVALID_ARGUMENT, "Invalid alerting rules. %s", detail);
         return -1;
@@ -169,6 +173,18 @@ static int apply_content(const vmalert_params *p, const char *content, const cha
         return -1;
     }
     return 0;
+}
+
+int vmalert_apply_file(const vmalert_params *p, const char *name, const char *content, rpc_status *st)
+{
+    char applied[4200];
+    snprintf(applied, sizeof applied, "%s/%s.yml", p->rules_dir, name);
+    if (!content || blank(content)) {
+        if (unlink(applied) != 0 && errno != ENOENT)
+            return rpc_fail(st, RPC_INTERNAL, "remove %s: %s", applied, strerror(errno));
+        return RPC_OK;
+    }
+    return apply_content(p, content, applied, NULL, st) == 0 ? RPC_OK : st->code;
 }
 
 int vmalert_sync_rules(const vmalert_params *p, vmalert_state *state, rpc_status *st)
@@ -195,7 +211,7 @@ int vmalert_sync_rules(const vmalert_params *p, vmalert_state *state, rpc_status
     } else if (current && strcmp(current, content) == 0) {
         rc = 0;
     } else {
-        rc = apply_content(p, content, applied, st) == 0 ? 1 : -1;
+        rc = apply_content(p, content, applied, p->user_rules, st) == 0 ? 1 : -1;
         if (rc > 0)
             log_info("vmalert rules %s applied", p->user_rules);
     }
