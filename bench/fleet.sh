@@ -69,7 +69,7 @@ $SUITE start >/dev/null
 echo "suite: var dir $VAR, REST $REST, $N agents via $VIA"
 
 echo "== inventory: $N nodes, each with a pmm-agent and a node_exporter"
-PGPASSWORD=pmm-managed psql -q -h 127.0.0.1 -p "$PGPORT" -U pmm-managed -d pmm-managed -v ON_ERROR_STOP=1 \
+PGPASSWORD=$(head -n 1 "$VAR/secrets/pmm-managed.dbpassword") psql -q -h 127.0.0.1 -p "$PGPORT" -U pmm-managed -d pmm-managed -v ON_ERROR_STOP=1 \
     -v n="$N" <<'SQL'
 BEGIN;
 INSERT INTO nodes (node_id, node_type, node_name, distro, node_model, az, custom_labels, address, created_at, updated_at)

@@ -33,7 +33,7 @@ sh "$ROOT/deploy/suite.sh" start >/dev/null
 echo "suite: var dir $VAR, REST $REST"
 
 echo "== filling: 2,000 nodes, 6,000 services, 20,000 agents"
-PGPASSWORD=pmm-managed psql -q -h 127.0.0.1 -p "$PGPORT" -U pmm-managed -d pmm-managed -v ON_ERROR_STOP=1 <<'SQL'
+PGPASSWORD=$(head -n 1 "$VAR/secrets/pmm-managed.dbpassword") psql -q -h 127.0.0.1 -p "$PGPORT" -U pmm-managed -d pmm-managed -v ON_ERROR_STOP=1 <<'SQL'
 BEGIN;
 INSERT INTO nodes (node_id, node_type, node_name, distro, node_model, az, custom_labels, address, created_at, updated_at)
 SELECT 'n-' || i, 'generic', 'bench-node-' || i, 'linux', '', '', '{"rack":"r' || (i % 40) || '"}',
@@ -86,7 +86,7 @@ until [ "$(curl -s -o /dev/null -w '%{http_code}' -u admin:admin "$REST/v1/inven
     sleep 1
     i=$((i + 1))
 done
-PGPASSWORD=pmm-managed psql -At -h 127.0.0.1 -p "$PGPORT" -U pmm-managed -d pmm-managed \
+PGPASSWORD=$(head -n 1 "$VAR/secrets/pmm-managed.dbpassword") psql -At -h 127.0.0.1 -p "$PGPORT" -U pmm-managed -d pmm-managed \
     -c "SELECT (SELECT count(*) FROM nodes) || ' nodes, ' || (SELECT count(*) FROM services) || ' services, ' || (SELECT count(*) FROM agents) || ' agents (' || (SELECT count(*) FROM agents WHERE username LIKE 'enc:%') || ' with sealed credentials)'"
 
 # CPU seconds (user + system) used so far by the given pids, in clock ticks.

@@ -53,7 +53,7 @@ printf 'SELECT node_id, node_type, node_name, address, machine_id, distro, node_
 chmod 644 "$VAR/select.sql"
 pg_floor() {
     echo "== PostgreSQL floor: pgbench -c$CONNS -j2 -T$SECS -M $1, one-row select of the node" >&2
-    out=$(PGPASSWORD=pmm-managed /usr/lib/postgresql/15/bin/pgbench -h 127.0.0.1 -p "$PGPORT" -U pmm-managed \
+    out=$(PGPASSWORD=$(head -n 1 "$VAR/secrets/pmm-managed.dbpassword") /usr/lib/postgresql/15/bin/pgbench -h 127.0.0.1 -p "$PGPORT" -U pmm-managed \
           -n -c "$CONNS" -j 2 -T "$SECS" -M "$1" -f "$VAR/select.sql" pmm-managed 2>&1)
     echo "$out" | grep -E 'tps|latency average' >&2 || echo "$out" >&2
     echo "$out" | awk '/^tps/ {print $3; exit}'

@@ -9,5 +9,5 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 eval "$(sh "$ROOT/tests/lib/pgtmp.sh" start)"
 trap 'sh "$ROOT/tests/lib/pgtmp.sh" stop "$PGTMP_DIR" >/dev/null 2>&1 || true' EXIT INT TERM
 PMM_POSTGRES_ADDR=127.0.0.1:$PGTMP_PORT PMM_POSTGRES_DBNAME=pmm-managed PMM_POSTGRES_USERNAME=pmm-managed \
-PMM_POSTGRES_DBPASSWORD=pmm-managed "$ROOT/$BUILD/bench/scrape_render" \
+PMM_POSTGRES_DBPASSWORD_FILE="$PGTMP_PASSWORD_FILE" "$ROOT/$BUILD/bench/scrape_render" \
     --nodes="${BENCH_SCRAPE_NODES:-10000}" --changes="${BENCH_SCRAPE_CHANGES:-20}"

@@ -35,7 +35,7 @@ static const char *const ignored[] = {
     "PMM_WATCHTOWER_TOKEN", "PMM_WATCHTOWER_HOST", "PERCONA_TELEMETRY_DISABLE", "PMM_INSTALL_METHOD",
     "PMM_DISTRIBUTION_METHOD", "PMM_PERCONA_PLATFORM_ADDRESS",
     /* this suite's common flags (common/config, db.h) */
-    "PMM_RUN_DIR", "PMM_LOG_LEVEL", "PMM_POSTGRES_DSN", "PMM_VM_ALERT_URL",
+    "PMM_RUN_DIR", "PMM_LOG_LEVEL", "PMM_POSTGRES_DSN", "PMM_POSTGRES_DBPASSWORD_FILE", "PMM_VM_ALERT_URL",
 };
 
 static const char *const ignored_prefixes[] = {

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <msgpack.h>
 
 #include "app.h"
 #include "db/store/agents.h"
@@ -109,18 +108,7 @@ static ProtobufCMessage *readonly_pb(const settings *s)
 
 void settings_publish_changed(bus_pub *pub, const char *source)
 {
-    if (!pub)
-        return;
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    msgpack_pack_str_with_body(&pk, "source", 6);
-    msgpack_pack_str_with_body(&pk, source, strlen(source));
-    if (bus_pub_send(pub, "settings.changed", sb.data, sb.size) != 0)
-        log_warn("could not publish settings.changed");
-    msgpack_sbuffer_destroy(&sb);
+    bus_pub_send_strings(pub, "settings.changed", 1, (const char *[]){ "source" }, (const char *[]){ source });
 }
 
 /* ---- GetSettings / GetReadOnlySettings ------------------------------------ */

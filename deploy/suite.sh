@@ -8,6 +8,8 @@
 #   suite.sh foreground  init + render + supervisord -n (Ctrl-C stops everything)
 #   suite.sh stop        shut supervisord and its programs down, wait until gone
 #   suite.sh ctl ARGS    supervisorctl against this suite (status, restart inventoryd, ...)
+#   suite.sh pmmctl ARGS pmmctl against this suite's PostgreSQL (user add alice --role=admin,
+#                        user unlock admin, token create ci --role=admin, ...)
 #
 # Environment:
 #   PMM_VAR_DIR      state, logs, sockets (default ./var)
@@ -21,7 +23,12 @@
 #   PMM_PG_PORT      overrides the private PostgreSQL port
 #   PMM_POSTGRES_DSN / PMM_POSTGRES_ADDR
 #                    when either is set, no private cluster is created or run; the
-#                    daemons inherit these (and PMM_POSTGRES_*) from this environment
+#                    daemons inherit these (and PMM_POSTGRES_*) from this environment.
+#                    The private cluster asks every local connection for a password
+#                    (scram-sha-256), except its OS owner's peer login as superuser
+#                    postgres through the socket (directory and socket 0700); the
+#                    daemons' role pmm-managed is no superuser and its password is
+#                    random, in the 0600 file $PMM_VAR_DIR/secrets/pmm-managed.dbpassword
 #   PMM_READY_TIMEOUT seconds `start` waits for /v1/server/readyz (default 60)
 #   PMM_NGINX_BIN    the TLS front's nginx (default /usr/sbin/nginx)
 #   PMM_INTERFACE_TO_BIND, PMM_LOG_LEVEL, PMM_ADMIN_PASSWORD pass through to the daemons.
@@ -80,6 +87,7 @@ PIDFILE=$VAR/run/supervisord.pid
 SOCK=$VAR/run/supervisor.sock
 PGDATA=$VAR/pg/data
 PGRUN=$VAR/pg/run
+PWFILE=$VAR/secrets/pmm-managed.dbpassword
 
 if [ "$(id -u)" -eq 0 ]; then
     PG_OS_USER=postgres
@@ -107,6 +115,7 @@ init_dirs() {
     SOCK=$VAR/run/supervisor.sock
     PGDATA=$VAR/pg/data
     PGRUN=$VAR/pg/run
+    PWFILE=$VAR/secrets/pmm-managed.dbpassword
 }
 
 init_private_pg() {
@@ -118,41 +127,76 @@ init_private_pg() {
         runuser -u postgres -- test -w "$PGDATA" ||
             die "user postgres cannot reach $PGDATA: every parent of $VAR must be traversable (chmod o+x)"
     fi
-    chmod 700 "$PGDATA"
+    chmod 700 "$PGDATA" "$PGRUN"
 
     if [ ! -f "$PGDATA/PG_VERSION" ]; then
         say "creating a private PostgreSQL cluster in $PGDATA"
         pg_run "$PGBIN/initdb" -D "$PGDATA" -U postgres -E UTF8 --locale=C \
-            --auth-local=trust --auth-host=scram-sha-256 >"$VAR/log/initdb.log" 2>&1 ||
+            --auth-local=peer --auth-host=scram-sha-256 >"$VAR/log/initdb.log" 2>&1 ||
             { cat "$VAR/log/initdb.log" >&2; die "initdb failed"; }
     fi
-    [ -f "$VAR/pg/.bootstrapped" ] || bootstrap_pg
+    write_pg_hba
+    if [ ! -f "$VAR/pg/.bootstrapped" ] || [ ! -s "$PWFILE" ]; then
+        bootstrap_pg
+    fi
 }
 
-# Creates role and database pmm-managed, starting the cluster temporarily
-# (unix socket only, so it cannot clash with anything on TCP).
+# Who may connect, rewritten at every init so that a cluster made by an
+# older suite.sh (initdb's "local all all trust") is hardened too: the
+# superuser only for the cluster's OS owner through the socket (peer);
+# every other role, through the socket or TCP, with its password.
+write_pg_hba() {
+    printf '%s\n' "# Written by deploy/suite.sh at every start; edits are overwritten." \
+        "local all postgres peer map=owner" "local all all scram-sha-256" \
+        "host all all 127.0.0.1/32 scram-sha-256" "host all all ::1/128 scram-sha-256" >"$PGDATA/pg_hba.conf"
+    printf 'owner %s postgres\n' "$PG_OS_USER" >"$PGDATA/pg_ident.conf"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown postgres:postgres "$PGDATA/pg_hba.conf" "$PGDATA/pg_ident.conf"
+    fi
+    chmod 600 "$PGDATA/pg_hba.conf" "$PGDATA/pg_ident.conf"
+}
+
+# The daemons' password: random, made once, only in a 0600 file of the
+# user running the suite (never in a command line, config or log).
+make_password() {
+    mkdir -p "$VAR/secrets"
+    chmod 700 "$VAR/secrets"
+    [ -s "$PWFILE" ] && return 0
+    (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$PWFILE.tmp" && echo >>"$PWFILE.tmp") ||
+        die "cannot write $PWFILE"
+    mv "$PWFILE.tmp" "$PWFILE"
+}
+
+# Creates role and database pmm-managed (or gives an existing role the
+# password of $PWFILE and takes any superuser right away), starting the
+# cluster temporarily (unix socket only, so it cannot clash with anything
+# on TCP).
 bootstrap_pg() {
+    make_password
     started=0
     if ! pg_run "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
         pg_run "$PGBIN/pg_ctl" -D "$PGDATA" -l "$VAR/pg/bootstrap.log" -w -t 60 \
-            -o "-k $PGRUN -h '' -p $PG_PORT" start >/dev/null ||
+            -o "-k $PGRUN -h '' -p $PG_PORT -c unix_socket_permissions=0700" start >/dev/null ||
             { cat "$VAR/pg/bootstrap.log" >&2; die "temporary PostgreSQL start failed"; }
         started=1
     fi
     rc=0
-    pg_run "$PGBIN/psql" -h "$PGRUN" -p "$PG_PORT" -U postgres -d postgres \
-        -v ON_ERROR_STOP=1 -qAt >/dev/null <<'SQL' || rc=$?
-SELECT 'CREATE ROLE "pmm-managed" LOGIN PASSWORD ''pmm-managed'''
- WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pmm-managed') \gexec
-SELECT 'CREATE DATABASE "pmm-managed" OWNER "pmm-managed"'
- WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'pmm-managed') \gexec
-SQL
+    # The password goes through a pipe (printf is a builtin, so not in ps)
+    # and never into the server's log, even if a statement fails.
+    pw=$(head -n 1 "$PWFILE")
+    printf '%s\n' "SET log_min_error_statement = panic;" \
+        "SELECT 'CREATE ROLE \"pmm-managed\" LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pmm-managed') \\gexec" \
+        "ALTER ROLE \"pmm-managed\" LOGIN NOSUPERUSER PASSWORD '$pw';" \
+        "SELECT 'CREATE DATABASE \"pmm-managed\" OWNER \"pmm-managed\"' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'pmm-managed') \\gexec" |
+        pg_run "$PGBIN/psql" -X -h "$PGRUN" -p "$PG_PORT" -U postgres -d postgres \
+            -v ON_ERROR_STOP=1 -qAt >/dev/null || rc=$?
+    pw=
     if [ "$started" -eq 1 ]; then
         pg_run "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null || rc=1
     fi
     [ "$rc" -eq 0 ] || die "creating role/database pmm-managed failed"
     touch "$VAR/pg/.bootstrapped"
-    say "PostgreSQL role and database pmm-managed created"
+    say "PostgreSQL role and database pmm-managed ready (password in $PWFILE)"
 }
 
 # VictoriaMetrics' data, the scrape file configd writes (VictoriaMetrics
@@ -210,7 +254,7 @@ render_conf() {
     # PMM_ADMIN_PASSWORD, an external PMM_POSTGRES_*), so no secret lands in this file.
     PROGRAM_ENV="PMM_RUN_DIR=\"$VAR/run\",PMM_INTERFACE_TO_BIND=\"$BIND\""
     if [ "$PRIVATE_PG" -eq 1 ]; then
-        PROGRAM_ENV="$PROGRAM_ENV,PMM_POSTGRES_ADDR=\"127.0.0.1:$PG_PORT\""
+        PROGRAM_ENV="$PROGRAM_ENV,PMM_POSTGRES_ADDR=\"127.0.0.1:$PG_PORT\",PMM_POSTGRES_DBPASSWORD_FILE=\"$PWFILE\""
     fi
     cat <<EOF
 ; Generated by deploy/suite.sh render; edits are overwritten.
@@ -242,7 +286,7 @@ EOF
         cat <<EOF
 
 [program:postgresql]
-command=$(conf_escape "$PGBIN/postgres") -D $(conf_escape "$PGDATA") -k $(conf_escape "$PGRUN") -h 127.0.0.1 -p $PG_PORT
+command=$(conf_escape "$PGBIN/postgres") -D $(conf_escape "$PGDATA") -k $(conf_escape "$PGRUN") -h 127.0.0.1 -p $PG_PORT -c unix_socket_permissions=0700
 user=$PG_OS_USER
 directory=$(conf_escape "$VAR/pg")
 priority=1
@@ -397,8 +441,19 @@ cmd_ctl() {
     exec supervisorctl -c "$VAR/supervisord.conf" "$@"
 }
 
+# pmmctl with the suite's database settings (the private cluster's address
+# and password file, or the caller's PMM_POSTGRES_*).
+cmd_pmmctl() {
+    [ -x "$BIN/pmmctl" ] || die "no $BIN/pmmctl: build first (make), or set PMM_BIN_DIR"
+    if [ "$PRIVATE_PG" -eq 1 ]; then
+        [ -s "$PWFILE" ] || die "no $PWFILE: start the suite first"
+        PMM_POSTGRES_ADDR=127.0.0.1:$PG_PORT PMM_POSTGRES_DBPASSWORD_FILE=$PWFILE exec "$BIN/pmmctl" "$@"
+    fi
+    exec "$BIN/pmmctl" "$@"
+}
+
 usage() {
-    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 [ $# -ge 1 ] || { usage >&2; exit 2; }
@@ -411,6 +466,7 @@ case $cmd in
     foreground) cmd_foreground ;;
     stop) cmd_stop ;;
     ctl) cmd_ctl "$@" ;;
+    pmmctl) cmd_pmmctl "$@" ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;
 esac

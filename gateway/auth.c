@@ -1,41 +1,25 @@
 /* auth: resolves the caller of a request and checks the minimum role of
- * the path (see auth.h). Credentials are verified by inventoryd; answers
- * are cached briefly, keyed by a BLAKE2b hash of the Authorization header,
- * so a password is hashed with argon2id once per TTL, not per request.
- * When an entry expires, the first request to see it refreshes it while
- * the others keep using the old answer for up to one more TTL: otherwise
- * every busy connection would miss at the same instant and queue up
- * behind a burst of argon2id hashes. */
+ * the path (see auth.h). Credentials are verified by inventoryd, which
+ * is told the caller's address (password checks are throttled by it);
+ * answers are kept by auth_cache (fresh for a few seconds, accepted ones
+ * used up to a minute while inventoryd cannot answer, forgotten when
+ * inventoryd says a credential changed: auth_revoke). */
 #include "auth.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
+#include "auth_cache.h"
+#include "clock.h"
 #include "dispatch.h"
 #include "internal/v1/auth.pb-c.h"
 #include "log.h"
 #include "json/route.h"
-
-#define CACHE_SLOTS 1024
-
-typedef struct {
-    uint8_t key[16];
-    int64_t expires_ms;
-    int code;
-    auth_identity id;
-    int used;
-    int refreshing;
-} cache_slot;
-
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static cache_slot cache[CACHE_SLOTS];
-static int cache_ttl_ms = 3000;
 
 /* Minimum role by path (api.md §3.3); "" = no credentials needed. The rule
  * of the longest prefix, cut at '/', '.' or ':' as upstream's auth server
@@ -62,6 +46,8 @@ static const struct {
     { "/v1/dumps", "admin" },
     { "/v1/accesscontrol", "admin" },
     { "/v1/users", "viewer" },
+    /* ours: lifting login locks (lockout.v1) */
+    { "/v1/lockouts", "admin" },
     /* upstream's rules: Connect and Disconnect need admin, every read a
      * viewer (the reference lists the reads but not .../entitlements) */
     { "/v1/platform:", "admin" },
@@ -77,20 +63,17 @@ static const struct {
     { "/v1/version", "viewer" },
 };
 
-int auth_init(int ttl_ms)
+int auth_init(int fresh_ms, int max_age_ms)
 {
     if (sodium_init() < 0)
         return -1;
-    if (ttl_ms >= 0)
-        cache_ttl_ms = ttl_ms;
+    auth_cache_configure(fresh_ms, max_age_ms);
     return 0;
 }
 
 void auth_shutdown(void)
 {
-    pthread_mutex_lock(&cache_lock);
-    sodium_memzero(cache, sizeof cache);
-    pthread_mutex_unlock(&cache_lock);
+    auth_cache_clear();
 }
 
 /* gRPC methods are judged by the REST path of the same method, so one
@@ -162,62 +145,12 @@ static int role_rank(const char *role)
     return 0;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Returns the cached code (filling *id), or -1 when the caller must ask
- * inventoryd: no entry, or an expired one that this caller now refreshes. */
-static int cache_get(const uint8_t key[16], auth_identity *id)
-{
-    int code = -1;
-    int64_t now = now_ms();
-    pthread_mutex_lock(&cache_lock);
-    cache_slot *s = &cache[(key[0] | key[1] << 8) % CACHE_SLOTS];
-    if (s->used && sodium_memcmp(s->key, key, 16) == 0) {
-        bool fresh = s->expires_ms > now;
-        bool usable_while_refreshing = s->refreshing && s->expires_ms + cache_ttl_ms > now;
-        if (fresh || usable_while_refreshing) {
-            code = s->code;
-            *id = s->id;
-        } else if (s->expires_ms + cache_ttl_ms > now) {
-            s->refreshing = 1; /* this caller refreshes; others reuse the answer */
-        }
-    }
-    pthread_mutex_unlock(&cache_lock);
-    return code;
-}
-
-static void cache_put(const uint8_t key[16], int code, const auth_identity *id)
-{
-    pthread_mutex_lock(&cache_lock);
-    cache_slot *s = &cache[(key[0] | key[1] << 8) % CACHE_SLOTS];
-    memcpy(s->key, key, 16);
-    s->code = code;
-    s->id = *id;
-    s->expires_ms = now_ms() + cache_ttl_ms;
-    s->used = 1;
-    s->refreshing = 0;
-    pthread_mutex_unlock(&cache_lock);
-}
-
-static void cache_drop(const uint8_t key[16])
-{
-    pthread_mutex_lock(&cache_lock);
-    cache_slot *s = &cache[(key[0] | key[1] << 8) % CACHE_SLOTS];
-    if (s->used && sodium_memcmp(s->key, key, 16) == 0)
-        s->refreshing = 0;
-    pthread_mutex_unlock(&cache_lock);
-}
-
 /* Asks inventoryd who this is. Returns an RPC code. */
-static int resolve(const char *authorization, auth_identity *id, rpc_status *st)
+static int resolve(const char *authorization, const char *source, auth_identity *id, rpc_status *st)
 {
     Internal__V1__AuthenticateRequest req = INTERNAL__V1__AUTHENTICATE_REQUEST__INIT;
     req.authorization = (char *)authorization;
+    req.source = (char *)(source ? source : "");
     size_t len = internal__v1__authenticate_request__get_packed_size(&req);
     uint8_t stackbuf[1024];
     uint8_t *buf = len <= sizeof stackbuf ? stackbuf : malloc(len);
@@ -247,8 +180,8 @@ static int resolve(const char *authorization, auth_identity *id, rpc_status *st)
     return code;
 }
 
-int auth_check(const char *authorization, const char *path_or_method, auth_identity *id,
-               rpc_status *st)
+int auth_check_from(const char *authorization, const char *source, const char *path_or_method, auth_identity *id,
+                    rpc_status *st)
 {
     memset(id, 0, sizeof *id);
     const char *need = auth_required_role(path_or_method);
@@ -259,25 +192,37 @@ int auth_check(const char *authorization, const char *path_or_method, auth_ident
     if (!authorization || !*authorization)
         return rpc_fail(st, RPC_UNAUTHENTICATED, "Unauthorized");
 
-    uint8_t key[16];
-    crypto_generichash(key, sizeof key, (const unsigned char *)authorization, strlen(authorization),
-                       NULL, 0);
-    int code = cache_get(key, id);
-    if (code < 0) {
-        code = resolve(authorization, id, st);
-        /* Only definite answers are cached; a daemon restart is not one
-         * (cache_drop lets the next caller try again). */
-        if (code == RPC_OK || code == RPC_UNAUTHENTICATED)
-            cache_put(key, code, id);
-        else
-            cache_drop(key);
+    auth_cache_ticket t;
+    auth_cache_key(authorization, source, &t);
+    int code = RPC_UNAVAILABLE;
+    int found = auth_cache_get(&t, clock_mono_ms(), &code, id);
+    if (found != AUTH_CACHE_HIT) {
+        auth_identity asked;
+        memset(&asked, 0, sizeof asked);
+        int answer = resolve(authorization, source, &asked, st);
+        if (answer == RPC_OK || answer == RPC_UNAUTHENTICATED) {
+            auth_cache_put(&t, answer, &asked, clock_mono_ms());
+            code = answer;
+            *id = asked;
+        } else if (found == AUTH_CACHE_RECHECK) {
+            /* inventoryd is away: the accepted answer stands (auth_cache.h) */
+            auth_cache_recheck_failed(&t, clock_mono_ms());
+            log_debug("credentials of %s not re-checked (%s): cached answer used", id->user, st->message);
+        } else {
+            return answer;
+        }
     }
     if (code == RPC_UNAUTHENTICATED)
         return rpc_fail(st, RPC_UNAUTHENTICATED, "Unauthorized");
     if (code != RPC_OK)
-        return code;
+        return rpc_fail(st, code, "authentication failed");
     if (role_rank(id->role) < role_rank(need))
         return rpc_fail(st, RPC_PERMISSION_DENIED, "Access denied.");
     st->code = RPC_OK;
     return RPC_OK;
+}
+
+int auth_check(const char *authorization, const char *path_or_method, auth_identity *id, rpc_status *st)
+{
+    return auth_check_from(authorization, NULL, path_or_method, id, st);
 }

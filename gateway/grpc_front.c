@@ -21,6 +21,7 @@
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/slice.h>
+#include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 
 #include "clock.h"
@@ -31,6 +32,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rpc.h"
+#include "source_addr.h"
 
 #define GF_MAX_RECV_BYTES (100 * 1024 * 1024)   /* upstream gRPCMessageMaxSize */
 #define GF_MAX_SEND_BYTES (256 * 1024 * 1024)
@@ -360,6 +362,22 @@ static int relay_timeout_ms(gpr_timespec deadline)
     return ms > GF_MAX_RELAY_MS ? GF_MAX_RELAY_MS : (int)ms;
 }
 
+/* The caller's address, which password checks are throttled by: the peer,
+ * or the local nginx's x-forwarded-for (gateway/source_addr.h). */
+static void call_source(gf_call *c, char out[SOURCE_ADDR_MAX])
+{
+    char *peer_text = grpc_call_get_peer(c->call);
+    char peer[SOURCE_ADDR_MAX];
+    source_from_grpc_peer(peer_text, peer);
+    gpr_free(peer_text);
+    char *xff = NULL;
+    for (size_t i = 0; i < c->request_md.count && !xff; i++)
+        if (grpc_slice_str_cmp(c->request_md.metadata[i].key, "x-forwarded-for") == 0)
+            xff = slice_to_cstr(c->request_md.metadata[i].value, SOURCE_ADDR_MAX * 8);
+    source_pick(peer, xff, out);
+    free(xff);
+}
+
 /* Authenticates and relays one call, then starts its reply. */
 static void worker_handle(gf_call *c)
 {
@@ -379,7 +397,9 @@ static void worker_handle(gf_call *c)
             call_start_reply(c, RPC_UNAUTHENTICATED, "Unauthorized", NULL, 0);
             return;
         }
-        int code = auth_check(c->authorization, c->method, &id, &st);
+        char source[SOURCE_ADDR_MAX];
+        call_source(c, source);
+        int code = auth_check_from(c->authorization, source, c->method, &id, &st);
         if (code != RPC_OK) {
             st.message[sizeof(st.message) - 1] = '\0';
             call_start_reply(c, code, st.message, NULL, 0);

@@ -9,6 +9,7 @@
 
 #include "agent_stream.h"
 #include "auth.h"
+#include "auth_revoke.h"
 #include "config.h"
 #include "daemon.h"
 #include "debug.h"
@@ -27,7 +28,7 @@
 int main(int argc, char **argv)
 {
     char *bind = NULL, *run_dir = NULL, *level = NULL, *daemons = NULL;
-    int grpc_port, http_port, debug_port, timeout_ms, max_body, grpc_workers, auth_ttl;
+    int grpc_port, http_port, debug_port, timeout_ms, max_body, grpc_workers, auth_ttl, auth_max_age;
     const cfg_option opts[] = {
         { "interface-to-bind", "PMM_INTERFACE_TO_BIND", CFG_STRING, "127.0.0.1", "address the listeners bind to", &bind },
         { "grpc-port", NULL, CFG_INT, "7771", "gRPC port", &grpc_port },
@@ -38,7 +39,10 @@ int main(int argc, char **argv)
         { "call-timeout-ms", NULL, CFG_INT, "10000", "deadline of a call relayed to a daemon", &timeout_ms },
         { "rest-max-body-bytes", NULL, CFG_INT, "10485760", "largest REST request body accepted", &max_body },
         { "grpc-workers", NULL, CFG_INT, "32", "threads relaying gRPC calls", &grpc_workers },
-        { "auth-cache-ms", NULL, CFG_INT, "3000", "how long an authentication answer is reused", &auth_ttl },
+        { "auth-cache-ms", NULL, CFG_INT, "3000", "how long an authentication answer is reused as is", &auth_ttl },
+        { "auth-cache-max-age-ms", NULL, CFG_INT, "60000",
+          "how long an accepted credential is still accepted while inventoryd cannot confirm it (restarting)",
+          &auth_max_age },
         { "daemons", NULL, CFG_STRING, PMM_SUITE_DAEMONS,
           "the daemons the suite runs; services of any other answer Unimplemented at once", &daemons },
         { NULL },
@@ -65,7 +69,8 @@ int main(int argc, char **argv)
     char grpc_addr[300];
     snprintf(grpc_addr, sizeof grpc_addr, "%s:%d", bind, grpc_port);
 
-    if (!zctx || dispatch_init(zctx, run_dir, timeout_ms, daemons) != 0 || auth_init(auth_ttl) != 0) {
+    if (!zctx || dispatch_init(zctx, run_dir, timeout_ms, daemons) != 0 || auth_init(auth_ttl, auth_max_age) != 0 ||
+        auth_revoke_start(zctx, run_dir) != 0) {
         log_error("cannot initialise the bus or the crypto library");
         goto out;
     }
@@ -90,6 +95,7 @@ out:
     agent_streams_stop();
     rest_stop(rest);
     debug_stop(dbg);
+    auth_revoke_stop();
     auth_shutdown();
     dispatch_thread_done();
     if (zctx)

@@ -27,6 +27,7 @@
 #include "json/pbjson.h"
 #include "json/route.h"
 #include "rpc.h"
+#include "source_addr.h"
 #include "utf8.h"
 
 struct rest_server {
@@ -259,6 +260,25 @@ static int call_and_respond(struct MHD_Connection *c, const route_match *m, cons
     return RPC_OK;
 }
 
+/* The caller's address, which password checks are throttled by: the peer,
+ * or the local nginx's X-Forwarded-For (gateway/source_addr.h). */
+static void caller_source(struct MHD_Connection *c, char out[SOURCE_ADDR_MAX])
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char peer[SOURCE_ADDR_MAX];
+    source_from_sockaddr(ci ? ci->client_addr : NULL, peer);
+    source_pick(peer, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"), out);
+}
+
+/* auth_check_from for this connection's caller. */
+static int check_caller(struct MHD_Connection *c, const char *path, auth_identity *id, rpc_status *st)
+{
+    char source[SOURCE_ADDR_MAX];
+    caller_source(c, source);
+    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    return auth_check_from(authz, source, path, id, st);
+}
+
 /* The pmm-agent inside PMM Server connects from 127.0.0.1 as pmm-server
  * and needs no credentials (api.md §3.3). */
 static bool is_local_server_agent(struct MHD_Connection *c, const char *uri)
@@ -288,8 +308,7 @@ static enum MHD_Result handle_auth_request(struct MHD_Connection *c, request_sta
     } else {
         rpc_status st = { 0 };
         auth_identity id;
-        const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        code = auth_check(authz, uri, &id, &st);
+        code = check_caller(c, uri, &id, &st);
         if (code == RPC_OK) {
             ret = httpd_send(c, 200, NULL, NULL, 0, NULL);
         } else {
@@ -327,8 +346,7 @@ static enum MHD_Result handle_logs_zip(struct MHD_Connection *c, request_state *
     rpc_status st = { 0 };
     auth_identity id;
     enum MHD_Result ret;
-    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    int code = auth_check(authz, LOGS_ZIP_PATH, &id, &st);
+    int code = check_caller(c, LOGS_ZIP_PATH, &id, &st);
     if (code != RPC_OK) {
         ret = send_auth_error(c, code, st.message);
         goto done;
@@ -487,11 +505,10 @@ static enum MHD_Result handle(struct rest_server *srv, struct MHD_Connection *c,
     int code;
     rpc_status st = { 0 };
     auth_identity id;
-    const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     char err[PBJSON_ERR_MAX];
     ProtobufCMessage *msg = NULL;
 
-    code = auth_check(authz, path, &id, &st);
+    code = check_caller(c, path, &id, &st);
     if (code != RPC_OK) {
         ret = send_auth_error(c, code, st.message);
         goto done;

@@ -52,7 +52,10 @@ static int insert_postgres_agents(db *d, const db_params *p, const char *service
     const char *tls = strcmp(mode, "disable") != 0 ? "t" : "f";
     const char *skip = strcmp(mode, "disable") == 0 || strcmp(mode, "verify-ca") == 0 ? "t" : "f";
     const char *user = p->user && *p->user ? p->user : NULL;
-    const char *pass = p->password && *p->password ? p->password : NULL;
+    char pw[1024];
+    if (db_params_password(p, pw, sizeof pw) != 0)
+        pw[0] = '\0';
+    const char *pass = *pw ? pw : NULL;
     char exporter_id[UUID_STR_LEN], qan_id[UUID_STR_LEN];
     uuid_v4(exporter_id);
     uuid_v4(qan_id);
@@ -60,11 +63,13 @@ static int insert_postgres_agents(db *d, const db_params *p, const char *service
         "INSERT INTO agents (agent_id, agent_type, pmm_agent_id, service_id, custom_labels, created_at, "
         "updated_at, disabled, status, tls, tls_skip_verify, username, password, qan_options) "
         "VALUES ($1, $2, 'pmm-server', $3, '{}', " NOW ", " NOW ", $4, 'AGENT_STATUS_UNKNOWN', $5, $6, $7, $8, $9)";
-    if (exec(d, sql, 9, (const char *[]){ exporter_id, "postgres_exporter", service_id, "f", tls, skip, user, pass, "{}" }))
-        return -1;
-    return exec(d, sql, 9,
-                (const char *[]){ qan_id, "qan-postgresql-pgstatements-agent", service_id, qan ? "f" : "t", tls, skip,
-                                  user, pass, "{\"comments_parsing_disabled\": true}" });
+    int rc = exec(d, sql, 9, (const char *[]){ exporter_id, "postgres_exporter", service_id, "f", tls, skip, user, pass, "{}" });
+    if (rc == 0)
+        rc = exec(d, sql, 9,
+                  (const char *[]){ qan_id, "qan-postgresql-pgstatements-agent", service_id, qan ? "f" : "t", tls, skip,
+                                    user, pass, "{\"comments_parsing_disabled\": true}" });
+    explicit_bzero(pw, sizeof pw);
+    return rc;
 }
 
 static int create_all(db *d, const db_params *p, bool qan)

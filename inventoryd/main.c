@@ -12,11 +12,14 @@
 #include "app.h"
 #include "bus/peers.h"
 #include "config.h"
+#include "cred_watch.h"
 #include "db/daemon_db.h"
 #include "fixtures.h"
+#include "lockouts.h"
 #include "log.h"
 #include "inventoryd/management/management.h"
 #include "nodes.h"
+#include "pwcheck.h"
 #include "secret.h"
 #include "services.h"
 #include "users.h"
@@ -25,12 +28,17 @@ int main(int argc, char **argv)
 {
     app a = { 0 };
     char *run_dir = NULL, *level = NULL, *key_path = NULL;
-    int workers;
+    int workers, password_checks, password_queue;
     bool pg_qan;
     const cfg_option opts[] = {
         { "run-dir", "PMM_RUN_DIR", CFG_STRING, "/srv/pmm/run", "directory of the bus sockets", &run_dir },
         { "log-level", "PMM_LOG_LEVEL", CFG_STRING, "info", "trace, debug, info, warn, error or fatal", &level },
         { "workers", NULL, CFG_INT, "4", "threads serving requests, each with one PostgreSQL connection", &workers },
+        { "password-checks", NULL, CFG_INT, "2",
+          "argon2id password verifications at once, off the request workers (each thread one PostgreSQL connection)",
+          &password_checks },
+        { "password-check-queue", NULL, CFG_INT, "32",
+          "password verifications waiting at most; beyond, a login is answered UNAVAILABLE at once", &password_queue },
         { "admin-password", "PMM_ADMIN_PASSWORD", CFG_STRING, "admin", "password of user admin, set on first start", &a.admin_password },
         { "enable-internal-pg-qan", "PMM_ENABLE_INTERNAL_PG_QAN", CFG_BOOL, "false", "enable QAN for PMM's own PostgreSQL", &pg_qan },
         { "encryption-key-path", "PMM_ENCRYPTION_KEY_PATH", CFG_STRING, "",
@@ -49,8 +57,8 @@ int main(int argc, char **argv)
     int rc = daemon_init(opts, argc, argv, "inventoryd", "PMM inventory daemon: nodes, services, agents, users.", &level);
     if (rc >= 0)
         return rc;
-    if (workers < 1 || sodium_init() < 0) {
-        log_error("invalid --workers, or libsodium cannot start");
+    if (workers < 1 || password_checks < 1 || password_queue < 1 || sodium_init() < 0) {
+        log_error("invalid --workers, --password-checks or --password-check-queue, or libsodium cannot start");
         cfg_free(opts);
         return 2;
     }
@@ -69,6 +77,7 @@ int main(int argc, char **argv)
                                               services_methods, services_methods_count,
                                               agents_methods, agents_methods_count,
                                               users_methods, users_methods_count,
+                                              lockouts_methods, lockouts_methods_count,
                                               management_methods, management_methods_count, NULL);
     if (!zctx || !d || !methods || daemon_prepare_db(d, 300, stop) != 0)
         goto out;
@@ -88,10 +97,16 @@ int main(int argc, char **argv)
     /* AddService's connection check asks agentsd */
     if (bus_peers_init(zctx, run_dir) != 0)
         goto out;
+    if (pwcheck_start(&a.db, password_checks, password_queue) != 0 || cred_watch_start(&a.db, a.pub) != 0) {
+        log_error("cannot start the password checks or the credential watch");
+        goto out;
+    }
     if (daemon_serve(zctx, run_dir, "inventoryd", methods, n_methods, workers, &a.db, &a, stop) == 0)
         status = 0;
     log_info("stopped");
 out:
+    cred_watch_stop();
+    pwcheck_stop();
     bus_pub_destroy(a.pub);
     db_destroy(d);
     free(methods);

@@ -1,159 +1,157 @@
-/* users: authentication of callers for the gateway (see users.h). */
+/* users: authentication of callers for the gateway (see users.h).
+ *
+ * Order of a password check, cheapest first, all on the request worker
+ * but the hash: the user's row (one SELECT); the login cache (a password
+ * verified lately: no hash, and from an address that proved it, no lock
+ * or delay either, so a flood cannot lock out a working session); the
+ * user's lock; the address's delay; then the argon2id verification, off
+ * the worker (pwcheck). Tokens are 256 random bits, beyond guessing: one
+ * SELECT of their SHA-256, never throttled. */
 #include "users.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <sodium.h>
 
 #include "app.h"
+#include "clock.h"
 #include "db/credentials.h"
 #include "internal/v1/auth.pb-c.h"
 #include "log.h"
+#include "login_cache.h"
+#include "login_throttle.h"
 #include "pbutil.h"
+#include "pwcheck.h"
 
 #define MAX_CREDENTIAL 4096
 
-/* Passwords verified recently. argon2id is deliberately slow (about 50 ms
- * and 64 MiB), and every gateway re-asks about each credential every few
- * seconds; so a verified password is remembered as a keyed BLAKE2b of
- * login and password (the key is random per process), next to the stored
- * hash it was checked against. A changed password has a new stored hash,
- * so a remembered one never outlives it. */
-#define VERIFIED_SLOTS 256
-#define VERIFIED_TTL_S 60
-
-typedef struct {
-    unsigned char mac[crypto_generichash_BYTES];
-    char stored[crypto_pwhash_STRBYTES];
-    time_t expires;
-} verified_slot;
-
-static verified_slot verified[VERIFIED_SLOTS];
-static unsigned char verified_key[crypto_generichash_KEYBYTES];
-static pthread_mutex_t verified_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t verified_once = PTHREAD_ONCE_INIT;
-
-static void verified_init(void)
+static int answer(rpc_status *st, const char *user, const char *role, ProtobufCMessage **out)
 {
-    randombytes_buf(verified_key, sizeof verified_key);
-}
-
-static void credential_mac(const char *login, const char *password, unsigned char mac[crypto_generichash_BYTES])
-{
-    pthread_once(&verified_once, verified_init);
-    crypto_generichash_state h;
-    crypto_generichash_init(&h, verified_key, sizeof verified_key, crypto_generichash_BYTES);
-    crypto_generichash_update(&h, (const unsigned char *)login, strlen(login) + 1);
-    crypto_generichash_update(&h, (const unsigned char *)password, strlen(password));
-    crypto_generichash_final(&h, mac, crypto_generichash_BYTES);
-}
-
-static bool verified_recently(const unsigned char *mac, const char *stored)
-{
-    bool hit = false;
-    pthread_mutex_lock(&verified_lock);
-    verified_slot *v = &verified[mac[0] % VERIFIED_SLOTS];
-    if (v->expires > time(NULL) && sodium_memcmp(v->mac, mac, crypto_generichash_BYTES) == 0 &&
-        strcmp(v->stored, stored) == 0)
-        hit = true;
-    pthread_mutex_unlock(&verified_lock);
-    return hit;
-}
-
-static void remember_verified(const unsigned char *mac, const char *stored)
-{
-    if (strlen(stored) >= crypto_pwhash_STRBYTES)
-        return;
-    pthread_mutex_lock(&verified_lock);
-    verified_slot *v = &verified[mac[0] % VERIFIED_SLOTS];
-    memcpy(v->mac, mac, crypto_generichash_BYTES);
-    strcpy(v->stored, stored);
-    v->expires = time(NULL) + VERIFIED_TTL_S;
-    pthread_mutex_unlock(&verified_lock);
-}
-
-
-static int by_token(db *d, const char *token, char **user, char **role, rpc_status *st)
-{
-    /* Service tokens are high-entropy: a fast hash is the right store. */
-    char hex[CRED_TOKEN_HEX];
-    cred_token_hash(token, hex);
-    PGresult *r = db_exec(d, st,
-                          "SELECT name, role FROM service_tokens WHERE token_hash = $1 "
-                          "AND (expires_at IS NULL OR expires_at > now() AT TIME ZONE 'UTC')",
-                          1, (const char *[]){ hex });
-    if (!r)
-        return st->code;
-    int rc = RPC_UNAUTHENTICATED;
-    if (PQntuples(r) == 1) {
-        *user = strdup(PQgetvalue(r, 0, 0));
-        *role = strdup(PQgetvalue(r, 0, 1));
-        rc = RPC_OK;
+    ProtobufCMessage *resp = pb_new(&internal__v1__authenticate_response__descriptor);
+    if (!resp || pb_set_str(resp, "user", user) || pb_set_str(resp, "role", role)) {
+        if (resp)
+            protobuf_c_message_free_unpacked(resp, NULL);
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
     }
-    PQclear(r);
-    return rc == RPC_OK ? RPC_OK : rpc_fail(st, RPC_UNAUTHENTICATED, "Unauthorized");
+    *out = resp;
+    return RPC_OK;
 }
 
-static int by_password(db *d, const char *login, const char *password, char **user, char **role,
-                       rpc_status *st)
+static int unauthorized(rpc_status *st)
 {
-    PGresult *r = db_exec(d, st, "SELECT password_hash, role FROM users WHERE login = $1", 1,
-                          (const char *[]){ login });
-    if (!r)
-        return st->code;
-    int ok = 0;
-    if (PQntuples(r) == 1) {
-        const char *stored = PQgetvalue(r, 0, 0);
-        unsigned char mac[crypto_generichash_BYTES];
-        credential_mac(login, password, mac);
-        ok = verified_recently(mac, stored);
-        if (!ok && crypto_pwhash_str_verify(stored, password, strlen(password)) == 0) {
-            ok = 1;
-            remember_verified(mac, stored);
-        }
-        sodium_memzero(mac, sizeof mac);
+    return rpc_fail(st, RPC_UNAUTHENTICATED, "Unauthorized");
+}
+
+static int by_token(db *d, const char *token, rpc_status *st, ProtobufCMessage **out)
+{
+    char *name = NULL, *role = NULL;
+    int rc = cred_token_get(d, token, &name, &role, st);
+    if (rc == RPC_OK)
+        rc = answer(st, name, role, out);
+    free(name);
+    free(role);
+    return rc;
+}
+
+/* Hands the verification to the pool; the answer comes from there. A
+ * handler run outside a bus server (tests) cannot defer: it verifies here. */
+static int verify_later(rpc_ctx *ctx, const char *login, const char *password, const cred_user *u,
+                        const unsigned char *mac, const char *source, ProtobufCMessage **out)
+{
+    pwcheck_job *j = calloc(1, sizeof *j);
+    if (!j || !(j->password = strdup(password))) {
+        free(j);
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
     }
-    if (ok) {
-        *user = strdup(login);
-        *role = strdup(PQgetvalue(r, 0, 1));
+    snprintf(j->login, sizeof j->login, "%s", login);
+    snprintf(j->stored, sizeof j->stored, "%s", u->password_hash);
+    snprintf(j->role, sizeof j->role, "%s", u->role);
+    snprintf(j->source, sizeof j->source, "%s", source);
+    memcpy(j->mac, mac, sizeof j->mac);
+    j->failed_logins = u->failed_logins;
+    j->deadline_ms = ctx->req ? ctx->req->deadline_ms : 0;
+    if (!ctx->route || !(j->reply = bus_defer(ctx))) {
+        worker *w = ctx->worker;
+        int rc = pwcheck_now(w->db, j) == RPC_OK ? answer(&ctx->status, login, u->role, out)
+                                                 : unauthorized(&ctx->status);
+        pwcheck_job_free(j);
+        return rc;
     }
-    PQclear(r);
-    return ok ? RPC_OK : rpc_fail(st, RPC_UNAUTHENTICATED, "Unauthorized");
+    if (pwcheck_submit(j) != 0) {
+        /* the bus_deferred is answered here instead */
+        bus_deferred_reply(j->reply, RPC_UNAVAILABLE, "too many password checks at once; try again", NULL);
+        j->reply = NULL;
+        pwcheck_job_free(j);
+    }
+    return RPC_DEFERRED;
+}
+
+static int by_password(rpc_ctx *ctx, const char *login, const char *password, const char *source,
+                       ProtobufCMessage **out)
+{
+    worker *w = ctx->worker;
+    rpc_status *st = &ctx->status;
+    int64_t now = clock_mono_ms();
+    cred_user u;
+    int rc = cred_user_get(w->db, login, &u, st);
+    if (rc == RPC_NOT_FOUND) {
+        /* guessing logins is guessing too */
+        if (throttle_wait_ms(source, now) == 0)
+            throttle_failed(source, now);
+        return unauthorized(st);
+    }
+    if (rc != RPC_OK)
+        return rc;
+    unsigned char mac[LOGIN_CACHE_MAC_BYTES];
+    login_cache_mac(login, password, mac);
+    int hit = login_cache_check(mac, u.password_hash, source, now);
+    if (hit == LOGIN_CACHE_HIT_KNOWN_SOURCE) {
+        rc = answer(st, login, u.role, out);
+    } else if (u.locked || throttle_wait_ms(source, now) > 0) {
+        rc = unauthorized(st);
+    } else if (hit == LOGIN_CACHE_HIT) {
+        login_cache_put(mac, u.password_hash, source, now);
+        rc = answer(st, login, u.role, out);
+    } else {
+        rc = verify_later(ctx, login, password, &u, mac, source, out);
+    }
+    sodium_memzero(mac, sizeof mac);
+    sodium_memzero(u.password_hash, sizeof u.password_hash);
+    return rc;
 }
 
 /* "Basic base64(user:pass)": a user, or service_token:/api_key:<token>
  * as pmm-agent and older clients send tokens. */
-static int by_basic(db *d, const char *b64, char **user, char **role, rpc_status *st)
+static int by_basic(rpc_ctx *ctx, const char *b64, const char *source, ProtobufCMessage **out)
 {
+    worker *w = ctx->worker;
     size_t cap = strlen(b64);
     char *plain = malloc(cap + 1);
     size_t len = 0;
     if (!plain)
-        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
     if (sodium_base642bin((unsigned char *)plain, cap, b64, strlen(b64), NULL, &len, NULL,
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
         memchr(plain, '\0', len)) {
         free(plain);
-        return rpc_fail(st, RPC_UNAUTHENTICATED, "Unauthorized");
+        return unauthorized(&ctx->status);
     }
     plain[len] = '\0';
     char *colon = strchr(plain, ':');
     int rc;
-    if (!colon) {
-        rc = rpc_fail(st, RPC_UNAUTHENTICATED, "Unauthorized");
+    if (!colon || colon == plain) {
+        rc = unauthorized(&ctx->status);
     } else {
         *colon = '\0';
         const char *pass = colon + 1;
         if (strcmp(plain, "service_token") == 0 || strcmp(plain, "api_key") == 0)
-            rc = by_token(d, pass, user, role, st);
+            rc = by_token(w->db, pass, &ctx->status, out);
         else
-            rc = by_password(d, plain, pass, user, role, st);
+            rc = by_password(ctx, plain, pass, source, out);
     }
     sodium_memzero(plain, len);
     free(plain);
@@ -164,29 +162,14 @@ static int authenticate(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
 {
     worker *w = ctx->worker;
     const char *h = pb_get_str(in, "authorization");
-    char *user = NULL, *role = NULL;
-    int rc;
+    const char *source = pb_get_str(in, "source");
     if (strlen(h) > MAX_CREDENTIAL)
-        rc = rpc_fail(&ctx->status, RPC_UNAUTHENTICATED, "Unauthorized");
-    else if (strncasecmp(h, "Basic ", 6) == 0)
-        rc = by_basic(w->db, h + 6, &user, &role, &ctx->status);
-    else if (strncasecmp(h, "Bearer ", 7) == 0)
-        rc = by_token(w->db, h + 7, &user, &role, &ctx->status);
-    else
-        rc = rpc_fail(&ctx->status, RPC_UNAUTHENTICATED, "Unauthorized");
-    if (rc == RPC_OK) {
-        ProtobufCMessage *resp = pb_new(&internal__v1__authenticate_response__descriptor);
-        if (!resp || !user || !role || pb_set_str(resp, "user", user) || pb_set_str(resp, "role", role)) {
-            if (resp)
-                protobuf_c_message_free_unpacked(resp, NULL);
-            rc = rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
-        } else {
-            *out = resp;
-        }
-    }
-    free(user);
-    free(role);
-    return rc;
+        return unauthorized(&ctx->status);
+    if (strncasecmp(h, "Basic ", 6) == 0)
+        return by_basic(ctx, h + 6, source, out);
+    if (strncasecmp(h, "Bearer ", 7) == 0)
+        return by_token(w->db, h + 7, &ctx->status, out);
+    return unauthorized(&ctx->status);
 }
 
 int users_ensure_admin(db *d, const char *password)

@@ -1,4 +1,4 @@
-/* commands: pmmctl user add|set|remove, token create|remove. Passwords come
+/* commands: pmmctl user add|set|remove|unlock|locks, token create|remove. Passwords come
  * from $PMMCTL_PASSWORD or the first line of standard input, never from the
  * command line (it shows in ps). */
 #include "commands.h"
@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -16,6 +17,8 @@ const char commands_usage[] =
     "  user add LOGIN --role=viewer|editor|admin   create a user (password from $PMMCTL_PASSWORD or stdin)\n"
     "  user set LOGIN --role=...                   set a user's password and role\n"
     "  user remove LOGIN\n"
+    "  user unlock LOGIN                           lift a user's lock after failed logins\n"
+    "  user locks                                  users locked or with failed logins\n"
     "  token create NAME --role=...                create a service token and print it once\n"
     "  token remove NAME\n";
 
@@ -45,6 +48,8 @@ static int user_command(db *d, const char *verb, const char *login, const char *
     rpc_status st;
     if (strcmp(verb, "remove") == 0)
         return done(cred_user_remove(d, login, &st), &st);
+    if (strcmp(verb, "unlock") == 0)
+        return done(cred_user_unlock(d, login, &st), &st);
     if (strcmp(verb, "add") != 0 && strcmp(verb, "set") != 0)
         return -1;
     char password[1024];
@@ -73,10 +78,36 @@ static int token_command(db *d, const char *verb, const char *name, const char *
     return done(code, &st);
 }
 
+/* One line per user: login, failures counted, locked until (or "-"). */
+static int user_locks(db *d)
+{
+    enum { MAX = 1000 };
+    rpc_status st;
+    cred_lock *locks = calloc(MAX, sizeof *locks);
+    int n = 0;
+    if (!locks) {
+        fprintf(stderr, "pmmctl: out of memory\n");
+        return 1;
+    }
+    int code = cred_user_locks(d, locks, MAX, &n, &st);
+    for (int i = 0; code == RPC_OK && i < n; i++) {
+        char until[32] = "-";
+        time_t t = (time_t)locks[i].locked_until_s;
+        struct tm tm;
+        if (t && gmtime_r(&t, &tm))
+            strftime(until, sizeof until, "locked until %Y-%m-%dT%H:%M:%SZ", &tm);
+        printf("%s\t%d failed\t%s\n", locks[i].login, locks[i].failed_logins, until);
+    }
+    free(locks);
+    return done(code, &st);
+}
+
 int commands_run(db *d, int argc, char **argv, const char *role)
 {
     int rc = -1;
-    if (argc == 3 && strcmp(argv[0], "user") == 0)
+    if (argc == 2 && strcmp(argv[0], "user") == 0 && strcmp(argv[1], "locks") == 0)
+        rc = user_locks(d);
+    else if (argc == 3 && strcmp(argv[0], "user") == 0)
         rc = user_command(d, argv[1], argv[2], role);
     else if (argc == 3 && strcmp(argv[0], "token") == 0)
         rc = token_command(d, argv[1], argv[2], role);

@@ -98,12 +98,13 @@ if [ -n "$(list_binaries integration)" ]; then
     if pg_env=$(sh "$ROOT/tests/lib/pgtmp.sh" start "$PG_DIR"); then
         PG_STARTED=1
         PGTMP_PORT=
-        eval "$(echo "$pg_env" | grep -E '^PGTMP_(DIR|PORT|SOCKDIR|PID)=')"
+        eval "$(echo "$pg_env" | grep -E '^PGTMP_(DIR|PORT|SOCKDIR|PID|PASSWORD_FILE)=')"
         echo "throwaway PostgreSQL on 127.0.0.1:$PGTMP_PORT"
         export PMM_TEST_PG_ADDR="127.0.0.1:$PGTMP_PORT"
         export PMM_TEST_PG_DBNAME=pmm-managed
         export PMM_TEST_PG_USER=pmm-managed
-        export PMM_TEST_PG_PASSWORD=pmm-managed
+        export PMM_TEST_PG_PASSWORD_FILE="$PGTMP_PASSWORD_FILE"
+        unset PMM_TEST_PG_PASSWORD
         run_stage integration
         sh "$ROOT/tests/lib/pgtmp.sh" stop "$PG_DIR" || echo "warning: pgtmp.sh stop failed"
         PG_STARTED=0

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <msgpack.h>
 #include <zmq.h>
 
 #include "bus/sock.h"
@@ -153,6 +154,27 @@ int bus_pub_send(bus_pub *p, const char *topic, const void *payload, size_t len)
     int rc = zmq_send(p->sock, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
              zmq_send(p->sock, payload, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
     pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int bus_pub_send_strings(bus_pub *p, const char *topic, size_t n, const char *const *keys,
+                         const char *const *values)
+{
+    if (!p)
+        return 0;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, n);
+    for (size_t i = 0; i < n; i++) {
+        msgpack_pack_str_with_body(&pk, keys[i], strlen(keys[i]));
+        msgpack_pack_str_with_body(&pk, values[i], strlen(values[i]));
+    }
+    int rc = bus_pub_send(p, topic, sb.data, sb.size);
+    if (rc != 0)
+        log_warn("could not publish %s", topic);
+    msgpack_sbuffer_destroy(&sb);
     return rc;
 }
 

@@ -49,6 +49,8 @@ int bus_client_call(bus_client *c, bus_request *req, int timeout_ms, bus_reply *
 /* ---- server: ROUTER front, N worker threads --------------------------- */
 typedef struct bus_server bus_server;
 
+struct bus_route; /* where the answer of the request being handled goes */
+
 /* What a handler sees. worker is the per-thread state made by worker_init
  * (e.g. its own PostgreSQL connection). */
 typedef struct {
@@ -56,13 +58,30 @@ typedef struct {
     void *worker;
     void *app;           /* bus_server_config.app */
     rpc_status status;
+    const struct bus_route *route; /* for bus_defer */
 } rpc_ctx;
 
 /* Unpacked request in, response out (allocated by the handler with the
  * default protobuf-c allocator or malloc; freed by the server with
  * protobuf_c_message_free_unpacked). Return an RPC_* code; on error set
- * ctx->status with rpc_fail() and leave *resp NULL. */
+ * ctx->status with rpc_fail() and leave *resp NULL; or RPC_DEFERRED after
+ * bus_defer, when another thread answers later. */
 typedef int (*rpc_handler)(rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp);
+
+/* Answering later, off the worker: a handler whose work is slow and needs
+ * no worker state (e.g. a password hash) takes the request over with
+ * bus_defer, hands the bus_deferred to its own threads and returns
+ * RPC_DEFERRED; the worker is then free for the next request at once. Some
+ * thread later calls bus_deferred_reply exactly once (thread-safe; the
+ * answer is relayed by the server's run loop; after the server stopped it
+ * is dropped and the caller ends at its deadline, as for a daemon that
+ * died). The zmq context must outlive every pending bus_deferred. */
+#define RPC_DEFERRED 100
+typedef struct bus_deferred bus_deferred;
+/* NULL on ENOMEM (answer at once instead). */
+bus_deferred *bus_defer(rpc_ctx *ctx);
+/* resp (borrowed) when code is RPC_OK, else message. Frees d. */
+void bus_deferred_reply(bus_deferred *d, int code, const char *message, const ProtobufCMessage *resp);
 
 typedef struct {
     const char *method;                        /* "/inventory.v1.NodesService/GetNode" */
@@ -97,6 +116,7 @@ typedef struct {
     uint64_t malformed;
     uint64_t expired;
     uint64_t unknown_method;
+    uint64_t deferred;   /* requests answered later by bus_deferred_reply */
 } bus_server_stats;
 void bus_server_get_stats(bus_server *s, bus_server_stats *out);
 
@@ -105,6 +125,10 @@ typedef struct bus_pub bus_pub;
 bus_pub *bus_pub_new(void *zmq_ctx, const char *endpoint);
 /* Thread-safe. payload is opaque bytes (msgpack by convention). */
 int bus_pub_send(bus_pub *p, const char *topic, const void *payload, size_t len);
+/* The common case: a msgpack map of n strings, keys[i] -> values[i].
+ * Logs when it cannot be sent. p may be NULL (nothing is sent). */
+int bus_pub_send_strings(bus_pub *p, const char *topic, size_t n, const char *const *keys,
+                         const char *const *values);
 void bus_pub_destroy(bus_pub *p);
 
 typedef struct bus_sub bus_sub;

@@ -9,7 +9,10 @@
  * frontend, so requests wait in the frontend queue, never behind a busy
  * worker's slow handler (a round-robin DEALER backend would queue them
  * there), and a request that waited past its deadline is dropped by the
- * worker that finally picks it up. */
+ * worker that finally picks it up. A handler may also defer its answer
+ * (bus_defer): the worker is free at once, and another thread later sends
+ * [client, "", reply] through an inproc PUSH to the run loop's PULL, which
+ * forwards it to the frontend like a worker's reply. */
 #include "clock.h"
 #include "bus/bus.h"
 
@@ -40,13 +43,28 @@ struct bus_server {
     bus_server_config cfg; /* cfg.methods is borrowed: it must outlive the server */
     char *endpoint;
     char backend_ep[64];
-    void *frontend, *backend;
+    char deferred_ep[64];
+    void *frontend, *backend, *deferred;
     struct worker *workers;
     int *free_workers; /* stack of indexes of idle workers */
     int n_free;
     atomic_int stopping;
     atomic_int alive; /* workers not yet finished */
-    atomic_uint_fast64_t requests, malformed, expired, unknown_method;
+    atomic_uint_fast64_t requests, malformed, expired, unknown_method, deferred_count;
+};
+
+/* The client frame of the request a worker is handling. */
+struct bus_route {
+    bus_server *server;
+    zmq_msg_t *client;
+};
+
+struct bus_deferred {
+    void *ctx;
+    char endpoint[64];
+    uint64_t id;
+    size_t client_len;
+    uint8_t client[];
 };
 
 /* ---- worker side ---------------------------------------------------------- */
@@ -101,27 +119,82 @@ static void pack_response(const ProtobufCMessage *resp, rpc_status *st, uint8_t 
     *body_len = n;
 }
 
-/* Runs the handler of a decoded, in-time request. */
-static void run_handler(bus_server *s, void *state, const bus_request *req, rpc_status *st,
-                        uint8_t **body, size_t *body_len)
+bus_deferred *bus_defer(rpc_ctx *ctx)
+{
+    if (!ctx || !ctx->route || !ctx->req)
+        return NULL;
+    const struct bus_route *r = ctx->route;
+    size_t n = zmq_msg_size(r->client);
+    bus_deferred *d = malloc(sizeof *d + n);
+    if (!d)
+        return NULL;
+    d->ctx = r->server->ctx;
+    memcpy(d->endpoint, r->server->deferred_ep, sizeof d->endpoint);
+    d->id = ctx->req->id;
+    d->client_len = n;
+    memcpy(d->client, zmq_msg_data(r->client), n);
+    atomic_fetch_add(&r->server->deferred_count, 1);
+    return d;
+}
+
+void bus_deferred_reply(bus_deferred *d, int code, const char *message, const ProtobufCMessage *resp)
+{
+    if (!d)
+        return;
+    rpc_status st = {.code = code};
+    snprintf(st.message, sizeof st.message, "%s", message ? message : "");
+    bus_reply rep = {.id = d->id};
+    if (code == RPC_OK && resp)
+        pack_response(resp, &st, &rep.body, &rep.body_len);
+    else if (code == RPC_OK)
+        rpc_fail(&st, RPC_INTERNAL, "deferred answer without a response");
+    rep.code = st.code;
+    rep.message = st.message;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    /* A socket per answer: deferred answers are few (slow work) and come
+     * from any thread. Some linger, so that closing it at once does not
+     * drop the answer on its way through the inproc pipe. */
+    void *sock = zmq_socket(d->ctx, ZMQ_PUSH);
+    if (!sock || bus_sockopt(sock, ZMQ_LINGER, 1000) != 0 || zmq_connect(sock, d->endpoint) != 0 ||
+        bus_reply_encode(&rep, &buf, &len) != 0 ||
+        zmq_send(sock, d->client, d->client_len, ZMQ_SNDMORE) < 0 || zmq_send(sock, "", 0, ZMQ_SNDMORE) < 0 ||
+        zmq_send(sock, buf, len, 0) < 0)
+        log_warn("bus: deferred reply %llu not sent: %s", (unsigned long long)d->id, zmq_strerror(zmq_errno()));
+    if (sock)
+        zmq_close(sock);
+    free(buf);
+    free(rep.body);
+    free(d);
+}
+
+/* Runs the handler of a decoded, in-time request. Returns 1 when the
+ * handler deferred its answer (nothing to send now). */
+static int run_handler(bus_server *s, void *state, const bus_request *req, const struct bus_route *route,
+                       rpc_status *st, uint8_t **body, size_t *body_len)
 {
     const rpc_method *m = find_method(s, req->method);
     if (!m || !m->request || !m->handler) {
         atomic_fetch_add(&s->unknown_method, 1);
         unknown_method(s, req->method, st);
-        return;
+        return 0;
     }
     static const uint8_t no_body[1];
     ProtobufCMessage *in = protobuf_c_message_unpack(m->request, NULL, req->body_len,
                                                      req->body ? req->body : no_body);
     if (!in) {
         rpc_fail(st, RPC_INVALID_ARGUMENT, "failed to parse request body as %s", m->request->name);
-        return;
+        return 0;
     }
-    rpc_ctx ctx = {.req = req, .worker = state, .app = s->cfg.app};
+    rpc_ctx ctx = {.req = req, .worker = state, .app = s->cfg.app, .route = route};
     ProtobufCMessage *out = NULL;
     int code = m->handler(&ctx, in, &out);
     protobuf_c_message_free_unpacked(in, NULL);
+    if (code == RPC_DEFERRED) {
+        if (out)
+            protobuf_c_message_free_unpacked(out, NULL);
+        return 1;
+    }
     if (code == RPC_OK && out)
         pack_response(out, st, body, body_len);
     else if (code == RPC_OK)
@@ -132,19 +205,22 @@ static void run_handler(bus_server *s, void *state, const bus_request *req, rpc_
         rpc_fail(st, code, "%s", ctx.status.message);
     if (out)
         protobuf_c_message_free_unpacked(out, NULL);
+    return 0;
 }
 
-/* Turns the frames of one request into a reply (id, status, body). */
-static void serve(bus_server *s, void *state, zmq_msg_t *f, int total, bus_reply *rep,
-                  rpc_status *st)
+/* Turns the frames of one request into a reply (id, status, body).
+ * Returns 1 when the handler deferred it. */
+static int serve(bus_server *s, void *state, zmq_msg_t *f, int total, bus_reply *rep,
+                 rpc_status *st)
 {
     bus_request req;
+    int deferred = 0;
     atomic_fetch_add(&s->requests, 1);
     if (total != 3 || zmq_msg_size(&f[1]) != 0 ||
         bus_request_decode(zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), &req) != 0) {
         atomic_fetch_add(&s->malformed, 1);
         rpc_fail(st, RPC_INVALID_ARGUMENT, "malformed bus envelope");
-        return;
+        return 0;
     }
     rep->id = req.id;
     if (req.deadline_ms != 0 && clock_wall_ms() >= req.deadline_ms) {
@@ -152,9 +228,11 @@ static void serve(bus_server *s, void *state, zmq_msg_t *f, int total, bus_reply
         rpc_fail(st, RPC_DEADLINE_EXCEEDED, "%s: deadline exceeded before the request was handled",
                  req.method);
     } else {
-        run_handler(s, state, &req, st, &rep->body, &rep->body_len);
+        struct bus_route route = {.server = s, .client = &f[0]};
+        deferred = run_handler(s, state, &req, &route, st, &rep->body, &rep->body_len);
     }
     bus_request_clear(&req);
+    return deferred;
 }
 
 static void free_buf(void *data, void *hint)
@@ -222,10 +300,13 @@ static void *worker_main(void *arg)
         }
         bus_reply rep = {0};
         rpc_status st = {0};
-        serve(s, state, f, total, &rep, &st);
-        rep.code = st.code;
-        rep.message = st.message;
-        send_reply(sock, &f[0], &rep);
+        if (serve(s, state, f, total, &rep, &st)) {
+            zmq_send(sock, "", 0, 0); /* free for the next one; the answer comes later */
+        } else {
+            rep.code = st.code;
+            rep.message = st.message;
+            send_reply(sock, &f[0], &rep);
+        }
         free(rep.body);
         bus_close_frames(f, count);
     }
@@ -288,6 +369,24 @@ static int from_worker(bus_server *s)
     }
     if (index >= 0 && index < s->cfg.workers && s->n_free < s->cfg.workers)
         s->free_workers[s->n_free++] = index;
+    return 1;
+}
+
+/* A deferred answer [client, "", reply] to the frontend. Returns 1 when it
+ * forwarded (or dropped) one, 0 when none was waiting. */
+static int from_deferred(bus_server *s)
+{
+    zmq_msg_t first;
+    zmq_msg_init(&first);
+    if (zmq_msg_recv(&first, s->deferred, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&first);
+        return 0;
+    }
+    int more = zmq_msg_more(&first);
+    int sent = more ? zmq_msg_send(&first, s->frontend, ZMQ_SNDMORE | ZMQ_DONTWAIT) : -1;
+    zmq_msg_close(&first);
+    if (more)
+        relay(s->deferred, sent < 0 ? NULL : s->frontend);
     return 1;
 }
 
@@ -355,9 +454,10 @@ int bus_server_run(bus_server *s, volatile sig_atomic_t *stop)
     log_info("bus: serving %s with %d workers", s->endpoint, s->cfg.workers);
     int rc = 0;
     while (!*stop) {
-        zmq_pollitem_t items[2] = {{s->backend, 0, ZMQ_POLLIN, 0}, {s->frontend, 0, ZMQ_POLLIN, 0}};
+        zmq_pollitem_t items[3] = {{s->backend, 0, ZMQ_POLLIN, 0}, {s->deferred, 0, ZMQ_POLLIN, 0},
+                                   {s->frontend, 0, ZMQ_POLLIN, 0}};
         /* No free worker: leave requests queued in the frontend. */
-        int n = zmq_poll(items, s->n_free > 0 ? 2 : 1, POLL_MS);
+        int n = zmq_poll(items, s->n_free > 0 ? 3 : 2, POLL_MS);
         if (n < 0 && zmq_errno() == EINTR)
             continue;
         if (n < 0) {
@@ -369,7 +469,10 @@ int bus_server_run(bus_server *s, volatile sig_atomic_t *stop)
         if (items[0].revents & ZMQ_POLLIN)
             while (from_worker(s))
                 ;
-        if (items[0].revents & ZMQ_POLLIN || items[1].revents & ZMQ_POLLIN)
+        if (items[1].revents & ZMQ_POLLIN)
+            while (from_deferred(s))
+                ;
+        if (items[0].revents & ZMQ_POLLIN || items[2].revents & ZMQ_POLLIN)
             while (s->n_free > 0 && to_worker(s))
                 ;
     }
@@ -421,11 +524,14 @@ bus_server *bus_server_new(void *zmq_ctx, const bus_server_config *cfg)
     s->cfg.endpoint = s->endpoint;
     s->workers = calloc((size_t)s->cfg.workers, sizeof *s->workers);
     s->free_workers = calloc((size_t)s->cfg.workers, sizeof *s->free_workers);
-    snprintf(s->backend_ep, sizeof s->backend_ep, "inproc://bus-workers-%u-%p",
-             atomic_fetch_add(&serial, 1), (void *)s);
+    unsigned n = atomic_fetch_add(&serial, 1);
+    snprintf(s->backend_ep, sizeof s->backend_ep, "inproc://bus-workers-%u-%p", n, (void *)s);
+    snprintf(s->deferred_ep, sizeof s->deferred_ep, "inproc://bus-deferred-%u-%p", n, (void *)s);
     s->backend = router(zmq_ctx, 1);
     s->frontend = router(zmq_ctx, 0);
-    if (!s->endpoint || !s->workers || !s->free_workers || !s->backend || !s->frontend ||
+    s->deferred = zmq_socket(zmq_ctx, ZMQ_PULL);
+    if (!s->endpoint || !s->workers || !s->free_workers || !s->backend || !s->frontend || !s->deferred ||
+        bus_sockopt(s->deferred, ZMQ_LINGER, 0) != 0 || zmq_bind(s->deferred, s->deferred_ep) != 0 ||
         zmq_bind(s->backend, s->backend_ep) != 0 || bus_bind(s->frontend, s->endpoint) != 0) {
         if (s->frontend)
             zmq_close(s->frontend);
@@ -442,6 +548,8 @@ void bus_server_destroy(bus_server *s)
         return;
     if (s->backend)
         zmq_close(s->backend);
+    if (s->deferred)
+        zmq_close(s->deferred);
     if (s->frontend) {
         zmq_close(s->frontend);
         bus_unbind_file(s->endpoint);
@@ -460,4 +568,5 @@ void bus_server_get_stats(bus_server *s, bus_server_stats *out)
     out->malformed = atomic_load(&s->malformed);
     out->expired = atomic_load(&s->expired);
     out->unknown_method = atomic_load(&s->unknown_method);
+    out->deferred = atomic_load(&s->deferred_count);
 }

@@ -50,10 +50,15 @@ int cred_user_put(db *d, const char *login, const char *password, const char *ro
     if (cred_hash_password(password, hash) != 0)
         return rpc_fail(st, RPC_RESOURCE_EXHAUSTED, "out of memory hashing the password");
     const char *params[] = { login, hash, role };
+    /* a new password or role revokes what gateways cached for the old */
     const char *sql = replace
-        ? "INSERT INTO users (login, password_hash, role, created_at, updated_at) VALUES ($1, $2, $3, " NOW ", " NOW ") "
-          "ON CONFLICT (login) DO UPDATE SET password_hash = $2, role = $3, updated_at = " NOW
-        : "INSERT INTO users (login, password_hash, role, created_at, updated_at) VALUES ($1, $2, $3, " NOW ", " NOW ")";
+        ? "WITH u AS (INSERT INTO users (login, password_hash, role, created_at, updated_at) "
+          "VALUES ($1, $2, $3, " NOW ", " NOW ") "
+          "ON CONFLICT (login) DO UPDATE SET password_hash = $2, role = $3, updated_at = " NOW " RETURNING login) "
+          "SELECT pg_notify('" CRED_CHANNEL "', 'user:' || login) FROM u"
+        : "WITH u AS (INSERT INTO users (login, password_hash, role, created_at, updated_at) "
+          "VALUES ($1, $2, $3, " NOW ", " NOW ") RETURNING login) "
+          "SELECT pg_notify('" CRED_CHANNEL "', 'user:' || login) FROM u";
     int rows = 0;
     int code = exec_count(d, st, sql, 3, params, &rows);
     sodium_memzero(hash, sizeof hash);
@@ -65,9 +70,126 @@ int cred_user_put(db *d, const char *login, const char *password, const char *ro
 int cred_user_remove(db *d, const char *login, rpc_status *st)
 {
     int rows = 0;
-    if (exec_count(d, st, "DELETE FROM users WHERE login = $1", 1, (const char *[]){ login }, &rows))
+    if (exec_count(d, st,
+                   "WITH u AS (DELETE FROM users WHERE login = $1 RETURNING login) "
+                   "SELECT pg_notify('" CRED_CHANNEL "', 'user:' || login) FROM u",
+                   1, (const char *[]){ login }, &rows))
         return st->code;
     return rows ? RPC_OK : rpc_fail(st, RPC_NOT_FOUND, "no user %s", login);
+}
+
+int cred_user_get(db *d, const char *login, cred_user *out, rpc_status *st)
+{
+    memset(out, 0, sizeof *out);
+    PGresult *r = db_exec(d, st,
+                          "SELECT password_hash, role, failed_logins, "
+                          "coalesce(locked_until > " NOW ", false) FROM users WHERE login = $1",
+                          1, (const char *[]){ login });
+    if (!r)
+        return st->code;
+    int rc = RPC_NOT_FOUND;
+    if (PQntuples(r) == 1) {
+        snprintf(out->password_hash, sizeof out->password_hash, "%s", PQgetvalue(r, 0, 0));
+        snprintf(out->role, sizeof out->role, "%s", PQgetvalue(r, 0, 1));
+        out->failed_logins = atoi(PQgetvalue(r, 0, 2));
+        out->locked = strcmp(PQgetvalue(r, 0, 3), "t") == 0;
+        rc = RPC_OK;
+    }
+    PQclear(r);
+    return rc == RPC_OK ? RPC_OK : rpc_fail(st, RPC_NOT_FOUND, "no user %s", login);
+}
+
+int cred_user_login_failed(db *d, const char *login, int max_failures, int window_s, int lock_s, bool *locked_now,
+                           rpc_status *st)
+{
+    char window[32], lock[32], max[16];
+    snprintf(window, sizeof window, "%d seconds", window_s);
+    snprintf(lock, sizeof lock, "%d seconds", lock_s);
+    snprintf(max, sizeof max, "%d", max_failures);
+    /* SET sees the old row: "recent" is whether the window still runs; now()
+     * is the same all through the statement, so RETURNING can tell a lock
+     * this statement set. */
+    PGresult *r = db_exec(d, st,
+                          "UPDATE users SET "
+                          "failed_logins = CASE WHEN first_failed_at > " NOW " - $2::interval "
+                          "THEN failed_logins + 1 ELSE 1 END, "
+                          "first_failed_at = CASE WHEN first_failed_at > " NOW " - $2::interval "
+                          "THEN first_failed_at ELSE " NOW " END, "
+                          "locked_until = CASE WHEN (CASE WHEN first_failed_at > " NOW " - $2::interval "
+                          "THEN failed_logins + 1 ELSE 1 END) >= $3::int "
+                          "AND coalesce(locked_until <= " NOW ", true) THEN " NOW " + $4::interval "
+                          "ELSE locked_until END "
+                          "WHERE login = $1 RETURNING coalesce(locked_until = " NOW " + $4::interval, false)",
+                          4, (const char *[]){ login, window, max, lock });
+    if (!r)
+        return st->code;
+    *locked_now = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return RPC_OK;
+}
+
+int cred_user_login_ok(db *d, const char *login, rpc_status *st)
+{
+    int rows = 0;
+    return exec_count(d, st,
+                      "UPDATE users SET failed_logins = 0, first_failed_at = NULL "
+                      "WHERE login = $1 AND failed_logins <> 0",
+                      1, (const char *[]){ login }, &rows);
+}
+
+int cred_user_unlock(db *d, const char *login, rpc_status *st)
+{
+    int rows = 0;
+    if (exec_count(d, st,
+                   "WITH u AS (UPDATE users SET failed_logins = 0, first_failed_at = NULL, locked_until = NULL "
+                   "WHERE login = $1 RETURNING login) "
+                   "SELECT pg_notify('" CRED_CHANNEL "', 'user:' || login) FROM u",
+                   1, (const char *[]){ login }, &rows))
+        return st->code;
+    return rows ? RPC_OK : rpc_fail(st, RPC_NOT_FOUND, "no user %s", login);
+}
+
+int cred_user_locks(db *d, cred_lock *out, int max, int *n, rpc_status *st)
+{
+    *n = 0;
+    PGresult *r = db_exec(d, st,
+                          "SELECT login, failed_logins, CASE WHEN locked_until > " NOW " THEN "
+                          "ceil(extract(epoch FROM locked_until))::bigint ELSE 0 END FROM users "
+                          "WHERE locked_until > " NOW " OR failed_logins > 0 ORDER BY login",
+                          0, NULL);
+    if (!r)
+        return st->code;
+    for (int i = 0; i < PQntuples(r) && *n < max; i++) {
+        cred_lock *l = &out[(*n)++];
+        snprintf(l->login, sizeof l->login, "%s", PQgetvalue(r, i, 0));
+        l->failed_logins = atoi(PQgetvalue(r, i, 1));
+        l->locked_until_s = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+    }
+    PQclear(r);
+    return RPC_OK;
+}
+
+int cred_token_get(db *d, const char *token, char **name, char **role, rpc_status *st)
+{
+    /* Service tokens are high-entropy: a fast hash is the right store. */
+    char hex[CRED_TOKEN_HEX];
+    cred_token_hash(token, hex);
+    PGresult *r = db_exec(d, st,
+                          "SELECT name, role FROM service_tokens WHERE token_hash = $1 "
+                          "AND (expires_at IS NULL OR expires_at > " NOW ")",
+                          1, (const char *[]){ hex });
+    if (!r)
+        return st->code;
+    int rc = RPC_UNAUTHENTICATED;
+    if (PQntuples(r) == 1) {
+        *name = strdup(PQgetvalue(r, 0, 0));
+        *role = strdup(PQgetvalue(r, 0, 1));
+        rc = *name && *role ? RPC_OK : RPC_RESOURCE_EXHAUSTED;
+    }
+    PQclear(r);
+    if (rc == RPC_RESOURCE_EXHAUSTED)
+        return rpc_fail(st, rc, "out of memory");
+    return rc == RPC_OK ? RPC_OK : rpc_fail(st, RPC_UNAUTHENTICATED, "Unauthorized");
 }
 
 int cred_token_create(db *d, const char *name, const char *role, const char *node_id,
@@ -90,10 +212,13 @@ int cred_token_create(db *d, const char *name, const char *role, const char *nod
     const char *params[] = { id, name, hex, role, node_id && *node_id ? node_id : NULL };
     int rows = 0;
     if (exec_count(d, st,
-                   "INSERT INTO service_tokens (token_id, name, token_hash, role, node_id, created_at) "
-                   "VALUES ($1, $2, $3, $4, $5, " NOW ")",
+                   "WITH t AS (INSERT INTO service_tokens (token_id, name, token_hash, role, node_id, created_at) "
+                   "VALUES ($1, $2, $3, $4, $5, " NOW ") RETURNING name) "
+                   "SELECT pg_notify('" CRED_CHANNEL "', 'token:' || name) FROM t",
                    5, params, &rows)) {
         sodium_memzero(token, sizeof token);
+        if (st->code == RPC_ALREADY_EXISTS && strstr(st->message, "service_tokens_name_key"))
+            return rpc_fail(st, RPC_ALREADY_EXISTS, "token %s already exists", name);
         return st->code;
     }
     memcpy(out, token, sizeof token);
@@ -104,7 +229,10 @@ int cred_token_create(db *d, const char *name, const char *role, const char *nod
 int cred_token_remove(db *d, const char *name, rpc_status *st)
 {
     int rows = 0;
-    if (exec_count(d, st, "DELETE FROM service_tokens WHERE name = $1", 1, (const char *[]){ name }, &rows))
+    if (exec_count(d, st,
+                   "WITH t AS (DELETE FROM service_tokens WHERE name = $1 RETURNING name) "
+                   "SELECT pg_notify('" CRED_CHANNEL "', 'token:' || name) FROM t",
+                   1, (const char *[]){ name }, &rows))
         return st->code;
     return rows ? RPC_OK : rpc_fail(st, RPC_NOT_FOUND, "no token named %s", name);
 }

@@ -26,6 +26,7 @@ struct db {
     db_params p;        /* our copies */
     char *host, *port;  /* split from p.addr; port may be NULL (libpq default) */
     char *app_name;
+    char pw[1024];      /* the password in use (p.password or the file's) */
     PGconn *conn;
     bool in_tx;         /* between db_begin and db_commit / db_rollback */
     bool tx_broken;     /* the connection died inside that transaction */
@@ -111,13 +112,38 @@ void db_params_clear(db_params *p)
     free(p->addr);
     free(p->dbname);
     free(p->user);
+    if (p->password)
+        explicit_bzero(p->password, strlen(p->password));
     free(p->password);
+    free(p->password_file);
     free(p->sslmode);
     free(p->sslrootcert);
     free(p->sslcert);
     free(p->sslkey);
     free(p->dsn);
     memset(p, 0, sizeof *p);
+}
+
+int db_params_password(const db_params *p, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    if (empty(p->password_file)) {
+        snprintf(out, outlen, "%s", p->password ? p->password : "");
+        return 0;
+    }
+    FILE *f = fopen(p->password_file, "re");
+    if (!f)
+        return -1;
+    errno = 0;
+    bool got = fgets(out, (int)outlen, f) != NULL;
+    int err = errno;
+    fclose(f);
+    out[strcspn(out, "\r\n")] = '\0';
+    if (!got || !*out) {
+        errno = got ? 0 : err;
+        return -1;
+    }
+    return 0;
 }
 
 db *db_new(const db_params *p)
@@ -130,6 +156,7 @@ db *db_new(const db_params *p)
         p = &empty_params;
     int err = dup_field(&d->p.addr, p->addr) | dup_field(&d->p.dbname, p->dbname) |
               dup_field(&d->p.user, p->user) | dup_field(&d->p.password, p->password) |
+              dup_field(&d->p.password_file, p->password_file) |
               dup_field(&d->p.sslmode, p->sslmode) | dup_field(&d->p.sslrootcert, p->sslrootcert) |
               dup_field(&d->p.sslcert, p->sslcert) | dup_field(&d->p.sslkey, p->sslkey) |
               dup_field(&d->p.dsn, p->dsn) | split_addr(d, p->addr) |
@@ -147,6 +174,7 @@ void db_destroy(db *d)
         return;
     drop_conn(d);
     db_params_clear(&d->p);
+    explicit_bzero(d->pw, sizeof d->pw);
     free(d->host);
     free(d->port);
     free(d->app_name);
@@ -219,8 +247,8 @@ static PGconn *connect_now(db *d)
         ADD("dbname", empty(d->p.dbname) ? "postgres" : d->p.dbname);
         if (!empty(d->p.user))
             ADD("user", d->p.user);
-        if (!empty(d->p.password))
-            ADD("password", d->p.password);
+        if (!empty(d->pw))
+            ADD("password", d->pw);
         ADD("sslmode", mode);
         if (strcmp(mode, "disable") != 0) {
             if (!empty(d->p.sslrootcert))
@@ -307,6 +335,13 @@ PGconn *db_conn(db *d)
     if (d->failures > 0 && now_s() - d->last_failure < RETRY_AFTER_S)
         return NULL;
 
+    if (db_params_password(&d->p, d->pw, sizeof d->pw) != 0) {
+        char why[600];
+        snprintf(why, sizeof why, "cannot read the password file %s: %s", d->p.password_file,
+                 errno ? strerror(errno) : "it is empty");
+        note_failure(d, NULL, why);
+        return NULL;
+    }
     char *dsn_pw = NULL;
     if (!empty(d->p.dsn)) {
         /* A DSN that does not parse would be echoed in libpq's message. */
@@ -325,7 +360,7 @@ PGconn *db_conn(db *d)
     if (!c || PQstatus(c) != CONNECTION_OK) {
         char why[1024];
         one_line(why, sizeof why, c ? PQerrorMessage(c) : "out of memory",
-                 dsn_pw ? dsn_pw : d->p.password);
+                 dsn_pw ? dsn_pw : d->pw);
         note_failure(d, c, why);
         if (c)
             PQfinish(c);
@@ -378,7 +413,7 @@ static PGresult *check_result(db *d, PGconn *c, PGresult *r, rpc_status *st, con
     const char *state = field ? sqlstate : NULL;
     const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     char msg[RPC_MESSAGE_MAX];
-    one_line(msg, sizeof msg, primary ? primary : PQerrorMessage(c), d->p.password);
+    one_line(msg, sizeof msg, primary ? primary : PQerrorMessage(c), d->pw);
     bool lost = PQstatus(c) != CONNECTION_OK;
     int code = lost ? RPC_UNAVAILABLE : code_for_sqlstate(state);
     if (s == PGRES_EMPTY_QUERY) {
@@ -535,7 +570,7 @@ void db_rollback(db *d)
     PGresult *r = PQexec(d->conn, "ROLLBACK");
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         char msg[512];
-        one_line(msg, sizeof msg, PQerrorMessage(d->conn), d->p.password);
+        one_line(msg, sizeof msg, PQerrorMessage(d->conn), d->pw);
         log_warn("ROLLBACK failed, dropping the connection: %s", msg);
         PQclear(r);
         drop_conn(d);

@@ -16,6 +16,8 @@ typedef struct {
     char *dbname;    /* "pmm-managed"; empty -> "postgres" as upstream */
     char *user;
     char *password;
+    char *password_file; /* when set, its first line is the password (read at
+                            each connection, so it may be rotated) */
     char *sslmode;   /* disable | require | verify-ca | verify-full */
     char *sslrootcert, *sslcert, *sslkey;
     char *dsn;       /* when set (libpq conninfo/URI), used instead of all the above */
@@ -23,6 +25,11 @@ typedef struct {
 
 /* Frees every field and zeroes *p. */
 void db_params_clear(db_params *p);
+
+/* The password to use: the first line of p->password_file when that is
+ * set (0, or -1 with errno when it cannot be read or is empty), else
+ * p->password ("" when none). Wipe out after use. */
+int db_params_password(const db_params *p, char *out, size_t outlen);
 
 typedef struct db db;
 
@@ -97,6 +104,7 @@ int db_migrate_with(db *d, const db_migration *migrations, int count);
     { "postgres-name", "PMM_POSTGRES_DBNAME", CFG_STRING, "pmm-managed", "PostgreSQL database name", &(p)->dbname }, \
     { "postgres-username", "PMM_POSTGRES_USERNAME", CFG_STRING, "pmm-managed", "PostgreSQL user", &(p)->user }, \
     { "postgres-password", "PMM_POSTGRES_DBPASSWORD", CFG_STRING, "pmm-managed", "PostgreSQL password", &(p)->password }, \
+    { "postgres-password-file", "PMM_POSTGRES_DBPASSWORD_FILE", CFG_STRING, "", "file whose first line is the PostgreSQL password; overrides postgres-password", &(p)->password_file }, \
     { "postgres-ssl-mode", "PMM_POSTGRES_SSL_MODE", CFG_STRING, "disable", "disable, require, verify-ca or verify-full", &(p)->sslmode }, \
     { "postgres-ssl-ca-path", "PMM_POSTGRES_SSL_CA_PATH", CFG_STRING, "", "CA certificate path", &(p)->sslrootcert }, \
     { "postgres-ssl-cert-path", "PMM_POSTGRES_SSL_CERT_PATH", CFG_STRING, "", "client certificate path", &(p)->sslcert }, \

@@ -356,6 +356,7 @@ static const daemon_rule daemon_rules[] = {
     {"user.v1.", "inventoryd"},
     {"accesscontrol.v1beta1.", "inventoryd"},
     {"internal.v1.AuthService", "inventoryd"},
+    {"lockout.v1.", "inventoryd"},
     {"internal.v1.LogsService", "configd"},
     {"internal.v1.AgentsService", "agentsd"},
     {"internal.v1.JobsService", "agentsd"},

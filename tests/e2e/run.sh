@@ -65,6 +65,11 @@ export E2E_REST="http://127.0.0.1:$((PORT_BASE + 2))"
 export E2E_GRPC="127.0.0.1:$((PORT_BASE + 1))"
 export E2E_DEBUG="http://127.0.0.1:$((PORT_BASE + 3))"
 export E2E_PG_PORT=$((PORT_BASE + 4))
+# The private PostgreSQL's password for role pmm-managed (suite.sh makes it):
+# pmmctl in the tests finds it through PMM_POSTGRES_DBPASSWORD_FILE.
+export E2E_PG_PASSWORD_FILE="$VAR/secrets/pmm-managed.dbpassword"
+export PMM_POSTGRES_DBPASSWORD_FILE="$E2E_PG_PASSWORD_FILE"
+export E2E_PG_SOCKDIR="$VAR/pg/run"
 export E2E_VM="http://127.0.0.1:$((PORT_BASE + 5))/prometheus"
 export E2E_VMALERT="http://127.0.0.1:$((PORT_BASE + 6))"
 export E2E_NGINX_TLS="127.0.0.1:$((PORT_BASE + 7))"

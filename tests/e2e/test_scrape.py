@@ -66,7 +66,8 @@ def up(job):
 
 
 def psql(sql):
-    env = dict(os.environ, PGPASSWORD="pmm-managed")
+    with open(os.environ["E2E_PG_PASSWORD_FILE"]) as f:
+        env = dict(os.environ, PGPASSWORD=f.readline().strip())
     subprocess.run(["psql", "-h", "127.0.0.1", "-p", PG_PORT, "-U", "pmm-managed", "-d", "pmm-managed",
                     "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql], env=env, check=True, capture_output=True)
 

@@ -675,12 +675,12 @@ START_TEST(seal_plaintext_rows)
 {
     const char *sql = "SELECT password FROM agents WHERE agent_type = 'postgres_exporter' AND pmm_agent_id = 'pmm-server'";
     char *before = sql_value(sql, NULL);
-    ck_assert_str_eq(before, "pmm-managed");
+    ck_assert_str_eq(before, params.password); /* the password the daemons connect with */
     ck_assert_int_eq(agent_seal_plaintext(w.db), 0);
     char *after = sql_value(sql, NULL);
     ck_assert_int_eq(strncmp(after, "enc:", 4), 0);
     char *plain = secret_decrypt(after);
-    ck_assert_str_eq(plain, "pmm-managed");
+    ck_assert_str_eq(plain, params.password);
     ck_assert_int_eq(agent_seal_plaintext(w.db), 0);
     char *again = sql_value(sql, NULL);
     ck_assert_str_eq(again, after); /* already sealed rows are left alone */

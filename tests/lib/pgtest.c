@@ -32,6 +32,20 @@ int pgtest_params(db_params *out)
     out->user = env_or("PMM_TEST_PG_USER", "pmm-managed");
     out->password = env_or("PMM_TEST_PG_PASSWORD", "pmm-managed");
     out->sslmode = strdup("disable");
+    /* pgtmp.sh keeps the generated password in a 0600 file */
+    const char *file = getenv("PMM_TEST_PG_PASSWORD_FILE");
+    if (file && *file && out->password) {
+        db_params f = { .password_file = (char *)file };
+        char pw[1024];
+        if (db_params_password(&f, pw, sizeof pw) != 0) {
+            fprintf(stderr, "pgtest: cannot read PMM_TEST_PG_PASSWORD_FILE %s\n", file);
+            pgtest_params_clear(out);
+            return -1;
+        }
+        free(out->password);
+        out->password = strdup(pw);
+        explicit_bzero(pw, sizeof pw);
+    }
     if (!out->addr || !out->dbname || !out->user || !out->password || !out->sslmode) {
         pgtest_params_clear(out);
         return -1;
@@ -64,13 +78,13 @@ static int recreate(db *d, const char *name)
     char sql[512];
     int rc = -1;
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", ident);
-    /* FORCE cannot end an autovacuum worker (a superuser's process), which
-     * a test's many writes may have started on the old database: it ends
-     * by itself within moments, so the drop is tried again meanwhile. */
+    /* FORCE may not end an autovacuum worker that happens to be in the
+     * database (a non-superuser may not signal it): it is gone soon. */
     int dropped = -1;
-    for (int i = 0; i < 50 && (dropped = run(d, sql)) != 0; i++) {
-        struct timespec pause = { 0, 100 * 1000 * 1000 };
-        nanosleep(&pause, NULL);
+    for (int i = 0; i < 50 && dropped != 0; i++) {
+        if (i)
+            nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+        dropped = run(d, sql);
     }
     if (dropped == 0) {
         snprintf(sql, sizeof sql, "CREATE DATABASE %s", ident);

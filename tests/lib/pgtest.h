@@ -8,9 +8,10 @@
 
 /* Fills out with malloc'd copies of PMM_TEST_PG_ADDR (required: host:port
  * or socket dir[:port]) and PMM_TEST_PG_DBNAME / _USER / _PASSWORD
- * (default "pmm-managed" each). Returns 0, or -1 with a message on stderr
- * when PMM_TEST_PG_ADDR is unset: integration tests assert on it and fail,
- * the runner always provides it. Free with pgtest_params_clear. */
+ * (default "pmm-managed" each); PMM_TEST_PG_PASSWORD_FILE, when set, names
+ * the file holding the password instead (pgtmp.sh's PGTMP_PASSWORD_FILE).
+ * Returns 0, or -1 with a message on stderr when PMM_TEST_PG_ADDR is unset:
+ * integration tests assert on it and fail, the runner always provides it. Free with pgtest_params_clear. */
 int pgtest_params(db_params *out);
 
 /* Drops database `name` if it exists (WITH FORCE) and creates it, owned by

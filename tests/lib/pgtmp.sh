@@ -2,14 +2,17 @@
 # pgtmp: a throwaway PostgreSQL 15 cluster for tests.
 #
 #   eval "$(sh tests/lib/pgtmp.sh start [DIR])"   # DIR default: mktemp -d /tmp/pgtmp.XXXXXX
-#   ... PGTMP_PORT, PGTMP_SOCKDIR, PGTMP_PID, PGTMP_DIR are now set ...
+#   ... PGTMP_PORT, PGTMP_SOCKDIR, PGTMP_PID, PGTMP_DIR, PGTMP_PASSWORD_FILE are now set ...
 #   sh tests/lib/pgtmp.sh stop "$PGTMP_DIR"
 #
-# The cluster listens on 127.0.0.1:<free port> (scram password auth) and on
-# a unix socket in DIR (trust). It has superuser postgres, and role
-# pmm-managed (password pmm-managed, LOGIN CREATEDB) owning database
-# pmm-managed. stdout carries only the shell assignments; progress and
-# errors go to stderr, server logs to DIR/postgres.log.
+# The cluster listens on 127.0.0.1:<free port> and on a unix socket in DIR,
+# both with scram-sha-256 passwords; only the cluster's OS owner reaches
+# the superuser postgres (peer, through the socket; DIR and the socket are
+# 0700), which has no password. Role pmm-managed (LOGIN CREATEDB, not a
+# superuser) owns database pmm-managed; its password is random, in the
+# 0600 file PGTMP_PASSWORD_FILE. stdout carries only the shell
+# assignments; progress and errors go to stderr, server logs to
+# DIR/postgres.log.
 #
 # initdb and postgres refuse to run as root, so as root every server
 # command runs as user postgres, which must be able to reach DIR: use a
@@ -52,13 +55,21 @@ start() {
     fi
 
     as_owner "$PGBIN/initdb" -D "$dir/data" -U postgres -E UTF8 --locale=C \
-        --auth-local=trust --auth-host=scram-sha-256 --no-sync >"$dir/initdb.log" 2>&1 ||
+        --auth-local=peer --auth-host=scram-sha-256 --no-sync >"$dir/initdb.log" 2>&1 ||
         { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+    # The superuser only for the cluster's OS owner, through the socket;
+    # everyone else (any role, socket or TCP) needs a password.
+    if [ "$(id -u)" = 0 ]; then owner=$PGUSER_OS; else owner=$(id -un); fi
+    printf '%s\n' "local all postgres peer map=owner" "local all all scram-sha-256" \
+        "host all all 127.0.0.1/32 scram-sha-256" "host all all ::1/128 scram-sha-256" >"$dir/data/pg_hba.conf"
+    printf 'owner %s postgres\n' "$owner" >"$dir/data/pg_ident.conf"
+    [ "$(id -u)" != 0 ] || chown "$PGUSER_OS": "$dir/data/pg_hba.conf" "$dir/data/pg_ident.conf"
 
     # Test speed over durability; only 127.0.0.1 and the socket in DIR.
     cat >>"$dir/data/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
+unix_socket_permissions = 0700
 max_connections = 200
 shared_buffers = 32MB
 fsync = off
@@ -94,16 +105,24 @@ EOF
         sleep 0.1
     done
 
-    as_owner "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d postgres \
-        -c "CREATE ROLE \"pmm-managed\" LOGIN CREATEDB PASSWORD 'pmm-managed'" \
-        -c "CREATE DATABASE \"pmm-managed\" OWNER \"pmm-managed\"" >&2 ||
+    # The password goes through a pipe (printf is a builtin: not in ps) and
+    # never into the server log, even if the statement fails.
+    pwfile=$dir/pmm-managed.password
+    (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$pwfile" && echo >>"$pwfile")
+    pw=$(head -n 1 "$pwfile")
+    printf '%s\n' "SET log_min_error_statement = panic;" \
+        "CREATE ROLE \"pmm-managed\" LOGIN CREATEDB PASSWORD '$pw';" \
+        "CREATE DATABASE \"pmm-managed\" OWNER \"pmm-managed\";" |
+        as_owner "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d postgres >&2 ||
         die "cannot create role and database"
+    pw=
 
     pid=$(head -n 1 "$dir/data/postmaster.pid")
     echo "PGTMP_DIR=$dir"
     echo "PGTMP_PORT=$port"
     echo "PGTMP_SOCKDIR=$dir"
     echo "PGTMP_PID=$pid"
+    echo "PGTMP_PASSWORD_FILE=$pwfile"
 }
 
 stop() {

@@ -107,7 +107,58 @@ static int h_die(rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **r
     _exit(0); /* the daemon crashes while handling the call */
 }
 
+/* Answers later from a thread of its own (bus_defer): after value ms,
+ * "later:<value>", or NOT_FOUND for a negative value. */
+typedef struct {
+    bus_deferred *d;
+    int ms;
+} later_job;
+
+static pthread_t later_threads[16];
+static atomic_int n_later;
+
+static void *later_main(void *arg)
+{
+    later_job *j = arg;
+    usleep((useconds_t)(j->ms < 0 ? -j->ms : j->ms) * 1000);
+    if (j->ms < 0) {
+        bus_deferred_reply(j->d, RPC_NOT_FOUND, "no such thing", NULL);
+    } else {
+        char text[32];
+        snprintf(text, sizeof text, "later:%d", j->ms);
+        Google__Protobuf__StringValue *v = string_value(text);
+        bus_deferred_reply(j->d, RPC_OK, NULL, &v->base);
+        google__protobuf__string_value__free_unpacked(v, NULL);
+    }
+    free(j);
+    return NULL;
+}
+
+static int h_later(rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp)
+{
+    (void)resp;
+    later_job *j = malloc(sizeof *j);
+    j->ms = ((const Google__Protobuf__Int32Value *)req)->value;
+    j->d = bus_defer(ctx);
+    if (!j->d) {
+        free(j);
+        return rpc_fail(&ctx->status, RPC_INTERNAL, "cannot defer");
+    }
+    int i = atomic_fetch_add(&n_later, 1);
+    if (i >= 16 || pthread_create(&later_threads[i], NULL, later_main, j) != 0)
+        abort();
+    return RPC_DEFERRED;
+}
+
+static void join_later(void)
+{
+    for (int i = 0; i < atomic_load(&n_later); i++)
+        pthread_join(later_threads[i], NULL);
+    n_later = 0;
+}
+
 static const rpc_method methods[] = {
+    {"/test.v1.Test/Later", &google__protobuf__int32_value__descriptor, h_later},
     {"/test.v1.Test/Echo", &google__protobuf__string_value__descriptor, h_echo},
     {"/test.v1.Test/Fail", &google__protobuf__string_value__descriptor, h_fail},
     {"/test.v1.Test/Slow", &google__protobuf__int32_value__descriptor, h_slow},
@@ -332,6 +383,93 @@ START_TEST(test_call_roundtrip)
     server_stop(&f);
     ck_assert_int_eq(inits, 3);
     ck_assert_int_eq(finis, 3);
+    fixture_done(&f);
+}
+END_TEST
+
+typedef struct {
+    fixture *f;
+    int ms;
+    int code;
+    char text[64];
+    int64_t took_ms;
+} later_call;
+
+static void *later_call_main(void *arg)
+{
+    later_call *lc = arg;
+    bus_client *c = bus_client_new(lc->f->ctx, lc->f->ep);
+    Google__Protobuf__Int32Value v = GOOGLE__PROTOBUF__INT32_VALUE__INIT;
+    v.value = lc->ms;
+    bus_reply rep;
+    int64_t t0 = mono_ms();
+    lc->code = call_msg(c, "/test.v1.Test/Later", &v.base, 5000, &rep);
+    lc->took_ms = mono_ms() - t0;
+    if (lc->code == RPC_OK) {
+        Google__Protobuf__StringValue *r = google__protobuf__string_value__unpack(NULL, rep.body_len, rep.body);
+        snprintf(lc->text, sizeof lc->text, "%s", r ? r->value : "?");
+        google__protobuf__string_value__free_unpacked(r, NULL);
+    } else {
+        snprintf(lc->text, sizeof lc->text, "%s", rep.message ? rep.message : "");
+    }
+    bus_reply_clear(&rep);
+    bus_client_destroy(c);
+    return NULL;
+}
+
+/* A deferred answer leaves the one worker free: calls made meanwhile are
+ * answered at once, and the deferred ones arrive later, each to its own
+ * caller, errors included. */
+START_TEST(test_deferred_answers_free_the_worker)
+{
+    fixture f;
+    fixture_init(&f);
+    server_start(&f, 1);
+    later_call calls[3] = {{.f = &f, .ms = 600}, {.f = &f, .ms = 400}, {.f = &f, .ms = -300}};
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, later_call_main, &calls[i]), 0);
+    usleep(100 * 1000);
+    bus_client *c = bus_client_new(f.ctx, f.ep);
+    for (int i = 0; i < 5; i++) {
+        int64_t t0 = mono_ms();
+        assert_echo(c, "meanwhile");
+        ck_assert_int_lt(mono_ms() - t0, 200);
+    }
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    ck_assert_int_eq(calls[0].code, RPC_OK);
+    ck_assert_str_eq(calls[0].text, "later:600");
+    ck_assert_int_ge(calls[0].took_ms, 590);
+    ck_assert_int_eq(calls[1].code, RPC_OK);
+    ck_assert_str_eq(calls[1].text, "later:400");
+    ck_assert_int_eq(calls[2].code, RPC_NOT_FOUND);
+    ck_assert_str_eq(calls[2].text, "no such thing");
+    bus_server_stats st;
+    bus_server_get_stats(f.srv, &st);
+    ck_assert_uint_eq(st.deferred, 3);
+    bus_client_destroy(c);
+    join_later();
+    server_stop(&f);
+    fixture_done(&f);
+}
+END_TEST
+
+/* An answer deferred past the server's stop goes nowhere: the caller ends
+ * at its deadline, and nothing hangs or leaks. */
+START_TEST(test_deferred_answer_after_stop)
+{
+    fixture f;
+    fixture_init(&f);
+    server_start(&f, 1);
+    later_call lc = {.f = &f, .ms = 500};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, later_call_main, &lc), 0);
+    usleep(200 * 1000);
+    server_stop(&f);
+    join_later();
+    pthread_join(t, NULL);
+    ck_assert_int_ne(lc.code, RPC_OK);
     fixture_done(&f);
 }
 END_TEST
@@ -771,6 +909,8 @@ static Suite *bus_suite(void)
     tcase_add_test(tc, test_endpoint_in_use_is_refused);
     tcase_add_test(tc, test_daemon_dies_and_returns);
     tcase_add_test(tc, test_pub_sub);
+    tcase_add_test(tc, test_deferred_answers_free_the_worker);
+    tcase_add_test(tc, test_deferred_answer_after_stop);
     suite_add_tcase(s, tc);
     return s;
 }
