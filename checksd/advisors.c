@@ -12,6 +12,7 @@
 #include "app.h"
 #include "catalog.h"
 #include "db/settings.h"
+#include "checksd/enabled.h"
 #include "log.h"
 #include "results.h"
 #include "store/check_settings.h"
@@ -22,22 +23,6 @@
 static char *xs(const char *s)
 {
     return strdup(s ? s : "");
-}
-
-static int oom(rpc_ctx *ctx)
-{
-    return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
-}
-
-/* ErrAdvisorsDisabled as the API answers it. */
-static int require_enabled(rpc_ctx *ctx)
-{
-    settings s;
-    if (settings_load(WORKER_DB(ctx), &s, &ctx->status) != RPC_OK)
-        return ctx->status.code;
-    bool on = s.advisors_enabled;
-    settings_free(&s);
-    return on ? RPC_OK : rpc_fail(&ctx->status, RPC_FAILED_PRECONDITION, "Advisor checks are disabled.");
 }
 
 /* ---- results ------------------------------------------------------------------------------ */
@@ -149,13 +134,13 @@ static int get_failed_checks(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufC
         (has_index &&
          validate_int(&ctx->status, req->page_index, &gte0, "GetFailedChecksRequest", "PageIndex") != RPC_OK))
         return ctx->status.code;
-    if (require_enabled(ctx) != RPC_OK)
+    if (checksd_require(ctx, FEATURE_ADVISORS) != RPC_OK)
         return ctx->status.code;
     collected c = { .service_id = req->service_id };
     results_foreach(collect, &c);
     if (c.failed) {
         free_collected(&c, 0);
-        return oom(ctx);
+        return checksd_oom(ctx);
     }
     if (c.n)
         qsort(c.v, c.n, sizeof *c.v, cmp_result);
@@ -168,7 +153,7 @@ static int get_failed_checks(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufC
     Advisors__V1__GetFailedChecksResponse *resp = malloc(sizeof *resp);
     if (!resp) {
         free_collected(&c, 0);
-        return oom(ctx);
+        return checksd_oom(ctx);
     }
     advisors__v1__get_failed_checks_response__init(resp);
     resp->total_items = (int32_t)c.n;
@@ -240,7 +225,7 @@ static int cmp_summary(const void *a, const void *b)
 static int list_failed_services(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     (void)in;
-    if (require_enabled(ctx) != RPC_OK)
+    if (checksd_require(ctx, FEATURE_ADVISORS) != RPC_OK)
         return ctx->status.code;
     summaries s = { 0 };
     results_foreach(summarize, &s);
@@ -249,7 +234,7 @@ static int list_failed_services(rpc_ctx *ctx, const ProtobufCMessage *in, Protob
         for (size_t i = 0; i < s.n; i++)
             protobuf_c_message_free_unpacked(&s.v[i]->base, NULL);
         free(s.v);
-        return oom(ctx);
+        return checksd_oom(ctx);
     }
     if (s.n)
         qsort(s.v, s.n, sizeof *s.v, cmp_summary);
@@ -265,13 +250,13 @@ static int list_failed_services(rpc_ctx *ctx, const ProtobufCMessage *in, Protob
 static int start_advisor_checks(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     const Advisors__V1__StartAdvisorChecksRequest *req = (const Advisors__V1__StartAdvisorChecksRequest *)in;
-    if (require_enabled(ctx) != RPC_OK)
+    if (checksd_require(ctx, FEATURE_ADVISORS) != RPC_OK)
         return ctx->status.code;
     if (!APP(ctx)->runner || runner_request(APP(ctx)->runner, (const char *const *)req->names, req->n_names) != 0)
         return rpc_fail(&ctx->status, RPC_INTERNAL, "failed to start advisor checks");
     Advisors__V1__StartAdvisorChecksResponse *resp = malloc(sizeof *resp);
     if (!resp)
-        return oom(ctx);
+        return checksd_oom(ctx);
     advisors__v1__start_advisor_checks_response__init(resp);
     *out = &resp->base;
     return RPC_OK;
@@ -391,7 +376,7 @@ static int list_advisor_checks(rpc_ctx *ctx, const ProtobufCMessage *in, Protobu
     view_free(&v);
     if (!checks) {
         free(resp);
-        return oom(ctx);
+        return checksd_oom(ctx);
     }
     advisors__v1__list_advisor_checks_response__init(resp);
     resp->n_checks = n;
@@ -464,7 +449,7 @@ static int list_advisors(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMess
     if (!ok) {
         if (resp)
             protobuf_c_message_free_unpacked(&resp->base, NULL);
-        return oom(ctx);
+        return checksd_oom(ctx);
     }
     qsort(resp->advisors, resp->n_advisors, sizeof *resp->advisors, cmp_advisor);
     *out = &resp->base;
@@ -494,7 +479,7 @@ static int change_disabled(rpc_ctx *ctx, char **names, size_t n, bool disable)
             if (strcmp(s.disabled_advisors.v[k], names[i]) == 0)
                 at = k;
         if (disable && at == s.disabled_advisors.n)
-            rc = settings_strings_push(&s.disabled_advisors, names[i]) == 0 ? RPC_OK : oom(ctx);
+            rc = settings_strings_push(&s.disabled_advisors, names[i]) == 0 ? RPC_OK : checksd_oom(ctx);
         else if (!disable && at < s.disabled_advisors.n) {
             free(s.disabled_advisors.v[at]);
             memmove(&s.disabled_advisors.v[at], &s.disabled_advisors.v[at + 1],
@@ -517,7 +502,7 @@ static int change_advisor_checks(rpc_ctx *ctx, const ProtobufCMessage *in, Proto
     char **enable = calloc(req->n_params + 1, sizeof *enable), **disable = calloc(req->n_params + 1, sizeof *disable);
     size_t n_en = 0, n_dis = 0;
     const check_set *set = catalog_acquire();
-    int rc = enable && disable ? RPC_OK : oom(ctx);
+    int rc = enable && disable ? RPC_OK : checksd_oom(ctx);
     for (size_t i = 0; rc == RPC_OK && i < req->n_params; i++) {
         const Advisors__V1__ChangeAdvisorCheckParams *p = req->params[i];
         if (p->interval != ADVISORS__V1__ADVISOR_CHECK_INTERVAL__ADVISOR_CHECK_INTERVAL_UNSPECIFIED &&
@@ -556,7 +541,7 @@ static int change_advisor_checks(rpc_ctx *ctx, const ProtobufCMessage *in, Proto
         return rc;
     Advisors__V1__ChangeAdvisorChecksResponse *resp = malloc(sizeof *resp);
     if (!resp)
-        return oom(ctx);
+        return checksd_oom(ctx);
     advisors__v1__change_advisor_checks_response__init(resp);
     *out = &resp->base;
     return RPC_OK;

@@ -518,8 +518,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The `*.yml` and `*.yaml` files of dir, sorted (malloc'd paths). */
-static char **list_files(const char *dir, size_t *n)
+char **files_list_yaml(const char *dir, size_t *n)
 {
     *n = 0;
     if (!dir || !*dir)
@@ -551,14 +550,14 @@ static char **list_files(const char *dir, size_t *n)
     return v;
 }
 
-static void free_list(char **v, size_t n)
+void files_free_list(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(v[i]);
     free(v);
 }
 
-static char *read_text(const char *path, size_t *len, char *err, size_t errlen)
+char *files_read_text(const char *path, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -614,12 +613,12 @@ static int push_advisor(check_set *s, advisor_def *a)
 static void load_advisors(check_set *s, const char *dir, bool user)
 {
     size_t n;
-    char **paths = list_files(dir, &n);
+    char **paths = files_list_yaml(dir, &n);
     for (size_t i = 0; i < n; i++) {
         char err[512] = "";
         size_t len = 0, count = 0;
         advisor_def *v = NULL;
-        char *text = read_text(paths[i], &len, err, sizeof err);
+        char *text = files_read_text(paths[i], &len, err, sizeof err);
         if (!text || files_parse_advisors(text, len, &v, &count, err, sizeof err) != 0) {
             log_error("Failed to load advisor file %s: %s", paths[i], err);
         } else if (count != 1 || !base_matches(paths[i], v[0].name)) {
@@ -634,7 +633,7 @@ static void load_advisors(check_set *s, const char *dir, bool user)
         free(v);
         free(text);
     }
-    free_list(paths, n);
+    files_free_list(paths, n);
 }
 
 static int push_check(check_set *s, check_def *c)
@@ -674,7 +673,7 @@ static void load_check_file(check_set *s, const char *path, bool user, bool dev)
     char err[512] = "";
     size_t len = 0, count = 0;
     check_def *v = NULL;
-    char *text = read_text(path, &len, err, sizeof err);
+    char *text = files_read_text(path, &len, err, sizeof err);
     if (!text || files_parse_checks(text, len, &v, &count, NULL, err, sizeof err) != 0) {
         log_error("Failed to load check file %s: %s", path, err);
         free(text);
@@ -722,10 +721,10 @@ check_set *files_load(const files_dirs *d)
     const char *dirs[2] = { d->checks_dir, d->user_checks_dir };
     for (int k = 0; k < 2; k++) {
         size_t n;
-        char **paths = list_files(dirs[k], &n);
+        char **paths = files_list_yaml(dirs[k], &n);
         for (size_t i = 0; i < n; i++)
             load_check_file(s, paths[i], k == 1, false);
-        free_list(paths, n);
+        files_free_list(paths, n);
     }
     return s;
 }

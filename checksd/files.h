@@ -35,4 +35,13 @@ int files_parse_advisors(const char *text, size_t len, advisor_def **out, size_t
  * except on ENOMEM; problems are logged. */
 check_set *files_load(const files_dirs *d);
 
+/* The `*.yml` and `*.yaml` files of dir (not dot files), sorted, as
+ * malloc'd paths; NULL with *n 0 when none or dir is NULL/"" (a folder
+ * that cannot be read is logged, a missing one is not). */
+char **files_list_yaml(const char *dir, size_t *n);
+void files_free_list(char **v, size_t n);
+/* A regular file of at most YAMLDOC_MAX_BYTES, NUL-terminated; NULL with
+ * the reason in err. */
+char *files_read_text(const char *path, size_t *len, char *err, size_t errlen);
+
 #endif
