@@ -17,6 +17,7 @@
 #include "catalog.h"
 #include "child.h"
 #include "config.h"
+#include "duration.h"
 #include "db/daemon_db.h"
 #include "log.h"
 #include "metrics.h"
@@ -61,14 +62,19 @@ int main(int argc, char **argv)
         { "grafana-url", "PMM_GRAFANA_URL", CFG_STRING, "",
           "Grafana's URL: CreateRule also creates the Grafana-managed rule there (empty: vmalert only)",
           &acfg.grafana_url },
+        { "alert-rules-interval", "PMM_DEV_ALERT_RULES_INTERVAL", CFG_STRING, "1m",
+          "evaluation interval of the vmalert rule groups made by CreateRule (upstream's default: 1m)",
+          &acfg.rules_interval },
         DB_CFG_OPTIONS(&a.db),
         { NULL },
     };
     int rc = daemon_init(opts, argc, argv, "checksd", "PMM checks daemon: Advisors and Percona Alerting.", &level);
     if (rc >= 0)
         return rc;
-    if (workers < 1 || check_workers < 1 || cpu_s < 1 || wall_ms < 100 || mem_mb < 16) {
-        log_error("invalid --workers, --check-workers or script limits");
+    int64_t rules_interval_ns = 0;
+    if (workers < 1 || check_workers < 1 || cpu_s < 1 || wall_ms < 100 || mem_mb < 16 ||
+        duration_parse(acfg.rules_interval, &rules_interval_ns) != 0 || rules_interval_ns < 1000000000) {
+        log_error("invalid --workers, --check-workers, script limits or --alert-rules-interval");
         cfg_free(opts);
         return 2;
     }

@@ -16,9 +16,10 @@
 #   PMM_BIN_DIR      where gateway, inventoryd, configd are (default build/release/bin)
 #   PMM_PORT_BASE    when set: gRPC/REST/debug/PostgreSQL on BASE+1/+2/+3/+4,
 #                    VictoriaMetrics/vmalert on BASE+5/+6, nginx TLS/plain on
-#                    BASE+7/+8; otherwise 7771/7772/7773, PostgreSQL 5433 (not
+#                    BASE+7/+8, Alertmanager on BASE+12 (+9..+11 are the e2e
+#                    stand-ins'); otherwise 7771/7772/7773, PostgreSQL 5433 (not
 #                    5432, where Debian's own cluster may already listen),
-#                    9090/8880, nginx 8443/8080 (deploy/nginx.sh)
+#                    9090/8880, nginx 8443/8080 (deploy/nginx.sh), Alertmanager 9093
 #   PMM_VM_BIN       VictoriaMetrics binary (default Debian's /usr/bin/victoria-metrics)
 #   PMM_PG_PORT      overrides the private PostgreSQL port
 #   PMM_POSTGRES_DSN / PMM_POSTGRES_ADDR
@@ -54,6 +55,7 @@ if [ -n "${PMM_PORT_BASE:-}" ]; then
     PG_PORT=${PMM_PG_PORT:-$((PMM_PORT_BASE + 4))}
     VM_PORT=$((PMM_PORT_BASE + 5))
     VMALERT_PORT=$((PMM_PORT_BASE + 6))
+    ALERTMANAGER_PORT=$((PMM_PORT_BASE + 12))
 else
     GRPC_PORT=7771
     REST_PORT=7772
@@ -61,6 +63,7 @@ else
     PG_PORT=${PMM_PG_PORT:-5433}
     VM_PORT=9090
     VMALERT_PORT=8880
+    ALERTMANAGER_PORT=9093
 fi
 VM_BIN=${PMM_VM_BIN:-/usr/bin/victoria-metrics}
 . "$ROOT/deploy/nginx.sh"
@@ -108,7 +111,7 @@ pg_run() {
 
 init_dirs() {
     mkdir -p "$VAR" "$VAR/run" "$VAR/log" "$VAR/supervisord.d" "$VAR/prometheus/rules" "$VAR/vmalert/rules" \
-        "$VAR/advisors" "$VAR/checks" "$VAR/alerting/templates"
+        "$VAR/advisors" "$VAR/checks" "$VAR/alerting/templates" "$VAR/alertmanager/data"
     VAR=$(cd "$VAR" && pwd -P)
     CONF=$VAR/supervisord.conf
     PIDFILE=$VAR/run/supervisord.pid
@@ -309,7 +312,9 @@ EOF
         --victoriametrics-config="$VAR/victoriametrics/promscrape.yml" \
         --victoriametrics-data-dir="$VAR/victoriametrics/data" \
         --victoriametrics-base-config="$VAR/prometheus/prometheus.base.yml" --victoriametrics-binary="$VM_BIN" \
-        --debug-addr="127.0.0.1:$DEBUG_PORT" --update-version-file="$VAR/pmm-server-update-version.json"
+        --debug-addr="127.0.0.1:$DEBUG_PORT" --update-version-file="$VAR/pmm-server-update-version.json" \
+        --alertmanager-url="http://127.0.0.1:$ALERTMANAGER_PORT/" --alertmanager-config="$VAR/alertmanager/alertmanager.yml" \
+        --alertmanager-base-config="$VAR/alertmanager/alertmanager.base.yml" --alertmanager-data-dir="$VAR/alertmanager/data"
     # QueryActions (advisor checks) holds a worker while the agent runs the queries
     render_program agentsd 25 --workers=4
     # advisors and alerting: the shipped files from the tree, the user's under var/

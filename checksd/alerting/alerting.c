@@ -697,7 +697,7 @@ static char *render_all(rpc_ctx *ctx)
                                 .expr = PQgetvalue(r, i, 2), .for_ns = strtoll(PQgetvalue(r, i, 3), NULL, 10),
                                 .labels = js[2 * i], .annotations = js[2 * i + 1] };
         }
-        file = rules_render_file(v, (size_t)n);
+        file = rules_render_file(v, (size_t)n, ALERTING(ctx)->cfg.rules_interval);
     }
     for (int i = 0; js && i < 2 * n; i++)
         json_decref(js[i]);

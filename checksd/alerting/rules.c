@@ -62,7 +62,7 @@ void rules_duration(int64_t ns, char *out, size_t outlen)
         snprintf(out, outlen, "%" PRId64 "ms", ns / 1000000);
 }
 
-char *rules_render_file(const rule_spec *v, size_t n)
+char *rules_render_file(const rule_spec *v, size_t n, const char *interval)
 {
     bytebuf b = { 0 };
     bool *done = calloc(n + 1, sizeof *done);
@@ -71,7 +71,8 @@ char *rules_render_file(const rule_spec *v, size_t n)
     for (size_t g = 0; rc == 0 && g < n; g++) {
         if (done[g])
             continue;
-        rc = put(&b, "  - name: ") || put_quoted(&b, v[g].group) || put(&b, "\n    interval: 1m\n    rules:\n");
+        rc = put(&b, "  - name: ") || put_quoted(&b, v[g].group) || put(&b, "\n    interval: ") || put(&b, interval) ||
+             put(&b, "\n    rules:\n");
         for (size_t i = g; rc == 0 && i < n; i++) {
             if (done[i] || strcmp(v[i].group, v[g].group) != 0)
                 continue;

@@ -21,9 +21,9 @@ typedef struct {
 } rule_spec;
 
 /* The whole file, groups in the order their first rule comes, each
- * group's rules in order; "" (no groups) when n is 0. malloc'd, NULL on
- * ENOMEM. */
-char *rules_render_file(const rule_spec *v, size_t n);
+ * group's rules in order, every group evaluated each interval ("1m");
+ * "" (no groups) when n is 0. malloc'd, NULL on ENOMEM. */
+char *rules_render_file(const rule_spec *v, size_t n, const char *interval);
 
 /* A vmalert/MetricsQL duration for ns ("300s", "1500ms"). */
 void rules_duration(int64_t ns, char *out, size_t outlen);

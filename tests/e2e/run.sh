@@ -85,6 +85,10 @@ export E2E_UPDATE_FILE="$VAR/pmm-server-update-version.json"
 # BASE+10 is the cloud stand-in's (tests/e2e/cloud_standin.py), started by the
 # tests that need it; inventoryd sends its AWS and Azure calls there.
 export E2E_CLOUD_PORT=$((PORT_BASE + 10))
+# BASE+12 is the suite's own Alertmanager (deploy/suite.sh; configd renders it).
+export E2E_ALERTMANAGER="http://127.0.0.1:$((PORT_BASE + 12))"
+# rules made by CreateRule are evaluated every 2 s, not every minute
+export PMM_DEV_ALERT_RULES_INTERVAL=2s
 export PMM_DEV_AWS_ENDPOINT="http://127.0.0.1:$E2E_CLOUD_PORT"
 export PMM_DEV_AZURE_LOGIN_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"
 export PMM_DEV_AZURE_MANAGEMENT_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"
