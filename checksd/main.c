@@ -21,6 +21,7 @@
 #include "db/daemon_db.h"
 #include "log.h"
 #include "metrics.h"
+#include "result_alerts.h"
 #include "runner.h"
 
 int main(int argc, char **argv)
@@ -92,7 +93,6 @@ int main(int argc, char **argv)
         .db = &a.db, .dirs = &a.dirs, .queries = &a.queries,
         .limits = { .cpu_seconds = cpu_s, .data_bytes = (size_t)mem_mb << 20, .wall_ms = wall_ms },
         .start_delay_ms = no_delay ? 0 : 60000, .workers = check_workers, .run_dir = run_dir,
-        .alertmanager_url = am_url,
     };
     catalog_install(files_load(&a.dirs)); /* ListAdvisors answers before the first run */
 
@@ -105,12 +105,16 @@ int main(int argc, char **argv)
         void *zctx = zmq_ctx_new();
         rcfg.zmq_ctx = zctx;
         acfg.db = &a.db;
+        result_alerts *ra = *am_url ? result_alerts_start(am_url) : NULL;
+        if (*am_url && !ra)
+            log_error("cannot start sending advisor results to Alertmanager");
         if (zctx && bus_peers_init(zctx, run_dir) == 0 && (a.alerting = alerting_start(&acfg, d)) &&
             (a.runner = runner_start(&rcfg)) &&
             daemon_serve(zctx, run_dir, "checksd", methods, n_methods, workers, &a.db, &a, stop) == 0)
             status = 0;
         *stop = 1;
         runner_stop(a.runner);
+        result_alerts_stop(ra);
         alerting_stop(a.alerting);
         bus_peers_thread_done();
         if (zctx)

@@ -7,6 +7,7 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static result_list stored;
+static unsigned long generation; /* bumped by every replace (under lock) */
 
 void check_result_clear(check_result *r)
 {
@@ -80,6 +81,7 @@ void results_replace(replace_kind kind, check_interval interval, const char *con
     for (size_t i = 0; i < fresh->n; i++)
         result_list_take(&stored, &fresh->v[i]);
     fresh->n = 0;
+    generation++;
     pthread_mutex_unlock(&lock);
     result_list_clear(fresh);
 }
@@ -90,6 +92,14 @@ void results_foreach(void (*fn)(const check_result *r, void *arg), void *arg)
     for (size_t i = 0; i < stored.n; i++)
         fn(&stored.v[i], arg);
     pthread_mutex_unlock(&lock);
+}
+
+unsigned long results_generation(void)
+{
+    pthread_mutex_lock(&lock);
+    unsigned long g = generation;
+    pthread_mutex_unlock(&lock);
+    return g;
 }
 
 void results_reset(void)

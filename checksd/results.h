@@ -44,6 +44,9 @@ void results_replace(replace_kind kind, check_interval interval, const char *con
  * call back into results). */
 void results_foreach(void (*fn)(const check_result *r, void *arg), void *arg);
 
+/* Changes with every results_replace: lets a reader see a run ended. */
+unsigned long results_generation(void);
+
 /* Drops everything (tests). */
 void results_reset(void);
 

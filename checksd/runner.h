@@ -30,7 +30,6 @@ typedef struct {
     int workers;        /* (check, target) pairs run at once */
     void *zmq_ctx;      /* for configd's settings.changed (NULL: none) */
     const char *run_dir;
-    const char *alertmanager_url; /* results posted as alerts ("" or NULL: not) */
 } runner_config;
 
 typedef struct runner runner;

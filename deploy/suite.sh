@@ -321,7 +321,8 @@ EOF
     render_program checksd 27 --workers=2 --advisors-dir="$ROOT/checksd/data/advisors" \
         --checks-dir="$ROOT/checksd/data/checks" --user-advisors-dir="$VAR/advisors" \
         --user-checks-dir="$VAR/checks" --alerting-templates-dir="$ROOT/checksd/data/alerting-templates" \
-        --user-templates-dir="$VAR/alerting/templates" --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/"
+        --user-templates-dir="$VAR/alerting/templates" --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" \
+        --alertmanager-url="http://127.0.0.1:$ALERTMANAGER_PORT/"
     # the gateway relays to exactly the daemons supervisord runs here
     render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
         --http-port="$REST_PORT" --debug-port="$DEBUG_PORT" --daemons="$(echo $DAEMONS | tr ' ' '\n' | grep -vx gateway | paste -sd, -)"

@@ -19,6 +19,7 @@ from advisors.v1 import advisors_pb2
 
 VM = os.environ.get("E2E_VM", "http://127.0.0.1:9090/prometheus")
 VAR = os.environ.get("PMM_VAR_DIR", "var")
+ALERTMANAGER = os.environ.get("E2E_ALERTMANAGER", "http://127.0.0.1:9093")
 
 USER_CHECK = """---
 # a user's check: one METRICS_INSTANT query, family POSTGRESQL
@@ -188,6 +189,26 @@ class AdvisorsTest(ApiTestCase):
         self.assertEqual(len(mine_svc), 1)
         self.assertEqual(mine_svc[0]["critical_count"], 1)
         self.assertEqual(mine_svc[0]["service_name"], self.service_name)
+        # and it is an alert in the suite's Alertmanager, as PMM 2 sent failed checks
+        deadline = time.time() + 15
+        alerts = []
+        while not alerts and time.time() < deadline:
+            r = http_call(ALERTMANAGER, "GET", "/api/v2/alerts", auth=None)
+            self.assertEqual(r.status, 200, r)
+            alerts = [a for a in r.json if a["labels"].get("alertname") == self.check_name]
+            if not alerts:
+                time.sleep(0.5)
+        self.assertEqual(len(alerts), 1, "no alert for %s in Alertmanager" % self.check_name)
+        al = alerts[0]
+        self.assertEqual(al["labels"]["stt_check"], "1")
+        self.assertEqual(al["labels"]["severity"], "critical")
+        self.assertEqual(al["labels"]["interval_group"], "rare")
+        self.assertEqual(al["labels"]["service_id"], self.service_id)
+        self.assertEqual(al["labels"]["value"], "42")
+        self.assertTrue(al["labels"]["alert_id"].startswith("/stt/"))
+        self.assertEqual(al["annotations"], {"summary": "Value 42 is too high",
+                                             "description": "pmm_e2e_value is above 10",
+                                             "read_more_url": "https://example.com/e2e"})
         # the data changes: the next run passes and replaces the result
         vm_import('pmm_e2e_value{service_name="%s"} 3 %d\n' % (self.service_name, (now - 10) * 1000))
         time.sleep(1)
