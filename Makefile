@@ -214,7 +214,7 @@ bench: deps
 	sh bench/inventory_lists.sh build/release
 	sh bench/fleet.sh build/release
 	sh bench/scrape.sh build/release
-	sh bench/starlark.sh build/release
+	sh bench/checks.sh build/release
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pmm-core
