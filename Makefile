@@ -26,7 +26,7 @@ CC      ?= cc
 
 # The gateway speaks no SQL: it links everything but libpq (ldd shows it;
 # tools/check_layers.sh checks it). The daemons link libpq and no grpc.
-PKGS_BASE = libprotobuf-c libzmq msgpack jansson libsodium libcurl libzip libcrypt yaml-0.1 expat
+PKGS_BASE = libprotobuf-c libzmq msgpack jansson libsodium libcurl libzip libcrypt yaml-0.1 expat libarchive
 PKGS_DB   = libpq
 PKGS_GW   = grpc libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_BASE) $(PKGS_DB) $(PKGS_GW) check 2>/dev/null)
@@ -47,7 +47,7 @@ CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(EXTRA_CFLAGS)
 # protoc-c output is not ours to keep warning-free.
 GEN_CFLAGS = $(filter-out -Werror,$(CFLAGS_ALL)) -Wno-unused-parameter
 
-PROGRAMS = gateway inventoryd configd agentsd checksd pmmctl
+PROGRAMS = gateway inventoryd configd agentsd backupd checksd pmmctl
 # The bus daemons among them: the gateway's default --daemons, so that a
 # daemon added to PROGRAMS is routed to without another list to edit.
 DAEMONS  = $(filter-out gateway pmmctl,$(PROGRAMS))
@@ -135,6 +135,7 @@ endef
 gateway_LIBS    = $(LIBS_GW) $(LIBS_NODB)
 inventoryd_LIBS = $(LIBS_BASE)
 agentsd_LIBS    = $(LIBS_BASE)
+backupd_LIBS    = $(LIBS_BASE)
 configd_LIBS    = $(LIBS_BASE)
 # checksd runs check scripts with the Starlark interpreter
 checksd_LIBS    = $(LIBS_BASE) $(LIBS_SECCOMP)
@@ -215,6 +216,7 @@ bench: deps
 	sh bench/fleet.sh build/release
 	sh bench/scrape.sh build/release
 	sh bench/checks.sh build/release
+	sh bench/backup_schedules.sh build/release
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pmm-core

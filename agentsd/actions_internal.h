@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "actions.h"
+#include "agentsd/service_dsn.h"
 #include "agentsd/state/dsn.h"
 #include "db/db.h"
 
@@ -15,30 +16,16 @@
 #define ACTION_PT_TIMEOUT_S 30
 #define ACTION_QUERY_TIMEOUT_S 15
 
-/* The pmm-agent, service, agent and DSN an action on a service uses
- * (actions_start.c). */
-typedef struct {
-    char pmm_agent_id[128];
-    json_t *service, *agent;
-    agent_ver ver;
-    char *dsn;
-    json_t *files;
-    delims d;
-} action_target;
-
 /* prepareServiceAction(WithFiles): the pmm-agent (pmm_agent_id, or the
  * service's only one when ""), the service's agent and its DSN naming
  * database ("": the service's); the service is looked up first when files
- * are wanted, as upstream does. */
+ * are wanted, as upstream does (actions_start.c). Clear t with sdsn_clear. */
 int action_target_prepare(db *d, const char *service_id, const char *pmm_agent_id, const char *database, bool files,
-                          action_target *t, rpc_status *st);
-void action_target_clear(action_target *t);
-/* TextFiles {files, delimiters} of the target's agent; NULL on ENOMEM. */
-ProtobufCMessage *action_text_files(const action_target *t);
+                          sdsn_target *t, rpc_status *st);
 /* A new StartActionRequest params message of member with the target's DSN
  * set, and its TextFiles in *tf for the caller to attach (or free); NULL
  * on ENOMEM. */
-ProtobufCMessage *action_dsn_params(const char *member, const action_target *t, ProtobufCMessage **tf);
+ProtobufCMessage *action_dsn_params(const char *member, const sdsn_target *t, ProtobufCMessage **tf);
 
 /* A new action_results row for pmm_agent_id, its id into id (37 bytes). */
 int action_create(db *d, const char *pmm_agent_id, char *id, rpc_status *st);

@@ -18,6 +18,7 @@
 #include "pbutil.h"
 #include "validate.h"
 #include "agentsd/state/dsn.h"
+#include "service_dsn.h"
 
 /* ---- lookups (upstream models) ------------------------------------------------- */
 
@@ -26,14 +27,6 @@ static int fail_quoted(rpc_status *st, int code, const char *fmt, const char *id
     char q[256];
     rpc_quote(q, sizeof q, id);
     return rpc_fail(st, code, fmt, q);
-}
-
-static json_t *find_service(db *d, const char *id, rpc_status *st)
-{
-    json_t *s = store_services_get(d, id, st);
-    if (!s && st->code == RPC_OK)
-        fail_quoted(st, RPC_NOT_FOUND, "Service with ID %s not found.", id);
-    return s;
 }
 
 static json_t *find_node(db *d, const char *id, rpc_status *st)
@@ -97,97 +90,23 @@ static json_t *pmm_agents_on_node(db *d, const char *node_id, const char *min_ve
     return ok;
 }
 
-static agent_ver pmm_agent_version(db *d, const char *pmm_agent_id)
-{
-    agent_ver v = { 0 };
-    rpc_status st = { 0 };
-    json_t *a = store_agents_get(d, pmm_agent_id, &st);
-    if (agent_ver_parse(agent_rec_str(a, "version"), &v) != 0)
-        v = (agent_ver){ 0 }; /* unknown: the oldest rules */
-    json_decref(a);
-    return v;
-}
-
-/* ---- the service's DSN (models.FindDSNByServiceIDandPMMAgentID) --------------------- */
-
-void action_target_clear(action_target *t)
-{
-    json_decref(t->service);
-    json_decref(t->agent);
-    json_decref(t->files);
-    free(t->dsn);
-    memset(t, 0, sizeof *t);
-}
-
-static int resolve_dsn(db *d, action_target *t, const char *database, rpc_status *st)
-{
-    static const char *const mysql[] = { "qan-mysql-slowlog-agent", "qan-mysql-perfschema-agent", "mysqld_exporter", NULL };
-    static const char *const pg[] = { "qan-postgresql-pgstatements-agent", "qan-postgresql-pgstatmonitor-agent",
-                                      "postgres_exporter", NULL };
-    static const char *const mongo[] = { "qan-mongodb-profiler-agent", "mongodb_exporter", NULL };
-    const char *type = agent_rec_str(t->service, "service_type");
-    const char *const *types = strcmp(type, "mysql") == 0        ? mysql
-                               : strcmp(type, "postgresql") == 0 ? pg
-                               : strcmp(type, "mongodb") == 0    ? mongo
-                                                                 : NULL;
-    if (!types)
-        return rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't resolve dsn, as service is unsupported");
-    const char *service_id = agent_rec_str(t->service, "service_id");
-    for (; *types; types++) {
-        json_t *rows = t->pmm_agent_id[0] ? store_agents_of_service(d, service_id, *types, t->pmm_agent_id, st)
-                                          : json_array(); /* "" matches no pmm_agent_id here */
-        if (!rows)
-            return st->code;
-        size_t n = json_array_size(rows);
-        if (n > 1) {
-            json_decref(rows);
-            return rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't resolve dsn, as there should be only one agent");
-        }
-        if (n == 1) {
-            t->agent = json_incref(json_array_get(rows, 0));
-            json_decref(rows);
-            break;
-        }
-        json_decref(rows);
-    }
-    if (!t->agent)
-        return rpc_fail(st, RPC_FAILED_PRECONDITION, "Couldn't resolve dsn, as there should be one agent");
-    t->ver = pmm_agent_version(d, t->pmm_agent_id);
-    state_src src = { .agent = t->agent, .service = t->service, .ver = &t->ver };
-    t->d = state_agent_delims(&src);
-    const char *db_name = *database ? database : agent_rec_str(t->service, "database_name");
-    t->dsn = dsn_agent(&src, 1, db_name, t->d);
-    t->files = state_agent_files(t->agent);
-    if (!t->dsn || !t->files)
-        return rpc_fail(st, RPC_INTERNAL, "out of memory");
-    return RPC_OK;
-}
-
+/* prepareServiceAction(WithFiles): the pmm-agent and the DSN; the service
+ * is looked up first when files are wanted, as upstream does. */
 int action_target_prepare(db *d, const char *service_id, const char *pmm_agent_id, const char *database, bool files,
-                   action_target *t, rpc_status *st)
+                          sdsn_target *t, rpc_status *st)
 {
-    if (files && !(t->service = find_service(d, service_id, st)))
+    if (files && !(t->service = sdsn_find_service(d, service_id, st)))
         return st->code;
     json_t *agents = pmm_agents_for_service(d, service_id, st);
     if (!agents)
         return st->code;
     int rc = pick_pmm_agent(pmm_agent_id, agents, t->pmm_agent_id, sizeof t->pmm_agent_id, st);
     json_decref(agents);
-    if (rc == RPC_OK && !t->service && !(t->service = find_service(d, service_id, st)))
+    if (rc == RPC_OK && !t->service && !(t->service = sdsn_find_service(d, service_id, st)))
         rc = st->code;
-    return rc == RPC_OK ? resolve_dsn(d, t, database, st) : rc;
+    return rc == RPC_OK ? sdsn_resolve(d, t, database, st) : rc;
 }
 
-ProtobufCMessage *action_text_files(const action_target *t)
-{
-    ProtobufCMessage *tf = pb_new(&agent__v1__text_files__descriptor);
-    if (tf && (state_put_files(tf, "files", t->files) != 0 || pb_set_str(tf, "template_left_delim", t->d.l) != 0 ||
-               pb_set_str(tf, "template_right_delim", t->d.r) != 0)) {
-        protobuf_c_message_free_unpacked(tf, NULL);
-        return NULL;
-    }
-    return tf;
-}
 
 /* ---- StartServiceAction -------------------------------------------------------------- */
 
@@ -268,13 +187,13 @@ static int one_exporter(db *d, const char *service_id, const char *type, const c
     return rc;
 }
 
-ProtobufCMessage *action_dsn_params(const char *member, const action_target *t, ProtobufCMessage **tf)
+ProtobufCMessage *action_dsn_params(const char *member, const sdsn_target *t, ProtobufCMessage **tf)
 {
     const ProtobufCMessageDescriptor *desc =
         protobuf_c_message_descriptor_get_field_by_name(&agent__v1__start_action_request__descriptor,
                                                         member)->descriptor;
     ProtobufCMessage *m = pb_new(desc);
-    *tf = m ? action_text_files(t) : NULL;
+    *tf = m ? sdsn_text_files(t) : NULL;
     if (!*tf || pb_set_str(m, "dsn", t->dsn) != 0) {
         if (*tf)
             protobuf_c_message_free_unpacked(*tf, NULL);
@@ -286,7 +205,7 @@ ProtobufCMessage *action_dsn_params(const char *member, const action_target *t, 
 }
 
 /* Params of a DSN action (table or MongoDB explain), TLS files included. */
-static ProtobufCMessage *dsn_params(size_t k, const ProtobufCMessage *p, const action_target *t, bool tls_skip_verify)
+static ProtobufCMessage *dsn_params(size_t k, const ProtobufCMessage *p, const sdsn_target *t, bool tls_skip_verify)
 {
     ProtobufCMessage *tf;
     ProtobufCMessage *m = action_dsn_params(kinds[k].agent_params, t, &tf);
@@ -372,7 +291,7 @@ static int start_pt(db *d, size_t k, const ProtobufCMessage *p, char *agent, siz
         [K_PT_MONGO] = { "mongodb_exporter", "No mongoDB exporter", "Found more than one mongoDB exporter" },
     };
     const char *service_id = pb_get_str(p, "service_id");
-    json_t *svc = find_service(d, service_id, st), *exporter = NULL;
+    json_t *svc = sdsn_find_service(d, service_id, st), *exporter = NULL;
     int rc = svc ? pt_agent(d, k, svc, pb_get_str(p, "pmm_agent_id"), agent, agent_len, st) : st->code;
     kind kk = kinds[k].k;
     if (rc == RPC_OK)
@@ -387,7 +306,7 @@ static int start_pt(db *d, size_t k, const ProtobufCMessage *p, char *agent, siz
 static int start_dsn_action(db *d, size_t k, const ProtobufCMessage *p, char *agent, size_t agent_len,
                             ProtobufCMessage **params, rpc_status *st)
 {
-    action_target t = { 0 };
+    sdsn_target t = { 0 };
     const char *service_id = pb_get_str(p, "service_id"), *requested = pb_get_str(p, "pmm_agent_id");
     /* MongoDB explain runs against the admin database. */
     const char *database = kinds[k].k == K_MONGO_EXPLAIN ? "admin" : pb_get_str(p, "database");
@@ -410,7 +329,7 @@ static int start_dsn_action(db *d, size_t k, const ProtobufCMessage *p, char *ag
         rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
     if (rc == RPC_OK)
         snprintf(agent, agent_len, "%s", t.pmm_agent_id);
-    action_target_clear(&t);
+    sdsn_clear(&t);
     return rc;
 }
 

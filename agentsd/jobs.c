@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "conn.h"
+#include "db/daemon_db.h"
 #include "internal/v1/jobs.pb-c.h"
+#include "service_dsn.h"
 
 /* upstream's jobs.go waits for the agent's answer without a deadline of
  * its own; the caller's deadline is what bounds it here, at most this */
@@ -33,16 +35,74 @@ static int ask(rpc_ctx *ctx, const char *pmm_agent_id, Agent__V1__ServerMessage 
     return RPC_OK;
 }
 
+/* The service's connection put into a copy of the job (upstream's jobs.go
+ * fills it from models.FindDSNByServiceIDandPMMAgentID): the DSN and TLS
+ * files of a MongoDB job, the credentials and address of a MySQL backup.
+ * *sj borrows from req, t and *tf; free *tf after sending. */
+static int fill_connection(db *d, const Internal__V1__StartJobRequest *req, Agent__V1__StartJobRequest *sj,
+                           Agent__V1__StartJobRequest__MySQLBackup *mb, Agent__V1__StartJobRequest__MongoDBBackup *gb,
+                           Agent__V1__StartJobRequest__MongoDBRestoreBackup *gr, sdsn_target *t,
+                           ProtobufCMessage **tf, rpc_status *st)
+{
+    *sj = *req->request;
+    *tf = NULL;
+    if (!req->service_id || !*req->service_id)
+        return RPC_OK;
+    if (sdsn_for_service(d, req->service_id, req->pmm_agent_id, t, st))
+        return st->code;
+    switch (sj->job_case) {
+    case AGENT__V1__START_JOB_REQUEST__JOB_MYSQL_BACKUP:
+        *mb = *sj->mysql_backup;
+        mb->user = (char *)rec_s(t->agent, "username", NULL);
+        mb->password = (char *)rec_s(t->agent, "password", NULL);
+        mb->address = (char *)rec_s(t->service, "address", NULL);
+        mb->port = (int32_t)rec_i(t->service, "port", NULL);
+        mb->socket = (char *)rec_s(t->service, "socket", NULL);
+        sj->mysql_backup = mb;
+        break;
+    case AGENT__V1__START_JOB_REQUEST__JOB_MONGODB_BACKUP:
+        *gb = *sj->mongodb_backup;
+        gb->dsn = t->dsn;
+        gb->text_files = (Agent__V1__TextFiles *)(*tf = sdsn_text_files(t));
+        sj->mongodb_backup = gb;
+        break;
+    case AGENT__V1__START_JOB_REQUEST__JOB_MONGODB_RESTORE_BACKUP:
+        *gr = *sj->mongodb_restore_backup;
+        gr->dsn = t->dsn;
+        gr->text_files = (Agent__V1__TextFiles *)(*tf = sdsn_text_files(t));
+        sj->mongodb_restore_backup = gr;
+        break;
+    default: /* a MySQL restore runs xtrabackup on the host: no connection */
+        break;
+    }
+    bool mongo = sj->job_case == AGENT__V1__START_JOB_REQUEST__JOB_MONGODB_BACKUP ||
+                 sj->job_case == AGENT__V1__START_JOB_REQUEST__JOB_MONGODB_RESTORE_BACKUP;
+    return mongo && !*tf ? rpc_fail(st, RPC_INTERNAL, "out of memory") : RPC_OK;
+}
+
 static int start_job(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     const Internal__V1__StartJobRequest *req = (const Internal__V1__StartJobRequest *)in;
     if (!req->request || !req->request->job_id || !*req->request->job_id)
         return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "a StartJobRequest with a job_id is required");
-    Agent__V1__ServerMessage m = AGENT__V1__SERVER_MESSAGE__INIT;
-    m.payload_case = AGENT__V1__SERVER_MESSAGE__PAYLOAD_START_JOB;
-    m.start_job = req->request;
-    Agent__V1__AgentMessage *resp;
-    int code = ask(ctx, req->pmm_agent_id, &m, AGENT__V1__AGENT_MESSAGE__PAYLOAD_START_JOB, "StartJobResponse", &resp);
+    daemon_worker *w = ctx->worker;
+    Agent__V1__StartJobRequest sj;
+    Agent__V1__StartJobRequest__MySQLBackup mb;
+    Agent__V1__StartJobRequest__MongoDBBackup gb;
+    Agent__V1__StartJobRequest__MongoDBRestoreBackup gr;
+    sdsn_target t = { 0 };
+    ProtobufCMessage *tf = NULL;
+    Agent__V1__AgentMessage *resp = NULL;
+    int code = fill_connection(w ? w->db : NULL, req, &sj, &mb, &gb, &gr, &t, &tf, &ctx->status);
+    if (code == RPC_OK) {
+        Agent__V1__ServerMessage m = AGENT__V1__SERVER_MESSAGE__INIT;
+        m.payload_case = AGENT__V1__SERVER_MESSAGE__PAYLOAD_START_JOB;
+        m.start_job = &sj;
+        code = ask(ctx, req->pmm_agent_id, &m, AGENT__V1__AGENT_MESSAGE__PAYLOAD_START_JOB, "StartJobResponse", &resp);
+    }
+    if (tf)
+        protobuf_c_message_free_unpacked(tf, NULL);
+    sdsn_clear(&t);
     if (code != RPC_OK)
         return code;
     Internal__V1__StartJobResponse *r = malloc(sizeof *r);

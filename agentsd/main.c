@@ -11,6 +11,7 @@
 #include "agent_logs.h"
 #include "app.h"
 #include "bus/peers.h"
+#include "backup_requests.h"
 #include "check.h"
 #include "config.h"
 #include "conn.h"
@@ -62,7 +63,8 @@ int main(int argc, char **argv)
     rpc_method *methods = daemon_join_methods(&n_methods, actions_methods, actions_methods_count, check_methods,
                                               check_methods_count, agent_logs_methods, agent_logs_methods_count,
                                               agent_metrics_methods, agent_metrics_methods_count, jobs_methods,
-                                              jobs_methods_count, query_actions_methods,
+                                              jobs_methods_count, backup_requests_methods,
+                                              backup_requests_methods_count, query_actions_methods,
                                               query_actions_methods_count, NULL);
     db *d = db_new(&a.db);
     if (d && daemon_prepare_db(d, 300, stop) == 0) {

@@ -38,7 +38,7 @@ static const struct {
 #define N_PARAMS (sizeof params / sizeof *params)
 
 /* The params message of member for t (the query text where it has one). */
-static ProtobufCMessage *build_params(size_t k, const action_target *t, const char *query)
+static ProtobufCMessage *build_params(size_t k, const sdsn_target *t, const char *query)
 {
     ProtobufCMessage *tf;
     ProtobufCMessage *m = action_dsn_params(params[k].member, t, &tf);
@@ -125,7 +125,7 @@ static int query_actions(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMess
         while (k < N_PARAMS && strcmp(params[k].member, a->params) != 0)
             k++;
         rpc_status st = { 0 };
-        action_target t = { 0 };
+        sdsn_target t = { 0 };
         ProtobufCMessage *m = NULL;
         if (k == N_PARAMS)
             rpc_fail(&st, RPC_INVALID_ARGUMENT, "unknown query action %s", a->params);
@@ -151,7 +151,7 @@ static int query_actions(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMess
         }
         if (!p[i].started)
             p[i].error = strdup(st.message[0] ? st.message : "the action did not start");
-        action_target_clear(&t);
+        sdsn_clear(&t);
     }
     action_wait_done(w->db, ids, n_started, clock_mono_ms() + RESULT_WAIT_MS);
     Internal__V1__QueryActionsResponse *resp = malloc(sizeof *resp);

@@ -13,6 +13,11 @@
  *   - server Ping -> Pong{now}; SetState -> SetStateResponse, then
  *     StateChanged RUNNING for each new agent_process/builtin_agent key and
  *     DONE for each removed one (--no-state-changed turns these off); any
+ *     backup jobs (bench/backup_schedules.sh): GetVersions -> versions of
+ *     mysqld, xtrabackup and xbcloud 8.0.33 (mongod 6.0.5, pbm 2.1.0),
+ *     StartJob -> accepted, a `fleet: event=start_job t=<unix seconds>`
+ *     line, then the job's JobResult at once; JobStatus -> not alive;
+ *     StopJob -> done; any
  *     other server request -> status UNIMPLEMENTED (§2: unknown to us);
  *   - after a stream that was up ends, it dials again at once; after a
  *     failed dial it waits pmm-agent's backoff (agent/utils/backoff: 1 s,
@@ -121,7 +126,7 @@ typedef struct {
     int connected, dialling, synced;
     bool dropped_since_mark, all_connected_told, synced_told;
     unsigned long long disconnects, disconnects_at_mark;
-    unsigned long long setstates, server_pings, pongs, state_changes, unknown_requests, stream_ends;
+    unsigned long long setstates, server_pings, pongs, state_changes, unknown_requests, stream_ends, jobs;
     unsigned long long ends_by_code[CODES];
     int errors_shown;
 } fleet;
@@ -327,9 +332,9 @@ static void new_mark(fleet *f, double now)
 static void stats_line(fleet *f, double now)
 {
     tell("t=%.1f mark=%u connected=%d dialling=%d synced=%d/%d disconnects=%llu setstates=%llu "
-            "server_pings=%llu state_changes=%llu stream_ends=%llu",
+            "server_pings=%llu state_changes=%llu stream_ends=%llu jobs=%llu",
          now - f->t0, f->mark, f->connected, f->dialling, f->synced, f->opt.agents, f->disconnects,
-         f->setstates, f->server_pings, f->state_changes, f->stream_ends);
+         f->setstates, f->server_pings, f->state_changes, f->stream_ends, f->jobs);
 }
 
 /* ---- sending --------------------------------------------------------------- */
@@ -445,6 +450,53 @@ static void apply_set_state(fleet *f, agent *a, const Agent__V1__SetStateRequest
     a->n_procs = k;
 }
 
+/* GetVersions: what a host with MySQL 8.0.33 and its xtrabackup, or MongoDB with pbm, answers. */
+static void answer_versions(fleet *f, agent *a, const Agent__V1__ServerMessage *m, Agent__V1__AgentMessage *reply)
+{
+    size_t n = m->get_versions ? m->get_versions->n_softwares : 0;
+    Agent__V1__GetVersionsResponse__Version v[8], *vp[8];
+    Agent__V1__GetVersionsResponse resp = AGENT__V1__GET_VERSIONS_RESPONSE__INIT;
+    for (size_t i = 0; i < n && i < 8; i++) {
+        agent__v1__get_versions_response__version__init(&v[i]);
+        int sw = m->get_versions->softwares[i]->software_case;
+        v[i].version = sw == AGENT__V1__GET_VERSIONS_REQUEST__SOFTWARE__SOFTWARE_MONGOD ? "6.0.5"
+                       : sw == AGENT__V1__GET_VERSIONS_REQUEST__SOFTWARE__SOFTWARE_PBM  ? "2.1.0"
+                                                                                         : "8.0.33";
+        vp[i] = &v[i];
+    }
+    resp.n_versions = n < 8 ? n : 8;
+    resp.versions = vp;
+    reply->payload_case = AGENT__V1__AGENT_MESSAGE__PAYLOAD_GET_VERSIONS;
+    reply->get_versions = &resp;
+    send_msg(f, a, reply);
+}
+
+/* StartJob: accepted and reported done at once, its arrival time printed. */
+static void answer_job(fleet *f, agent *a, const Agent__V1__ServerMessage *m, Agent__V1__AgentMessage *reply)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    tell("event=start_job t=%.3f job=%s", ts.tv_sec + ts.tv_nsec / 1e9, m->start_job->job_id);
+    f->jobs++;
+    Agent__V1__StartJobResponse sj = AGENT__V1__START_JOB_RESPONSE__INIT;
+    reply->payload_case = AGENT__V1__AGENT_MESSAGE__PAYLOAD_START_JOB;
+    reply->start_job = &sj;
+    send_msg(f, a, reply);
+    Agent__V1__JobResult jr = AGENT__V1__JOB_RESULT__INIT;
+    Agent__V1__JobResult__MySQLBackup mb = AGENT__V1__JOB_RESULT__MY_SQLBACKUP__INIT;
+    Agent__V1__JobResult__MongoDBBackup gb = AGENT__V1__JOB_RESULT__MONGO_DBBACKUP__INIT;
+    jr.job_id = m->start_job->job_id;
+    if (m->start_job->job_case == AGENT__V1__START_JOB_REQUEST__JOB_MONGODB_BACKUP)
+        jr.result_case = AGENT__V1__JOB_RESULT__RESULT_MONGODB_BACKUP, jr.mongodb_backup = &gb;
+    else
+        jr.result_case = AGENT__V1__JOB_RESULT__RESULT_MYSQL_BACKUP, jr.mysql_backup = &mb;
+    Agent__V1__AgentMessage res = AGENT__V1__AGENT_MESSAGE__INIT;
+    res.id = a->next_request_id++;
+    res.payload_case = AGENT__V1__AGENT_MESSAGE__PAYLOAD_JOB_RESULT;
+    res.job_result = &jr;
+    send_msg(f, a, &res);
+}
+
 static void handle_server_message(fleet *f, agent *a, const Agent__V1__ServerMessage *m)
 {
     Agent__V1__AgentMessage reply = AGENT__V1__AGENT_MESSAGE__INIT;
@@ -475,6 +527,26 @@ static void handle_server_message(fleet *f, agent *a, const Agent__V1__ServerMes
             a->synced_mark = f->mark + 1;
             f->synced++;
         }
+        return;
+    }
+    case AGENT__V1__SERVER_MESSAGE__PAYLOAD_GET_VERSIONS:
+        answer_versions(f, a, m, &reply);
+        return;
+    case AGENT__V1__SERVER_MESSAGE__PAYLOAD_START_JOB:
+        answer_job(f, a, m, &reply);
+        return;
+    case AGENT__V1__SERVER_MESSAGE__PAYLOAD_JOB_STATUS: {
+        Agent__V1__JobStatusResponse js = AGENT__V1__JOB_STATUS_RESPONSE__INIT;
+        reply.payload_case = AGENT__V1__AGENT_MESSAGE__PAYLOAD_JOB_STATUS;
+        reply.job_status = &js;
+        send_msg(f, a, &reply);
+        return;
+    }
+    case AGENT__V1__SERVER_MESSAGE__PAYLOAD_STOP_JOB: {
+        Agent__V1__StopJobResponse sj = AGENT__V1__STOP_JOB_RESPONSE__INIT;
+        reply.payload_case = AGENT__V1__AGENT_MESSAGE__PAYLOAD_STOP_JOB;
+        reply.stop_job = &sj;
+        send_msg(f, a, &reply);
         return;
     }
     case AGENT__V1__SERVER_MESSAGE__PAYLOAD_PONG:

@@ -116,7 +116,7 @@ static void *run(void *arg)
         if (g != seen || now >= next) {
             seen = g;
             next = now + RESEND_MS;
-            if (checksd_is_leader())
+            if (leader_is())
                 post(a);
         }
         struct timespec ts = { 0, 200 * 1000000L };

@@ -278,7 +278,7 @@ static long run_checks(const runner_config *cfg, db *d, run_kind kind, check_int
 static long run(const runner_config *cfg, db *d, run_kind kind, check_interval group, const char *const *names,
                 size_t n_names, long *failed)
 {
-    if (!checksd_is_leader()) {
+    if (!leader_is()) {
         log_debug("Not the leader: advisor checks are not run here.");
         return 0;
     }
@@ -389,6 +389,8 @@ static bool wait_event(runner *r, bus_sub *sub, int64_t ms)
             uint8_t *payload = NULL;
             size_t len;
             int got = bus_sub_recv(sub, slice, &topic, &payload, &len);
+            if (got == 1 && leader_on_event(topic))
+                log_info("HA: this server is now %s", leader_is() ? "the leader" : "a follower");
             free(topic);
             free(payload);
             if (got == 1)
@@ -410,7 +412,11 @@ static void *runner_main(void *arg)
         char ep[512];
         bus_pub_endpoint(ep, sizeof ep, r->cfg.run_dir, "configd");
         sub = bus_sub_new(r->cfg.zmq_ctx);
-        if (sub && bus_sub_connect(sub, ep, "settings.changed") != 0) {
+        /* hactl's leadership events drive common/leader.h: runs happen on the leader only */
+        char ha[512];
+        bus_pub_endpoint(ha, sizeof ha, r->cfg.run_dir, "hactl");
+        if (sub && (bus_sub_connect(sub, ep, "settings.changed") != 0 || bus_sub_connect(sub, ha, "leader") != 0 ||
+                    bus_sub_connect(sub, ha, "follower") != 0)) {
             bus_sub_destroy(sub);
             sub = NULL;
         }

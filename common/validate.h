@@ -154,4 +154,9 @@ void validate_go_duration(char *out, size_t outlen, int64_t ns);
 /* protoc-gen-go's Go name of a proto field: "remote_rds" -> "RemoteRds". */
 void validate_go_name(const char *proto_name, char *out, size_t outlen);
 
+/* Wraps the failure of an embedded message's check (st as left by it) as
+ * protoc-gen-validate does: "invalid <msg>.<field>: embedded message
+ * failed validation | caused by: <inner message>". Returns st->code. */
+int validate_embedded(rpc_status *st, const char *msg, const char *field);
+
 #endif

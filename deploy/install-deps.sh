@@ -9,7 +9,26 @@ protobuf-compiler libprotobuf-dev libgrpc-dev libpq-dev libzmq3-dev libmsgpack-d
 libcurl4-openssl-dev libjansson-dev check libsubunit-dev libmicrohttpd-dev
 libsodium-dev libcrypt-dev libzip-dev postgresql-15 postgresql-contrib supervisor python3-grpcio
 python3-protobuf python3-zmq curl wrk victoria-metrics nginx openssl prometheus-node-exporter prometheus-alertmanager libyaml-dev
-libexpat1-dev clang libclang-rt-14-dev"
+libexpat1-dev clang libclang-rt-14-dev python3-boto3 nodejs libarchive-dev openssh-server"
+
+# The e2e tests' S3 server (s3rver, from npm with Debian's nodejs), kept
+# outside the work tree; tests/e2e/run.sh finds it there.
+S3RVER_PREFIX=${PMM_S3RVER_PREFIX:-/usr/local/lib/pmm-core-s3rver}
+S3RVER_VERSION=3.7.1
+
+install_s3rver() {
+    [ -x "$S3RVER_PREFIX/node_modules/.bin/s3rver" ] && return 0
+    if [ "$(id -u)" -ne 0 ] && [ ! -w "$(dirname "$S3RVER_PREFIX")" ]; then
+        echo "install-deps: s3rver missing in $S3RVER_PREFIX; run as root" >&2
+        return 1
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends npm
+    fi
+    echo "install-deps: installing s3rver $S3RVER_VERSION into $S3RVER_PREFIX"
+    mkdir -p "$S3RVER_PREFIX"
+    npm install --prefix "$S3RVER_PREFIX" --no-audit --no-fund --loglevel=error "s3rver@$S3RVER_VERSION"
+}
 
 # Lists the packages dpkg does not report as fully installed.
 missing_packages() {
@@ -31,6 +50,7 @@ apt_install() {
 
 missing=$(missing_packages)
 if [ -z "$missing" ]; then
+    install_s3rver
     exit 0
 fi
 
@@ -55,3 +75,4 @@ if [ -n "$still" ]; then
     echo "install-deps: still missing after apt-get: $still" >&2
     exit 1
 fi
+install_s3rver

@@ -16,7 +16,7 @@
 #   PMM_BIN_DIR      where gateway, inventoryd, configd are (default build/release/bin)
 #   PMM_PORT_BASE    when set: gRPC/REST/debug/PostgreSQL on BASE+1/+2/+3/+4,
 #                    VictoriaMetrics/vmalert on BASE+5/+6, nginx TLS/plain on
-#                    BASE+7/+8, Alertmanager on BASE+12 (+9..+11 are the e2e
+#                    BASE+7/+8, Alertmanager on BASE+14 (+9..+13 are the e2e
 #                    stand-ins'); otherwise 7771/7772/7773, PostgreSQL 5433 (not
 #                    5432, where Debian's own cluster may already listen),
 #                    9090/8880, nginx 8443/8080 (deploy/nginx.sh), Alertmanager 9093
@@ -32,6 +32,8 @@
 #                    random, in the 0600 file $PMM_VAR_DIR/secrets/pmm-managed.dbpassword
 #   PMM_READY_TIMEOUT seconds `start` waits for /v1/server/readyz (default 60)
 #   PMM_NGINX_BIN    the TLS front's nginx (default /usr/sbin/nginx)
+#   PMM_BACKUPD_FLAGS extra flags of backupd (e.g. --job-lost-after=5)
+#   PMM_AGENTSD_FLAGS extra flags of agentsd (e.g. --workers=8)
 #   PMM_INTERFACE_TO_BIND, PMM_LOG_LEVEL, PMM_ADMIN_PASSWORD pass through to the daemons.
 set -eu
 
@@ -40,7 +42,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PGBIN=${PMM_PG_BIN:-/usr/lib/postgresql/15/bin}
 BIND=${PMM_INTERFACE_TO_BIND:-127.0.0.1}
 READY_TIMEOUT=${PMM_READY_TIMEOUT:-60}
-DAEMONS="inventoryd configd agentsd checksd gateway"
+DAEMONS="inventoryd configd agentsd backupd checksd gateway"
 
 die() { echo "$PROGRAM: $*" >&2; exit 1; }
 say() { echo "$PROGRAM: $*"; }
@@ -55,7 +57,7 @@ if [ -n "${PMM_PORT_BASE:-}" ]; then
     PG_PORT=${PMM_PG_PORT:-$((PMM_PORT_BASE + 4))}
     VM_PORT=$((PMM_PORT_BASE + 5))
     VMALERT_PORT=$((PMM_PORT_BASE + 6))
-    ALERTMANAGER_PORT=$((PMM_PORT_BASE + 12))
+    ALERTMANAGER_PORT=$((PMM_PORT_BASE + 14))
 else
     GRPC_PORT=7771
     REST_PORT=7772
@@ -316,9 +318,12 @@ EOF
         --alertmanager-url="http://127.0.0.1:$ALERTMANAGER_PORT/" --alertmanager-config="$VAR/alertmanager/alertmanager.yml" \
         --alertmanager-base-config="$VAR/alertmanager/alertmanager.base.yml" --alertmanager-data-dir="$VAR/alertmanager/data"
     # QueryActions (advisor checks) holds a worker while the agent runs the queries
-    render_program agentsd 25 --workers=4
+    render_program agentsd 25 --workers=4 ${PMM_AGENTSD_FLAGS:-}
+    # PMM_BACKUPD_FLAGS: extra flags (the e2e tests shorten its timeouts)
+    render_program backupd 27 --workers=2 --var-dir="$VAR" \
+        --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" ${PMM_BACKUPD_FLAGS:-}
     # advisors and alerting: the shipped files from the tree, the user's under var/
-    render_program checksd 27 --workers=2 --advisors-dir="$ROOT/checksd/data/advisors" \
+    render_program checksd 28 --workers=2 --advisors-dir="$ROOT/checksd/data/advisors" \
         --checks-dir="$ROOT/checksd/data/checks" --user-advisors-dir="$VAR/advisors" \
         --user-checks-dir="$VAR/checks" --alerting-templates-dir="$ROOT/checksd/data/alerting-templates" \
         --user-templates-dir="$VAR/alerting/templates" --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" \

@@ -97,3 +97,29 @@ int bus_peers_ping(const char *daemon, int timeout_ms, rpc_status *st)
     bus_reply_clear(&rep);
     return code;
 }
+
+int bus_peers_call(const char *daemon, const char *method, const ProtobufCMessage *in,
+                   const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **out, int timeout_ms,
+                   rpc_status *st)
+{
+    *out = NULL;
+    bus_client *c = bus_peers_get(daemon);
+    if (!c)
+        return rpc_fail(st, RPC_INTERNAL, "no bus client for %s", daemon);
+    size_t len = protobuf_c_message_get_packed_size(in);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    protobuf_c_message_pack(in, buf);
+    bus_request req = { .method = (char *)method, .user = "", .role = "", .body = buf, .body_len = len };
+    bus_reply rep = { 0 };
+    int code = bus_client_call(c, &req, timeout_ms, &rep);
+    free(buf);
+    st->code = RPC_OK;
+    if (code != RPC_OK)
+        rpc_fail(st, code, "%s", rep.message ? rep.message : "");
+    else if (!(*out = protobuf_c_message_unpack(out_desc, NULL, rep.body_len, rep.body)))
+        rpc_fail(st, RPC_INTERNAL, "%s's answer to %s does not decode", daemon, method);
+    bus_reply_clear(&rep);
+    return st->code;
+}

@@ -17,6 +17,14 @@ bus_client *bus_peers_get(const char *daemon);
  * Call it before zmq_ctx_term from the main thread. */
 void bus_peers_thread_done(void);
 
+/* Calls method of daemon with the protobuf message in and waits up to
+ * timeout_ms; on RPC_OK *out is the answer unpacked as out_desc (free with
+ * protobuf_c_message_free_unpacked), otherwise st carries the daemon's (or
+ * the bus's) code and message. */
+int bus_peers_call(const char *daemon, const char *method, const ProtobufCMessage *in,
+                   const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **out, int timeout_ms,
+                   rpc_status *st);
+
 /* Pings daemon's internal.v1.HealthService. RPC_OK when it serves;
  * otherwise the code, with the reason in st. */
 int bus_peers_ping(const char *daemon, int timeout_ms, rpc_status *st);

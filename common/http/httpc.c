@@ -22,6 +22,8 @@ struct httpc_call {
     struct curl_slist *req_headers;
     char *method, *url, *body;
     size_t body_len, max_body;
+    FILE *sink;
+    bool sink_failed;
     long timeout_ms;
     httpc_state state;
     unsigned end_order;
@@ -38,6 +40,14 @@ struct httpc_call {
 static size_t on_body(char *ptr, size_t size, size_t n, void *ud)
 {
     httpc_call *c = ud;
+    long code = 0;
+    if (c->sink && curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code >= 200 && code < 300) {
+        if (fwrite(ptr, size, n, c->sink) != n) {
+            c->sink_failed = true;
+            return 0;
+        }
+        return size * n;
+    }
     if (c->resp.len + size * n > c->max_body) {
         c->state = HTTPC_TOO_BIG;
         return 0;
@@ -134,6 +144,7 @@ httpc_call *httpc_call_new(const httpc_request *req)
     c->body = malloc(c->body_len + 1);
     c->max_body = req->max_body ? req->max_body : HTTPC_BODY_MAX_DEFAULT;
     c->timeout_ms = req->timeout_ms;
+    c->sink = req->sink;
     c->h = curl_easy_init();
     if (!c->method || !c->url || !c->body || !c->h)
         goto fail;
@@ -267,6 +278,8 @@ static void make_error(httpc_call *c)
     rpc_quote(quoted, sizeof quoted, c->url);
     if (c->state == HTTPC_TIMED_OUT)
         snprintf(cause, sizeof cause, "context deadline exceeded");
+    else if (c->sink_failed)
+        snprintf(cause, sizeof cause, "writing the answer: %s", strerror(errno));
     else if (c->state == HTTPC_TOO_BIG)
         snprintf(cause, sizeof cause, "answer larger than %zu bytes", c->max_body);
     else

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <curl/curl.h>
 
@@ -23,6 +24,9 @@ typedef struct {
     size_t body_len;
     long timeout_ms;             /* whole request; 0: none */
     size_t max_body;             /* 0: HTTPC_BODY_MAX_DEFAULT */
+    FILE *sink;                  /* when set, a 2xx answer's body is written here instead of kept
+                                    (large downloads: dumps), with no size limit; another
+                                    status's body is kept as usual */
 } httpc_request;
 
 typedef enum {

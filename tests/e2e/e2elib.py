@@ -199,6 +199,18 @@ def unary(ch, method, request, response_cls, metadata=AUTH_MD, timeout=20, raw=F
     return fn(request, metadata=metadata, timeout=timeout)
 
 
+# ---- the suite's PostgreSQL ----------------------------------------------------
+
+def psql(sql, timeout=60):
+    """Runs sql in the suite's database as pmm-managed; its output (-At)."""
+    with open(os.environ["E2E_PG_PASSWORD_FILE"]) as f:
+        env = dict(os.environ, PGPASSWORD=f.readline().strip())
+    r = subprocess.run(["psql", "-h", "127.0.0.1", "-p", os.environ.get("E2E_PG_PORT", "5433"), "-U", "pmm-managed",
+                        "-d", "pmm-managed", "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
+                       env=env, check=True, capture_output=True, text=True, timeout=timeout)
+    return r.stdout
+
+
 # ---- supervisorctl ----------------------------------------------------------
 
 def ctl(*args, timeout=120):

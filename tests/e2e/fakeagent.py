@@ -330,3 +330,218 @@ def query_actions(agent_ref, answer):
         return agent_pb2.AgentMessage(start_action=agent_pb2.StartActionResponse())
     return handle
 
+
+# ---- backups ----------------------------------------------------------------
+
+class BackupJobs:
+    """Makes a FakeAgent run backup and restore jobs the way pmm-agent's
+    xtrabackup/xbcloud and pbm do, against the real S3 server: a backup
+    writes objects into the location's bucket (and, for MongoDB PITR,
+    pbm-style oplog chunks under <folder>/pbmPitr/<rs>/), streams its log
+    as JobProgress chunks and reports a JobResult with the metadata pmm-agent
+    reports; a restore reads the artifact's objects back and fails when
+    they are missing. It answers GetVersions with self.versions, JobStatus,
+    StopJob, PBMSwitchPITR and restart_sys_service_params actions.
+
+    Knobs: versions {"mysqld": "8.0.33", ...} (a missing name answers with
+    an error, as an agent without that software); fail_with = "text" makes
+    the next jobs report that error; start_error = "text" refuses StartJob;
+    hold = threading.Event() keeps a job running until set; delay seconds
+    before a job writes; pitr_chunks = [(start, end)] datetimes of the oplog
+    chunks a PITR backup writes."""
+
+    SOFTWARE = ("mysqld", "xtrabackup", "xbcloud", "qpress", "mongod", "pbm")
+
+    def __init__(self, agent, versions=None):
+        import boto3  # noqa: F401 (checked early: the tests need it)
+        self.agent = agent
+        self.versions = dict(versions or {})
+        self.fail_with = None
+        self.start_error = ""
+        self.hold = None
+        self.delay = 0.0
+        self.pitr_chunks = []
+        self.lock = threading.Condition()
+        self.started = []      # StartJobRequest, in arrival order
+        self.finished = {}     # job_id -> ("ok" | "error", detail)
+        self.running = {}      # job_id -> thread
+        self.stopped = set()
+        self.pitr_switches = []
+        self.restarts = []     # SystemService values of restart actions
+        agent.handlers.update({
+            "get_versions": self._versions,
+            "start_job": self._start_job,
+            "job_status": self._job_status,
+            "stop_job": self._stop_job,
+            "pbm_switch_pitr": self._pbm_switch,
+            "start_action": self._start_action,
+        })
+
+    # ---- answers --------------------------------------------------------------
+
+    def _versions(self, msg):
+        out = []
+        for sw in msg.get_versions.softwares:
+            name = sw.WhichOneof("software")
+            v = self.versions.get(name)
+            out.append(agent_pb2.GetVersionsResponse.Version(version=v) if v else
+                       agent_pb2.GetVersionsResponse.Version(error='exec: "%s": executable file not found' % name))
+        return agent_pb2.AgentMessage(get_versions=agent_pb2.GetVersionsResponse(versions=out))
+
+    def _job_status(self, msg):
+        with self.lock:
+            alive = msg.job_status.job_id in self.running
+        return agent_pb2.AgentMessage(job_status=agent_pb2.JobStatusResponse(alive=alive))
+
+    def _stop_job(self, msg):
+        with self.lock:
+            self.stopped.add(msg.stop_job.job_id)
+        return agent_pb2.AgentMessage(stop_job=agent_pb2.StopJobResponse())
+
+    def _pbm_switch(self, msg):
+        with self.lock:
+            self.pitr_switches.append(msg.pbm_switch_pitr.enabled)
+            self.lock.notify_all()
+        return agent_pb2.AgentMessage(pbm_switch_pitr=agent_pb2.PBMSwitchPITRResponse())
+
+    def _start_action(self, msg):
+        params = msg.start_action
+        if params.WhichOneof("params") == "restart_sys_service_params":
+            with self.lock:
+                self.restarts.append(params.restart_sys_service_params.system_service)
+                self.lock.notify_all()
+        return agent_pb2.AgentMessage(start_action=agent_pb2.StartActionResponse())
+
+    def _start_job(self, msg):
+        req = msg.start_job
+        with self.lock:
+            self.started.append(req)
+            self.lock.notify_all()
+            if self.start_error:
+                return agent_pb2.AgentMessage(start_job=agent_pb2.StartJobResponse(error=self.start_error))
+            t = threading.Thread(target=self._run, args=(req,), daemon=True)
+            self.running[req.job_id] = t
+        t.start()
+        return agent_pb2.AgentMessage(start_job=agent_pb2.StartJobResponse())
+
+    # ---- jobs -------------------------------------------------------------------
+
+    @staticmethod
+    def s3_client(cfg):
+        import boto3
+        from botocore.config import Config
+        return boto3.client("s3", endpoint_url=cfg.endpoint, aws_access_key_id=cfg.access_key,
+                            aws_secret_access_key=cfg.secret_key, region_name=cfg.bucket_region or "us-east-1",
+                            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
+                                          connect_timeout=3, read_timeout=5))
+
+    def _log(self, job_id, chunk, data, done=False):
+        ts = timestamp_pb2.Timestamp()
+        ts.GetCurrentTime()
+        self.agent.send(agent_pb2.AgentMessage(id=next(self.agent.ids), job_progress=agent_pb2.JobProgress(
+            job_id=job_id, timestamp=ts, logs=agent_pb2.JobProgress.Logs(chunk_id=chunk, data=data, done=done))))
+
+    def _result(self, job_id, **kw):
+        ts = timestamp_pb2.Timestamp()
+        ts.GetCurrentTime()
+        self.agent.send(agent_pb2.AgentMessage(id=next(self.agent.ids), job_result=agent_pb2.JobResult(
+            job_id=job_id, timestamp=ts, **kw)))
+
+    def _run(self, req):
+        kind = req.WhichOneof("job")
+        job = getattr(req, kind)
+        try:
+            self._log(req.job_id, 0, "%s %s started\n" % (kind, job.name))
+            if self.delay:
+                time.sleep(self.delay)
+            if self.hold is not None:
+                self.hold.wait(600)
+            if req.job_id in self.stopped:
+                raise RuntimeError("job stopped")
+            if self.fail_with:
+                raise RuntimeError(self.fail_with)
+            result = getattr(self, "_" + kind)(job)
+            self._log(req.job_id, 1, "%s %s done\n" % (kind, job.name))
+            self._log(req.job_id, 2, "", done=True)
+            self._result(req.job_id, **result)
+            outcome = ("ok", result)
+        except Exception as e:  # noqa: BLE001 (any failure is the job's error, as pmm-agent reports it)
+            self._log(req.job_id, 1, "error: %s\n" % e)
+            self._log(req.job_id, 2, "", done=True)
+            self._result(req.job_id, error=agent_pb2.JobResult.Error(message=str(e)))
+            outcome = ("error", str(e))
+        with self.lock:
+            self.running.pop(req.job_id, None)
+            self.finished[req.job_id] = outcome
+            self.lock.notify_all()
+
+    @staticmethod
+    def _key(folder, *parts):
+        return "/".join(p for p in (folder,) + parts if p)
+
+    def _mysql_backup(self, job):
+        s3 = self.s3_client(job.s3_config)
+        for f in ("xtrabackup_checkpoints", "ibdata1.zst", "mysql/user.ibd.zst"):
+            s3.put_object(Bucket=job.s3_config.bucket_name, Key=self._key(job.folder, job.name, f),
+                          Body=("%s of %s\n" % (f, job.name)).encode())
+        meta = backup_pb2_common().Metadata(file_list=[backup_pb2_common().File(name=job.name, is_directory=True)])
+        return {"mysql_backup": agent_pb2.JobResult.MySQLBackup(metadata=meta)}
+
+    def _mongodb_backup(self, job):
+        import datetime
+        pbm_name = datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+        files = []
+        if job.WhichOneof("location_config") == "s3_config":
+            s3 = self.s3_client(job.s3_config)
+            bucket = job.s3_config.bucket_name
+            s3.put_object(Bucket=bucket, Key=self._key(job.folder, pbm_name + ".pbm.json"),
+                          Body=b'{"name": "%s"}' % pbm_name.encode())
+            s3.put_object(Bucket=bucket, Key=self._key(job.folder, pbm_name, "rs0", "data.bson.gz"), Body=b"bson")
+            if job.enable_pitr:
+                for start, end in self.pitr_chunks:
+                    key = self._key(job.folder, "pbmPitr", "rs0", start.strftime("%Y%m%d"),
+                                    "%s.%s.oplog.gz" % (start.strftime("%Y%m%d%H%M%S"), end.strftime("%Y%m%d%H%M%S")))
+                    s3.put_object(Bucket=bucket, Key=key, Body=b"oplog")
+        files = [backup_pb2_common().File(name=pbm_name + ".pbm.json"),
+                 backup_pb2_common().File(name=pbm_name, is_directory=True)]
+        restore_to = timestamp_pb2.Timestamp()
+        restore_to.GetCurrentTime()
+        meta = backup_pb2_common().Metadata(file_list=files, restore_to=restore_to,
+                                            pbm_metadata=backup_pb2_common().PbmMetadata(name=pbm_name))
+        return {"mongodb_backup": agent_pb2.JobResult.MongoDBBackup(is_sharded_cluster=False, metadata=meta)}
+
+    def _read_back(self, cfg, prefix):
+        s3 = self.s3_client(cfg)
+        got = s3.list_objects_v2(Bucket=cfg.bucket_name, Prefix=prefix).get("Contents", [])
+        if not got:
+            raise RuntimeError("no backup files under %r" % prefix)
+        for o in got:
+            s3.get_object(Bucket=cfg.bucket_name, Key=o["Key"])["Body"].read()
+
+    def _mysql_restore_backup(self, job):
+        self._read_back(job.s3_config, self._key(job.folder, job.name) + "/")
+        return {"mysql_restore_backup": agent_pb2.JobResult.MySQLRestoreBackup()}
+
+    def _mongodb_restore_backup(self, job):
+        if job.WhichOneof("location_config") == "s3_config":
+            self._read_back(job.s3_config, self._key(job.folder, job.pbm_metadata.name))
+        return {"mongodb_restore_backup": agent_pb2.JobResult.MongoDBRestoreBackup()}
+
+    # ---- waiting ------------------------------------------------------------------
+
+    def wait_started(self, n=1, timeout=15):
+        with self.lock:
+            if not self.lock.wait_for(lambda: len(self.started) >= n, timeout=timeout):
+                raise AssertionError("%d StartJob requests, wanted %d" % (len(self.started), n))
+            return self.started[n - 1]
+
+    def wait_finished(self, job_id, timeout=15):
+        with self.lock:
+            if not self.lock.wait_for(lambda: job_id in self.finished, timeout=timeout):
+                raise AssertionError("job %s did not finish" % job_id)
+            return self.finished[job_id]
+
+
+def backup_pb2_common():
+    from backup.v1 import common_pb2
+    return common_pb2

@@ -15,7 +15,7 @@ BUILD=${1:-build/release}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 case $BUILD in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
 PY=/usr/bin/python3
-DAEMONS="inventoryd configd agentsd checksd gateway"
+DAEMONS="inventoryd configd agentsd backupd checksd gateway"
 
 VAR=$(mktemp -d "${TMPDIR:-/tmp}/pmm-e2e.XXXXXX")
 chmod 755 "$VAR" # PostgreSQL runs as user postgres and must reach its data dir
@@ -85,8 +85,8 @@ export E2E_UPDATE_FILE="$VAR/pmm-server-update-version.json"
 # BASE+10 is the cloud stand-in's (tests/e2e/cloud_standin.py), started by the
 # tests that need it; inventoryd sends its AWS and Azure calls there.
 export E2E_CLOUD_PORT=$((PORT_BASE + 10))
-# BASE+12 is the suite's own Alertmanager (deploy/suite.sh; configd renders it).
-export E2E_ALERTMANAGER="http://127.0.0.1:$((PORT_BASE + 12))"
+# BASE+14 is the suite's own Alertmanager (deploy/suite.sh; configd renders it).
+export E2E_ALERTMANAGER="http://127.0.0.1:$((PORT_BASE + 14))"
 # rules made by CreateRule are evaluated every 2 s, not every minute
 export PMM_DEV_ALERT_RULES_INTERVAL=2s
 export PMM_DEV_AWS_ENDPOINT="http://127.0.0.1:$E2E_CLOUD_PORT"
@@ -95,6 +95,19 @@ export PMM_DEV_AZURE_MANAGEMENT_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"
 # DiscoverRDS without keys looks for the caller's AWS credentials: none here.
 unset AWS_ACCESS_KEY_ID AWS_ACCESS_KEY AWS_SECRET_ACCESS_KEY AWS_SECRET_KEY AWS_SESSION_TOKEN AWS_PROFILE
 export AWS_SHARED_CREDENTIALS_FILE="$VAR/no-aws-credentials"
+# BASE+11 is the S3 server's (s3rver from npm, installed by
+# deploy/install-deps.sh), started here for the whole run with its own data
+# dir: backup locations and the fake agents' artifacts live there. Its
+# keys are s3rver's fixed S3RVER/S3RVER; bucket "pmm-backups" exists.
+# BASE+12 is test_backups.py's own short-lived S3 server (a location that
+# stops answering), BASE+13 test_dumps.py's OpenSSH server (SFTP uploads).
+export E2E_S3_PORT=$((PORT_BASE + 11))
+export E2E_S3_ENDPOINT="http://127.0.0.1:$E2E_S3_PORT"
+export E2E_S3_BUCKET=pmm-backups
+S3RVER=${PMM_S3RVER:-${PMM_S3RVER_PREFIX:-/usr/local/lib/pmm-core-s3rver}/node_modules/.bin/s3rver}
+S3_PID=
+# backupd gives up on a lost job and on S3 sooner than in production
+export PMM_BACKUPD_FLAGS="--job-lost-after=6 --s3-timeout=5"
 export E2E_PYGEN="$BUILD/gen/py"
 export E2E_COUNTS_FILE="$VAR/py-counts"
 export E2E_EXPECTED_EXITS="$VAR/expected-exits"
@@ -102,6 +115,7 @@ export PYTHONDONTWRITEBYTECODE=1
 
 on_exit() {
     $SUITE stop >/dev/null 2>&1
+    [ -z "$S3_PID" ] || { kill "$S3_PID" 2>/dev/null; wait "$S3_PID" 2>/dev/null; }
     if [ "${E2E_KEEP:-0}" = 1 ]; then
         echo "e2e: var dir kept: $VAR"
     else
@@ -140,6 +154,15 @@ check() { # name, then a command that succeeds when the check passes
 echo "e2e: var dir $VAR, ports $((PORT_BASE + 1))-$((PORT_BASE + 19)), binaries $PMM_BIN_DIR"
 [ -d "$E2E_PYGEN/inventory" ] ||
     echo "e2e: warning: no generated python modules in $E2E_PYGEN (built by make)"
+if [ -x "$S3RVER" ]; then
+    mkdir -p "$VAR/s3"
+    "$S3RVER" -d "$VAR/s3" -a 127.0.0.1 -p "$E2E_S3_PORT" -s --no-vhost-buckets \
+        --configure-bucket "$E2E_S3_BUCKET" >"$VAR/s3rver.log" 2>&1 &
+    S3_PID=$!
+    export E2E_S3_PID=$S3_PID
+else
+    echo "e2e: warning: no s3rver at $S3RVER (deploy/install-deps.sh installs it): backup tests fail"
+fi
 if ! $SUITE start; then
     echo "e2e: the suite did not become ready"
     show_logs

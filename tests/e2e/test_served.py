@@ -1,8 +1,8 @@
 """Every REST and gRPC route of server.v1, platform.v1, uievents.v1 and
 advisors.v1 has a handler (none answers 501 or a daemon-missing 503); a
-service whose daemon the suite does not run (backupd: backup.v1,
-dump.v1beta1) or that no daemon has answers Unimplemented at once in
-grpc-go's words, and so does a method its daemon does not have."""
+service that no daemon has answers Unimplemented at once in grpc-go's
+words, and so does a method its daemon does not have (backupd's and
+checksd's too, now that they run)."""
 
 import time
 import unittest
@@ -71,13 +71,10 @@ class Served(ApiTestCase):
                         self.assertTrue(e.code() != grpc.StatusCode.UNAVAILABLE or e.details() == OFFLINE,
                                         e.details())
 
-    def test_services_of_daemons_not_run_are_unimplemented_at_once(self):
+    def test_services_of_no_daemon_are_unimplemented_at_once(self):
         ch = channel()
         self.addCleanup(ch.close)
-        for method, service in (("/backup.v1.BackupService/ListArtifacts", "backup.v1.BackupService"),
-                                ("/backup.v1.LocationsService/ListLocations", "backup.v1.LocationsService"),
-                                ("/dump.v1beta1.DumpService/ListDumps", "dump.v1beta1.DumpService"),
-                                ("/nosuch.v1.Service/Method", "nosuch.v1.Service"),
+        for method, service in (("/nosuch.v1.Service/Method", "nosuch.v1.Service"),
                                 ("/inventory.v1.NoSuchService/Method", "inventory.v1.NoSuchService")):
             with self.subTest(method=method):
                 t0 = time.monotonic()
@@ -92,7 +89,13 @@ class Served(ApiTestCase):
         for method, text in (("/server.v1.ServerService/SnoozeUpdate",
                               "unknown method SnoozeUpdate for service server.v1.ServerService"),
                              ("/inventory.v1.NodesService/Nope",
-                              "unknown method Nope for service inventory.v1.NodesService")):
+                              "unknown method Nope for service inventory.v1.NodesService"),
+                             ("/backup.v1.BackupService/Nope",
+                              "unknown method Nope for service backup.v1.BackupService"),
+                             ("/dump.v1beta1.DumpService/Nope",
+                              "unknown method Nope for service dump.v1beta1.DumpService"),
+                             ("/alerting.v1.AlertingService/Nope",
+                              "unknown method Nope for service alerting.v1.AlertingService")):
             with self.subTest(method=method):
                 with self.assertRaises(grpc.RpcError) as e:
                     unary(ch, method, empty_pb2.Empty(), empty_pb2.Empty)

@@ -1,6 +1,7 @@
 /* test_dispatch: the gateway's relay (gateway/dispatch.c) knows the
  * daemons the suite runs: a service of a daemon the suite does not run
- * (backupd, checksd today) or of no daemon is answered at once with
+ * (here backupd and checksd, left out of the list this test gives) or of
+ * no daemon is answered at once with
  * grpc-go's Unimplemented text, a daemon of the suite that is down is
  * UNAVAILABLE (as while it restarts), and a daemon that runs answers
  * unknown methods and services in grpc-go's words too. */

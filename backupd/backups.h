@@ -1,0 +1,38 @@
+/* backups: upstream's PerformBackup (managed/services/backup/
+ * backup_service.go): the compatibility check, the artifact and job rows
+ * in one transaction holding advisory locks on what its checks read (the
+ * location folder, the name, the MongoDB cluster) where upstream uses a
+ * serializable one, then the job
+ * sent to the service's pmm-agent. StartBackup and the scheduler both
+ * run it. */
+#ifndef BACKUPD_BACKUPS_H
+#define BACKUPD_BACKUPS_H
+
+#include <stdint.h>
+
+#include "db/db.h"
+#include "rpc.h"
+#include "store/store.h"
+#include "uuid.h"
+
+typedef struct {
+    const char *service_id, *location_id, *name, *description, *folder;
+    const char *data_model;  /* "physical" | "logical" */
+    const char *mode;        /* "snapshot" | "pitr" | "incremental" */
+    const char *schedule_id; /* NULL or "" for an on-demand backup */
+    uint32_t retries;
+    int64_t retry_interval_ns;
+} backup_params;
+
+/* The advisory locks (store_lock_keys) a change of artifacts or tasks at
+ * a location's folder, of an artifact name, or of a MongoDB cluster's
+ * tasks takes in its transaction: the location folder, the name, and for
+ * MongoDB the cluster (the service without one). */
+int backup_lock_keys(db *d, const char *location_id, const char *folder, const char *name,
+                     const service_rec *svc, rpc_status *st);
+
+/* RPC_OK with the artifact's id; otherwise st, and *err_code the
+ * backup.v1.ErrorCode for the status details (0 for none). */
+int backup_perform(db *d, const backup_params *p, char artifact_id[UUID_STR_LEN], int *err_code, rpc_status *st);
+
+#endif

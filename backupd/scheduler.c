@@ -1,0 +1,329 @@
+/* scheduler: cron runs of scheduled backups (see scheduler.h). */
+#include "scheduler.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backups.h"
+#include "clock.h"
+#include "cron.h"
+#include "leader.h"
+#include "log.h"
+#include "store/store.h"
+#include "taskdata.h"
+
+typedef struct {
+    char id[64];
+    cron_expr cron;
+    int64_t start_at_s; /* not before this (0: none) */
+    int64_t next_s;     /* next due time, Unix seconds (0: never) */
+    bool running;
+} entry;
+
+typedef struct {
+    char id[64];
+    int64_t due_s;
+} run_item;
+
+struct scheduler {
+    app *a;
+    pthread_t thread;
+    pthread_t *runners;
+    int n_runners;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;     /* the timetable thread: reload or stop */
+    pthread_cond_t work;   /* runners: queue not empty or stop */
+    bool stop, dirty;
+    entry *e;
+    size_t n;
+    run_item *q;           /* ring of due runs */
+    size_t q_cap, q_head, q_len;
+    uint64_t runs;
+    int64_t worst_delay_ms;
+    db *d;                 /* the timetable thread's connection */
+};
+
+static int64_t now_s(void)
+{
+    return clock_wall_ms() / 1000;
+}
+
+static int64_t next_after(const entry *x, int64_t t)
+{
+    int64_t from = t;
+    if (x->start_at_s && x->start_at_s - 1 > from)
+        from = x->start_at_s - 1;
+    return cron_next(&x->cron, from);
+}
+
+/* Re-reads the enabled tasks, keeping the running flags (lock held). */
+static void reload(scheduler *s)
+{
+    sched_task *t = NULL;
+    size_t n = 0;
+    rpc_status st = { 0 };
+    if (store_task_list(s->d, &t, &n, &st)) {
+        log_warn("scheduler: cannot read the scheduled tasks: %s", st.message);
+        s->dirty = true; /* try again */
+        return;
+    }
+    entry *e = calloc(n ? n : 1, sizeof *e);
+    size_t m = 0;
+    int64_t now = now_s();
+    for (size_t i = 0; e && i < n; i++) {
+        char err[512];
+        if (t[i].disabled)
+            continue;
+        if (cron_parse(t[i].cron_expression, &e[m].cron, err, sizeof err) != 0) {
+            log_warn("scheduler: task %s: %s", t[i].id, err);
+            continue;
+        }
+        snprintf(e[m].id, sizeof e[m].id, "%s", t[i].id);
+        e[m].start_at_s = t[i].start_at / 1000;
+        e[m].next_s = next_after(&e[m], now);
+        for (size_t k = 0; k < s->n; k++)
+            if (strcmp(s->e[k].id, e[m].id) == 0) {
+                e[m].running = s->e[k].running;
+                /* a task already timed keeps its due time unless its timetable changed */
+                if (memcmp(&s->e[k].cron, &e[m].cron, sizeof e[m].cron) == 0 && s->e[k].start_at_s == e[m].start_at_s &&
+                    s->e[k].next_s > now)
+                    e[m].next_s = s->e[k].next_s;
+            }
+        m++;
+    }
+    sched_tasks_free(t, n);
+    if (!e)
+        return;
+    free(s->e);
+    s->e = e;
+    s->n = m;
+    s->dirty = false;
+}
+
+static void enqueue(scheduler *s, const char *id, int64_t due)
+{
+    if (s->q_len == s->q_cap) {
+        size_t cap = s->q_cap ? s->q_cap * 2 : 256;
+        run_item *q = malloc(cap * sizeof *q);
+        if (!q)
+            return;
+        for (size_t i = 0; i < s->q_len; i++)
+            q[i] = s->q[(s->q_head + i) % s->q_cap];
+        free(s->q);
+        s->q = q;
+        s->q_cap = cap;
+        s->q_head = 0;
+    }
+    run_item *r = &s->q[(s->q_head + s->q_len++) % s->q_cap];
+    snprintf(r->id, sizeof r->id, "%s", id);
+    r->due_s = due;
+    pthread_cond_signal(&s->work);
+}
+
+static entry *find(scheduler *s, const char *id)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->e[i].id, id) == 0)
+            return &s->e[i];
+    return NULL;
+}
+
+static void *timetable(void *arg)
+{
+    scheduler *s = arg;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stop) {
+        if (s->dirty)
+            reload(s);
+        int64_t now_ms = clock_wall_ms(), now = now_ms / 1000, soonest = 0;
+        bool lead = leader_is();
+        for (size_t i = 0; i < s->n; i++) {
+            entry *x = &s->e[i];
+            if (!x->next_s)
+                continue;
+            if (x->next_s <= now) {
+                /* singleton: a run still going skips this one; a follower skips them all */
+                if (lead && !x->running) {
+                    x->running = true;
+                    enqueue(s, x->id, x->next_s);
+                }
+                x->next_s = next_after(x, now);
+            }
+            if (x->next_s && (!soonest || x->next_s < soonest))
+                soonest = x->next_s;
+        }
+        /* sleep until the next due second, a reload or the stop (at most 1 s: leadership may change) */
+        int64_t wait_ms = soonest ? soonest * 1000 - clock_wall_ms() : 1000;
+        if (wait_ms > 1000)
+            wait_ms = 1000;
+        if (wait_ms > 0 && !s->dirty && !s->stop) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += wait_ms / 1000;
+            until.tv_nsec += (wait_ms % 1000) * 1000000L;
+            if (until.tv_nsec >= 1000000000L)
+                until.tv_sec++, until.tv_nsec -= 1000000000L;
+            pthread_cond_timedwait(&s->cv, &s->mu, &until);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* One run of a task (runner thread, its own connection). */
+static void run_task(scheduler *s, db *d, const run_item *it)
+{
+    rpc_status st = { 0 };
+    sched_task t = { 0 };
+    task_data td;
+    char err[RPC_MESSAGE_MAX] = "";
+    if (store_task_get(d, it->id, &t, &st) || taskdata_parse(&t, &td) != 0) {
+        if (st.code == RPC_OK)
+            log_warn("scheduler: task %s has no readable data", it->id);
+        sched_task_free(&t);
+        return;
+    }
+    store_task_set_running(d, it->id, true, &st);
+    backup_params p = {
+        .service_id = td.service_id,
+        .location_id = td.location_id,
+        .name = td.name,
+        .description = td.description,
+        .folder = td.folder,
+        .data_model = td.data_model,
+        .mode = td.mode,
+        .schedule_id = it->id,
+        .retries = td.retries,
+        .retry_interval_ns = td.retry_interval_ns,
+    };
+    char artifact_id[UUID_STR_LEN];
+    int code;
+    int64_t started_ms = clock_wall_ms();
+    st.code = RPC_OK;
+    if (backup_perform(d, &p, artifact_id, &code, &st)) {
+        snprintf(err, sizeof err, "%s", st.message);
+        log_warn("scheduler: task %s: %s", it->id, err);
+    }
+    pthread_mutex_lock(&s->mu);
+    int64_t delay = started_ms - it->due_s * 1000;
+    s->runs++;
+    if (delay > s->worst_delay_ms)
+        s->worst_delay_ms = delay;
+    entry *x = find(s, it->id);
+    int64_t next = x ? x->next_s : 0;
+    pthread_mutex_unlock(&s->mu);
+    rpc_status fst = { 0 };
+    store_task_finish_run(d, it->id, err, it->due_s * 1000, next * 1000, &fst);
+    sched_task_free(&t);
+}
+
+static void *runner(void *arg)
+{
+    scheduler *s = arg;
+    db *d = db_new(&s->a->db);
+    pthread_mutex_lock(&s->mu);
+    while (!s->stop) {
+        if (!s->q_len) {
+            pthread_cond_wait(&s->work, &s->mu);
+            continue;
+        }
+        run_item it = s->q[s->q_head];
+        s->q_head = (s->q_head + 1) % s->q_cap;
+        s->q_len--;
+        pthread_mutex_unlock(&s->mu);
+        if (d)
+            run_task(s, d, &it);
+        pthread_mutex_lock(&s->mu);
+        entry *x = find(s, it.id);
+        if (x)
+            x->running = false;
+    }
+    pthread_mutex_unlock(&s->mu);
+    db_destroy(d);
+    return NULL;
+}
+
+int scheduler_start(app *a)
+{
+    scheduler *s = calloc(1, sizeof *s);
+    if (!s)
+        return -1;
+    s->a = a;
+    s->dirty = true;
+    s->n_runners = a->runners;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    pthread_cond_init(&s->work, NULL);
+    s->d = db_new(&a->db);
+    s->runners = calloc((size_t)s->n_runners, sizeof *s->runners);
+    if (!s->d || !s->runners) {
+        db_destroy(s->d);
+        free(s->runners);
+        free(s);
+        return -1;
+    }
+    int started = 0;
+    for (; started < s->n_runners; started++)
+        if (pthread_create(&s->runners[started], NULL, runner, s) != 0)
+            break;
+    s->n_runners = started;
+    if (!started || pthread_create(&s->thread, NULL, timetable, s) != 0) {
+        a->sched = s;
+        scheduler_stop(a);
+        return -1;
+    }
+    a->sched = s;
+    return 0;
+}
+
+void scheduler_stop(app *a)
+{
+    scheduler *s = a->sched;
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stop = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_cond_broadcast(&s->work);
+    pthread_mutex_unlock(&s->mu);
+    if (s->thread)
+        pthread_join(s->thread, NULL);
+    for (int i = 0; i < s->n_runners; i++)
+        pthread_join(s->runners[i], NULL);
+    db_destroy(s->d);
+    free(s->runners);
+    free(s->e);
+    free(s->q);
+    pthread_cond_destroy(&s->cv);
+    pthread_cond_destroy(&s->work);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+    a->sched = NULL;
+}
+
+void scheduler_reload(app *a)
+{
+    scheduler *s = a->sched;
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->dirty = true;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void scheduler_stats(app *a, uint64_t *runs, int64_t *worst_delay_ms)
+{
+    scheduler *s = a->sched;
+    *runs = 0;
+    *worst_delay_ms = 0;
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    *runs = s->runs;
+    *worst_delay_ms = s->worst_delay_ms;
+    pthread_mutex_unlock(&s->mu);
+}
