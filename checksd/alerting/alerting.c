@@ -22,6 +22,7 @@
 #include "checksd/enabled.h"
 #include "log.h"
 #include "pbutil.h"
+#include "grafana.h"
 #include "render.h"
 #include "rules.h"
 #include "templates.h"
@@ -424,7 +425,8 @@ static void row_json_free(row_json *j)
 static int create_template(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     const Alerting__V1__CreateTemplateRequest *req = (const Alerting__V1__CreateTemplateRequest *)in;
-    if (checksd_require(ctx, FEATURE_ALERTING) != RPC_OK)
+    if (validate_min_len(&ctx->status, req->yaml, 1, "CreateTemplateRequest", "Yaml") != RPC_OK ||
+        checksd_require(ctx, FEATURE_ALERTING) != RPC_OK)
         return ctx->status.code;
     alert_template *v = NULL;
     size_t n = 0;
@@ -475,7 +477,9 @@ static int create_template(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMe
 static int update_template(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     const Alerting__V1__UpdateTemplateRequest *req = (const Alerting__V1__UpdateTemplateRequest *)in;
-    if (checksd_require(ctx, FEATURE_ALERTING) != RPC_OK)
+    if (validate_min_len(&ctx->status, req->name, 1, "UpdateTemplateRequest", "Name") != RPC_OK ||
+        validate_min_len(&ctx->status, req->yaml, 1, "UpdateTemplateRequest", "Yaml") != RPC_OK ||
+        checksd_require(ctx, FEATURE_ALERTING) != RPC_OK)
         return ctx->status.code;
     alert_template *v = NULL;
     size_t n = 0;
@@ -515,7 +519,8 @@ static int update_template(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMe
 static int delete_template(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     const Alerting__V1__DeleteTemplateRequest *req = (const Alerting__V1__DeleteTemplateRequest *)in;
-    if (checksd_require(ctx, FEATURE_ALERTING) != RPC_OK)
+    if (validate_min_len(&ctx->status, req->name, 1, "DeleteTemplateRequest", "Name") != RPC_OK ||
+        checksd_require(ctx, FEATURE_ALERTING) != RPC_OK)
         return ctx->status.code;
     bool found = false;
     if (store_alert_rule_templates_delete(WORKER_DB(ctx), req->name, &found, &ctx->status) != RPC_OK)
@@ -710,29 +715,52 @@ static char *render_all(rpc_ctx *ctx)
 }
 
 /* The rule stored and the rules file applied in one transaction: a file
- * vmalert refuses leaves no row behind. */
-static int store_and_apply(rpc_ctx *ctx, const rule_row *row)
+ * vmalert refuses leaves no row behind. With a Grafana URL the Grafana
+ * rule is made last; when Grafana refuses it, the row goes and the file
+ * is applied again without the rule. */
+static int store_and_apply(rpc_ctx *ctx, const rule_row *row, const grafana_rule *gr)
 {
     db *d = WORKER_DB(ctx);
+    const alerting_config *cfg = &ALERTING(ctx)->cfg;
     if (db_begin(d, &ctx->status) != RPC_OK)
         return ctx->status.code;
     char *file = NULL;
+    bool applied = false;
     int rc = store_alert_rules_insert(d, row, &ctx->status);
     if (rc == RPC_OK && !(file = render_all(ctx)))
         rc = ctx->status.code;
     if (rc == RPC_OK)
-        rc = apply_rules_file(ctx, file);
+        applied = (rc = apply_rules_file(ctx, file)) == RPC_OK;
+    if (rc == RPC_OK && cfg->grafana_url && *cfg->grafana_url) {
+        grafana_params g = { .url = cfg->grafana_url, .auth_header = cfg->grafana_auth, .timeout_ms = 10000 };
+        rc = grafana_create_rule(&g, gr, &ctx->status);
+    }
     if (rc == RPC_OK && db_commit(d, &ctx->status) != RPC_OK)
         rc = ctx->status.code;
     if (rc != RPC_OK)
         db_rollback(d);
     free(file);
+    if (rc != RPC_OK && applied) {
+        rpc_status saved = ctx->status;
+        char *again = render_all(ctx);
+        if (!again || apply_rules_file(ctx, again) != RPC_OK)
+            log_error("vmalert rules %s.yml still hold rule %s: %s", RULES_FILE_NAME, row->name, ctx->status.message);
+        free(again);
+        ctx->status = saved;
+    }
     return rc;
 }
 
 static int create_rule(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     const Alerting__V1__CreateRuleRequest *req = (const Alerting__V1__CreateRuleRequest *)in;
+    for (size_t i = 0; i < req->n_params; i++) {
+        char field[48], idx[24];
+        snprintf(idx, sizeof idx, "%zu", i);
+        validate_index(field, sizeof field, "params", idx);
+        if (validate_min_len(&ctx->status, req->params[i]->name, 1, "ParamValue", "Name") != RPC_OK)
+            return validate_embedded(&ctx->status, "CreateRuleRequest", field);
+    }
     if (checksd_require(ctx, FEATURE_ALERTING) != RPC_OK)
         return ctx->status.code;
     if (!*req->template_name)
@@ -773,7 +801,10 @@ static int create_rule(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessag
         rule_row row = { .id = id, .name = req->name, .group = req->group, .folder_uid = req->folder_uid,
                          .template_name = req->template_name, .expr = expr, .labels_json = lj,
                          .annotations_json = aj, .for_ns = for_ns };
-        rc = lj && aj ? store_and_apply(ctx, &row) : checksd_oom(ctx);
+        grafana_rule gr = { .folder_uid = req->folder_uid, .group = req->group,
+                            .interval = ALERTING(ctx)->cfg.rules_interval, .title = req->name, .expr = expr,
+                            .for_ns = for_ns, .labels = labels, .annotations = annotations };
+        rc = lj && aj ? store_and_apply(ctx, &row, &gr) : checksd_oom(ctx);
         if (rc == RPC_OK)
             log_info("alert rule %s (group %s, template %s) applied", req->name, req->group, req->template_name);
     }

@@ -14,6 +14,7 @@ typedef struct {
     char *builtin_dir;  /* built-in templates (one per file) */
     char *user_dir;     /* the user's template files */
     char *grafana_url;  /* "" : no Grafana */
+    char *grafana_auth; /* the Authorization header line for Grafana ("" : none); never logged */
     char *rules_interval; /* the rule groups' evaluation interval ("1m") */
 } alerting_config;
 

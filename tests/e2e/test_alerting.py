@@ -125,6 +125,8 @@ class AlertingTest(ApiTestCase):
         r = self.create((TEMPLATE % {"name": "bad_e2e", "metric": "x"}).replace(".threshold ]]", ".nope ]]", 1))
         self.assertEqual(r.status, 400, r)
         self.assertIn('map has no entry for key \\"nope\\"', json.dumps(r.json["message"]))
+        r = self.create("")
+        self.assertErrorBody(r, 400, 3, "invalid CreateTemplateRequest.Yaml: value length must be at least 1 runes")
         r = self.create("templates: [ {name: x")
         self.assertEqual(r.status, 400, r)
         self.assertTrue(r.json["message"].startswith("Failed to parse rule template: "), r.json)
@@ -175,6 +177,9 @@ class AlertingTest(ApiTestCase):
             ({"group": ""}, 400, "Rule group name should be specified."),
             ({"template_name": "nope_e2e"}, 404, "Unknown template nope_e2e."),
             ({"params": []}, 400, "Expression requires 1 parameters, but got 0."),
+            ({"params": [{"name": "", "type": "PARAM_TYPE_FLOAT", "float": 5}]}, 400,
+             "invalid CreateRuleRequest.Params[0]: embedded message failed validation | caused by: "
+             "invalid ParamValue.Name: value length must be at least 1 runes"),
             ({"params": [{"name": "other", "type": "PARAM_TYPE_FLOAT", "float": 5}]}, 400,
              "Parameter threshold is missing."),
             ({"params": [{"name": "threshold", "type": "PARAM_TYPE_BOOL", "bool": True}]}, 400,

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checksd/alerting/grafana.h"
 #include "checksd/alerting/render.h"
 #include "checksd/alerting/rules.h"
 #include "checksd/alerting/templates.h"
 #include "checksd/files.h"
 #include "tests/lib/checkrun.h"
+#include "tests/lib/httpstub.h"
 
 #define DIR_BUILTIN "checksd/data/alerting-templates"
 
@@ -242,6 +244,107 @@ START_TEST(rules_file)
 }
 END_TEST
 
+/* ---- the Grafana-managed rule ------------------------------------------------------------ */
+
+typedef struct {
+    const char *existing_group; /* the GET's answer (NULL: 404) */
+    int post_status;
+    char auth[256];
+    char post_target[4096];
+    json_t *posted;
+} grafana_stub;
+
+static void grafana_answer(void *ud, const httpstub_req *req, httpstub_answer *out)
+{
+    grafana_stub *g = ud;
+    httpstub_header(req, "Authorization", g->auth, sizeof g->auth);
+    if (strcmp(req->method, "GET") == 0 && strcmp(req->target, "/graph/api/datasources/1") == 0) {
+        out->body = "{\"id\":1,\"uid\":\"vm-uid\",\"name\":\"Metrics\"}";
+    } else if (strcmp(req->method, "GET") == 0 && strcmp(req->target, "/graph/api/ruler/grafana/api/v1/rules/f%201/my%20group") == 0) {
+        if (g->existing_group)
+            out->body = g->existing_group;
+        else {
+            out->status = 404;
+            out->body = "{\"message\":\"rule group does not exist\"}";
+        }
+    } else if (strcmp(req->method, "POST") == 0) {
+        snprintf(g->post_target, sizeof g->post_target, "%s", req->target);
+        json_decref(g->posted);
+        g->posted = json_loads(req->body, 0, NULL);
+        out->status = g->post_status ? g->post_status : 202;
+        out->body = out->status == 202 ? "{\"message\":\"rule group updated successfully\"}" : "{\"message\":\"bad\"}";
+    } else {
+        out->status = 500;
+    }
+}
+
+START_TEST(grafana_managed_rule)
+{
+    grafana_stub g = { 0 };
+    httpstub *h = httpstub_start(grafana_answer, &g);
+    ck_assert_ptr_nonnull(h);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/graph/", httpstub_port(h));
+    grafana_params p = { .url = url, .auth_header = "Authorization: Bearer sa-token", .timeout_ms = 5000 };
+    json_t *labels = json_pack("{s:s}", "severity", "warning"), *ann = json_pack("{s:s}", "summary", "s");
+    grafana_rule r = { .folder_uid = "f 1", .group = "my group", .interval = "1m", .title = "High", .expr = "up > 1",
+                       .for_ns = 300LL * 1000000000, .labels = labels, .annotations = ann };
+    rpc_status st = { 0 };
+    ck_assert_int_eq(grafana_create_rule(&p, &r, &st), RPC_OK);
+    ck_assert_str_eq(g.auth, "Bearer sa-token");
+    ck_assert_str_eq(g.post_target, "/graph/api/ruler/grafana/api/v1/rules/f%201");
+    ck_assert_ptr_nonnull(g.posted);
+    ck_assert_str_eq(json_string_value(json_object_get(g.posted, "name")), "my group");
+    ck_assert_str_eq(json_string_value(json_object_get(g.posted, "interval")), "1m");
+    json_t *rule = json_array_get(json_object_get(g.posted, "rules"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(rule, "for")), "5m0s");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(rule, "labels"), "severity")), "warning");
+    json_t *ga = json_object_get(rule, "grafana_alert");
+    ck_assert_str_eq(json_string_value(json_object_get(ga, "title")), "High");
+    ck_assert_str_eq(json_string_value(json_object_get(ga, "condition")), "A");
+    ck_assert_str_eq(json_string_value(json_object_get(ga, "no_data_state")), "OK");
+    ck_assert_str_eq(json_string_value(json_object_get(ga, "exec_err_state")), "Alerting");
+    json_t *q = json_array_get(json_object_get(ga, "data"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(q, "datasourceUid")), "vm-uid");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(q, "relativeTimeRange"), "from")), 600);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(q, "model"), "expr")), "up > 1");
+    ck_assert(json_is_true(json_object_get(json_object_get(q, "model"), "instant")));
+    /* an existing group keeps its rules and interval */
+    g.existing_group = "{\"name\":\"my group\",\"interval\":\"2m\",\"rules\":[{\"grafana_alert\":{\"title\":\"Old\"}}]}";
+    ck_assert_int_eq(grafana_create_rule(&p, &r, &st), RPC_OK);
+    ck_assert_str_eq(json_string_value(json_object_get(g.posted, "interval")), "2m");
+    ck_assert_uint_eq(json_array_size(json_object_get(g.posted, "rules")), 2);
+    /* Grafana's refusal is upstream's clientError */
+    g.post_status = 400;
+    ck_assert_int_eq(grafana_create_rule(&p, &r, &st), RPC_UNKNOWN);
+    char want[512];
+    snprintf(want, sizeof want,
+             "clientError: POST http://127.0.0.1:%d/graph/api/ruler/grafana/api/v1/rules/f%%201 -> 400 "
+             "{\"message\":\"bad\"}",
+             httpstub_port(h));
+    ck_assert_str_eq(st.message, want);
+    httpstub_stop(h);
+    json_decref(g.posted);
+    json_decref(labels);
+    json_decref(ann);
+}
+END_TEST
+
+START_TEST(go_durations)
+{
+    char d[64];
+    static const struct {
+        long long ns;
+        const char *s;
+    } cases[] = { { 0, "0s" }, { 300000000000LL, "5m0s" }, { 3600000000000LL, "1h0m0s" }, { 1500000000LL, "1.5s" },
+                  { 90000000000LL, "1m30s" }, { 3661000000000LL, "1h1m1s" } };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        grafana_go_duration(cases[i].ns, d, sizeof d);
+        ck_assert_str_eq(d, cases[i].s);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("alerting");
@@ -253,6 +356,8 @@ int main(void)
     tcase_add_test(tc, builtin_rules);
     tcase_add_test(tc, rendering);
     tcase_add_test(tc, rules_file);
+    tcase_add_test(tc, grafana_managed_rule);
+    tcase_add_test(tc, go_durations);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
