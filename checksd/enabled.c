@@ -14,7 +14,7 @@ int checksd_require(rpc_ctx *ctx, checksd_feature f)
     if (on)
         return RPC_OK;
     return rpc_fail(&ctx->status, RPC_FAILED_PRECONDITION,
-                    f == FEATURE_ADVISORS ? "Advisor checks are disabled." : "Alerting is disabled.");
+                    f == FEATURE_ADVISORS ? "Advisor checks are disabled." : "Alerting is disabled");
 }
 
 int checksd_oom(rpc_ctx *ctx)

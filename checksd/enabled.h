@@ -9,7 +9,8 @@
 typedef enum { FEATURE_ADVISORS, FEATURE_ALERTING } checksd_feature;
 
 /* RPC_OK when on; the settings' read error, or FAILED_PRECONDITION
- * "Advisor checks are disabled." / "Alerting is disabled." in ctx. */
+ * "Advisor checks are disabled." / "Alerting is disabled" (upstream's
+ * services.ErrAlertingDisabled text, FailedPrecondition as its service tests expect) in ctx. */
 int checksd_require(rpc_ctx *ctx, checksd_feature f);
 
 /* INTERNAL "out of memory" in ctx. */

@@ -262,9 +262,9 @@ class AlertingTest(ApiTestCase):
         self.assertStatus(r, 200)
         try:
             r = rest("GET", "/v1/alerting/templates")
-            self.assertErrorBody(r, 400, 9, "Alerting is disabled.")
+            self.assertErrorBody(r, 400, 9, "Alerting is disabled")
             r = rest("POST", "/v1/alerting/rules", {"template_name": "x"})
-            self.assertErrorBody(r, 400, 9, "Alerting is disabled.")
+            self.assertErrorBody(r, 400, 9, "Alerting is disabled")
         finally:
             r = rest("PUT", "/v1/server/settings", {"enable_alerting": True})
             self.assertStatus(r, 200)
