@@ -43,6 +43,8 @@ LIBS_DB    := $(shell pkg-config --libs $(PKGS_DB) 2>/dev/null)
 LIBS_BASE  := $(LIBS_DB) $(LIBS_NODB)
 LIBS_GW    := $(shell pkg-config --libs $(PKGS_GW) 2>/dev/null)
 LIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null)
+# checksd's sandboxed script processes (tests and benchmarks link it too)
+LIBS_SECCOMP := $(shell pkg-config --libs libseccomp 2>/dev/null)
 
 BUILD_TS := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -53,7 +55,7 @@ CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(EXTRA_CFLAGS)
 # protoc-c output is not ours to keep warning-free.
 GEN_CFLAGS = $(filter-out -Werror,$(CFLAGS_ALL)) -Wno-unused-parameter
 
-PROGRAMS = gateway inventoryd configd agentsd backupd pmmctl
+PROGRAMS = gateway inventoryd configd agentsd backupd checksd pmmctl
 # The bus daemons among them: the gateway's default --daemons, so that a
 # daemon added to PROGRAMS is routed to without another list to edit.
 DAEMONS  = $(filter-out gateway pmmctl,$(PROGRAMS))
@@ -143,6 +145,9 @@ inventoryd_LIBS = $(LIBS_BASE)
 agentsd_LIBS    = $(LIBS_BASE)
 backupd_LIBS    = $(LIBS_BASE)
 configd_LIBS    = $(LIBS_BASE)
+# checksd runs check scripts with the Starlark interpreter
+checksd_LIBS    = $(LIBS_BASE) $(LIBS_SECCOMP)
+$(BUILD)/bin/checksd: $(LIBSTARLARK)
 pmmctl_LIBS     = $(LIBS_BASE)
 $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_template,$(p))))
 
@@ -172,7 +177,7 @@ $(BUILD)/tests/%.o: tests/%.c $(GEN)/testproto/.protos
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(TEST_PB_O) $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJ) $(TEST_PB_O) -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK) -Wl,--end-group \
-	      $(LIBS_CHECK) $(LIBS_GW) $(LIBS_BASE)
+	      $(LIBS_CHECK) $(LIBS_GW) $(LIBS_BASE) $(LIBS_SECCOMP)
 
 # Test tools (tests/tools/*.c): programs the e2e tests run, e.g. a hostile
 # pmm-agent (agentflood). Built with the tests.
@@ -197,7 +202,7 @@ $(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(FUZZ_LIBS) $(LIBCOMMON)
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRC:%.c=$(BUILD)/%)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK)
-	$(CC) $(CFLAGS_ALL) -o $@ $< -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK) -Wl,--end-group $(LIBS_GW) $(LIBS_BASE)
+	$(CC) $(CFLAGS_ALL) -o $@ $< -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK) -Wl,--end-group $(LIBS_GW) $(LIBS_BASE) $(LIBS_SECCOMP)
 
 # ---- targets ----------------------------------------------------------------
 .PHONY: all deps test test-build run install clean bench fuzz fuzz-build
@@ -232,13 +237,16 @@ bench: deps
 	sh bench/inventory_lists.sh build/release
 	sh bench/fleet.sh build/release
 	sh bench/scrape.sh build/release
-	sh bench/starlark.sh build/release
+	sh bench/checks.sh build/release
 	sh bench/backup_schedules.sh build/release
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pmm-core
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	cp -r deploy $(DESTDIR)$(PREFIX)/share/pmm-core/
+	# checksd's built-in advisors, checks and alerting templates (its default folders)
+	install -d $(DESTDIR)$(PREFIX)/percona/pmm
+	cp -r checksd/data/advisors checksd/data/checks checksd/data/alerting-templates $(DESTDIR)$(PREFIX)/percona/pmm/
 
 clean:
 	rm -rf build

@@ -2,12 +2,15 @@
  * requests that start and stop actions on a pmm-agent (see actions.h). */
 #include "actions_internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "actions/v1/actions.pb-c.h"
 #include "agentsd/store/action_results.h"
+#include "clock.h"
 #include "db/daemon_db.h"
 #include "log.h"
 #include "pbutil.h"
@@ -158,6 +161,74 @@ static int cancel_action(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMess
     return rc;
 }
 
+/* Stored results wake the threads waiting for action rows (query actions
+ * of advisor checks): a generation counter under one condition variable. */
+static pthread_mutex_t results_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t results_cond;
+static pthread_once_t results_once = PTHREAD_ONCE_INIT;
+static unsigned long results_gen;
+
+static void results_init(void)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(&results_cond, &a);
+    pthread_condattr_destroy(&a);
+}
+
+static void results_notify(void)
+{
+    pthread_once(&results_once, results_init);
+    pthread_mutex_lock(&results_lock);
+    results_gen++;
+    pthread_cond_broadcast(&results_cond);
+    pthread_mutex_unlock(&results_lock);
+}
+
+/* Whether every row of ids is done (a missing row counts as done: the
+ * caller reads it and reports it). */
+static bool all_done(db *d, const char *const *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        rpc_status st = { 0 };
+        PGresult *r = store_action_results_get(d, ids[i], &st);
+        bool done = !r || PQntuples(r) == 0 || PQgetvalue(r, 0, 2)[0] == 't';
+        PQclear(r);
+        if (!done)
+            return false;
+    }
+    return true;
+}
+
+void action_wait_done(db *d, const char *const *ids, size_t n, int64_t deadline_ms)
+{
+    pthread_once(&results_once, results_init);
+    for (;;) {
+        pthread_mutex_lock(&results_lock);
+        unsigned long seen = results_gen;
+        pthread_mutex_unlock(&results_lock);
+        if (all_done(d, ids, n))
+            return;
+        int64_t now = clock_mono_ms(), left = deadline_ms - now;
+        if (left <= 0)
+            return;
+        int64_t wait = left < 1000 ? left : 1000; /* upstream polls every second */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += wait / 1000;
+        ts.tv_nsec += (wait % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&results_lock);
+        while (results_gen == seen && pthread_cond_timedwait(&results_cond, &results_lock, &ts) == 0)
+            ;
+        pthread_mutex_unlock(&results_lock);
+    }
+}
+
 int actions_store_result(void *d, const char *pmm_agent_id, const Agent__V1__AgentMessage *msg)
 {
     if (!msg || msg->payload_case != AGENT__V1__AGENT_MESSAGE__PAYLOAD_ACTION_RESULT || !msg->action_result)
@@ -176,6 +247,8 @@ int actions_store_result(void *d, const char *pmm_agent_id, const Agent__V1__Age
     }
     if (!res->done && *res->error)
         log_warn("Action was done with an error: %s.", res->error);
+    if (res->done)
+        results_notify();
     return RPC_OK;
 }
 

@@ -92,8 +92,8 @@ static json_t *pmm_agents_on_node(db *d, const char *node_id, const char *min_ve
 
 /* prepareServiceAction(WithFiles): the pmm-agent and the DSN; the service
  * is looked up first when files are wanted, as upstream does. */
-static int prepare(db *d, const char *service_id, const char *pmm_agent_id, const char *database, bool files,
-                   sdsn_target *t, rpc_status *st)
+int action_target_prepare(db *d, const char *service_id, const char *pmm_agent_id, const char *database, bool files,
+                          sdsn_target *t, rpc_status *st)
 {
     if (files && !(t->service = sdsn_find_service(d, service_id, st)))
         return st->code;
@@ -187,21 +187,30 @@ static int one_exporter(db *d, const char *service_id, const char *type, const c
     return rc;
 }
 
-/* Params of a DSN action (table or MongoDB explain), TLS files included. */
-static ProtobufCMessage *dsn_params(size_t k, const ProtobufCMessage *p, const sdsn_target *t, bool tls_skip_verify)
+ProtobufCMessage *action_dsn_params(const char *member, const sdsn_target *t, ProtobufCMessage **tf)
 {
     const ProtobufCMessageDescriptor *desc =
         protobuf_c_message_descriptor_get_field_by_name(&agent__v1__start_action_request__descriptor,
-                                                        kinds[k].agent_params)->descriptor;
+                                                        member)->descriptor;
     ProtobufCMessage *m = pb_new(desc);
-    ProtobufCMessage *tf = m ? sdsn_text_files(t) : NULL;
-    if (!tf || pb_set_str(m, "dsn", t->dsn) != 0) {
-        if (tf)
-            protobuf_c_message_free_unpacked(tf, NULL);
+    *tf = m ? sdsn_text_files(t) : NULL;
+    if (!*tf || pb_set_str(m, "dsn", t->dsn) != 0) {
+        if (*tf)
+            protobuf_c_message_free_unpacked(*tf, NULL);
         if (m)
             protobuf_c_message_free_unpacked(m, NULL);
         return NULL;
     }
+    return m;
+}
+
+/* Params of a DSN action (table or MongoDB explain), TLS files included. */
+static ProtobufCMessage *dsn_params(size_t k, const ProtobufCMessage *p, const sdsn_target *t, bool tls_skip_verify)
+{
+    ProtobufCMessage *tf;
+    ProtobufCMessage *m = action_dsn_params(kinds[k].agent_params, t, &tf);
+    if (!m)
+        return NULL;
     int rc;
     if (kinds[k].k == K_MONGO_EXPLAIN) {
         rc = pb_set_str(m, "query", pb_get_str(p, "query")) | pb_set_msg(m, "text_files", tf);
@@ -301,7 +310,7 @@ static int start_dsn_action(db *d, size_t k, const ProtobufCMessage *p, char *ag
     const char *service_id = pb_get_str(p, "service_id"), *requested = pb_get_str(p, "pmm_agent_id");
     /* MongoDB explain runs against the admin database. */
     const char *database = kinds[k].k == K_MONGO_EXPLAIN ? "admin" : pb_get_str(p, "database");
-    int rc = prepare(d, service_id, requested, database, kinds[k].k != K_PG_TABLE, &t, st);
+    int rc = action_target_prepare(d, service_id, requested, database, kinds[k].k != K_PG_TABLE, &t, st);
     bool skip_verify = false;
     if (rc == RPC_OK && (kinds[k].k == K_MYSQL_TABLE || kinds[k].k == K_MYSQL_EXPLAIN)) {
         json_t *exporter = NULL;

@@ -21,6 +21,7 @@
 #include "jobs.h"
 #include "loop.h"
 #include "protocol.h"
+#include "query_actions.h"
 #include "registry.h"
 #include "secret.h"
 #include "webcfg.h"
@@ -63,7 +64,8 @@ int main(int argc, char **argv)
                                               check_methods_count, agent_logs_methods, agent_logs_methods_count,
                                               agent_metrics_methods, agent_metrics_methods_count, jobs_methods,
                                               jobs_methods_count, backup_requests_methods,
-                                              backup_requests_methods_count, NULL);
+                                              backup_requests_methods_count, query_actions_methods,
+                                              query_actions_methods_count, NULL);
     db *d = db_new(&a.db);
     if (d && daemon_prepare_db(d, 300, stop) == 0) {
         webcfg_load(d); /* a fleet reconnecting now is not hashed again */

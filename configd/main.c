@@ -19,6 +19,7 @@
 #include "logs_service.h"
 #include "metrics.h"
 #include "platform.h"
+#include "rules_service.h"
 #include "configd/scrape/scrape.h"
 #include "configd/scrape/loop.h"
 #include "configd/scrape/service.h"
@@ -36,6 +37,7 @@ int main(int argc, char **argv)
 {
     app a = { 0 };
     char *run_dir = NULL, *level = NULL, *vmalert_bin = NULL, *vm_url = NULL, *vmalert_url = NULL;
+    char *am_url = NULL, *am_bin = NULL, *am_config = NULL, *am_base = NULL, *am_data = NULL, *amtool = NULL;
     char *key_path = NULL, *vm_config = NULL, *vm_data = NULL, *vm_base = NULL, *vm_binary = NULL, *debug_addr = NULL;
     updater_config upd = { 0 };
     int workers, update_timeout_ms;
@@ -64,6 +66,17 @@ int main(int argc, char **argv)
           "VictoriaMetrics binary: its program, and the dry run that checks the file", &vm_binary },
         { "victoriametrics-data-dir", NULL, CFG_STRING, "/srv/victoriametrics/data",
           "VictoriaMetrics' storage (-storageDataPath of the program configd renders)", &vm_data },
+        { "alertmanager-url", NULL, CFG_STRING, "http://127.0.0.1:9093/",
+          "Alertmanager's URL: its program (listening on its port) and vmalert's notifier (empty: none)", &am_url },
+        { "alertmanager-binary", NULL, CFG_STRING, "/usr/bin/prometheus-alertmanager", "Alertmanager binary", &am_bin },
+        { "alertmanager-config", NULL, CFG_STRING, "/etc/alertmanager.yml", "Alertmanager's configuration (configd writes it)",
+          &am_config },
+        { "alertmanager-base-config", NULL, CFG_STRING, "/srv/alertmanager/alertmanager.base.yml",
+          "the user's Alertmanager configuration, used instead of the default when present", &am_base },
+        { "alertmanager-data-dir", NULL, CFG_STRING, "/srv/alertmanager/data", "Alertmanager's storage (silences)",
+          &am_data },
+        { "amtool", NULL, CFG_STRING, "/usr/bin/amtool", "amtool: checks the configuration before it is applied",
+          &amtool },
         { "debug-addr", NULL, CFG_STRING, "127.0.0.1:7773", "the gateway's debug listener, scraped as job pmm-managed",
           &debug_addr },
         { "encryption-key-path", "PMM_ENCRYPTION_KEY_PATH", CFG_STRING, "",
@@ -112,11 +125,15 @@ int main(int argc, char **argv)
         .sup = { .ctl = a.supervisorctl, .conf = a.supervisord_conf, .dir = a.supervisord_dir, .timeout_ms = 30000 },
         .programs = { .bind = bind && *bind ? bind : "127.0.0.1", .log_dir = a.log_dir, .vm_url = vm_url,
                       .vm_binary = vm_binary, .vm_config = vm_config, .vm_data_dir = vm_data,
-                      .vmalert_binary = vmalert_bin, .vmalert_url = vmalert_url, .vmalert_rules_dir = a.vmalert_rules_dir },
+                      .vmalert_binary = vmalert_bin, .vmalert_url = vmalert_url, .vmalert_rules_dir = a.vmalert_rules_dir,
+                      .alertmanager_binary = am_bin, .alertmanager_url = am_url, .alertmanager_config = am_config,
+                      .alertmanager_data_dir = am_data },
         /* upstream skips the program of an external VictoriaMetrics */
         .victoriametrics = !scrape_vm_external(vm_url),
         .vmalert = { .binary = vmalert_bin, .user_rules = a.vmalert_user_rules, .rules_dir = a.vmalert_rules_dir,
                      .url = vmalert_url, .timeout_ms = 3000 },
+        .alertmanager = { .url = am_url, .config = am_config, .base_config = am_base, .amtool = amtool,
+                          .timeout_ms = 10000 },
     };
 
     a.vmalert = &sup.vmalert;
@@ -129,7 +146,8 @@ int main(int argc, char **argv)
                                               updates_methods_count, aws_instance_methods, aws_instance_methods_count,
                                               platform_methods, platform_methods_count, uievents_methods,
                                               uievents_methods_count, configd_metrics_methods,
-                                              configd_metrics_methods_count, NULL);
+                                              configd_metrics_methods_count, rules_service_methods,
+                                              rules_service_methods_count, NULL);
     void *zctx = zmq_ctx_new();
     char ep[512];
     bus_pub_endpoint(ep, sizeof ep, run_dir, "configd");

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "textfile.h"
 
 #define SUPERVISOR_MAX_OUT (256 * 1024)
 
@@ -47,63 +48,16 @@ int supervisor_parse_status(const char *line)
     return -1;
 }
 
-/* The whole file, or NULL with *missing set when it does not exist. */
-static char *read_file(const char *path, int *missing)
-{
-    *missing = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *missing = errno == ENOENT;
-        return NULL;
-    }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    size_t n;
-    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (cap - len < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (buf && ferror(f)) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    return buf;
-}
-
 /* Temporary file next to path, then rename: supervisord never reads half a file. */
 static int write_file(const char *path, const char *content, rpc_status *st)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return rpc_fail(st, RPC_INTERNAL, "open %s: %s", tmp, strerror(errno));
-    size_t len = strlen(content), off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, content + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return rpc_fail(st, RPC_INTERNAL, "write %s: %s", tmp, strerror(e));
-        }
-        off += (size_t)w;
+    if (textfile_write(tmp, content, st) != RPC_OK) {
+        unlink(tmp);
+        return st->code;
     }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+    if (rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
         return rpc_fail(st, RPC_INTERNAL, "write %s: %s", path, strerror(e));
@@ -137,9 +91,10 @@ int supervisor_save_and_apply(const supervisor *s, const char *name, const char 
     char path[4096];
     program_path(s, name, path, sizeof path);
     int missing;
-    char *old = read_file(path, &missing);
+    rpc_status rst_read = { 0 };
+    char *old = textfile_read(path, &missing, &rst_read);
     if (!old && !missing) {
-        rpc_fail(st, RPC_INTERNAL, "read %s: %s", path, strerror(errno));
+        rpc_fail(st, RPC_INTERNAL, "read %s", rst_read.message);
         return -1;
     }
     if (old && strcmp(old, content) == 0) {

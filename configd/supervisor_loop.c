@@ -12,6 +12,7 @@
 #include "bus/bus.h"
 #include "log.h"
 #include "db/settings.h"
+#include "alertmanager.h"
 
 #define RECONCILE_MS 60000   /* programs re-rendered even without an event */
 #define RETRY_MS 5000        /* after a failed render or reload */
@@ -33,19 +34,25 @@ static int update_programs(const supervisor_loop_config *cfg, db *d)
         log_debug("supervisord programs: cannot read the settings yet: %s", st.message);
         return -2;
     }
-    programs_settings ps = { .data_retention = s.data_retention, .vm_cache_enabled = s.vm_cache_enabled };
-    settings_free(&s);
+    programs_settings ps = { .data_retention = s.data_retention, .vm_cache_enabled = s.vm_cache_enabled,
+                             .pmm_public_address = s.pmm_public_address };
     int failed = 0;
+    if (alertmanager_sync(&cfg->alertmanager, &st) < 0) {
+        log_error("alertmanager: %s", st.message);
+        failed = 1;
+    }
     struct {
         const char *name;
         char *content;
     } progs[] = {
         { "victoriametrics", cfg->victoriametrics ? programs_render_victoriametrics(&cfg->programs, &ps) : NULL },
         { "vmalert", programs_render_vmalert(&cfg->programs) },
+        { "alertmanager", programs_render_alertmanager(&cfg->programs, &ps) },
     };
+    settings_free(&s);
     for (size_t i = 0; i < sizeof progs / sizeof *progs; i++) {
         if (!progs[i].content) {
-            if (i > 0 || cfg->victoriametrics) {
+            if (i == 1 || (i == 0 && cfg->victoriametrics) || (i == 2 && *cfg->alertmanager.url)) {
                 log_error("%s: cannot render its program file (check the URLs)", progs[i].name);
                 failed = 1;
             }

@@ -13,6 +13,7 @@
 #include "supervisor.h"
 #include "supervisor_programs.h"
 #include "vmalert.h"
+#include "alertmanager.h"
 
 typedef struct {
     void *zmq_ctx;
@@ -22,6 +23,7 @@ typedef struct {
     programs_params programs;
     bool victoriametrics;       /* render its program (false: external VictoriaMetrics) */
     vmalert_params vmalert;
+    alertmanager_params alertmanager; /* url "" : none */
     int rules_interval_ms;      /* how often the user's rules file is looked at */
 } supervisor_loop_config;
 

@@ -114,6 +114,7 @@ char *programs_render_vmalert(const programs_params *p)
     int port = programs_url_port(p->vmalert_url);
     if (port < 0)
         return NULL;
+    bool am = p->alertmanager_url && *p->alertmanager_url;
     return format(SUPERVISOR_HEADER "\n"
                   "[program:vmalert]\n"
                   "priority = 7\n"
@@ -125,6 +126,7 @@ char *programs_render_vmalert(const programs_params *p)
                   "\t\t--remoteWrite.url=%s\n"
                   "\t\t--rule=%s/*.yml\n"
                   "\t\t--httpListenAddr=%s:%d\n"
+                  "%s%s%s"
                   "autorestart = true\n"
                   "autostart = true\n"
                   "startretries = 10\n"
@@ -136,5 +138,39 @@ char *programs_render_vmalert(const programs_params *p)
                   "stdout_logfile_backups = 3\n"
                   "redirect_stderr = true\n",
                   p->vmalert_binary, p->vm_url, p->vm_url, p->vm_url, p->vm_url, p->vmalert_rules_dir, p->bind, port,
+                  am ? "\t\t--notifier.url=" : "", am ? p->alertmanager_url : "", am ? "\n" : "", p->log_dir);
+}
+
+char *programs_render_alertmanager(const programs_params *p, const programs_settings *s)
+{
+    int port = p->alertmanager_url && *p->alertmanager_url ? programs_url_port(p->alertmanager_url) : -1;
+    if (port < 0)
+        return NULL;
+    char external[1200];
+    if (s->pmm_public_address && *s->pmm_public_address)
+        snprintf(external, sizeof external, "https://%s/alertmanager/", s->pmm_public_address);
+    else
+        snprintf(external, sizeof external, "%s", p->alertmanager_url);
+    return format(SUPERVISOR_HEADER "\n"
+                  "[program:alertmanager]\n"
+                  "priority = 8\n"
+                  "command =\n"
+                  "\t%s\n"
+                  "\t\t--config.file=%s\n"
+                  "\t\t--storage.path=%s\n"
+                  "\t\t--web.listen-address=%s:%d\n"
+                  "\t\t--web.external-url=%s\n"
+                  "\t\t--cluster.listen-address=\n"
+                  "autorestart = true\n"
+                  "autostart = true\n"
+                  "startretries = 10\n"
+                  "startsecs = 1\n"
+                  "stopsignal = TERM\n"
+                  "stopwaitsecs = 30\n"
+                  "stdout_logfile = %s/alertmanager.log\n"
+                  "stdout_logfile_maxbytes = 10MB\n"
+                  "stdout_logfile_backups = 3\n"
+                  "redirect_stderr = true\n",
+                  p->alertmanager_binary, p->alertmanager_config, p->alertmanager_data_dir, p->bind, port, external,
                   p->log_dir);
 }

@@ -24,12 +24,18 @@ typedef struct {
     const char *vmalert_binary;    /* /usr/bin/vmalert */
     const char *vmalert_url;       /* its port is the listen port */
     const char *vmalert_rules_dir; /* --rule=<dir>/NAME.yml (configd's validated files) */
+    /* Alertmanager (Debian's prometheus-alertmanager); url "" : not run */
+    const char *alertmanager_binary;
+    const char *alertmanager_url;      /* its port is the listen port; vmalert's --notifier.url */
+    const char *alertmanager_config;   /* --config.file (alertmanager.h writes it) */
+    const char *alertmanager_data_dir; /* --storage.path */
 } programs_params;
 
 /* What the settings decide (settings.h): retention in ns, VM cache. */
 typedef struct {
     int64_t data_retention;
     bool vm_cache_enabled;
+    const char *pmm_public_address; /* "" : Alertmanager's links use its own URL */
 } programs_settings;
 
 /* The port of an http URL ("http://127.0.0.1:9090/prometheus/" -> 9090;
@@ -40,5 +46,9 @@ int programs_url_port(const char *url);
  * without a port. getenv supplies upstream's VM_search_* overrides. */
 char *programs_render_victoriametrics(const programs_params *p, const programs_settings *s);
 char *programs_render_vmalert(const programs_params *p);
+/* NULL also when no Alertmanager is configured. Its links (--web.external-url)
+ * point at https://<PMM public address>/alertmanager/ when that is set. No
+ * cluster: the gossip port would be one more listener for nothing. */
+char *programs_render_alertmanager(const programs_params *p, const programs_settings *s);
 
 #endif

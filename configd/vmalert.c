@@ -11,9 +11,9 @@
 
 #include "log.h"
 #include "proc.h"
+#include "textfile.h"
 #include "vm.h"
 
-#define VMALERT_MAX_RULES (16 << 20) /* a rules file larger than this is refused */
 
 void vmalert_state_clear(vmalert_state *s)
 {
@@ -64,67 +64,12 @@ int vmalert_check_file(const vmalert_params *p, const char *path, char *detail, 
     return code;
 }
 
-/* The file's content, NULL with *missing when it does not exist. */
-static char *slurp(const char *path, int *missing, rpc_status *st)
-{
-    *missing = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        *missing = errno == ENOENT;
-        if (!*missing)
-            rpc_fail(st, RPC_INTERNAL, "open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || sb.st_size > VMALERT_MAX_RULES) {
-        close(fd);
-        rpc_fail(st, RPC_INVALID_ARGUMENT, "%s is larger than %d bytes", path, VMALERT_MAX_RULES);
-        return NULL;
-    }
-    char *buf = malloc((size_t)sb.st_size + 1);
-    size_t got = 0;
-    while (buf && got < (size_t)sb.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    if (buf)
-        buf[got] = '\0';
-    else
-        rpc_fail(st, RPC_INTERNAL, "out of memory");
-    return buf;
-}
-
 static int blank(const char *s)
 {
     for (; s && *s; s++)
         if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
             return 0;
     return 1;
-}
-
-static int write_all(const char *path, const char *content, rpc_status *st)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return rpc_fail(st, RPC_INTERNAL, "open %s: %s", path, strerror(errno));
-    size_t len = strlen(content), off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, content + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            break;
-        off += (size_t)w;
-    }
-    int ok = off == len && fsync(fd) == 0;
-    if (close(fd) != 0 || !ok)
-        return rpc_fail(st, RPC_INTERNAL, "write %s: %s", path, strerror(errno));
-    return RPC_OK;
 }
 
 /* detail names the check file: name the user's file instead. */
@@ -146,19 +91,23 @@ static void name_user_file(char *detail, size_t len, const char *tmp, const char
 }
 
 /* Checks content (as a file next to the applied one, which vmalert's
- * NAME.yml pattern does not match) and renames it into place. */
-static int apply_content(const vmalert_params *p, const char *content, const char *applied, rpc_status *st)
+ * NAME.yml pattern does not match) and renames it into place. user names
+ * the file the content came from in vmalert's reason (NULL: none). */
+static int apply_content(const vmalert_params *p, const char *content, const char *applied, const char *user,
+                         rpc_status *st)
 {
     char tmp[4200], detail[1024];
-    snprintf(tmp, sizeof tmp, "%s/.%s.check", p->rules_dir, VMALERT_RULES_FILE);
-    if (write_all(tmp, content, st) != RPC_OK) {
+    const char *base = strrchr(applied, '/');
+    snprintf(tmp, sizeof tmp, "%s/.%s.check", p->rules_dir, base ? base + 1 : applied);
+    if (textfile_write(tmp, content, st) != RPC_OK) {
         unlink(tmp);
         return -1;
     }
     if (vmalert_check_file(p, tmp, detail, sizeof detail, st) != RPC_OK) {
         unlink(tmp);
-        name_user_file(detail, sizeof detail, tmp, p->user_rules);
-        log_error("vmalert rules %s not applied: %s %s", p->user_rules, st->message, detail);
+        if (user)
+            name_user_file(detail, sizeof detail, tmp, user);
+        log_error("vmalert rules %s not applied: %s %s", user ? user : applied, st->message, detail);
         if (st->code == RPC_INVALID_ARGUMENT)
             rpc_fail(st, RPC_INVALID_ARGUMENT, "Invalid alerting rules. %s", detail);
         return -1;
@@ -171,10 +120,22 @@ static int apply_content(const vmalert_params *p, const char *content, const cha
     return 0;
 }
 
+int vmalert_apply_file(const vmalert_params *p, const char *name, const char *content, rpc_status *st)
+{
+    char applied[4200];
+    snprintf(applied, sizeof applied, "%s/%s.yml", p->rules_dir, name);
+    if (!content || blank(content)) {
+        if (unlink(applied) != 0 && errno != ENOENT)
+            return rpc_fail(st, RPC_INTERNAL, "remove %s: %s", applied, strerror(errno));
+        return RPC_OK;
+    }
+    return apply_content(p, content, applied, NULL, st) == 0 ? RPC_OK : st->code;
+}
+
 int vmalert_sync_rules(const vmalert_params *p, vmalert_state *state, rpc_status *st)
 {
     int missing;
-    char *content = slurp(p->user_rules, &missing, st);
+    char *content = textfile_read(p->user_rules, &missing, st);
     if (!content && !missing)
         return -1;
     if (state->checked && ((!content && !state->seen) || (content && state->seen && strcmp(content, state->seen) == 0))) {
@@ -184,7 +145,7 @@ int vmalert_sync_rules(const vmalert_params *p, vmalert_state *state, rpc_status
     char applied[4200];
     snprintf(applied, sizeof applied, "%s/%s", p->rules_dir, VMALERT_RULES_FILE);
     int amissing;
-    char *current = slurp(applied, &amissing, st);
+    char *current = textfile_read(applied, &amissing, st);
     int rc;
     if (!content || blank(content)) {
         rc = current ? (unlink(applied) == 0 ? 1 : -1) : 0;
@@ -195,7 +156,7 @@ int vmalert_sync_rules(const vmalert_params *p, vmalert_state *state, rpc_status
     } else if (current && strcmp(current, content) == 0) {
         rc = 0;
     } else {
-        rc = apply_content(p, content, applied, st) == 0 ? 1 : -1;
+        rc = apply_content(p, content, applied, p->user_rules, st) == 0 ? 1 : -1;
         if (rc > 0)
             log_info("vmalert rules %s applied", p->user_rules);
     }

@@ -47,6 +47,12 @@ int vmalert_check_file(const vmalert_params *p, const char *path, char *detail, 
  * file was refused or could not be applied (st says why). */
 int vmalert_sync_rules(const vmalert_params *p, vmalert_state *state, rpc_status *st);
 
+/* Puts content (a whole rules file another daemon rendered) at
+ * <rules_dir>/<name>.yml once `vmalert -dryRun` accepts it; empty content
+ * removes the file. RPC_OK; INVALID_ARGUMENT "Invalid alerting rules.
+ * <vmalert's reason>"; INTERNAL. The caller reloads vmalert. */
+int vmalert_apply_file(const vmalert_params *p, const char *name, const char *content, rpc_status *st);
+
 /* GET <url>/-/reload; RPC_OK on 200 (or 204), an error code otherwise. */
 int vmalert_reload(const vmalert_params *p, rpc_status *st);
 /* GET <url>/health; RPC_OK on 200, UNAVAILABLE otherwise. */

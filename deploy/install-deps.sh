@@ -9,7 +9,7 @@ PACKAGES="build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev
 protobuf-compiler libprotobuf-dev libgrpc-dev libpq-dev libzmq3-dev libmsgpack-dev
 libcurl4-openssl-dev libjansson-dev check libsubunit-dev libmicrohttpd-dev
 libsodium-dev libcrypt-dev libzip-dev postgresql-15 postgresql-contrib supervisor python3-grpcio
-python3-protobuf python3-zmq curl wrk victoria-metrics nginx openssl prometheus-node-exporter libyaml-dev
+python3-protobuf python3-zmq curl wrk victoria-metrics nginx openssl prometheus-node-exporter prometheus-alertmanager libyaml-dev
 libexpat1-dev clang libclang-rt-14-dev python3-boto3 nodejs libarchive-dev openssh-server"
 
 # The e2e tests' S3 server (s3rver, from npm with Debian's nodejs), kept

@@ -16,9 +16,10 @@
 #   PMM_BIN_DIR      where gateway, inventoryd, configd are (default build/release/bin)
 #   PMM_PORT_BASE    when set: gRPC/REST/debug/PostgreSQL on BASE+1/+2/+3/+4,
 #                    VictoriaMetrics/vmalert on BASE+5/+6, nginx TLS/plain on
-#                    BASE+7/+8; otherwise 7771/7772/7773, PostgreSQL 5433 (not
+#                    BASE+7/+8, Alertmanager on BASE+14 (+9..+13 are the e2e
+#                    stand-ins'); otherwise 7771/7772/7773, PostgreSQL 5433 (not
 #                    5432, where Debian's own cluster may already listen),
-#                    9090/8880, nginx 8443/8080 (deploy/nginx.sh)
+#                    9090/8880, nginx 8443/8080 (deploy/nginx.sh), Alertmanager 9093
 #   PMM_VM_BIN       VictoriaMetrics binary (default Debian's /usr/bin/victoria-metrics)
 #   PMM_PG_PORT      overrides the private PostgreSQL port
 #   PMM_POSTGRES_DSN / PMM_POSTGRES_ADDR
@@ -44,7 +45,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PGBIN=${PMM_PG_BIN:-/usr/lib/postgresql/15/bin}
 BIND=${PMM_INTERFACE_TO_BIND:-127.0.0.1}
 READY_TIMEOUT=${PMM_READY_TIMEOUT:-60}
-DAEMONS="inventoryd configd agentsd backupd gateway"
+DAEMONS="inventoryd configd agentsd backupd checksd gateway"
 
 die() { echo "$PROGRAM: $*" >&2; exit 1; }
 say() { echo "$PROGRAM: $*"; }
@@ -59,9 +60,10 @@ if [ -n "${PMM_PORT_BASE:-}" ]; then
     PG_PORT=${PMM_PG_PORT:-$((PMM_PORT_BASE + 4))}
     VM_PORT=$((PMM_PORT_BASE + 5))
     VMALERT_PORT=$((PMM_PORT_BASE + 6))
-    # the gateway's vmproxy (127.0.0.1 only): the top of the block, clear
-    # of the tests' stand-ins, which count up from +9
+    # the gateway's vmproxy and Alertmanager (127.0.0.1 only), clear of the
+    # tests' stand-ins (tests/e2e/run.sh lists every slot)
     VMPROXY_PORT=$((PMM_PORT_BASE + 19))
+    ALERTMANAGER_PORT=$((PMM_PORT_BASE + 18))
 else
     GRPC_PORT=7771
     REST_PORT=7772
@@ -70,6 +72,7 @@ else
     VM_PORT=9090
     VMALERT_PORT=8880
     VMPROXY_PORT=8430
+    ALERTMANAGER_PORT=9093
 fi
 VM_BIN=${PMM_VM_BIN:-/usr/bin/victoria-metrics}
 . "$ROOT/deploy/nginx.sh"
@@ -116,7 +119,8 @@ pg_run() {
 # ---- init -------------------------------------------------------------------
 
 init_dirs() {
-    mkdir -p "$VAR" "$VAR/run" "$VAR/log" "$VAR/supervisord.d" "$VAR/prometheus/rules" "$VAR/vmalert/rules"
+    mkdir -p "$VAR" "$VAR/run" "$VAR/log" "$VAR/supervisord.d" "$VAR/prometheus/rules" "$VAR/vmalert/rules" \
+        "$VAR/advisors" "$VAR/checks" "$VAR/alerting/templates" "$VAR/alertmanager/data"
     VAR=$(cd "$VAR" && pwd -P)
     CONF=$VAR/supervisord.conf
     PIDFILE=$VAR/run/supervisord.pid
@@ -318,11 +322,20 @@ EOF
         --victoriametrics-config="$VAR/victoriametrics/promscrape.yml" \
         --victoriametrics-data-dir="$VAR/victoriametrics/data" \
         --victoriametrics-base-config="$VAR/prometheus/prometheus.base.yml" --victoriametrics-binary="$VM_BIN" \
-        --debug-addr="127.0.0.1:$DEBUG_PORT" --update-version-file="$VAR/pmm-server-update-version.json"
-    render_program agentsd 25 --workers=2 ${PMM_AGENTSD_FLAGS:-}
+        --debug-addr="127.0.0.1:$DEBUG_PORT" --update-version-file="$VAR/pmm-server-update-version.json" \
+        --alertmanager-url="http://127.0.0.1:$ALERTMANAGER_PORT/" --alertmanager-config="$VAR/alertmanager/alertmanager.yml" \
+        --alertmanager-base-config="$VAR/alertmanager/alertmanager.base.yml" --alertmanager-data-dir="$VAR/alertmanager/data"
+    # QueryActions (advisor checks) holds a worker while the agent runs the queries
+    render_program agentsd 25 --workers=4 ${PMM_AGENTSD_FLAGS:-}
     # PMM_BACKUPD_FLAGS: extra flags (the e2e tests shorten its timeouts)
     render_program backupd 27 --workers=2 --var-dir="$VAR" \
         --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" ${PMM_BACKUPD_FLAGS:-}
+    # advisors and alerting: the shipped files from the tree, the user's under var/
+    render_program checksd 28 --workers=2 --advisors-dir="$ROOT/checksd/data/advisors" \
+        --checks-dir="$ROOT/checksd/data/checks" --user-advisors-dir="$VAR/advisors" \
+        --user-checks-dir="$VAR/checks" --alerting-templates-dir="$ROOT/checksd/data/alerting-templates" \
+        --user-templates-dir="$VAR/alerting/templates" --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" \
+        --alertmanager-url="http://127.0.0.1:$ALERTMANAGER_PORT/"
     # the gateway relays to exactly the daemons supervisord runs here
     render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
         --http-port="$REST_PORT" --debug-port="$DEBUG_PORT" --vmproxy-port="$VMPROXY_PORT" \

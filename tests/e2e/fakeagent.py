@@ -18,8 +18,16 @@ Ping before connect(), as pmm-agent does. handlers answer other server
 requests: {payload kind: fn(ServerMessage) -> AgentMessage or None}, e.g.
 {"check_connection": lambda m: agent_pb2.AgentMessage(
 check_connection=agent_pb2.CheckConnectionResponse())}; the answer gets
-the request's id. Requests are kept in arrival order (wait_request)."""
+the request's id. Requests are kept in arrival order (wait_request).
 
+Query actions (advisor checks): handlers={"start_action":
+query_actions(agent, answer)} acknowledges each StartActionRequest and then
+reports its ActionResult as pmm-agent does, the output a real
+QueryActionResult: answer(params member, params message) returns
+sql(columns, rows), docs([dict, ...]) or an error string (see
+query_result)."""
+
+import datetime
 import itertools
 import queue
 import threading
@@ -272,6 +280,78 @@ def process_types(state):
     out = {k: v.type for k, v in state.agent_processes.items()}
     out.update({k: v.type for k, v in state.builtin_agents.items()})
     return out
+
+
+# ---- query actions (advisor checks) -------------------------------------------
+
+def qvalue(v):
+    """A Python value as agent.v1.QueryActionValue, as pmm-agent encodes
+    database values: None nil, bool, int int64, float double, str and bytes
+    bytes, datetime timestamp, list slice, dict map."""
+    q = agent_pb2.QueryActionValue()
+    if v is None:
+        q.nil = True
+    elif isinstance(v, bool):
+        q.bool = v
+    elif isinstance(v, int):
+        q.int64 = v
+    elif isinstance(v, float):
+        q.double = v
+    elif isinstance(v, str):
+        q.bytes = v.encode()
+    elif isinstance(v, bytes):
+        q.bytes = v
+    elif isinstance(v, datetime.datetime):
+        q.timestamp.FromDatetime(v)
+    elif isinstance(v, (list, tuple)):
+        q.slice.SetInParent()  # an empty list is still a list
+        q.slice.slice.extend(qvalue(x) for x in v)
+    elif isinstance(v, dict):
+        q.map.SetInParent()
+        for k, x in v.items():
+            q.map.map[k].CopyFrom(qvalue(x))
+    else:
+        raise TypeError("no QueryActionValue for %r" % (v,))
+    return q
+
+
+def sql(columns, rows):
+    """A SQL query's QueryActionResult (columns and rows)."""
+    r = agent_pb2.QueryActionResult(columns=columns)
+    for row in rows:
+        r.rows.add().slice.extend(qvalue(x) for x in row)
+    return r
+
+
+def docs(documents):
+    """A MongoDB command's QueryActionResult (documents)."""
+    r = agent_pb2.QueryActionResult()
+    for d in documents:
+        r.docs.add().CopyFrom(qvalue(d).map)
+    return r
+
+
+def query_actions(agent_ref, answer):
+    """A start_action handler answering query actions; agent_ref() gives the
+    FakeAgent (the handler is made before the agent). Other actions get
+    only the acknowledgement."""
+    def handle(msg):
+        start = msg.start_action
+        member = start.WhichOneof("params")
+
+        def report():
+            time.sleep(0.05)  # pmm-agent answers the start first, then runs the query
+            out = answer(member, getattr(start, member))
+            if isinstance(out, str):
+                res = agent_pb2.ActionResultRequest(action_id=start.action_id, done=True, error=out)
+            else:
+                res = agent_pb2.ActionResultRequest(action_id=start.action_id, done=True,
+                                                    output=out.SerializeToString())
+            agent_ref().request(action_result=res)
+        if member and "_query_" in member:
+            threading.Thread(target=report, daemon=True).start()
+        return agent_pb2.AgentMessage(start_action=agent_pb2.StartActionResponse())
+    return handle
 
 
 # ---- backups ----------------------------------------------------------------

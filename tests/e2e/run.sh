@@ -15,7 +15,7 @@ BUILD=${1:-build/release}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 case $BUILD in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
 PY=/usr/bin/python3
-DAEMONS="inventoryd configd agentsd backupd gateway"
+DAEMONS="inventoryd configd agentsd backupd checksd gateway"
 
 VAR=$(mktemp -d "${TMPDIR:-/tmp}/pmm-e2e.XXXXXX")
 chmod 755 "$VAR" # PostgreSQL runs as user postgres and must reach its data dir
@@ -56,6 +56,8 @@ unset PMM_POSTGRES_DSN PMM_POSTGRES_ADDR PMM_POSTGRES_DBNAME PMM_POSTGRES_USERNA
       PMM_POSTGRES_DBPASSWORD PMM_POSTGRES_SSL_MODE PMM_PG_PORT
 export PMM_VAR_DIR="$VAR" PMM_BIN_DIR="$BUILD/bin" PMM_PORT_BASE="$PORT_BASE"
 export PMM_ADMIN_PASSWORD=admin PMM_INTERFACE_TO_BIND=127.0.0.1
+# advisor checks run at once, not a minute after checksd starts
+export PMM_ADVISORS_CHECKS_DISABLE_START_DELAY=true
 export PMM_READY_TIMEOUT="${PMM_READY_TIMEOUT:-90}"
 SUITE="sh $ROOT/deploy/suite.sh"
 
@@ -83,6 +85,11 @@ export E2E_UPDATE_FILE="$VAR/pmm-server-update-version.json"
 # BASE+10 is the cloud stand-in's (tests/e2e/cloud_standin.py), started by the
 # tests that need it; inventoryd sends its AWS and Azure calls there.
 export E2E_CLOUD_PORT=$((PORT_BASE + 10))
+# BASE+18 is the suite's own Alertmanager (deploy/suite.sh; configd renders it),
+# BASE+19 the gateway's vmproxy (deploy/suite.sh).
+export E2E_ALERTMANAGER="http://127.0.0.1:$((PORT_BASE + 18))"
+# rules made by CreateRule are evaluated every 2 s, not every minute
+export PMM_DEV_ALERT_RULES_INTERVAL=2s
 export PMM_DEV_AWS_ENDPOINT="http://127.0.0.1:$E2E_CLOUD_PORT"
 export PMM_DEV_AZURE_LOGIN_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"
 export PMM_DEV_AZURE_MANAGEMENT_URL="http://127.0.0.1:$E2E_CLOUD_PORT/"

@@ -15,6 +15,7 @@
 #include "configd/vmalert.h"
 #include "tests/lib/checkrun.h"
 #include "tests/lib/golden.h"
+#include "configd/alertmanager.h"
 
 #define NS_PER_DAY (INT64_C(86400) * 1000000000)
 
@@ -104,6 +105,67 @@ START_TEST(programs_follow_settings_and_environment)
     free(vm);
     p.vmalert_url = "not a url";
     ck_assert_ptr_null(programs_render_vmalert(&p));
+}
+END_TEST
+
+START_TEST(alertmanager_program)
+{
+    programs_settings s = { .data_retention = 30 * NS_PER_DAY, .pmm_public_address = "" };
+    programs_params p = params;
+    ck_assert_ptr_null(programs_render_alertmanager(&p, &s)); /* none configured */
+    p.alertmanager_binary = "/usr/bin/prometheus-alertmanager";
+    p.alertmanager_url = "http://127.0.0.1:9093/";
+    p.alertmanager_config = "/etc/alertmanager.yml";
+    p.alertmanager_data_dir = "/srv/alertmanager/data";
+    char *am = programs_render_alertmanager(&p, &s);
+    ck_assert_ptr_nonnull(am);
+    ck_assert_ptr_nonnull(strstr(am, "[program:alertmanager]\n"));
+    ck_assert_ptr_nonnull(strstr(am, "\t/usr/bin/prometheus-alertmanager\n\t\t--config.file=/etc/alertmanager.yml\n"
+                                     "\t\t--storage.path=/srv/alertmanager/data\n"
+                                     "\t\t--web.listen-address=127.0.0.1:9093\n"
+                                     "\t\t--web.external-url=http://127.0.0.1:9093/\n"
+                                     "\t\t--cluster.listen-address=\n"));
+    free(am);
+    s.pmm_public_address = "pmm.example.com";
+    am = programs_render_alertmanager(&p, &s);
+    ck_assert_ptr_nonnull(strstr(am, "\t\t--web.external-url=https://pmm.example.com/alertmanager/\n"));
+    free(am);
+    /* vmalert notifies it */
+    char *va = programs_render_vmalert(&p);
+    ck_assert_ptr_nonnull(strstr(va, "\t\t--httpListenAddr=127.0.0.1:8880\n\t\t--notifier.url=http://127.0.0.1:9093/\n"));
+    free(va);
+}
+END_TEST
+
+START_TEST(alertmanager_config)
+{
+    /* the default, then the user's base file, each checked by the real amtool */
+    alertmanager_params ap = { .url = "http://127.0.0.1:1/", .config = in_dir(0, "am.yml"),
+                               .base_config = in_dir(1, "am.base.yml"), .amtool = "/usr/bin/amtool",
+                               .timeout_ms = 20000 };
+    rpc_status st = { 0 };
+    ck_assert_int_eq(alertmanager_sync(&ap, &st), 1);
+    FILE *f = fopen(ap.config, "r");
+    ck_assert_ptr_nonnull(f);
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(buf, "receiver: empty\n"));
+    ck_assert_int_eq(alertmanager_sync(&ap, &st), 0); /* unchanged */
+    write_text(ap.base_config, "route:\n  receiver: team\nreceivers:\n  - name: team\n");
+    ck_assert_int_eq(alertmanager_sync(&ap, &st), 1);
+    /* a broken base file is refused and the applied file stays */
+    write_text(ap.base_config, "route:\n  receiver: nobody\nreceivers:\n  - name: team\n");
+    ck_assert_int_eq(alertmanager_sync(&ap, &st), -1);
+    ck_assert_int_eq(st.code, RPC_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(st.message, "Invalid Alertmanager configuration: ") == st.message, "%s", st.message);
+    ck_assert_msg(strstr(st.message, "nobody") != NULL, "%s", st.message);
+    f = fopen(ap.config, "r");
+    n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    ck_assert_str_eq(buf, "route:\n  receiver: team\nreceivers:\n  - name: team\n");
 }
 END_TEST
 
@@ -262,6 +324,8 @@ int main(void)
     tcase_add_test(tc, programs_match_golden_files);
     tcase_add_test(tc, programs_follow_settings_and_environment);
     tcase_add_test(tc, url_ports);
+    tcase_add_test(tc, alertmanager_program);
+    tcase_add_test(tc, alertmanager_config);
     tcase_add_test(tc, status_as_upstream);
     tcase_add_test(tc, save_applies_only_changes_and_restores);
     tcase_add_test(tc, rules_checked_with_vmalert);
