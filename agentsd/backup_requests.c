@@ -6,6 +6,7 @@
 
 #include "actions_internal.h"
 #include "db/daemon_db.h"
+#include "deferred_ask.h"
 #include "internal/v1/agents.pb-c.h"
 #include "pbutil.h"
 #include "service_dsn.h"
@@ -14,6 +15,7 @@
 #define REQUEST_TIMEOUT_MS 30000
 
 conn_sender backup_requests_send = conn_request;
+conn_async_sender backup_requests_send_async = conn_request_async;
 
 static int ask(rpc_ctx *ctx, const char *pmm_agent_id, Agent__V1__ServerMessage *m,
                Agent__V1__AgentMessage__PayloadCase want, Agent__V1__AgentMessage **resp)
@@ -34,6 +36,20 @@ static int ask(rpc_ctx *ctx, const char *pmm_agent_id, Agent__V1__ServerMessage 
     return RPC_OK;
 }
 
+/* The agent's GetVersionsResponse moves into the internal one. */
+static int get_versions_reply(Agent__V1__AgentMessage *resp, ProtobufCMessage **out, rpc_status *st)
+{
+    Internal__V1__GetVersionsResponse *r = malloc(sizeof *r);
+    if (!r)
+        return rpc_fail(st, RPC_INTERNAL, "out of memory");
+    internal__v1__get_versions_response__init(r);
+    r->response = resp->get_versions; /* moves over */
+    resp->get_versions = NULL;
+    resp->payload_case = AGENT__V1__AGENT_MESSAGE__PAYLOAD__NOT_SET;
+    *out = &r->base;
+    return RPC_OK;
+}
+
 static int get_versions(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     const Internal__V1__GetVersionsRequest *req = (const Internal__V1__GetVersionsRequest *)in;
@@ -41,21 +57,11 @@ static int get_versions(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
     Agent__V1__ServerMessage m = AGENT__V1__SERVER_MESSAGE__INIT;
     m.payload_case = AGENT__V1__SERVER_MESSAGE__PAYLOAD_GET_VERSIONS;
     m.get_versions = req->request ? req->request : &empty;
-    Agent__V1__AgentMessage *resp;
-    if (ask(ctx, req->pmm_agent_id, &m, AGENT__V1__AGENT_MESSAGE__PAYLOAD_GET_VERSIONS, &resp))
-        return ctx->status.code;
-    Internal__V1__GetVersionsResponse *r = malloc(sizeof *r);
-    if (!r) {
-        protobuf_c_message_free_unpacked(&resp->base, NULL);
-        return rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
-    }
-    internal__v1__get_versions_response__init(r);
-    r->response = resp->get_versions; /* moves over */
-    resp->get_versions = NULL;
-    resp->payload_case = AGENT__V1__AGENT_MESSAGE__PAYLOAD__NOT_SET;
-    protobuf_c_message_free_unpacked(&resp->base, NULL);
-    *out = &r->base;
-    return RPC_OK;
+    /* no worker waits for the agent (deferred_ask.h): a scheduled burst asks many at once */
+    const dask_spec spec = { backup_requests_send, backup_requests_send_async,
+                             AGENT__V1__AGENT_MESSAGE__PAYLOAD_GET_VERSIONS, "wrong response from agent",
+                             get_versions_reply };
+    return dask_ask(ctx, &spec, req->pmm_agent_id, &m, conn_timeout_for(ctx->req, REQUEST_TIMEOUT_MS), out);
 }
 
 static int pbm_switch_pitr(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)

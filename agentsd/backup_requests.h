@@ -18,5 +18,7 @@ extern const size_t backup_requests_methods_count;
 
 /* How requests reach the agent (conn_request; tests put a fake here). */
 extern conn_sender backup_requests_send;
+/* Its reply relayed without a waiting worker (tests: NULL, then backup_requests_send waits). */
+extern conn_async_sender backup_requests_send_async;
 
 #endif

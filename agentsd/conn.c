@@ -1,7 +1,8 @@
-/* conn: blocking requests to a pmm-agent over the stream loop (see conn.h).
- * The caller packs its request, the loop sends it with a fresh id and
- * hands the answer back; the waiter is shared by the two threads and freed
- * by whichever lets go last, so a caller that timed out never races the
+/* conn: requests to a pmm-agent over the stream loop (see conn.h). The
+ * caller packs its request, the loop sends it with a fresh id and hands the
+ * answer to a callback (conn_request_async); a blocking caller's callback
+ * wakes it through a waiter shared by the two threads and freed by
+ * whichever lets go last, so a caller that timed out never races the
  * loop. */
 #include "clock.h"
 #include "conn.h"
@@ -25,9 +26,6 @@ typedef struct {
     int code;
     char message[1024];
     Agent__V1__AgentMessage *resp;
-    char *agent_id;
-    uint8_t *packed;
-    size_t packed_len;
     int timeout_ms;
 } waiter;
 
@@ -40,8 +38,6 @@ static void waiter_unref(waiter *w)
         return;
     if (w->resp)
         agent__v1__agent_message__free_unpacked(w->resp, NULL);
-    free(w->agent_id);
-    free(w->packed);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
     free(w);
@@ -64,31 +60,10 @@ static void waiter_finish(waiter *w, int code, const char *message, Agent__V1__A
     waiter_unref(w);
 }
 
-static void on_answer(conn *c, void *arg, int code, const char *message, Agent__V1__AgentMessage *resp)
+/* conn_request_async's callback for a waiting caller. */
+static void on_answer(void *arg, int code, const char *message, Agent__V1__AgentMessage *resp)
 {
-    (void)c;
     waiter_finish(arg, code, message, resp);
-}
-
-/* Loop thread. */
-static void send_request(void *arg)
-{
-    waiter *w = arg;
-    conn *c = streams_find_agent(w->agent_id);
-    if (!c) {
-        char q[600], msg[700];
-        rpc_quote(q, sizeof q, w->agent_id);
-        snprintf(msg, sizeof msg, "pmm-agent with ID %s is not currently connected", q);
-        waiter_finish(w, RPC_FAILED_PRECONDITION, msg, NULL);
-        return;
-    }
-    Agent__V1__ServerMessage *m = agent__v1__server_message__unpack(NULL, w->packed_len, w->packed);
-    if (!m) {
-        waiter_finish(w, RPC_INTERNAL, "cannot re-read the request", NULL);
-        return;
-    }
-    requests_send(c, m, w->timeout_ms, on_answer, w);
-    agent__v1__server_message__free_unpacked(m, NULL);
 }
 
 int conn_request(const char *pmm_agent_id, Agent__V1__ServerMessage *req, int timeout_ms,
@@ -102,12 +77,7 @@ int conn_request(const char *pmm_agent_id, Agent__V1__ServerMessage *req, int ti
     pthread_cond_init(&w->cv, NULL);
     w->refs = 2;
     w->timeout_ms = timeout_ms > 0 ? timeout_ms : 30000;
-    w->agent_id = strdup(pmm_agent_id ? pmm_agent_id : "");
-    w->packed_len = agent__v1__server_message__get_packed_size(req);
-    w->packed = malloc(w->packed_len ? w->packed_len : 1);
-    if (w->packed)
-        agent__v1__server_message__pack(req, w->packed);
-    if (!w->agent_id || !w->packed || loop_post(send_request, w) != 0) {
+    if (conn_request_async(pmm_agent_id, req, w->timeout_ms, on_answer, w) != 0) {
         w->refs = 1;
         waiter_unref(w);
         return rpc_fail(st, RPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -134,6 +104,76 @@ int conn_request(const char *pmm_agent_id, Agent__V1__ServerMessage *req, int ti
     pthread_mutex_unlock(&w->mu);
     waiter_unref(w);
     return code;
+}
+
+/* A request whose answer goes to a callback (conn_request_async). */
+typedef struct {
+    char *agent_id;
+    uint8_t *packed;
+    size_t packed_len;
+    int timeout_ms;
+    conn_answer_fn cb;
+    void *arg;
+} async_req;
+
+static void async_free(async_req *a)
+{
+    free(a->agent_id);
+    free(a->packed);
+    free(a);
+}
+
+static void on_async_answer(conn *c, void *arg, int code, const char *message, Agent__V1__AgentMessage *resp)
+{
+    (void)c;
+    async_req *a = arg;
+    a->cb(a->arg, code, message, resp);
+    async_free(a);
+}
+
+/* Loop thread. */
+static void send_async(void *arg)
+{
+    async_req *a = arg;
+    conn *c = streams_find_agent(a->agent_id);
+    Agent__V1__ServerMessage *m = c ? agent__v1__server_message__unpack(NULL, a->packed_len, a->packed) : NULL;
+    if (!c) {
+        char q[600], msg[700];
+        rpc_quote(q, sizeof q, a->agent_id);
+        snprintf(msg, sizeof msg, "pmm-agent with ID %s is not currently connected", q);
+        a->cb(a->arg, RPC_FAILED_PRECONDITION, msg, NULL);
+        async_free(a);
+        return;
+    }
+    if (!m) {
+        a->cb(a->arg, RPC_INTERNAL, "cannot re-read the request", NULL);
+        async_free(a);
+        return;
+    }
+    /* on_async_answer runs exactly once, now or later, and frees a */
+    requests_send(c, m, a->timeout_ms, on_async_answer, a);
+    agent__v1__server_message__free_unpacked(m, NULL);
+}
+
+int conn_request_async(const char *pmm_agent_id, Agent__V1__ServerMessage *req, int timeout_ms, conn_answer_fn cb,
+                       void *arg)
+{
+    async_req *a = calloc(1, sizeof *a);
+    if (!a)
+        return -1;
+    a->timeout_ms = timeout_ms > 0 ? timeout_ms : 30000;
+    a->cb = cb;
+    a->arg = arg;
+    a->agent_id = strdup(pmm_agent_id ? pmm_agent_id : "");
+    a->packed_len = agent__v1__server_message__get_packed_size(req);
+    a->packed = malloc(a->packed_len ? a->packed_len : 1);
+    if (a->packed)
+        agent__v1__server_message__pack(req, a->packed);
+    if (!a->agent_id || !a->packed || loop_post(send_async, a) != 0) {
+        async_free(a);
+        return -1;
+    }
+    return 0;
 }
 
 int conn_timeout_for(const bus_request *req, int cap_ms)

@@ -21,6 +21,16 @@ int conn_request(const char *pmm_agent_id, Agent__V1__ServerMessage *req, int ti
 typedef int (*conn_sender)(const char *pmm_agent_id, Agent__V1__ServerMessage *req, int timeout_ms,
                            Agent__V1__AgentMessage **resp, rpc_status *st);
 
+/* conn_request without waiting: cb(arg, code, message, resp) runs exactly
+ * once, on the stream loop thread, with the same outcomes (resp taken by
+ * cb, NULL unless OK). 0, or -1 when the request could not be handed to
+ * the loop (then cb never runs). */
+typedef void (*conn_answer_fn)(void *arg, int code, const char *message, Agent__V1__AgentMessage *resp);
+int conn_request_async(const char *pmm_agent_id, Agent__V1__ServerMessage *req, int timeout_ms, conn_answer_fn cb,
+                       void *arg);
+typedef int (*conn_async_sender)(const char *pmm_agent_id, Agent__V1__ServerMessage *req, int timeout_ms,
+                                 conn_answer_fn cb, void *arg);
+
 /* How long a request made for a bus caller may wait for the agent: what
  * is left of the caller's deadline (less a margin to answer it), at most
  * cap_ms. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "deferred_ask.h"
 #include "db/daemon_db.h"
 #include "internal/v1/jobs.pb-c.h"
 #include "service_dsn.h"
@@ -14,6 +15,7 @@
 #define JOB_REQUEST_TIMEOUT_MS 30000
 
 conn_sender jobs_send = conn_request;
+conn_async_sender jobs_send_async = conn_request_async;
 
 /* Sends m to the pmm-agent; on success *resp carries the reply of the
  * expected kind. */
@@ -80,11 +82,27 @@ static int fill_connection(db *d, const Internal__V1__StartJobRequest *req, Agen
     return mongo && !*tf ? rpc_fail(st, RPC_INTERNAL, "out of memory") : RPC_OK;
 }
 
+/* The agent's StartJobResponse moves into the internal one. */
+static int start_job_reply(Agent__V1__AgentMessage *resp, ProtobufCMessage **out, rpc_status *st)
+{
+    Internal__V1__StartJobResponse *r = malloc(sizeof *r);
+    if (!r)
+        return rpc_fail(st, RPC_RESOURCE_EXHAUSTED, "out of memory");
+    internal__v1__start_job_response__init(r);
+    r->response = resp->start_job; /* moves over: the agent's reply gives it up */
+    resp->start_job = NULL;
+    resp->payload_case = AGENT__V1__AGENT_MESSAGE__PAYLOAD__NOT_SET;
+    *out = &r->base;
+    return RPC_OK;
+}
+
 static int start_job(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     const Internal__V1__StartJobRequest *req = (const Internal__V1__StartJobRequest *)in;
     if (!req->request || !req->request->job_id || !*req->request->job_id)
         return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "a StartJobRequest with a job_id is required");
+    if (!req->pmm_agent_id || !*req->pmm_agent_id)
+        return rpc_fail(&ctx->status, RPC_INVALID_ARGUMENT, "pmm_agent_id is required");
     daemon_worker *w = ctx->worker;
     Agent__V1__StartJobRequest sj;
     Agent__V1__StartJobRequest__MySQLBackup mb;
@@ -92,31 +110,21 @@ static int start_job(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage 
     Agent__V1__StartJobRequest__MongoDBRestoreBackup gr;
     sdsn_target t = { 0 };
     ProtobufCMessage *tf = NULL;
-    Agent__V1__AgentMessage *resp = NULL;
     int code = fill_connection(w ? w->db : NULL, req, &sj, &mb, &gb, &gr, &t, &tf, &ctx->status);
     if (code == RPC_OK) {
+        /* the worker is free once the job is sent: the agent's answer is
+         * relayed from the stream loop (deferred_ask.h) */
+        const dask_spec spec = { jobs_send, jobs_send_async, AGENT__V1__AGENT_MESSAGE__PAYLOAD_START_JOB,
+                                 "wrong response from agent (not StartJobResponse model)", start_job_reply };
         Agent__V1__ServerMessage m = AGENT__V1__SERVER_MESSAGE__INIT;
         m.payload_case = AGENT__V1__SERVER_MESSAGE__PAYLOAD_START_JOB;
         m.start_job = &sj;
-        code = ask(ctx, req->pmm_agent_id, &m, AGENT__V1__AGENT_MESSAGE__PAYLOAD_START_JOB, "StartJobResponse", &resp);
+        code = dask_ask(ctx, &spec, req->pmm_agent_id, &m, conn_timeout_for(ctx->req, JOB_REQUEST_TIMEOUT_MS), out);
     }
     if (tf)
         protobuf_c_message_free_unpacked(tf, NULL);
     sdsn_clear(&t);
-    if (code != RPC_OK)
-        return code;
-    Internal__V1__StartJobResponse *r = malloc(sizeof *r);
-    if (!r) {
-        protobuf_c_message_free_unpacked(&resp->base, NULL);
-        return rpc_fail(&ctx->status, RPC_RESOURCE_EXHAUSTED, "out of memory");
-    }
-    internal__v1__start_job_response__init(r);
-    r->response = resp->start_job; /* moves over: the agent's reply gives it up */
-    resp->start_job = NULL;
-    resp->payload_case = AGENT__V1__AGENT_MESSAGE__PAYLOAD__NOT_SET;
-    protobuf_c_message_free_unpacked(&resp->base, NULL);
-    *out = &r->base;
-    return RPC_OK;
+    return code;
 }
 
 static int stop_job(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)

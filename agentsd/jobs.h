@@ -19,6 +19,8 @@ extern const size_t jobs_methods_count;
 
 /* How requests reach the agent (conn_request; tests put a fake here). */
 extern conn_sender jobs_send;
+/* Its reply relayed without a waiting worker (tests: NULL, then jobs_send waits). */
+extern conn_async_sender jobs_send_async;
 
 /* A JobResult or JobProgress of pmm_agent_id as its bus event: *topic and
  * the packed JobEvent (*buf, malloc'd, *len). 0, or -1 for another

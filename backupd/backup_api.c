@@ -67,7 +67,8 @@ static int start_backup(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessa
     };
     char id[UUID_STR_LEN];
     int code;
-    if (backup_perform(w->db, &p, id, &code, &ctx->status))
+    dbhold h = dbhold_of(w->db);
+    if (backup_perform(&h, &p, id, &code, &ctx->status))
         return ctx->status.code;
     Backup__V1__StartBackupResponse *r = malloc(sizeof *r);
     if (r) {

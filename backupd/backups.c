@@ -141,8 +141,9 @@ static int create_rows(db *d, const backup_params *p, const store_service_rec *s
     return store_job_insert(d, j, st);
 }
 
-int backup_perform(db *d, const backup_params *p, char artifact_id[UUID_STR_LEN], int *err_code, rpc_status *st)
+int backup_perform(dbhold *h, const backup_params *p, char artifact_id[UUID_STR_LEN], int *err_code, rpc_status *st)
 {
+    db *d = dbhold_db(h);
     *err_code = 0;
     store_service_rec svc = { 0 };
     location l = { 0 };
@@ -158,8 +159,10 @@ int backup_perform(db *d, const backup_params *p, char artifact_id[UUID_STR_LEN]
         rpc_fail(st, RPC_FAILED_PRECONDITION, "pmm-agent not found for service %s", p->service_id);
         goto out;
     }
-    if (versions_check(d, &svc, agents[0].id, agents[0].version, db_version, sizeof db_version, err_code, st))
+    /* the agent's answer is awaited without holding a pooled connection */
+    if (versions_check(h, &svc, agents[0].id, agents[0].version, db_version, sizeof db_version, err_code, st))
         goto out;
+    d = dbhold_db(h);
     const char *base = p->name && *p->name ? p->name : svc.service_name;
     if (strcmp(p->mode, "snapshot") == 0) {
         char ts[64];
@@ -185,13 +188,18 @@ int backup_perform(db *d, const backup_params *p, char artifact_id[UUID_STR_LEN]
     }
     snprintf(artifact_id, UUID_STR_LEN, "%s", a.id);
     rpc_status fst = { 0 };
-    /* a reused PITR artifact was not read whole: jobrun_start reads it */
+    /* a reused PITR artifact was not read whole: jobrun_start reads it;
+     * otherwise nothing is read, and a pooled connection goes back while
+     * the agent answers */
+    if (a.name)
+        dbhold_release(h);
     if (agent_supports(&svc, &l, p, &agents[0], st) ||
         (a.name ? jobrun_start_with(&j, &a, &l, st) : jobrun_start(d, &j, st))) {
         /* never left pending: the artifact shows why it did not start */
-        jobrun_fail(d, j.id, st->message, &fst);
+        jobrun_fail(dbhold_db(h), j.id, st->message, &fst);
         goto out;
     }
+    d = dbhold_db(h);
     bool changed;
     store_artifact_set_status_if(d, a.id, "pending", "in_progress", &changed, &fst);
     log_info("backup %s of service %s started (job %s on %s)", a.id, p->service_id, j.id, j.pmm_agent_id);

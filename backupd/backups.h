@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "db/db.h"
+#include "dbhold.h"
 #include "rpc.h"
 #include "store/store.h"
 #include "uuid.h"
@@ -32,7 +33,9 @@ int backup_lock_keys(db *d, const char *location_id, const char *folder, const c
                      const store_service_rec *svc, rpc_status *st);
 
 /* RPC_OK with the artifact's id; otherwise st, and *err_code the
- * backup.v1.ErrorCode for the status details (0 for none). */
-int backup_perform(db *d, const backup_params *p, char artifact_id[UUID_STR_LEN], int *err_code, rpc_status *st);
+ * backup.v1.ErrorCode for the status details (0 for none). A pooled
+ * connection of h is given back during the agent round trips (dbhold.h);
+ * on return h may hold one or none. */
+int backup_perform(dbhold *h, const backup_params *p, char artifact_id[UUID_STR_LEN], int *err_code, rpc_status *st);
 
 #endif

@@ -41,8 +41,11 @@ int main(int argc, char **argv)
         { "job-lost-after", NULL, CFG_INT, "60",
           "seconds after which a job its pmm-agent no longer runs (or whose pmm-agent is gone) fails",
           &a.job_lost_after_s },
-        { "scheduler-runners", NULL, CFG_INT, "4",
-          "threads starting scheduled backups, each with one PostgreSQL connection", &a.runners },
+        { "scheduler-runners", NULL, CFG_INT, "32",
+          "threads starting scheduled backups (runs in flight; they wait for agents without a connection)",
+          &a.runners },
+        { "scheduler-connections", NULL, CFG_INT, "8",
+          "PostgreSQL connections the scheduler's runners share", &a.runner_connections },
         { "var-dir", "PMM_VAR_DIR", CFG_STRING, "/srv/pmm", "where dumps are kept (<var-dir>/dumps)", &a.var_dir },
         { "victoriametrics-url", "PMM_VM_URL", CFG_STRING, "http://127.0.0.1:9090/prometheus/",
           "VictoriaMetrics base URL (dumps)", &a.vm_url },
@@ -53,8 +56,9 @@ int main(int argc, char **argv)
                          &level);
     if (rc >= 0)
         return rc;
-    if (workers < 1 || s3_timeout_s < 1 || a.runners < 1 || a.job_lost_after_s < 1 || sodium_init() < 0) {
-        log_error("invalid --workers, --s3-timeout, --scheduler-runners or --job-lost-after, or libsodium cannot start");
+    if (workers < 1 || s3_timeout_s < 1 || a.runners < 1 || a.runner_connections < 1 || a.job_lost_after_s < 1 || sodium_init() < 0) {
+        log_error("invalid --workers, --s3-timeout, --scheduler-runners, --scheduler-connections or "
+                  "--job-lost-after, or libsodium cannot start");
         cfg_free(opts);
         return 2;
     }

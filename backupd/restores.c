@@ -161,7 +161,8 @@ static int restore_backup(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
         rpc_fail(st, RPC_FAILED_PRECONDITION, "pmm-agent not found for service %s", svc.service_id);
         goto out;
     }
-    if (versions_check(w->db, &svc, agents[0].id, agents[0].version, db_version, sizeof db_version, &code, st))
+    dbhold h = dbhold_of(w->db);
+    if (versions_check(&h, &svc, agents[0].id, agents[0].version, db_version, sizeof db_version, &code, st))
         goto out;
     if (*a.db_version && strcmp(a.db_version, db_version) != 0) {
         bool mysql = strcmp(a.vendor, "mysql") == 0;

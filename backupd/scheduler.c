@@ -8,8 +8,10 @@
 #include <time.h>
 
 #include "backups.h"
+#include "bus/peers.h"
 #include "clock.h"
 #include "cron.h"
+#include "dbhold.h"
 #include "leader.h"
 #include "log.h"
 #include "store/store.h"
@@ -44,6 +46,7 @@ struct scheduler {
     uint64_t runs;
     int64_t worst_delay_ms;
     db *d;                 /* the timetable thread's connection */
+    dbhold_pool *pool;     /* the runners' few connections (dbhold.h) */
 };
 
 static int64_t now_s(void)
@@ -134,6 +137,9 @@ static entry *find(scheduler *s, const char *id)
 static void *timetable(void *arg)
 {
     scheduler *s = arg;
+    /* the runners' connections made now: a password handshake each, which
+     * the first burst of due runs should not wait for */
+    dbhold_pool_warm(s->pool);
     pthread_mutex_lock(&s->mu);
     while (!s->stop) {
         if (s->dirty)
@@ -173,9 +179,12 @@ static void *timetable(void *arg)
     return NULL;
 }
 
-/* One run of a task (runner thread, its own connection). */
-static void run_task(scheduler *s, db *d, const run_item *it)
+/* One run of a task (runner thread): a pooled connection for its database
+ * steps only, none while the agent answers. */
+static void run_task(scheduler *s, const run_item *it)
 {
+    dbhold h = { .pool = s->pool, .d = NULL };
+    db *d = dbhold_db(&h);
     rpc_status st = { 0 };
     sched_task t = { 0 };
     task_data td;
@@ -184,6 +193,7 @@ static void run_task(scheduler *s, db *d, const run_item *it)
         if (st.code == RPC_OK)
             log_warn("scheduler: task %s has no readable data", it->id);
         sched_task_free(&t);
+        dbhold_release(&h);
         return;
     }
     store_task_set_running(d, it->id, true, &st);
@@ -203,7 +213,7 @@ static void run_task(scheduler *s, db *d, const run_item *it)
     int code;
     int64_t started_ms = clock_wall_ms();
     st.code = RPC_OK;
-    if (backup_perform(d, &p, artifact_id, &code, &st)) {
+    if (backup_perform(&h, &p, artifact_id, &code, &st)) {
         snprintf(err, sizeof err, "%s", st.message);
         log_warn("scheduler: task %s: %s", it->id, err);
     }
@@ -216,14 +226,16 @@ static void run_task(scheduler *s, db *d, const run_item *it)
     int64_t next = x ? x->next_s : 0;
     pthread_mutex_unlock(&s->mu);
     rpc_status fst = { 0 };
-    store_task_finish_run(d, it->id, err, it->due_s * 1000, next * 1000, &fst);
+    store_task_finish_run(dbhold_db(&h), it->id, err, it->due_s * 1000, next * 1000, &fst);
+    dbhold_release(&h);
     sched_task_free(&t);
 }
 
 static void *runner(void *arg)
 {
     scheduler *s = arg;
-    db *d = db_new(&s->a->db);
+    /* this thread's bus client made now, not in the burst of the first due minute */
+    bus_peers_get("agentsd");
     pthread_mutex_lock(&s->mu);
     while (!s->stop) {
         if (!s->q_len) {
@@ -234,15 +246,13 @@ static void *runner(void *arg)
         s->q_head = (s->q_head + 1) % s->q_cap;
         s->q_len--;
         pthread_mutex_unlock(&s->mu);
-        if (d)
-            run_task(s, d, &it);
+        run_task(s, &it);
         pthread_mutex_lock(&s->mu);
         entry *x = find(s, it.id);
         if (x)
             x->running = false;
     }
     pthread_mutex_unlock(&s->mu);
-    db_destroy(d);
     return NULL;
 }
 
@@ -258,9 +268,11 @@ int scheduler_start(app *a)
     pthread_cond_init(&s->cv, NULL);
     pthread_cond_init(&s->work, NULL);
     s->d = db_new(&a->db);
+    s->pool = dbhold_pool_new(&a->db, a->runner_connections);
     s->runners = calloc((size_t)s->n_runners, sizeof *s->runners);
-    if (!s->d || !s->runners) {
+    if (!s->d || !s->pool || !s->runners) {
         db_destroy(s->d);
+        dbhold_pool_free(s->pool);
         free(s->runners);
         free(s);
         return -1;
@@ -294,6 +306,7 @@ void scheduler_stop(app *a)
     for (int i = 0; i < s->n_runners; i++)
         pthread_join(s->runners[i], NULL);
     db_destroy(s->d);
+    dbhold_pool_free(s->pool);
     free(s->runners);
     free(s->e);
     free(s->q);

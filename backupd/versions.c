@@ -38,7 +38,7 @@ static int check(const store_service_rec *svc, const char *const *v, char *db_ve
     return rc;
 }
 
-int versions_check(db *d, const store_service_rec *svc, const char *pmm_agent_id, const char *agent_version,
+int versions_check(dbhold *h, const store_service_rec *svc, const char *pmm_agent_id, const char *agent_version,
                    char *db_version, size_t len, int *code, rpc_status *st)
 {
     *code = 0;
@@ -51,6 +51,7 @@ int versions_check(db *d, const store_service_rec *svc, const char *pmm_agent_id
     if (mongo && compat_ver_cmp(agent_version, "2.35.0-0") < 0)
         return RPC_OK; /* upstream skips the check: no version to compare with */
     sw_version got[3];
+    dbhold_release(h);
     if (jc_get_versions(pmm_agent_id, kinds, n, got, st))
         return st->code;
     json_t *arr = json_array();
@@ -65,7 +66,7 @@ int versions_check(db *d, const store_service_rec *svc, const char *pmm_agent_id
         return rpc_fail(st, RPC_INTERNAL, "out of memory");
     rpc_status ignore = { 0 };
     /* the cache is a hint for later lists: a failure to write it does not stop the backup */
-    store_versions_put(d, svc->service_id, svc->service_type, text, clock_wall_ms() + RECHECK_MS, &ignore);
+    store_versions_put(dbhold_db(h), svc->service_id, svc->service_type, text, clock_wall_ms() + RECHECK_MS, &ignore);
     free(text);
     return check(svc, v, db_version, len, code, st);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "db/db.h"
+#include "dbhold.h"
 #include "rpc.h"
 #include "store/store.h"
 
@@ -14,8 +15,9 @@
  * the answer, and checks it (compat.h). RPC_OK with the database's version
  * in db_version ("" when the agent is too old to tell, as upstream skips
  * the check for MongoDB agents before 2.35.0-0); otherwise st and *code
- * (backup.v1.ErrorCode, 0 for none). */
-int versions_check(db *d, const store_service_rec *svc, const char *pmm_agent_id, const char *agent_version,
+ * (backup.v1.ErrorCode, 0 for none). A pooled connection of h is given
+ * back while the agent answers. */
+int versions_check(dbhold *h, const store_service_rec *svc, const char *pmm_agent_id, const char *agent_version,
                    char *db_version, size_t len, int *code, rpc_status *st);
 
 /* From the cache only (ListArtifactCompatibleServices): RPC_OK when svc's

@@ -13,17 +13,22 @@
 #      within 2 s of its due time)
 #   2. backupd's RSS after the runs
 #   3. PostgreSQL connections backupd held at most while the tasks ran
-#      (target: bounded by its thread count, whatever the number of tasks)
+#      (target: bounded, whatever the number of tasks: the runners share
+#      --scheduler-connections)
+#   4. the start delays' median, and the load average (2 cores shared)
 # Environment: SCHED_TASKS (default 1000), SCHED_RUNNERS (backupd's
-# --scheduler-runners, default 8), SCHED_AGENTSD_WORKERS (agentsd's
-# --workers, default the suite's 2: each request to an agent holds one of
-# them until the agent answers), BENCH_KEEP=1 keeps the suite running.
+# --scheduler-runners, the runs in flight, default 32), SCHED_CONNECTIONS
+# (backupd's --scheduler-connections, default 8), SCHED_AGENTSD_WORKERS
+# (agentsd's --workers, default the suite's 2; agentsd answers GetVersions
+# and StartJob from its stream loop, so they are not held by the agents'
+# round trips), BENCH_KEEP=1 keeps the suite running.
 set -eu
 BUILD=${1:-build/release}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${SCHED_TASKS:-1000}
-RUNNERS=${SCHED_RUNNERS:-8}
-case $N$RUNNERS in '' | *[!0-9]*) echo "backup_schedules: SCHED_TASKS and SCHED_RUNNERS are numbers" >&2; exit 2 ;; esac
+RUNNERS=${SCHED_RUNNERS:-32}
+CONNS=${SCHED_CONNECTIONS:-8}
+case $N$RUNNERS$CONNS in '' | *[!0-9]*) echo "backup_schedules: SCHED_TASKS, SCHED_RUNNERS and SCHED_CONNECTIONS are numbers" >&2; exit 2 ;; esac
 need=$((N + 200))
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
     ulimit -n "$need" 2>/dev/null || { echo "backup_schedules: $N agents need $need open files" >&2; exit 1; }
@@ -33,7 +38,7 @@ VAR=$(mktemp -d /tmp/pmm-bench-sched.XXXXXX)
 chmod 755 "$VAR"
 BASE=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 1270 * 10))
 export PMM_VAR_DIR="$VAR" PMM_PORT_BASE="$BASE" PMM_BIN_DIR="$ROOT/$BUILD/bin" PMM_LOG_LEVEL=warn
-export PMM_BACKUPD_FLAGS="--scheduler-runners=$RUNNERS"
+export PMM_BACKUPD_FLAGS="--scheduler-runners=$RUNNERS --scheduler-connections=$CONNS"
 [ -z "${SCHED_AGENTSD_WORKERS:-}" ] || export PMM_AGENTSD_FLAGS="--workers=$SCHED_AGENTSD_WORKERS"
 PGPORT=$((BASE + 4))
 SUITE="sh $ROOT/deploy/suite.sh"
@@ -50,10 +55,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-psql_q() { PGPASSWORD=pmm-managed psql -q -At -h 127.0.0.1 -p "$PGPORT" -U pmm-managed -d pmm-managed -v ON_ERROR_STOP=1 "$@"; }
+# the daemons' role asks for its password (deploy/suite.sh makes it, 0600)
+psql_q() { PGPASSWORD=$(head -n 1 "$VAR/secrets/pmm-managed.dbpassword") psql -q -At -h 127.0.0.1 -p "$PGPORT" -U pmm-managed -d pmm-managed -v ON_ERROR_STOP=1 "$@"; }
 
 $SUITE start >/dev/null
-echo "suite: var dir $VAR, $N scheduled backups, $N agents, backupd --scheduler-runners=$RUNNERS${PMM_AGENTSD_FLAGS:+, agentsd $PMM_AGENTSD_FLAGS}"
+echo "suite: var dir $VAR, $N scheduled backups, $N agents, backupd $PMM_BACKUPD_FLAGS${PMM_AGENTSD_FLAGS:+, agentsd $PMM_AGENTSD_FLAGS}"
 
 echo "== inventory: $N nodes with a pmm-agent, a MySQL service and its QAN agent; one location"
 psql_q -v n="$N" <<'SQL'
@@ -131,8 +137,11 @@ pid=$($SUITE ctl pid backupd)
 RSS=$(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status" 2>/dev/null || echo 0)
 
 STARTED=$(grep -c 'event=start_job' "$OUT" || true)
-WORST=$(grep 'event=start_job' "$OUT" | sed -n 's/.* t=\([0-9.]*\) .*/\1/p' |
-    awk -v due="$DUE" 'BEGIN { w = -1 } { d = $1 - due; if (d > w) w = d } END { printf "%.3f", w }')
+DELAYS=$(grep 'event=start_job' "$OUT" | sed -n 's/.* t=\([0-9.]*\) .*/\1/p' | awk -v due="$DUE" '{ print $1 - due }' | sort -n)
+WORST=$(echo "$DELAYS" | awk 'BEGIN { w = -1 } NF { w = $1 } END { printf "%.3f", w }')
+EARLIEST=$(echo "$DELAYS" | awk 'NF { printf "%.3f", $1; exit }')
+MEDIAN=$(echo "$DELAYS" | awk 'NF { d[++n] = $1 } END { if (n) printf "%.3f", d[int((n + 1) / 2)] }')
+LOAD=$(cut -d' ' -f1 /proc/loadavg)
 SUCCESS=$(psql_q -c "SELECT count(*) FROM artifacts WHERE status = 'success' AND schedule_id LIKE 'sched-t-%'")
 ERRORS=$(psql_q -c "SELECT count(*) FROM scheduled_tasks WHERE error <> ''")
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v != "" && v + 0 <= t + 0) ? "met" : "NOT met" }'; }
@@ -140,9 +149,11 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v != "" && v + 0 <= t + 0) ?
 echo "== results"
 echo "   jobs_started=$STARTED of $N (artifacts in success: $SUCCESS, runs with an error: $ERRORS)"
 echo "   worst_start_delay_s=$WORST (target <= 2 s for every job: $( [ "$STARTED" -eq "$N" ] && verdict "$WORST" 2 || echo "NOT met, $((N - STARTED)) never started"))"
+echo "   median_start_delay_s=$MEDIAN earliest_start_delay_s=$EARLIEST (none may start before its due time)"
 echo "   backupd_rss_mib=$RSS"
-LIMIT=$((2 + 1 + 1 + RUNNERS + 1 + 2))
-echo "   backupd_pg_connections_max=$MAXCONN (bound: its threads, workers 2 + events 1 + watchdog 1 + scheduler 1 + runners $RUNNERS + dumps 1 (+ reconnects) = $((LIMIT - 2)); $(verdict "$MAXCONN" "$LIMIT"))"
+LIMIT=$((2 + 1 + 1 + 1 + CONNS + 1 + 2))
+echo "   backupd_pg_connections_max=$MAXCONN (bound: workers 2 + events 1 + watchdog 1 + scheduler 1 + runners' pool $CONNS + dumps 1 (+ reconnects) = $((LIMIT - 2)), whatever the tasks or runners; $(verdict "$MAXCONN" "$LIMIT"))"
+echo "   load_average_1min=$LOAD (2 cores, shared)"
 echo "$CPU0 $CPU1" | awk '{ printf "   cpu_seconds_during_the_runs backupd=%.1f agentsd=%.1f gateway=%.1f postgresql=%.1f fleet=%.1f (2 cores)\n", $6-$1, $7-$2, $8-$3, $9-$4, $10-$5 }'
 echo "== summary"
-echo "tasks=$N runners=$RUNNERS started=$STARTED worst_start_delay_s=$WORST backupd_rss_mib=$RSS backupd_pg_connections_max=$MAXCONN"
+echo "tasks=$N runners=$RUNNERS connections=$CONNS started=$STARTED worst_start_delay_s=$WORST median_start_delay_s=$MEDIAN backupd_rss_mib=$RSS backupd_pg_connections_max=$MAXCONN load=$LOAD"
