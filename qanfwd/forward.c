@@ -179,12 +179,14 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* One try at the spool's oldest request, when its pause is over. */
-static void retry_spool(void)
+/* One try at the spool's oldest request, when its pause is over;
+ * otherwise, when there was nothing else to do (idle), a short wait. */
+static void retry_spool(int idle)
 {
     int64_t wait = F.next_try_ms - clock_mono_ms();
     if (wait > 0) {
-        sleep_ms(wait > 100 ? 100 : (int)wait);
+        if (idle)
+            sleep_ms(wait > 100 ? 100 : (int)wait);
         return;
     }
     uint8_t *buf = NULL;
@@ -200,6 +202,15 @@ static void retry_spool(void)
     spool_gauges();
 }
 
+static void free_taken(qitem *list)
+{
+    while (list) {
+        qitem *next = list->next;
+        qitem_free(F.cfg.queue, list);
+        list = next;
+    }
+}
+
 static void *forward_main(void *arg)
 {
     (void)arg;
@@ -208,31 +219,26 @@ static void *forward_main(void *arg)
         /* while the spool holds older data, new batches queue behind it
          * on disk, so memory stays small and the order holds */
         qitem *list = qqueue_take(F.cfg.queue, F.cfg.max_request_batches, F.cfg.max_request_bytes, spooled ? 0 : 200);
+        int took = list != NULL;
         if (list) {
             if (convert_and_deliver(list) != 0) {
                 qqueue_unget(F.cfg.queue, list);
                 sleep_ms(1000);
                 continue;
             }
-            while (list) {
-                qitem *next = list->next;
-                qitem_free(F.cfg.queue, list);
-                list = next;
-            }
+            free_taken(list);
         }
+        /* new batches go to disk at once (memory stays small and drops
+         * nothing while the disk keeps up); the retries keep their pace */
         if (spool_files(F.cfg.spool) > 0)
-            retry_spool();
+            retry_spool(!took);
     }
     /* what memory still holds survives the restart on disk */
     F.stopping = 1;
     qitem *list;
     while ((list = qqueue_take(F.cfg.queue, F.cfg.max_request_batches, F.cfg.max_request_bytes, 0))) {
         int rc = convert_and_deliver(list);
-        while (list) {
-            qitem *next = list->next;
-            qitem_free(F.cfg.queue, list);
-            list = next;
-        }
+        free_taken(list);
         if (rc != 0) {
             log_warn("QAN batches still in memory are lost: the inventory cannot be read");
             break;

@@ -9,11 +9,13 @@
 
 #include <zmq.h>
 
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 
 static struct {
     void *sock;
+    char endpoint[600];
     qqueue *q;
     pthread_t thread;
     int started;
@@ -81,8 +83,8 @@ static void *intake_main(void *arg)
 
 int intake_start(void *zmq_ctx, const char *run_dir, qqueue *q)
 {
-    char ep[600];
-    snprintf(ep, sizeof ep, "ipc://%s/%s", run_dir, INTAKE_SOCKET);
+    char *ep = I.endpoint;
+    snprintf(ep, sizeof I.endpoint, "ipc://%s/%s", run_dir, INTAKE_SOCKET);
     I.q = q;
     I.sock = zmq_socket(zmq_ctx, ZMQ_PULL);
     int linger = 0, hwm = 10000;
@@ -102,13 +104,32 @@ int intake_start(void *zmq_ctx, const char *run_dir, qqueue *q)
     return 0;
 }
 
+/* What ZeroMQ already holds for us, until quiet_ms pass without a
+ * message (at most max_ms): closing the socket would drop it. */
+static void drain(int quiet_ms, int max_ms)
+{
+    int64_t end = clock_mono_ms() + max_ms;
+    while (clock_mono_ms() < end) {
+        zmq_pollitem_t pi = { I.sock, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll(&pi, 1, quiet_ms) <= 0)
+            break;
+        receive_one();
+    }
+}
+
 void intake_stop(void)
 {
     atomic_store(&I.stop, 1);
     if (I.started)
         pthread_join(I.thread, NULL);
     I.started = 0;
-    if (I.sock)
-        zmq_close(I.sock);
+    if (!I.sock)
+        return;
+    /* agentsd keeps what it could not hand over while we are away; take
+     * what is already on its way, then stop taking, then the rest */
+    drain(50, 1000);
+    zmq_unbind(I.sock, I.endpoint);
+    drain(20, 200);
+    zmq_close(I.sock);
     I.sock = NULL;
 }

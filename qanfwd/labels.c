@@ -67,14 +67,20 @@ static void put_str(json_t *out, json_t *row, const char *col)
     json_object_set_new(out, col, json_string(v ? v : ""));
 }
 
+/* custom_labels: the JSONB column as the stores give it (its text), or
+ * already an object. */
 static void put_custom(json_t *out, json_t *row)
 {
+    json_t *cl = json_object_get(row, "custom_labels"), *parsed = NULL;
+    if (json_is_string(cl))
+        cl = parsed = json_loads(json_string_value(cl), 0, NULL);
     const char *k;
     json_t *v;
-    json_object_foreach(json_object_get(row, "custom_labels"), k, v) {
+    json_object_foreach(cl, k, v) {
         if (json_is_string(v))
             json_object_set(out, k, v);
     }
+    json_decref(parsed);
 }
 
 json_t *labels_merge(json_t *node, json_t *service, json_t *agent)

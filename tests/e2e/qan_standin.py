@@ -13,14 +13,22 @@ API behind nginx's /v1/qan/.
   "placeholders_count", "schema"}}, read at each call); an unknown
   query_id gets qan-api2's NOT_FOUND-like error;
 - HTTP on JSON_PORT: any request is answered 200 with its method, path and
-  X-Proxy-Filter header as JSON.
+  X-Proxy-Filter header as JSON, but GET /_standin/kill: the process kills
+  itself with SIGKILL at a moment when no Collect call is between writing
+  its record and answering (it holds the record lock, gives the last
+  answer time to leave, then dies). A kill -9 inside that window is the
+  one case that can deliver a bucket twice: qan.v1's Collect has no
+  idempotency key, so a call cut after qan-api2 stored it but before its
+  answer must be sent again.
 Prints "listening" once both ports are bound. Binds 127.0.0.1 only."""
 
 import http.server
 import json
 import os
+import signal
 import sys
 import threading
+import time
 from concurrent import futures
 
 sys.path.insert(0, os.environ.get("E2E_PYGEN", "build/release/gen/py"))
@@ -86,6 +94,10 @@ def unary(fn, req_cls, resp_cls):
 
 class JSONHandler(http.server.BaseHTTPRequestHandler):
     def _answer(self):
+        if self.path == "/_standin/kill":
+            lock.acquire()  # never released: the process dies holding it
+            time.sleep(0.3)
+            os.kill(os.getpid(), signal.SIGKILL)
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n).decode() if n else ""
         out = json.dumps({"standin": "qan-api2", "method": self.command, "path": self.path, "body": body,

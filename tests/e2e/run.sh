@@ -106,9 +106,10 @@ S3_PID=
 # port (nginx's /v1/qan/). (BASE+14 belongs to the access tests.)
 export E2E_QAN_GRPC_PORT=$((PORT_BASE + 15)) E2E_QAN_JSON_PORT=$((PORT_BASE + 16))
 export PMM_QAN_API_ADDR="127.0.0.1:$E2E_QAN_GRPC_PORT" PMM_QAN_API_JSON_ADDR="127.0.0.1:$E2E_QAN_JSON_PORT"
-# qanfwd's spool small enough for a test to fill, one agent batch per
-# Collect request so that the tests can count requests
-export PMM_QANFWD_FLAGS="--spool-max-files=200 --send-timeout-ms=3000 --request-max-batches=1"
+# qanfwd's spool small enough for a test to fill, memory large enough to
+# take a test's burst of 300 batches while a call to the stopped stand-in
+# waits, one agent batch per Collect request so that the tests can count
+export PMM_QANFWD_FLAGS="--spool-max-files=200 --memory-batches-per-agent=1000 --send-timeout-ms=3000 --request-max-batches=1"
 export PMM_BACKUPD_FLAGS="--job-lost-after=6 --s3-timeout=5"
 export E2E_PYGEN="$BUILD/gen/py"
 export E2E_COUNTS_FILE="$VAR/py-counts"

@@ -16,9 +16,10 @@ static json_t *target_labels(void)
     json_t *node = json_pack("{s:s, s:s, s:s, s:s, s:s, s:n, s:{s:s, s:s}}", "node_id", "N1", "node_name", "db-host",
                              "node_type", "generic", "region", "eu-1", "az", "", "machine_id", "custom_labels",
                              "rack", "r1", "team", "node-team");
-    json_t *service = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}}", "service_id", "S1", "service_type", "mysql",
+    /* the stores give JSONB columns as their text */
+    json_t *service = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "service_id", "S1", "service_type", "mysql",
                                 "service_name", "shop-db", "environment", "prod", "cluster", "c1", "replication_set",
-                                "rs1", "custom_labels", "team", "dbre");
+                                "rs1", "custom_labels", "{\"team\": \"dbre\"}");
     json_t *agent = json_pack("{s:s, s:s, s:n}", "agent_id", "A1", "agent_type", "qan-mysql-perfschema-agent",
                               "custom_labels");
     json_t *l = labels_merge(node, service, agent);
