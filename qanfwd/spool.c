@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 
 typedef struct {
@@ -147,20 +148,6 @@ void spool_pop(spool *s)
     s->bytes -= e.size;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 long spool_append(spool *s, const uint8_t *data, size_t len)
 {
     char path[4096], tmp[4100];
@@ -168,7 +155,7 @@ long spool_append(spool *s, const uint8_t *data, size_t len)
     path_of(s, seq, path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write_all(fd, data, len) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+    if (fd < 0 || fd_write_all(fd, data, len) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
         log_warn("qan spool: cannot write %s: %s", path, strerror(errno));
         if (fd >= 0)
             unlink(tmp);

@@ -15,7 +15,7 @@ import urllib.request
 
 import grpc
 
-from e2elib import ApiTestCase, channel, quote, rest, unary, unique
+from e2elib import ApiTestCase, channel, quote, rest, stop_process, unary, unique
 from management.v1 import annotation_pb2, azure_pb2, rds_pb2
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -92,13 +92,7 @@ class StandIn:
             return json.loads(r.read())
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
+        stop_process(self.proc)
 
 
 @unittest.skipUnless(PORT, "E2E_CLOUD_PORT is not set (tests/e2e/run.sh sets it)")

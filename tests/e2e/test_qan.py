@@ -18,7 +18,7 @@ import time
 import unittest
 import urllib.request
 
-from e2elib import ApiTestCase, rest, debug, unique, quote, http_call, ctl, wait_running
+from e2elib import ApiTestCase, rest, debug, unique, quote, http_call, ctl, wait_running, stop_process
 from fakeagent import FakeAgent
 from agent.v1 import agent_pb2, collector_pb2
 from inventory.v1 import agents_pb2
@@ -55,13 +55,7 @@ class StandIn:
         self.proc.stdout.close()
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
+        stop_process(self.proc)
 
     def records(self):
         try:
