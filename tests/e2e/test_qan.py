@@ -295,8 +295,7 @@ class QANTest(ApiTestCase):
         self.assertIsNone(r.json["x_proxy_filter"])
         r = http_call(NGINX, "POST", "/v1/qan:getMetrics", {})
         self.assertEqual((r.status, r.json["path"]), (200, "/v1/qan:getMetrics"))
-        r = http_call(NGINX, "POST", "/v1/qan/metrics:getReport", {}, auth=("admin", "wrong"))
-        self.assertEqual(r.status, 401)
+        # (no wrong password here: it would slow admin's logins for the tests after this one)
         r = http_call(NGINX, "POST", "/v1/qan/metrics:getReport", {}, auth=None)
         self.assertEqual(r.status, 401)
 
