@@ -33,15 +33,18 @@ GEN      = $(BUILD)/gen
 CC      ?= cc
 
 # The gateway speaks no SQL: it links everything but libpq (ldd shows it;
-# tools/check_layers.sh checks it). The daemons link libpq and no grpc.
+# tools/check_layers.sh checks it). The daemons link libpq and no grpc, but
+# qanfwd, the one gRPC client of qan-api2.
 PKGS_BASE = libprotobuf-c libzmq msgpack jansson libsodium libcurl libzip libcrypt yaml-0.1 expat libarchive
 PKGS_DB   = libpq
 PKGS_GW   = grpc libmicrohttpd
+PKGS_GRPC = grpc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS_BASE) $(PKGS_DB) $(PKGS_GW) check 2>/dev/null)
 LIBS_NODB  := $(shell pkg-config --libs $(PKGS_BASE) 2>/dev/null) -lpthread -lm
 LIBS_DB    := $(shell pkg-config --libs $(PKGS_DB) 2>/dev/null)
 LIBS_BASE  := $(LIBS_DB) $(LIBS_NODB)
 LIBS_GW    := $(shell pkg-config --libs $(PKGS_GW) 2>/dev/null)
+LIBS_GRPC  := $(shell pkg-config --libs $(PKGS_GRPC) 2>/dev/null)
 LIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null)
 # checksd's sandboxed script processes (tests and benchmarks link it too)
 LIBS_SECCOMP := $(shell pkg-config --libs libseccomp 2>/dev/null)
@@ -55,7 +58,7 @@ CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(EXTRA_CFLAGS)
 # protoc-c output is not ours to keep warning-free.
 GEN_CFLAGS = $(filter-out -Werror,$(CFLAGS_ALL)) -Wno-unused-parameter
 
-PROGRAMS = gateway inventoryd configd agentsd backupd checksd pmmctl
+PROGRAMS = gateway inventoryd configd agentsd backupd checksd qanfwd pmmctl
 # The bus daemons among them: the gateway's default --daemons, so that a
 # daemon added to PROGRAMS is routed to without another list to edit.
 DAEMONS  = $(filter-out gateway pmmctl,$(PROGRAMS))
@@ -149,6 +152,7 @@ configd_LIBS    = $(LIBS_BASE)
 checksd_LIBS    = $(LIBS_BASE) $(LIBS_SECCOMP)
 $(BUILD)/bin/checksd: $(LIBSTARLARK)
 pmmctl_LIBS     = $(LIBS_BASE)
+qanfwd_LIBS     = $(LIBS_GRPC) $(LIBS_BASE)
 $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_template,$(p))))
 
 PROG_LIBS = $(PROGRAMS:%=$(BUILD)/lib%.a)

@@ -18,6 +18,7 @@
 #include "pbutil.h"
 #include "validate.h"
 #include "agentsd/state/dsn.h"
+#include "qan_explain.h"
 #include "service_dsn.h"
 
 /* ---- lookups (upstream models) ------------------------------------------------- */
@@ -187,6 +188,16 @@ static int one_exporter(db *d, const char *service_id, const char *type, const c
     return rc;
 }
 
+/* MySQL EXPLAIN's output format by the API method (upstream's handlers). */
+static Agent__V1__MysqlExplainOutputFormat explain_format(size_t k)
+{
+    if (strcmp(kinds[k].member, "mysql_explain_json") == 0)
+        return AGENT__V1__MYSQL_EXPLAIN_OUTPUT_FORMAT__MYSQL_EXPLAIN_OUTPUT_FORMAT_JSON;
+    if (strcmp(kinds[k].member, "mysql_explain_traditional_json") == 0)
+        return AGENT__V1__MYSQL_EXPLAIN_OUTPUT_FORMAT__MYSQL_EXPLAIN_OUTPUT_FORMAT_TRADITIONAL_JSON;
+    return AGENT__V1__MYSQL_EXPLAIN_OUTPUT_FORMAT__MYSQL_EXPLAIN_OUTPUT_FORMAT_DEFAULT;
+}
+
 ProtobufCMessage *action_dsn_params(const char *member, const sdsn_target *t, ProtobufCMessage **tf)
 {
     const ProtobufCMessageDescriptor *desc =
@@ -204,8 +215,10 @@ ProtobufCMessage *action_dsn_params(const char *member, const sdsn_target *t, Pr
     return m;
 }
 
-/* Params of a DSN action (table or MongoDB explain), TLS files included. */
-static ProtobufCMessage *dsn_params(size_t k, const ProtobufCMessage *p, const sdsn_target *t, bool tls_skip_verify)
+/* Params of a DSN action (table, MySQL or MongoDB explain), TLS files
+ * included; q is MySQL EXPLAIN's query from qan-api2. */
+static ProtobufCMessage *dsn_params(size_t k, const ProtobufCMessage *p, const sdsn_target *t, bool tls_skip_verify,
+                                    const qan_query *q)
 {
     ProtobufCMessage *tf;
     ProtobufCMessage *m = action_dsn_params(kinds[k].agent_params, t, &tf);
@@ -214,6 +227,13 @@ static ProtobufCMessage *dsn_params(size_t k, const ProtobufCMessage *p, const s
     int rc;
     if (kinds[k].k == K_MONGO_EXPLAIN) {
         rc = pb_set_str(m, "query", pb_get_str(p, "query")) | pb_set_msg(m, "text_files", tf);
+    } else if (kinds[k].k == K_MYSQL_EXPLAIN) {
+        Agent__V1__StartActionRequest__MySQLExplainParams *e = (Agent__V1__StartActionRequest__MySQLExplainParams *)m;
+        e->output_format = explain_format(k);
+        rc = pb_set_str(m, "query", q->query) | pb_set_str(m, "schema", q->schema) | pb_set_msg(m, "tls_files", tf) |
+             pb_set_bool(m, "tls_skip_verify", tls_skip_verify);
+        for (size_t i = 0; rc == 0 && i < q->n_values; i++)
+            rc = pb_append_str(m, "values", q->values[i]);
     } else if (kinds[k].k == K_PG_TABLE) {
         /* Upstream sends PostgreSQL table actions without TLS files. */
         protobuf_c_message_free_unpacked(tf, NULL);
@@ -318,17 +338,14 @@ static int start_dsn_action(db *d, size_t k, const ProtobufCMessage *p, char *ag
         skip_verify = rec_b(exporter, "tls_skip_verify", NULL);
         json_decref(exporter);
     }
-    if (rc == RPC_OK && kinds[k].k == K_MYSQL_EXPLAIN) {
-        /* The query comes from QAN (qan-api2) by query_id; this server runs no QAN. */
-        rc = !*pb_get_str(p, "query_id")
-                 ? rpc_fail(st, RPC_FAILED_PRECONDITION, "query or query_id is required")
-                 : rpc_fail(st, RPC_UNIMPLEMENTED,
-                            "MySQL EXPLAIN by query_id is not supported by this server: it needs QAN (qan-api2).");
-    }
-    if (rc == RPC_OK && !(*params = dsn_params(k, p, &t, skip_verify)))
+    qan_query q = { 0 };
+    if (rc == RPC_OK && kinds[k].k == K_MYSQL_EXPLAIN)
+        rc = qan_explain_query(service_id, pb_get_str(p, "query_id"), p, &q, st);
+    if (rc == RPC_OK && !(*params = dsn_params(k, p, &t, skip_verify, &q)))
         rc = rpc_fail(st, RPC_INTERNAL, "out of memory");
     if (rc == RPC_OK)
         snprintf(agent, agent_len, "%s", t.pmm_agent_id);
+    qan_query_clear(&q);
     sdsn_clear(&t);
     return rc;
 }

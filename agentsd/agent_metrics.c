@@ -8,6 +8,7 @@
 
 #include "internal/v1/metrics.pb-c.h"
 #include "bus/metrics_rpc.h"
+#include "qan_handoff.h"
 
 /* Upstream pre-initialises "unknown"; ours name what cut the stream. */
 static const char *const reasons[] = { "kick", "done", "unknown", "refused", "flood", "garbage", "gone", "stopping" };
@@ -89,6 +90,7 @@ char *agent_metrics_text(void)
             "pmm_agentsd_setstate_sent_total %ld\n",
             (double)atomic_load(&M.rtt_sum_us) / 1e6, pings, (double)atomic_load(&M.drift_sum_us) / 1e6, pings,
             atomic_load(&M.setstates));
+    qan_handoff_metrics(f);
     if (fclose(f) != 0) {
         free(out);
         return NULL;

@@ -22,6 +22,7 @@
 #include "loop.h"
 #include "protocol.h"
 #include "query_actions.h"
+#include "qan_handoff.h"
 #include "registry.h"
 #include "secret.h"
 #include "webcfg.h"
@@ -77,6 +78,7 @@ int main(int argc, char **argv)
         actions_send = conn_request;
         protocol_set_handler(AGENT__V1__AGENT_MESSAGE__PAYLOAD_ACTION_RESULT, actions_store_result);
         if (methods && a.pub && bus_peers_init(zctx, run_dir) == 0 && dbpool_start(&a.db, stream_db) == 0 &&
+            qan_handoff_init(zctx, run_dir) == 0 &&
             loop_start(zctx, run_dir, agents) == 0 && hints_start(zctx, run_dir) == 0 &&
             daemon_serve(zctx, run_dir, "agentsd", methods, n_methods, workers, &a.db, &a,
                          stop) == 0)
@@ -86,6 +88,7 @@ int main(int argc, char **argv)
         loop_stop();
         dbpool_stop();
         loop_finish();
+        qan_handoff_close();
         bus_pub_destroy(a.pub);
         bus_peers_thread_done();
         if (zctx)

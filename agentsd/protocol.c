@@ -12,6 +12,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "pings.h"
+#include "qan_handoff.h"
 #include "requests.h"
 #include "rpc.h"
 #include "sched.h"
@@ -131,10 +132,12 @@ static int on_db_request(conn *c, Agent__V1__AgentMessage *msg, size_t frame_len
 
 /* ---- the other kinds ------------------------------------------------------------ */
 
-/* No qan-api2 behind this server yet; upstream answers even when
+/* Handed to qanfwd without waiting; upstream answers even when
  * forwarding failed. */
 static void on_qan_collect(conn *c, const Agent__V1__AgentMessage *msg)
 {
+    if (msg->qan_collect)
+        qan_handoff(c->agent_id, msg->qan_collect);
     Agent__V1__QANCollectResponse q = AGENT__V1__QANCOLLECT_RESPONSE__INIT;
     Agent__V1__ServerMessage m = AGENT__V1__SERVER_MESSAGE__INIT;
     m.payload_case = AGENT__V1__SERVER_MESSAGE__PAYLOAD_QAN_COLLECT;

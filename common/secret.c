@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "fdio.h"
 #include "log.h"
 
 static unsigned char key[crypto_secretbox_KEYBYTES];
@@ -40,20 +41,6 @@ static int read_key(int fd, const char *path)
     return 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* The key is written to a temporary file and linked into place: the file
  * appears whole or not at all, so a daemon starting at the same moment
  * never reads a half-written key; link fails with EEXIST for the loser,
@@ -69,7 +56,7 @@ static int create_key(const char *path)
     if (fd < 0)
         return -1;
     crypto_secretbox_keygen(key);
-    int rc = write_all(fd, key, sizeof key);
+    int rc = fd_write_all(fd, key, sizeof key);
     if (fsync(fd) != 0)
         rc = -1;
     if (close(fd) != 0)

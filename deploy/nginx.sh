@@ -23,6 +23,8 @@ else
     NGINX_VM_PORT=${VM_PORT:-9090}
     NGINX_VMALERT_PORT=${VMALERT_PORT:-8880}
 fi
+# qan-api2's JSON API (upstream's 9922), behind /v1/qan/
+NGINX_QAN_JSON=${PMM_QAN_API_JSON_ADDR:-127.0.0.1:9922}
 
 # As root the master keeps root and the workers run as Debian's nginx user;
 # they write request and response bodies that do not fit in memory under
@@ -115,6 +117,7 @@ nginx_render() {
         -e "s|@VM_UPSTREAM@|$(nginx_sed_value "$dial:$NGINX_VM_PORT")|g" \
         -e "s|@VMALERT_UPSTREAM@|$(nginx_sed_value "$dial:$NGINX_VMALERT_PORT")|g" \
         -e "s|@VMPROXY_UPSTREAM@|$(nginx_sed_value "127.0.0.1:$VMPROXY_PORT")|g" \
+        -e "s|@QAN_JSON_UPSTREAM@|$(nginx_sed_value "$NGINX_QAN_JSON")|g" \
         "$ROOT/deploy/nginx.conf.in" >"$VAR/nginx/nginx.conf.tmp"
     # the access log goes to /dev/stdout, which under supervisord is nginx's
     # own pipe; here stdout may be a terminal or pipe nginx cannot reopen

@@ -45,7 +45,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PGBIN=${PMM_PG_BIN:-/usr/lib/postgresql/15/bin}
 BIND=${PMM_INTERFACE_TO_BIND:-127.0.0.1}
 READY_TIMEOUT=${PMM_READY_TIMEOUT:-60}
-DAEMONS="inventoryd configd agentsd backupd checksd gateway"
+DAEMONS="inventoryd configd agentsd backupd checksd qanfwd gateway"
 
 die() { echo "$PROGRAM: $*" >&2; exit 1; }
 say() { echo "$PROGRAM: $*"; }
@@ -336,6 +336,9 @@ EOF
         --user-checks-dir="$VAR/checks" --alerting-templates-dir="$ROOT/checksd/data/alerting-templates" \
         --user-templates-dir="$VAR/alerting/templates" --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" \
         --alertmanager-url="http://127.0.0.1:$ALERTMANAGER_PORT/"
+    # PMM_QAN_API_ADDR: qan-api2's gRPC API (the e2e tests' stand-in);
+    # PMM_QANFWD_FLAGS: extra flags (the e2e tests bound the spool)
+    render_program qanfwd 26 --var-dir="$VAR" --qan-api-addr="${PMM_QAN_API_ADDR:-127.0.0.1:9911}" ${PMM_QANFWD_FLAGS:-}
     # the gateway relays to exactly the daemons supervisord runs here
     render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
         --http-port="$REST_PORT" --debug-port="$DEBUG_PORT" --vmproxy-port="$VMPROXY_PORT" \

@@ -219,6 +219,19 @@ def psql(sql, timeout=60):
 
 # ---- supervisorctl ----------------------------------------------------------
 
+def stop_process(proc):
+    """Stops a helper process a test started (SIGTERM, SIGKILL after 10 s)
+    and closes its stdout pipe."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if proc.stdout:
+        proc.stdout.close()
+
+
 def ctl(*args, timeout=120):
     cmd = shlex.split(CTL) + list(args)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)

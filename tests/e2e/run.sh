@@ -15,7 +15,7 @@ BUILD=${1:-build/release}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 case $BUILD in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
 PY=/usr/bin/python3
-DAEMONS="inventoryd configd agentsd backupd checksd gateway"
+DAEMONS="inventoryd configd agentsd backupd checksd qanfwd gateway"
 
 VAR=$(mktemp -d "${TMPDIR:-/tmp}/pmm-e2e.XXXXXX")
 chmod 755 "$VAR" # PostgreSQL runs as user postgres and must reach its data dir
@@ -116,6 +116,15 @@ export E2E_S3_BUCKET=pmm-backups
 S3RVER=${PMM_S3RVER:-${PMM_S3RVER_PREFIX:-/usr/local/lib/pmm-core-s3rver}/node_modules/.bin/s3rver}
 S3_PID=
 # backupd gives up on a lost job and on S3 sooner than in production
+# BASE+21 is the qan-api2 stand-in's gRPC port (tests/e2e/qan_standin.py,
+# started by test_qan.py; qanfwd forwards QAN data there), BASE+22 its JSON
+# port (nginx's /v1/qan/).
+export E2E_QAN_GRPC_PORT=$((PORT_BASE + 21)) E2E_QAN_JSON_PORT=$((PORT_BASE + 22))
+export PMM_QAN_API_ADDR="127.0.0.1:$E2E_QAN_GRPC_PORT" PMM_QAN_API_JSON_ADDR="127.0.0.1:$E2E_QAN_JSON_PORT"
+# qanfwd's spool small enough for a test to fill, memory large enough to
+# take a test's burst of 300 batches while a call to the stopped stand-in
+# waits, one agent batch per Collect request so that the tests can count
+export PMM_QANFWD_FLAGS="--spool-max-files=200 --memory-batches-per-agent=1000 --send-timeout-ms=3000 --request-max-batches=1"
 export PMM_BACKUPD_FLAGS="--job-lost-after=6 --s3-timeout=5"
 export E2E_PYGEN="$BUILD/gen/py"
 export E2E_COUNTS_FILE="$VAR/py-counts"

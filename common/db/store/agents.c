@@ -22,6 +22,12 @@ json_t *store_agents_get(db *d, const char *agent_id, rpc_status *st)
     return store_row(d, "SELECT * FROM agents WHERE agent_id = $1", agent_id, st);
 }
 
+json_t *store_agents_get_labels(db *d, const char *agent_id, rpc_status *st)
+{
+    return store_row(d, "SELECT agent_id, agent_type, service_id, custom_labels FROM agents WHERE agent_id = $1",
+                     agent_id, st);
+}
+
 json_t *store_agents_by_ids(db *d, const char *ids, rpc_status *st)
 {
     return store_rows(d, "SELECT * FROM agents WHERE agent_id = ANY($1::text[])", 1, (const char *[]){ ids }, st);

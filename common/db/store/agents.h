@@ -14,6 +14,9 @@
 
 /* The agent with agent_id, or NULL (st untouched when there is none). */
 json_t *store_agents_get(db *d, const char *agent_id, rpc_status *st);
+/* Only what labels QAN data (agent_id, agent_type, service_id,
+ * custom_labels): no credentials, so no encryption key needed. */
+json_t *store_agents_get_labels(db *d, const char *agent_id, rpc_status *st);
 /* The agents whose ids are in ids (a text[] literal). */
 json_t *store_agents_by_ids(db *d, const char *ids, rpc_status *st);
 /* The enabled agents run by the pmm-agents in ids (text[]), ordered by
