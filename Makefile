@@ -35,6 +35,8 @@ LIBS_DB    := $(shell pkg-config --libs $(PKGS_DB) 2>/dev/null)
 LIBS_BASE  := $(LIBS_DB) $(LIBS_NODB)
 LIBS_GW    := $(shell pkg-config --libs $(PKGS_GW) 2>/dev/null)
 LIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null)
+# hactl's raft member (canonical raft over libuv)
+LIBS_RAFT  := $(shell pkg-config --libs raft libuv 2>/dev/null)
 
 BUILD_TS := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -45,7 +47,7 @@ CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(EXTRA_CFLAGS)
 # protoc-c output is not ours to keep warning-free.
 GEN_CFLAGS = $(filter-out -Werror,$(CFLAGS_ALL)) -Wno-unused-parameter
 
-PROGRAMS = gateway inventoryd configd agentsd backupd pmmctl
+PROGRAMS = gateway inventoryd configd agentsd backupd hactl pmmctl
 # The bus daemons among them: the gateway's default --daemons, so that a
 # daemon added to PROGRAMS is routed to without another list to edit.
 DAEMONS  = $(filter-out gateway pmmctl,$(PROGRAMS))
@@ -135,6 +137,7 @@ inventoryd_LIBS = $(LIBS_BASE)
 agentsd_LIBS    = $(LIBS_BASE)
 backupd_LIBS    = $(LIBS_BASE)
 configd_LIBS    = $(LIBS_BASE)
+hactl_LIBS      = $(LIBS_BASE) $(LIBS_RAFT)
 pmmctl_LIBS     = $(LIBS_BASE)
 $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_template,$(p))))
 
@@ -164,7 +167,7 @@ $(BUILD)/tests/%.o: tests/%.c $(GEN)/testproto/.protos
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(TEST_PB_O) $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJ) $(TEST_PB_O) -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK) -Wl,--end-group \
-	      $(LIBS_CHECK) $(LIBS_GW) $(LIBS_BASE)
+	      $(LIBS_CHECK) $(LIBS_GW) $(LIBS_BASE) $(LIBS_RAFT)
 
 # libFuzzer target of the Starlark interpreter (tests/fuzz): built with clang,
 # ASan+UBSan; tests/unit/test_starlark_fuzz runs it briefly over the seed corpus.
@@ -180,7 +183,7 @@ $(FUZZ_BIN): tests/fuzz/fuzz_starlark.c $(STARLARK_SRC) $(wildcard starlark/*.h)
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRC:%.c=$(BUILD)/%)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK)
-	$(CC) $(CFLAGS_ALL) -o $@ $< -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK) -Wl,--end-group $(LIBS_GW) $(LIBS_BASE)
+	$(CC) $(CFLAGS_ALL) -o $@ $< -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK) -Wl,--end-group $(LIBS_GW) $(LIBS_BASE) $(LIBS_RAFT)
 
 # ---- targets ----------------------------------------------------------------
 .PHONY: all deps test test-build run install clean bench fuzz

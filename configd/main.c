@@ -12,9 +12,11 @@
 
 #include "app.h"
 #include "aws_instance.h"
+#include "bus/leader_events.h"
 #include "bus/peers.h"
 #include "config.h"
 #include "db/daemon_db.h"
+#include "leader.h"
 #include "log.h"
 #include "logs_service.h"
 #include "metrics.h"
@@ -102,6 +104,7 @@ int main(int argc, char **argv)
         return 1;
     }
     volatile sig_atomic_t *stop = daemon_stop_flag();
+    leader_init(); /* LeaderHealthCheck: with HA on, a follower until hactl says otherwise */
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     upd.timeout_ms = update_timeout_ms;
@@ -158,13 +161,14 @@ int main(int argc, char **argv)
         log_info("VictoriaMetrics at %s is external: no scrape configuration is written", vm_url);
     else if (zctx && !(scrape = scrape_loop_start(&scfg)))
         log_error("cannot start the scrape configuration updates");
-    if (job && methods && a.updates && bus_peers_init(zctx, run_dir) == 0 &&
+    if (job && methods && a.updates && bus_peers_init(zctx, run_dir) == 0 && leader_follow_start(zctx, run_dir) == 0 &&
         daemon_serve(zctx, run_dir, "configd", methods, n_methods, workers, &a.db, &a, stop) == 0)
         status = 0;
     *stop = 1; /* ends the settings retry thread also when serving failed */
     settings_env_join(job);
     supervisor_loop_stop(loop);
     scrape_loop_stop(scrape);
+    leader_follow_stop();
     bus_pub_destroy(a.pub);
     free(methods);
     updater_free(a.updates);

@@ -10,6 +10,7 @@
 #   suite.sh ctl ARGS    supervisorctl against this suite (status, restart inventoryd, ...)
 #   suite.sh pmmctl ARGS pmmctl against this suite's PostgreSQL (user add alice --role=admin,
 #                        user unlock admin, token create ci --role=admin, ...)
+#   suite.sh hactl status [--json]  this node's HA member: role, term, leader, members
 #
 # Environment:
 #   PMM_VAR_DIR      state, logs, sockets (default ./var)
@@ -33,6 +34,9 @@
 #   PMM_NGINX_BIN    the TLS front's nginx (default /usr/sbin/nginx)
 #   PMM_BACKUPD_FLAGS extra flags of backupd (e.g. --job-lost-after=5)
 #   PMM_AGENTSD_FLAGS extra flags of agentsd (e.g. --workers=8)
+#   PMM_HA_ENABLE, PMM_HA_NODE_ID, PMM_HA_PEERS, PMM_HA_ADVERTISE_ADDRESS (or their
+#                    PMM_TEST_HA_* names) pass through to hactl and the daemons (README: HA);
+#   PMM_HA_RAFT_PORT raft's TCP port (default 9760; BASE+14 with PMM_PORT_BASE)
 #   PMM_INTERFACE_TO_BIND, PMM_LOG_LEVEL, PMM_ADMIN_PASSWORD pass through to the daemons.
 set -eu
 
@@ -41,7 +45,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PGBIN=${PMM_PG_BIN:-/usr/lib/postgresql/15/bin}
 BIND=${PMM_INTERFACE_TO_BIND:-127.0.0.1}
 READY_TIMEOUT=${PMM_READY_TIMEOUT:-60}
-DAEMONS="inventoryd configd agentsd backupd gateway"
+DAEMONS="inventoryd configd agentsd backupd hactl gateway"
 
 die() { echo "$PROGRAM: $*" >&2; exit 1; }
 say() { echo "$PROGRAM: $*"; }
@@ -56,6 +60,7 @@ if [ -n "${PMM_PORT_BASE:-}" ]; then
     PG_PORT=${PMM_PG_PORT:-$((PMM_PORT_BASE + 4))}
     VM_PORT=$((PMM_PORT_BASE + 5))
     VMALERT_PORT=$((PMM_PORT_BASE + 6))
+    RAFT_PORT=${PMM_HA_RAFT_PORT:-${PMM_TEST_HA_RAFT_PORT:-$((PMM_PORT_BASE + 14))}}
 else
     GRPC_PORT=7771
     REST_PORT=7772
@@ -63,6 +68,7 @@ else
     PG_PORT=${PMM_PG_PORT:-5433}
     VM_PORT=9090
     VMALERT_PORT=8880
+    RAFT_PORT=${PMM_HA_RAFT_PORT:-${PMM_TEST_HA_RAFT_PORT:-9760}}
 fi
 VM_BIN=${PMM_VM_BIN:-/usr/bin/victoria-metrics}
 . "$ROOT/deploy/nginx.sh"
@@ -315,6 +321,8 @@ EOF
     # PMM_BACKUPD_FLAGS: extra flags (the e2e tests shorten its timeouts)
     render_program backupd 27 --workers=2 --var-dir="$VAR" \
         --victoriametrics-url="http://127.0.0.1:$VM_PORT/prometheus/" ${PMM_BACKUPD_FLAGS:-}
+    # HA: idle unless PMM_HA_ENABLE; raft storage under $VAR/ha/<node id>
+    render_program hactl 28 --var-dir="$VAR" --ha-raft-port="$RAFT_PORT"
     # the gateway relays to exactly the daemons supervisord runs here
     render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
         --http-port="$REST_PORT" --debug-port="$DEBUG_PORT" --daemons="$(echo $DAEMONS | tr ' ' '\n' | grep -vx gateway | paste -sd, -)"
@@ -450,8 +458,13 @@ cmd_pmmctl() {
     exec "$BIN/pmmctl" "$@"
 }
 
+cmd_hactl() {
+    [ -x "$BIN/hactl" ] || die "no $BIN/hactl: build first (make), or set PMM_BIN_DIR"
+    PMM_RUN_DIR=$VAR/run exec "$BIN/hactl" "$@"
+}
+
 usage() {
-    sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 [ $# -ge 1 ] || { usage >&2; exit 2; }
@@ -465,6 +478,7 @@ case $cmd in
     stop) cmd_stop ;;
     ctl) cmd_ctl "$@" ;;
     pmmctl) cmd_pmmctl "$@" ;;
+    hactl) cmd_hactl "$@" ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;
 esac

@@ -15,7 +15,7 @@ BUILD=${1:-build/release}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 case $BUILD in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
 PY=/usr/bin/python3
-DAEMONS="inventoryd configd agentsd backupd gateway"
+DAEMONS="inventoryd configd agentsd backupd hactl gateway"
 
 VAR=$(mktemp -d "${TMPDIR:-/tmp}/pmm-e2e.XXXXXX")
 chmod 755 "$VAR" # PostgreSQL runs as user postgres and must reach its data dir
