@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <msgpack.h>
 
@@ -30,6 +31,21 @@ bool leader_ha_enabled(void)
     if (!v || !*v)
         v = getenv("PMM_TEST_HA_ENABLE");
     return truthy(v);
+}
+
+void leader_node_id(char *out, size_t len)
+{
+    const char *v = getenv("PMM_HA_NODE_ID");
+    if (!v || !*v)
+        v = getenv("PMM_TEST_HA_NODE_ID");
+    if (v && *v) {
+        snprintf(out, len, "%s", v);
+        return;
+    }
+    if (len && gethostname(out, len) != 0)
+        snprintf(out, len, "%s", "pmm-server");
+    if (len)
+        out[len - 1] = '\0';
 }
 
 void leader_init(void)

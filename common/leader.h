@@ -30,6 +30,9 @@
 
 /* PMM_HA_ENABLE, else PMM_TEST_HA_ENABLE: 1/true/yes/on (any case). */
 bool leader_ha_enabled(void);
+/* This node's id: PMM_HA_NODE_ID, else PMM_TEST_HA_NODE_ID, else the host
+ * name, into out. */
+void leader_node_id(char *out, size_t len);
 /* Reads leader_ha_enabled() once: with HA on, this process is a follower
  * until a fresh `leader` event. Call at start, before any thread asks. */
 void leader_init(void);

@@ -15,6 +15,7 @@
 #include "bus/leader_events.h"
 #include "bus/peers.h"
 #include "config.h"
+#include "db/changes.h"
 #include "db/daemon_db.h"
 #include "leader.h"
 #include "log.h"
@@ -161,7 +162,17 @@ int main(int argc, char **argv)
         log_info("VictoriaMetrics at %s is external: no scrape configuration is written", vm_url);
     else if (zctx && !(scrape = scrape_loop_start(&scfg)))
         log_error("cannot start the scrape configuration updates");
+    /* HA: settings changed through other nodes, re-published on this node's bus; ours sent to them */
+    char node[256];
+    leader_node_id(node, sizeof node);
+    changes_relay_config relay_cfg = { .db = &a.db, .app_name = "configd-changes", .node_id = node,
+                                       .topic = SETTINGS_CHANGED_TOPIC, .pub = a.pub };
+    changes_relay *relay = NULL;
+    bool ha = leader_ha_enabled();
+    if (ha && a.pub && (changes_notifier_start(&a.db, node) != 0 || !(relay = changes_relay_start(&relay_cfg))))
+        log_error("cannot start the HA change events");
     if (job && methods && a.updates && bus_peers_init(zctx, run_dir) == 0 && leader_follow_start(zctx, run_dir) == 0 &&
+        (!ha || relay) &&
         daemon_serve(zctx, run_dir, "configd", methods, n_methods, workers, &a.db, &a, stop) == 0)
         status = 0;
     *stop = 1; /* ends the settings retry thread also when serving failed */
@@ -169,6 +180,8 @@ int main(int argc, char **argv)
     supervisor_loop_stop(loop);
     scrape_loop_stop(scrape);
     leader_follow_stop();
+    changes_relay_stop(relay);
+    changes_notifier_stop();
     bus_pub_destroy(a.pub);
     free(methods);
     updater_free(a.updates);

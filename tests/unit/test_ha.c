@@ -1,8 +1,9 @@
-/* test_leader: common/leader.h (HA off: always leading at term 0; HA on:
+/* test_ha: common/leader.h (HA off: always leading at term 0; HA on:
  * a follower until a `leader` event with a term, the lease lapsing
  * without announcements, `follower`, payloads that do not decode, the
  * PMM_TEST_HA_ENABLE fallback) and hactl's peer list and PMM_TEST_HA_*
- * fallbacks (hactl/params.h). */
+ * fallbacks (hactl/params.h), the cross-node change payloads
+ * (db/changes.h). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include <msgpack.h>
 
+#include "db/changes.h"
 #include "hactl/params.h"
 #include "leader.h"
 #include "tests/lib/checkrun.h"
@@ -122,15 +124,34 @@ START_TEST(test_env_fallbacks)
 }
 END_TEST
 
+START_TEST(test_change_payloads)
+{
+    char node[16], topic[32];
+    ck_assert_int_eq(changes_parse("pmm-1 settings.changed", node, sizeof node, topic, sizeof topic), 0);
+    ck_assert_str_eq(node, "pmm-1");
+    ck_assert_str_eq(topic, "settings.changed");
+    ck_assert_int_eq(changes_parse("pmm-1", node, sizeof node, topic, sizeof topic), -1);
+    ck_assert_int_eq(changes_parse(" x", node, sizeof node, topic, sizeof topic), -1);
+    ck_assert_int_eq(changes_parse("a b c", node, sizeof node, topic, sizeof topic), -1);
+    ck_assert_int_eq(changes_parse("a ", node, sizeof node, topic, sizeof topic), -1);
+    char id[64];
+    setenv("PMM_TEST_HA_NODE_ID", "t-2", 1);
+    unsetenv("PMM_HA_NODE_ID");
+    leader_node_id(id, sizeof id);
+    ck_assert_str_eq(id, "t-2");
+}
+END_TEST
+
 static Suite *leader_suite(void)
 {
-    Suite *s = suite_create("leader");
+    Suite *s = suite_create("ha");
     TCase *tc = tcase_create("leader");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_ha_off_leads);
     tcase_add_test(tc, test_ha_on_follows_events);
     tcase_add_test(tc, test_peers);
     tcase_add_test(tc, test_env_fallbacks);
+    tcase_add_test(tc, test_change_payloads);
     suite_add_tcase(s, tc);
     return s;
 }

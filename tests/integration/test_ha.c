@@ -3,12 +3,20 @@
  * same transaction and keeps the first node id of a term; two
  * connections racing at different terms end with the higher one and the
  * lower refused once the higher committed; a scheduled run's due time is
- * claimed once (backupd's store_task_claim_due), whatever the term. */
+ * claimed once (backupd's store_task_claim_due), whatever the term; a
+ * change event of one node reaches another node's bus through NOTIFY
+ * (db/changes.h) and a node's own events are not relayed back. */
 #include <check.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <zmq.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backupd/store/store.h"
+#include "bus/bus.h"
+#include "db/changes.h"
 #include "db/store/ha_fence.h"
 #include "log.h"
 #include "tests/lib/checkrun.h"
@@ -118,20 +126,90 @@ START_TEST(test_claim_once)
 }
 END_TEST
 
+/* The next event on sub within ms: its topic and "source", or "" on timeout. */
+static void next_event(bus_sub *sub, int ms, char *topic, size_t tlen, char *source, size_t slen)
+{
+    char *t = NULL;
+    uint8_t *p = NULL;
+    size_t n = 0;
+    topic[0] = source[0] = '\0';
+    if (bus_sub_recv(sub, ms, &t, &p, &n) != 1)
+        return;
+    snprintf(topic, tlen, "%s", t);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    if (msgpack_unpack_next(&u, (const char *)p, n, NULL) == MSGPACK_UNPACK_SUCCESS && u.data.type == MSGPACK_OBJECT_MAP &&
+        u.data.via.map.size == 1 && u.data.via.map.ptr[0].val.type == MSGPACK_OBJECT_STR)
+        snprintf(source, slen, "%.*s", (int)u.data.via.map.ptr[0].val.via.str.size,
+                 u.data.via.map.ptr[0].val.via.str.ptr);
+    msgpack_unpacked_destroy(&u);
+    free(t);
+    free(p);
+}
+
+START_TEST(test_changes_cross_nodes)
+{
+    db_params p = { 0 };
+    db *d = fresh("test_ha_changes", &p);
+    void *zctx = zmq_ctx_new();
+    char dir[] = "/tmp/test_ha_changes.XXXXXX", ep[600];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    bus_pub_endpoint(ep, sizeof ep, dir, "configd");
+    bus_pub *pub = bus_pub_new(zctx, ep);
+    bus_sub *sub = bus_sub_new(zctx);
+    ck_assert_ptr_nonnull(pub);
+    ck_assert_int_eq(bus_sub_connect(sub, ep, ""), 0);
+    usleep(200000); /* the SUB joins before anything is published */
+    /* node b listens; node a sends */
+    changes_relay_config rc = { .db = &p, .app_name = "test", .node_id = "b", .topic = "settings.changed", .pub = pub };
+    changes_relay *r = changes_relay_start(&rc);
+    ck_assert_ptr_nonnull(r);
+    char topic[64], source[64];
+    next_event(sub, 5000, topic, sizeof topic, source, sizeof source);
+    ck_assert_str_eq(topic, "settings.changed");
+    ck_assert_str_eq(source, "node:?"); /* listening began: anything may have been missed */
+    ck_assert_int_eq(changes_notifier_start(&p, "a"), 0);
+    changes_notify("settings.changed");
+    next_event(sub, 5000, topic, sizeof topic, source, sizeof source);
+    ck_assert_str_eq(topic, "settings.changed");
+    ck_assert_str_eq(source, "node:a");
+    /* another topic, and node b's own events, are not relayed here */
+    changes_notify("inventory.changed");
+    rpc_status st = { 0 };
+    PGresult *res = db_exec(d, &st, "SELECT pg_notify('" CHANGES_CHANNEL "', 'b settings.changed')", 0, NULL);
+    ck_assert_ptr_nonnull(res);
+    PQclear(res);
+    next_event(sub, 1500, topic, sizeof topic, source, sizeof source);
+    ck_assert_str_eq(topic, "");
+    changes_notifier_stop();
+    changes_relay_stop(r);
+    bus_sub_destroy(sub);
+    bus_pub_destroy(pub);
+    zmq_ctx_term(zctx);
+    char sock[700];
+    snprintf(sock, sizeof sock, "%s/configd.pub", dir);
+    unlink(sock);
+    rmdir(dir);
+    db_destroy(d);
+    pgtest_params_clear(&p);
+}
+END_TEST
+
 static Suite *ha_suite(void)
 {
-    Suite *s = suite_create("ha_fence");
+    Suite *s = suite_create("ha");
     TCase *tc = tcase_create("fence");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_fence_terms);
     tcase_add_test(tc, test_fence_race);
     tcase_add_test(tc, test_claim_once);
+    tcase_add_test(tc, test_changes_cross_nodes);
     suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void)
 {
-    log_init("test_ha_fence", LOG_WARN);
+    log_init("test_ha", LOG_WARN);
     return check_run(ha_suite());
 }
