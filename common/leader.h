@@ -26,7 +26,7 @@
 #define LEADER_TOPIC "leader"
 #define FOLLOWER_TOPIC "follower"
 #define LEADER_ANNOUNCE_MS 300
-#define LEADER_LEASE_MS 1500
+#define LEADER_LEASE_MS 2000
 
 /* PMM_HA_ENABLE, else PMM_TEST_HA_ENABLE: 1/true/yes/on (any case). */
 bool leader_ha_enabled(void);

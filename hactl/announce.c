@@ -14,6 +14,13 @@
 #include "status.h"
 
 #define STATUS_EVERY_MS 1000
+/* A view this old means the raft thread is stuck: not leading. As long
+ * as raft's own election timeout, so that a loaded machine (a poll late
+ * by a few hundred ms) does not flap the announcement. */
+#define VIEW_STALE_MS 1000
+/* While leading, the fence is passed again this often (a backstop: raft
+ * already says no other node leads this term). */
+#define FENCE_EVERY_MS 5000
 
 static struct {
     announce_config c;
@@ -39,22 +46,32 @@ static void *run(void *arg)
 {
     (void)arg;
     bool was = false, first = true;
-    int64_t was_term = -1, last_sent = 0, last_status = 0, refused_term = -1;
+    int64_t was_term = -1, last_sent = 0, last_status = 0, refused_term = -1, last_loop = 0, last_fence = 0;
+    int64_t status_term = -1, last_node_read = 0;
     char leader_node[128] = "";
     while (!an.stop) {
         node_view v;
         node_view_get(&v);
         int64_t now = clock_mono_ms();
+        /* this thread itself was stopped (SIGSTOP, a frozen machine): what it knew is old */
+        bool woke = now - last_loop > VIEW_STALE_MS;
+        last_loop = now;
         bool lead = false;
-        if (v.role == NODE_LEADER && now - v.updated_ms <= 3 * NODE_POLL_MS) {
-            char why[RPC_MESSAGE_MAX] = "";
-            /* a term refused once stays refused: a newer one exists */
-            lead = v.term != refused_term && fence(v.term, why, sizeof why);
-            if (!lead && v.term != refused_term) {
-                log_warn("HA: raft says this node leads term %lld but the fence refuses it: %s", (long long)v.term,
-                         why);
-                if (strstr(why, "stale leader term"))
-                    refused_term = v.term;
+        if (v.role == NODE_LEADER && now - v.updated_ms <= VIEW_STALE_MS && v.term != refused_term) {
+            /* the fence on every way into leading (and every FENCE_EVERY_MS as a backstop), not on
+             * each announcement: a slow PostgreSQL must not hold the announcements back */
+            if (!was || v.term != was_term || woke || now - last_fence >= FENCE_EVERY_MS) {
+                char why[RPC_MESSAGE_MAX] = "";
+                lead = fence(v.term, why, sizeof why);
+                last_fence = now;
+                if (!lead) {
+                    log_warn("HA: raft says this node leads term %lld but the fence refuses it: %s",
+                             (long long)v.term, why);
+                    if (strstr(why, "stale leader term"))
+                        refused_term = v.term; /* a newer term exists: never again */
+                }
+            } else {
+                lead = true;
             }
         }
         if (first || lead != was || v.term != was_term || now - last_sent >= LEADER_ANNOUNCE_MS) {
@@ -67,13 +84,18 @@ static void *run(void *arg)
             first = false;
         }
         if (now - last_status >= STATUS_EVERY_MS) {
-            int64_t fterm = 0;
-            char fnode[128] = "";
-            rpc_status st = { 0 };
-            if (leader_fence_read(an.d, &fterm, fnode, sizeof fnode, &st) == RPC_OK)
-                snprintf(leader_node, sizeof leader_node, "%s", fterm == v.term && *v.leader_address ? fnode : "");
+            /* the leader's node id, from the fence: when the term changed, else every 5 s */
+            if (v.term != status_term || now - last_node_read >= FENCE_EVERY_MS) {
+                int64_t fterm = 0;
+                char fnode[128] = "";
+                rpc_status st = { 0 };
+                if (leader_fence_read(an.d, &fterm, fnode, sizeof fnode, &st) == RPC_OK)
+                    snprintf(leader_node, sizeof leader_node, "%s", fterm == v.term ? fnode : "");
+                status_term = v.term;
+                last_node_read = now;
+            }
             status_info si = { .node_id = an.c.node_id, .address = an.c.address, .view = &v,
-                               .leader_node_id = leader_node, .leading = lead,
+                               .leader_node_id = *v.leader_address ? leader_node : "", .leading = lead,
                                .ha_enabled = true };
             if (status_write(an.c.status_path, &si) != 0)
                 log_debug("HA: cannot write %s", an.c.status_path);
