@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "db/store/ha_fence.h"
+#include "db/store/ha_nodes.h"
 #include "leader.h"
 #include "log.h"
 #include "node.h"
@@ -94,6 +95,9 @@ static void *run(void *arg)
                 status_term = v.term;
                 last_node_read = now;
             }
+            rpc_status bst = { 0 };
+            if (ha_nodes_beat(an.d, an.c.node_id, an.c.address, &bst) != RPC_OK)
+                log_debug("HA: no heartbeat in ha_nodes: %s", bst.message);
             status_info si = { .node_id = an.c.node_id, .address = an.c.address, .view = &v,
                                .leader_node_id = *v.leader_address ? leader_node : "", .leading = lead,
                                .ha_enabled = true };

@@ -9,7 +9,8 @@
  * before any daemon acts on it, and a node that was paused and still
  * believes it leads finds the newer term and announces `follower`. A view
  * older than a second (the raft thread is stuck) is not leading.
- * It also writes the status file (status.h) every second. */
+ * It also writes the status file (status.h) and this node's row of
+ * ha_nodes (its id and raft address, for ListNodes) every second. */
 #ifndef HACTL_ANNOUNCE_H
 #define HACTL_ANNOUNCE_H
 

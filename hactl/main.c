@@ -1,7 +1,7 @@
 /* hactl: this server's HA member. Wires the PMM_HA_* parameters, the raft
  * member (node.c), the leadership announcements on the bus (announce.c)
- * and the operators' `hactl status` (status.c). With HA off it serves
- * only the bus health check: every daemon then leads by itself
+ * ha.v1beta1 (ha_api.c) and the operators' `hactl status` (status.c).
+ * With HA off it serves only those: every daemon then leads by itself
  * (leader.h). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 
 #include "announce.h"
 #include "config.h"
+#include "ha_api.h"
 #include "db/daemon_db.h"
 #include "leader.h"
 #include "log.h"
@@ -102,19 +103,22 @@ int main(int argc, char **argv)
     /* hactl's own database work is the fence; migrations first, as every daemon */
     if (!pub || !d || daemon_prepare_db(d, 300, stop) != 0)
         goto out;
+    ha_api_app api = { .enabled = enable };
     if (!enable) {
         log_info("HA disabled: this node is the leader, every leader-only service runs here");
         node_view v = { .role = NODE_LEADER };
         status_info si = { .node_id = node_id, .address = "", .view = &v, .leader_node_id = node_id, .leading = true };
         status_write(spath, &si);
-        status = daemon_serve(zctx, run_dir, "hactl", NULL, 0, 1, &dbp, NULL, stop) == 0 ? 0 : 1;
+        status = daemon_serve(zctx, run_dir, "hactl", ha_api_methods, ha_api_methods_count, 1, &dbp, &api, stop) == 0
+                     ? 0
+                     : 1;
         goto out;
     }
     node_config nc = { .node_id = node_id, .address = self, .bind_address = bind_addr, .dir = dir,
                        .peers = (const char *const *)peers, .n_peers = (size_t)n_peers, .debug = debug };
     announce_config ac = { .node_id = node_id, .address = self, .db = &dbp, .pub = pub, .status_path = spath };
     if (node_start(&nc) == 0 && announce_start(&ac) == 0 &&
-        daemon_serve(zctx, run_dir, "hactl", NULL, 0, 1, &dbp, NULL, stop) == 0)
+        daemon_serve(zctx, run_dir, "hactl", ha_api_methods, ha_api_methods_count, 1, &dbp, &api, stop) == 0)
         status = 0;
     /* the leader hands over first; then this node says `follower` as it goes */
     node_stop();

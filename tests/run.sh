@@ -11,7 +11,7 @@ set -u
 BUILD=${1:-build/asan}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN_TIMEOUT=${PMM_TEST_TIMEOUT:-300}   # seconds per test binary
-E2E_TIMEOUT=${PMM_E2E_TIMEOUT:-480}    # seconds for the whole e2e stage
+E2E_TIMEOUT=${PMM_E2E_TIMEOUT:-900}    # seconds for the whole e2e stage (test_ha alone takes ~5 min)
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"

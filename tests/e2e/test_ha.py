@@ -6,6 +6,7 @@ own in the main suite's PostgreSQL.
 
 Cases, in order (unittest sorts by name): one leader is elected, and
 LeaderHealthCheck answers 200 there and 400 FailedPrecondition elsewhere;
+ha.v1beta1 Status and ListNodes on every node (and HA off on the main suite);
 kill -9 of the leader's hactl: a new leader within 5 s; kill -9 of the
 leader's whole suite: a new leader within 5 s, then that node restarted
 with its raft storage deleted rejoins as a follower; SIGSTOP of the
@@ -16,7 +17,8 @@ settings change made through another node (each other node within 1 s,
 every agent within 3 s under ASan), and an agent gets its new
 exporter within 1 s of AddService through another node; last, a backup
 schedule due every minute (made at the start, so that the failovers above
-happen while it runs) ran exactly once per due minute."""
+happen while it runs) ran exactly once per due minute; the nodes stop
+cleanly, their logs free of sanitizer reports."""
 
 import json
 import os
@@ -28,7 +30,7 @@ import tempfile
 import time
 import unittest
 
-from e2elib import ADMIN, basic, http_call, unique
+from e2elib import ADMIN, basic, http_call, rest, unique
 from fakeagent import FakeAgent, BackupJobs, process_types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -283,6 +285,29 @@ class HATest(unittest.TestCase):
         self.assertIn("role:    leader", out)
         self.assertIn("(node %s)" % leader.id, out)
 
+    def test_1_ha_api(self):
+        """ha.v1beta1 (admin): Status and ListNodes on every node; the main suite has HA off."""
+        leader, _ = self.wait_one_leader(30)
+        want = sorted([{"node_name": n.id, "role": "NODE_ROLE_LEADER" if n is leader else "NODE_ROLE_FOLLOWER",
+                        "status": "alive"} for n in self.nodes], key=lambda x: x["node_name"])
+        for n in self.nodes:
+            r = n.rest("GET", "/v1/ha/status")
+            self.assertEqual((r.status, r.json), (200, {"status": "Enabled"}), n.id)
+            deadline = time.time() + 5  # the heartbeats of ha_nodes come every second
+            while True:
+                r = n.rest("GET", "/v1/ha/nodes")
+                self.assertEqual(r.status, 200, r)
+                got = sorted(r.json.get("nodes", []), key=lambda x: x.get("node_name", ""))
+                if got == want or time.time() > deadline:
+                    break
+                time.sleep(0.3)
+            self.assertEqual(got, want, n.id)
+        self.assertEqual(self.nodes[0].rest("GET", "/v1/ha/nodes", auth=None).status, 401)
+        r = rest("GET", "/v1/ha/status")
+        self.assertEqual((r.status, r.json), (200, {"status": "Disabled"}))
+        r = rest("GET", "/v1/ha/nodes")
+        self.assertEqual((r.status, r.json), (200, {"nodes": []}))
+
     def test_2_kill_leaders_hactl(self):
         old, _ = self.wait_one_leader(30)
         pid = old.pids()["hactl"]
@@ -446,6 +471,25 @@ class HATest(unittest.TestCase):
         claimed = superuser_psql("SELECT (EXTRACT(EPOCH FROM claimed_due))::bigint FROM scheduled_tasks "
                                  "WHERE id = '%s'" % self.task_id, db=self.dbname)
         self.assertEqual(int(claimed), want[-1])
+
+    def test_7_clean_stop_and_logs(self):
+        """The nodes stop cleanly (every daemon exits 0 on SIGTERM) and no daemon of theirs logged a
+        sanitizer report (tests/e2e/run.sh checks the main suite's logs the same way)."""
+        for a in self.agents:
+            a.close()
+        for n in self.nodes:
+            r = n.suite("stop", timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        daemons = "inventoryd|configd|agentsd|backupd|hactl|gateway"
+        for n in self.nodes:
+            logdir = os.path.join(n.var, "log")
+            for name in sorted(os.listdir(logdir)):
+                with open(os.path.join(logdir, name), errors="replace") as f:
+                    text = f.read()
+                self.assertNotRegex(text, r"Sanitizer|runtime error: ", "%s/%s" % (n.id, name))
+            with open(os.path.join(logdir, "supervisord.log")) as f:
+                sup = f.read()
+            self.assertNotRegex(sup, r"stopped: (%s) \((terminated by|exit status [1-9])" % daemons, n.id)
 
 
 if __name__ == "__main__":

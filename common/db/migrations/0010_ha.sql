@@ -20,3 +20,11 @@ INSERT INTO ha_fence (id, term) VALUES (1, 0);
 -- node's scheduler gets there, and a new leader runs a due time the old
 -- one missed.
 ALTER TABLE scheduled_tasks ADD COLUMN claimed_due TIMESTAMP NULL;
+
+-- The HA nodes as their hactl last said (every second): id, raft address
+-- and when, for ha.v1beta1 ListNodes (raft knows only addresses).
+CREATE TABLE ha_nodes (
+    node_id VARCHAR NOT NULL PRIMARY KEY,
+    address VARCHAR NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
