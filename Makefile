@@ -48,6 +48,8 @@ LIBS_GRPC  := $(shell pkg-config --libs $(PKGS_GRPC) 2>/dev/null)
 LIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null)
 # checksd's sandboxed script processes (tests and benchmarks link it too)
 LIBS_SECCOMP := $(shell pkg-config --libs libseccomp 2>/dev/null)
+# hactl's raft member (canonical raft over libuv)
+LIBS_RAFT  := $(shell pkg-config --libs raft libuv 2>/dev/null)
 
 BUILD_TS := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -58,7 +60,7 @@ CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(EXTRA_CFLAGS)
 # protoc-c output is not ours to keep warning-free.
 GEN_CFLAGS = $(filter-out -Werror,$(CFLAGS_ALL)) -Wno-unused-parameter
 
-PROGRAMS = gateway inventoryd configd agentsd backupd checksd qanfwd pmmctl
+PROGRAMS = gateway inventoryd configd agentsd backupd checksd qanfwd hactl pmmctl
 # The bus daemons among them: the gateway's default --daemons, so that a
 # daemon added to PROGRAMS is routed to without another list to edit.
 DAEMONS  = $(filter-out gateway pmmctl,$(PROGRAMS))
@@ -151,6 +153,7 @@ configd_LIBS    = $(LIBS_BASE)
 # checksd runs check scripts with the Starlark interpreter
 checksd_LIBS    = $(LIBS_BASE) $(LIBS_SECCOMP)
 $(BUILD)/bin/checksd: $(LIBSTARLARK)
+hactl_LIBS      = $(LIBS_BASE) $(LIBS_RAFT)
 pmmctl_LIBS     = $(LIBS_BASE)
 qanfwd_LIBS     = $(LIBS_GRPC) $(LIBS_BASE)
 $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_template,$(p))))
@@ -181,7 +184,7 @@ $(BUILD)/tests/%.o: tests/%.c $(GEN)/testproto/.protos
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(TEST_PB_O) $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJ) $(TEST_PB_O) -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK) -Wl,--end-group \
-	      $(LIBS_CHECK) $(LIBS_GW) $(LIBS_BASE) $(LIBS_SECCOMP)
+	      $(LIBS_CHECK) $(LIBS_GW) $(LIBS_BASE) $(LIBS_SECCOMP) $(LIBS_RAFT)
 
 # Test tools (tests/tools/*.c): programs the e2e tests run, e.g. a hostile
 # pmm-agent (agentflood). Built with the tests.
@@ -206,7 +209,7 @@ $(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(FUZZ_LIBS) $(LIBCOMMON)
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRC:%.c=$(BUILD)/%)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK)
-	$(CC) $(CFLAGS_ALL) -o $@ $< -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK) -Wl,--end-group $(LIBS_GW) $(LIBS_BASE) $(LIBS_SECCOMP)
+	$(CC) $(CFLAGS_ALL) -o $@ $< -Wl,--start-group $(PROG_LIBS) $(LIBCOMMON) $(LIBSTARLARK) -Wl,--end-group $(LIBS_GW) $(LIBS_BASE) $(LIBS_SECCOMP) $(LIBS_RAFT)
 
 # ---- targets ----------------------------------------------------------------
 .PHONY: all deps test test-build run install clean bench fuzz fuzz-build

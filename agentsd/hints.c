@@ -31,6 +31,11 @@ static void on_settings(void *arg)
     sched_all();
 }
 
+void hints_inventory_changed(void)
+{
+    loop_post(on_inventory, NULL);
+}
+
 static void *hints_main(void *arg)
 {
     (void)arg;

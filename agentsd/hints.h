@@ -6,5 +6,8 @@
 
 int hints_start(void *zmq_ctx, const char *run_dir);
 void hints_stop(void);
+/* An inventory change made through another HA node (db/changes.h): the
+ * same as inventory.changed from this node's inventoryd. Any thread. */
+void hints_inventory_changed(void);
 
 #endif

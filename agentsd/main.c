@@ -26,6 +26,9 @@
 #include "registry.h"
 #include "secret.h"
 #include "webcfg.h"
+#include "bus/inventory_events.h"
+#include "db/changes.h"
+#include "leader.h"
 #include "log.h"
 
 int main(int argc, char **argv)
@@ -77,13 +80,21 @@ int main(int argc, char **argv)
         const loop_handler *agents = registry_init(a.pub);
         actions_send = conn_request;
         protocol_set_handler(AGENT__V1__AGENT_MESSAGE__PAYLOAD_ACTION_RESULT, actions_store_result);
+        /* HA: inventory changes made through other nodes, re-published here for configd */
+        char node[256];
+        leader_node_id(node, sizeof node);
+        changes_relay_config rc = { .db = &a.db, .app_name = "agentsd-changes", .node_id = node,
+                                    .topic = INVENTORY_EVENTS_TOPIC, .pub = a.pub, .local = hints_inventory_changed };
+        changes_relay *relay = NULL;
         if (methods && a.pub && bus_peers_init(zctx, run_dir) == 0 && dbpool_start(&a.db, stream_db) == 0 &&
             qan_handoff_init(zctx, run_dir) == 0 &&
             loop_start(zctx, run_dir, agents) == 0 && hints_start(zctx, run_dir) == 0 &&
+            (!leader_ha_enabled() || (relay = changes_relay_start(&rc))) &&
             daemon_serve(zctx, run_dir, "agentsd", methods, n_methods, workers, &a.db, &a,
                          stop) == 0)
             status = 0;
         /* producers first, then the loop, then what the loop still owes */
+        changes_relay_stop(relay);
         hints_stop();
         loop_stop();
         dbpool_stop();

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "compat.h"
+#include "db/store/ha_fence.h"
 #include "jobrun.h"
 #include "log.h"
 #include "metadata.h"
@@ -84,6 +85,21 @@ int backup_lock_keys(db *d, const char *location_id, const char *folder, const c
 static int create_rows(db *d, const backup_params *p, const store_service_rec *svc, const char *name,
                        const char *db_version, const char *pmm_agent_id, artifact *a, job *j, rpc_status *st)
 {
+    if (p->due_ms && p->schedule_id && *p->schedule_id) {
+        bool claimed = false;
+        if (leader_fence(d, p->term, NULL, st) ||
+            store_task_claim_due(d, p->schedule_id, p->due_ms, &claimed, st)) {
+            if (st->code == RPC_FAILED_PRECONDITION && p->skipped)
+                *p->skipped = true;
+            return st->code;
+        }
+        if (!claimed) {
+            if (p->skipped)
+                *p->skipped = true;
+            return rpc_fail(st, RPC_ALREADY_EXISTS, "the run of task %s due at %lld ms was already made",
+                            p->schedule_id, (long long)p->due_ms);
+        }
+    }
     if (backup_lock_keys(d, p->location_id, p->folder, name, svc, st) ||
         pre_check_overlap(d, svc, p->location_id, p->folder, st))
         return st->code;

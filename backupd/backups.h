@@ -8,6 +8,7 @@
 #ifndef BACKUPD_BACKUPS_H
 #define BACKUPD_BACKUPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "db/db.h"
@@ -23,6 +24,14 @@ typedef struct {
     const char *schedule_id; /* NULL or "" for an on-demand backup */
     uint32_t retries;
     int64_t retry_interval_ns;
+    /* A scheduled run (HA fencing, leader.h): the raft term it was decided
+     * under and its due time. The transaction creating its rows first
+     * passes the fence at that term, then claims the due time on the task
+     * (once, whichever node gets there); either refusal sets *skipped and
+     * writes nothing. due_ms 0: an on-demand backup, no fence or claim. */
+    int64_t term;
+    int64_t due_ms;
+    bool *skipped;
 } backup_params;
 
 /* The advisory locks (store_lock_keys) a change of artifacts or tasks at

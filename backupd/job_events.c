@@ -9,7 +9,6 @@
 #include "clock.h"
 #include "internal/v1/jobs.pb-c.h"
 #include "jobrun.h"
-#include "leader.h"
 #include "log.h"
 #include "metadata.h"
 #include "restores.h"
@@ -244,10 +243,6 @@ static void on_result(const char *pmm_agent_id, const Agent__V1__JobResult *r)
 
 static void handle(const char *topic, const uint8_t *payload, size_t len)
 {
-    if (leader_on_event(topic)) {
-        log_info("HA: this server is now %s", leader_is() ? "the leader" : "a follower");
-        return;
-    }
     Internal__V1__JobEvent *e = internal__v1__job_event__unpack(NULL, len, payload);
     if (!e) {
         log_warn("%s: an event that does not decode was dropped", topic);
@@ -284,11 +279,7 @@ int job_events_start(void *zmq_ctx, const char *run_dir, app *a)
     ev.stop = 0;
     ev.sub = bus_sub_new(zmq_ctx);
     ev.d = db_new(&a->db);
-    /* hactl's leadership events drive common/leader.h (the scheduler runs on the leader only) */
-    char ha[600];
-    bus_pub_endpoint(ha, sizeof ha, run_dir, "hactl");
-    if (!ev.sub || !ev.d || bus_sub_connect(ev.sub, ep, "job.") != 0 || bus_sub_connect(ev.sub, ha, "leader") != 0 ||
-        bus_sub_connect(ev.sub, ha, "follower") != 0 ||
+    if (!ev.sub || !ev.d || bus_sub_connect(ev.sub, ep, "job.") != 0 ||
         pthread_create(&ev.thread, NULL, run, NULL) != 0) {
         log_error("job events: cannot subscribe to %s", ep);
         bus_sub_destroy(ev.sub);

@@ -18,9 +18,11 @@
 #include "scheduler.h"
 #include "schedules.h"
 #include "watchdog.h"
+#include "bus/leader_events.h"
 #include "bus/peers.h"
 #include "config.h"
 #include "db/daemon_db.h"
+#include "leader.h"
 #include "locations.h"
 #include "log.h"
 #include "secret.h"
@@ -68,6 +70,7 @@ int main(int argc, char **argv)
         return 1;
     }
     storage_timeout_ms = s3_timeout_s * 1000L;
+    leader_init(); /* with HA on, a follower until hactl says otherwise */
     volatile sig_atomic_t *stop = daemon_stop_flag();
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: it is not thread-safe */
 
@@ -82,7 +85,9 @@ int main(int argc, char **argv)
                                               dumps_methods_count, NULL);
     if (!zctx || !d || !methods || daemon_prepare_db(d, 300, stop) != 0 || bus_peers_init(zctx, run_dir) != 0)
         goto out;
-    if (job_events_start(zctx, run_dir, &a) == 0 && watchdog_start(&a) == 0 && scheduler_start(&a) == 0 &&
+    /* hactl's announcements: the scheduler and retention run on the leader only */
+    if (leader_follow_start(zctx, run_dir) == 0 && job_events_start(zctx, run_dir, &a) == 0 &&
+        watchdog_start(&a) == 0 && scheduler_start(&a) == 0 &&
         dumper_start(&a) == 0 &&
         daemon_serve(zctx, run_dir, "backupd", methods, n_methods, workers, &a.db, &a, stop) == 0)
         status = 0;
@@ -91,6 +96,7 @@ int main(int argc, char **argv)
     scheduler_stop(&a);
     watchdog_stop();
     job_events_stop();
+    leader_follow_stop();
     log_info("stopped");
 out:
     bus_peers_thread_done();

@@ -4,16 +4,35 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "db/store/ha_fence.h"
+#include "leader.h"
 #include "log.h"
 #include "removal.h"
 #include "store/store.h"
 #include "taskdata.h"
+
+/* Leader-only: a follower (or a leader the fence says is stale) leaves
+ * retention to the leader's next scheduled run. */
+static bool leading(db *d, const char *schedule_id)
+{
+    int64_t term = 0;
+    if (!leader_current(&term))
+        return false;
+    rpc_status st = { 0 };
+    if (db_begin(d, &st) == RPC_OK && leader_fence(d, term, NULL, &st) == RPC_OK && db_commit(d, &st) == RPC_OK)
+        return true;
+    db_rollback(d);
+    log_info("retention of schedule %s: not applied here: %s", schedule_id, st.message);
+    return false;
+}
 
 void retention_apply(db *d, const char *schedule_id)
 {
     rpc_status st = { 0 };
     sched_task t = { 0 };
     task_data td;
+    if (!leading(d, schedule_id))
+        return;
     if (store_task_get(d, schedule_id, &t, &st) || taskdata_parse(&t, &td) != 0 || td.retention == 0) {
         sched_task_free(&t);
         return;

@@ -22,13 +22,24 @@ typedef struct {
     cron_expr cron;
     int64_t start_at_s; /* not before this (0: none) */
     int64_t next_s;     /* next due time, Unix seconds (0: never) */
+    int64_t missed_s;   /* a due time passed while following (0: none) */
     bool running;
 } entry;
 
 typedef struct {
     char id[64];
     int64_t due_s;
+    int64_t term;       /* the raft term the run was decided under (leader.h) */
 } run_item;
+
+/* A new leader still makes a run the old one may have missed (it died
+ * just before the due time) if it is at most this late; the claim on the
+ * task (store_task_claim_due) keeps it from running twice. */
+#define CATCH_UP_S 30
+/* With HA on, tasks change through any node's API: every node re-reads
+ * them this often, so a follower's timetable is current when it takes
+ * over (and knows which due time it just missed). */
+#define HA_RELOAD_MS 5000
 
 struct scheduler {
     app *a;
@@ -47,6 +58,8 @@ struct scheduler {
     int64_t worst_delay_ms;
     db *d;                 /* the timetable thread's connection */
     dbhold_pool *pool;     /* the runners' few connections (dbhold.h) */
+    bool ha;               /* leader_ha_enabled() at start */
+    int64_t loaded_ms;     /* clock_mono_ms of the last reload */
 };
 
 static int64_t now_s(void)
@@ -90,6 +103,7 @@ static void reload(scheduler *s)
         for (size_t k = 0; k < s->n; k++)
             if (strcmp(s->e[k].id, e[m].id) == 0) {
                 e[m].running = s->e[k].running;
+                e[m].missed_s = s->e[k].missed_s;
                 /* a task already timed keeps its due time unless its timetable changed */
                 if (memcmp(&s->e[k].cron, &e[m].cron, sizeof e[m].cron) == 0 && s->e[k].start_at_s == e[m].start_at_s &&
                     s->e[k].next_s > now)
@@ -98,6 +112,7 @@ static void reload(scheduler *s)
         m++;
     }
     sched_tasks_free(t, n);
+    s->loaded_ms = clock_mono_ms();
     if (!e)
         return;
     free(s->e);
@@ -106,7 +121,7 @@ static void reload(scheduler *s)
     s->dirty = false;
 }
 
-static void enqueue(scheduler *s, const char *id, int64_t due)
+static void enqueue(scheduler *s, const char *id, int64_t due, int64_t term)
 {
     if (s->q_len == s->q_cap) {
         size_t cap = s->q_cap ? s->q_cap * 2 : 256;
@@ -123,6 +138,7 @@ static void enqueue(scheduler *s, const char *id, int64_t due)
     run_item *r = &s->q[(s->q_head + s->q_len++) % s->q_cap];
     snprintf(r->id, sizeof r->id, "%s", id);
     r->due_s = due;
+    r->term = term;
     pthread_cond_signal(&s->work);
 }
 
@@ -142,19 +158,29 @@ static void *timetable(void *arg)
     dbhold_pool_warm(s->pool);
     pthread_mutex_lock(&s->mu);
     while (!s->stop) {
-        if (s->dirty)
+        if (s->dirty || (s->ha && clock_mono_ms() - s->loaded_ms >= HA_RELOAD_MS))
             reload(s);
         int64_t now_ms = clock_wall_ms(), now = now_ms / 1000, soonest = 0;
-        bool lead = leader_is();
+        int64_t term = 0;
+        bool lead = leader_current(&term);
         for (size_t i = 0; i < s->n; i++) {
             entry *x = &s->e[i];
+            if (lead && x->missed_s && !x->running && now - x->missed_s <= CATCH_UP_S) {
+                x->running = true;
+                enqueue(s, x->id, x->missed_s, term);
+            }
+            if (lead)
+                x->missed_s = 0;
             if (!x->next_s)
                 continue;
             if (x->next_s <= now) {
-                /* singleton: a run still going skips this one; a follower skips them all */
+                /* singleton: a run still going skips this one; a follower skips them all,
+                 * remembering the last in case it becomes the leader soon after */
                 if (lead && !x->running) {
                     x->running = true;
-                    enqueue(s, x->id, x->next_s);
+                    enqueue(s, x->id, x->next_s, term);
+                } else if (!lead) {
+                    x->missed_s = x->next_s;
                 }
                 x->next_s = next_after(x, now);
             }
@@ -196,7 +222,7 @@ static void run_task(scheduler *s, const run_item *it)
         dbhold_release(&h);
         return;
     }
-    store_task_set_running(d, it->id, true, &st);
+    bool skipped = false;
     backup_params p = {
         .service_id = td.service_id,
         .location_id = td.location_id,
@@ -208,12 +234,22 @@ static void run_task(scheduler *s, const run_item *it)
         .schedule_id = it->id,
         .retries = td.retries,
         .retry_interval_ns = td.retry_interval_ns,
+        .term = it->term,
+        .due_ms = it->due_s * 1000,
+        .skipped = &skipped,
     };
     char artifact_id[UUID_STR_LEN];
     int code;
     int64_t started_ms = clock_wall_ms();
     st.code = RPC_OK;
-    if (backup_perform(&h, &p, artifact_id, &code, &st)) {
+    if (backup_perform(&h, &p, artifact_id, &code, &st) && skipped) {
+        /* fenced (a newer leader) or made already: nothing of this run is written */
+        log_info("scheduler: task %s due at %lld not run: %s", it->id, (long long)it->due_s, st.message);
+        dbhold_release(&h);
+        sched_task_free(&t);
+        return;
+    }
+    if (st.code != RPC_OK) {
         snprintf(err, sizeof err, "%s", st.message);
         log_warn("scheduler: task %s: %s", it->id, err);
     }
@@ -263,6 +299,7 @@ int scheduler_start(app *a)
         return -1;
     s->a = a;
     s->dirty = true;
+    s->ha = leader_ha_enabled();
     s->n_runners = a->runners;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);

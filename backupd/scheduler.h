@@ -8,7 +8,16 @@
  * next is due skips that one, as gocron's SingletonMode. A run marks the
  * task running, performs the backup with the schedule's id (backups.c),
  * then stores running = false, the error text ("" on success), last_run
- * and next_run. */
+ * and next_run.
+ *
+ * HA: a run is decided under the raft term this server leads in, and the
+ * transaction creating its artifact passes the fence at that term and
+ * claims the due time on the task (backups.h), so a deposed leader writes
+ * nothing and each due time runs once across failovers. A follower notes
+ * the due time it let pass, so that a new leader elected just after it
+ * still makes that run (up to 30 s late; the claim stops a second one).
+ * With HA on the tasks are re-read every 5 s (they change through every
+ * node's API). */
 #ifndef BACKUPD_SCHEDULER_H
 #define BACKUPD_SCHEDULER_H
 

@@ -29,8 +29,9 @@
  * mark (mark 0 = start) it prints once
  *   fleet: event=all_connected mark=M seconds=S   (every agent has headers;
  *          after mark 0 only once the count fell below N and came back)
- *   fleet: event=synced mark=M seconds=S disconnects=D   (every agent got a
- *          SetState since the mark; D = streams lost since the mark)
+ *   fleet: event=synced mark=M seconds=S median=H disconnects=D   (every
+ *          agent got a SetState since the mark, half of them after H s;
+ *          D = streams lost since the mark)
  * and every --stats-interval seconds a `fleet: t=...` counters line.
  * SIGINT/SIGTERM (or --duration) end it: streams cancelled, a summary line. */
 #include <errno.h>
@@ -124,7 +125,8 @@ typedef struct {
     double t0, mark_t;
     unsigned mark;
     int connected, dialling, synced;
-    bool dropped_since_mark, all_connected_told, synced_told;
+    bool dropped_since_mark, all_connected_told, synced_told, half_told;
+    double half_s;               /* seconds from the mark to half the fleet synced (the median) */
     unsigned long long disconnects, disconnects_at_mark;
     unsigned long long setstates, server_pings, pongs, state_changes, unknown_requests, stream_ends, jobs;
     unsigned long long ends_by_code[CODES];
@@ -310,10 +312,14 @@ static void check_milestones(fleet *f, double now)
         f->all_connected_told = true;
         tell("event=all_connected mark=%u seconds=%.3f", f->mark, now - f->mark_t);
     }
+    if (!f->half_told && f->synced >= (n + 1) / 2) {
+        f->half_told = true;
+        f->half_s = now - f->mark_t;
+    }
     if (!f->synced_told && f->synced == n) {
         f->synced_told = true;
-        tell("event=synced mark=%u seconds=%.3f disconnects=%llu", f->mark, now - f->mark_t,
-             f->disconnects - f->disconnects_at_mark);
+        tell("event=synced mark=%u seconds=%.3f median=%.3f disconnects=%llu", f->mark, now - f->mark_t,
+             f->half_s, f->disconnects - f->disconnects_at_mark);
     }
 }
 
@@ -325,6 +331,7 @@ static void new_mark(fleet *f, double now)
     f->dropped_since_mark = false;
     f->all_connected_told = false;
     f->synced_told = false;
+    f->half_told = false;
     f->disconnects_at_mark = f->disconnects;
     tell("mark=%u", f->mark);
 }

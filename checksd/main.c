@@ -19,6 +19,7 @@
 #include "config.h"
 #include "duration.h"
 #include "db/daemon_db.h"
+#include "leader.h"
 #include "log.h"
 #include "metrics.h"
 #include "result_alerts.h"
@@ -98,6 +99,7 @@ int main(int argc, char **argv)
         .start_delay_ms = no_delay ? 0 : 60000, .workers = check_workers, .run_dir = run_dir,
     };
     catalog_install(files_load(&a.dirs)); /* ListAdvisors answers before the first run */
+    leader_init(); /* with HA on, a follower until hactl says otherwise (runner.c follows its events) */
 
     int status = 1;
     size_t n_methods = 0;

@@ -389,7 +389,7 @@ static bool wait_event(runner *r, bus_sub *sub, int64_t ms)
             uint8_t *payload = NULL;
             size_t len;
             int got = bus_sub_recv(sub, slice, &topic, &payload, &len);
-            if (got == 1 && leader_on_event(topic))
+            if (got == 1 && leader_on_event(topic, payload, len))
                 log_info("HA: this server is now %s", leader_is() ? "the leader" : "a follower");
             free(topic);
             free(payload);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "store/inventory_read.h"
+#include "db/store/services.h"
 
 /* The agents whose DSN reaches the service, in upstream's preference
  * order (FindDSNByServiceIDandPMMAgentID). */
@@ -194,7 +194,7 @@ void target_list_clear(target_list *l)
 int targets_find(db *d, check_family f, target_list *out, rpc_status *st)
 {
     memset(out, 0, sizeof *out);
-    PGresult *r = store_inventory_check_targets(d, family_service_type(f), dsn_agent_types(f), st);
+    PGresult *r = store_services_check_targets(d, family_service_type(f), dsn_agent_types(f), st);
     if (!r)
         return st->code;
     int n = PQntuples(r);

@@ -12,9 +12,12 @@
 
 #include "app.h"
 #include "aws_instance.h"
+#include "bus/leader_events.h"
 #include "bus/peers.h"
 #include "config.h"
+#include "db/changes.h"
 #include "db/daemon_db.h"
+#include "leader.h"
 #include "log.h"
 #include "logs_service.h"
 #include "metrics.h"
@@ -115,6 +118,7 @@ int main(int argc, char **argv)
         return 1;
     }
     volatile sig_atomic_t *stop = daemon_stop_flag();
+    leader_init(); /* LeaderHealthCheck: with HA on, a follower until hactl says otherwise */
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     upd.timeout_ms = update_timeout_ms;
@@ -176,13 +180,26 @@ int main(int argc, char **argv)
         log_info("VictoriaMetrics at %s is external: no scrape configuration is written", vm_url);
     else if (zctx && !(scrape = scrape_loop_start(&scfg)))
         log_error("cannot start the scrape configuration updates");
-    if (job && methods && a.updates && bus_peers_init(zctx, run_dir) == 0 &&
+    /* HA: settings changed through other nodes, re-published on this node's bus; ours sent to them */
+    char node[256];
+    leader_node_id(node, sizeof node);
+    changes_relay_config relay_cfg = { .db = &a.db, .app_name = "configd-changes", .node_id = node,
+                                       .topic = SETTINGS_CHANGED_TOPIC, .pub = a.pub };
+    changes_relay *relay = NULL;
+    bool ha = leader_ha_enabled();
+    if (ha && a.pub && (changes_notifier_start(&a.db, node) != 0 || !(relay = changes_relay_start(&relay_cfg))))
+        log_error("cannot start the HA change events");
+    if (job && methods && a.updates && bus_peers_init(zctx, run_dir) == 0 && leader_follow_start(zctx, run_dir) == 0 &&
+        (!ha || relay) &&
         daemon_serve(zctx, run_dir, "configd", methods, n_methods, workers, &a.db, &a, stop) == 0)
         status = 0;
     *stop = 1; /* ends the settings retry thread also when serving failed */
     settings_env_join(job);
     supervisor_loop_stop(loop);
     scrape_loop_stop(scrape);
+    leader_follow_stop();
+    changes_relay_stop(relay);
+    changes_notifier_stop();
     bus_pub_destroy(a.pub);
     free(methods);
     updater_free(a.updates);

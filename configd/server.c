@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "bus/peers.h"
+#include "leader.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "pbutil.h"
 #include "server/v1/server.pb-c.h"
@@ -111,10 +112,15 @@ static int readiness(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage 
     return *out ? RPC_OK : rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
 }
 
-/* With HA disabled this server is always the leader (config-rendering §8.5). */
+/* Empty success on the leader, FailedPrecondition elsewhere (config-rendering
+ * §8.5: HAProxy sends traffic only to the node answering 200). With HA
+ * disabled this server is always the leader; with HA on, leader.h follows
+ * hactl's announcements. */
 static int leader_health_check(rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     (void)in;
+    if (!leader_is())
+        return rpc_fail(&ctx->status, RPC_FAILED_PRECONDITION, "this PMM Server isn't the leader");
     *out = pb_new(&server__v1__leader_health_check_response__descriptor);
     return *out ? RPC_OK : rpc_fail(&ctx->status, RPC_INTERNAL, "out of memory");
 }

@@ -11,6 +11,7 @@
 #include "app.h"
 #include "db/store/agents.h"
 #include "google/protobuf/duration.pb-c.h"
+#include "db/changes.h"
 #include "log.h"
 #include "pbutil.h"
 #include "server/v1/server.pb-c.h"
@@ -108,7 +109,8 @@ static ProtobufCMessage *readonly_pb(const settings *s)
 
 void settings_publish_changed(bus_pub *pub, const char *source)
 {
-    bus_pub_send_strings(pub, "settings.changed", 1, (const char *[]){ "source" }, (const char *[]){ source });
+    bus_pub_send_strings(pub, SETTINGS_CHANGED_TOPIC, 1, (const char *[]){ "source" }, (const char *[]){ source });
+    changes_notify(SETTINGS_CHANGED_TOPIC); /* HA: the other nodes too */
 }
 
 /* ---- GetSettings / GetReadOnlySettings ------------------------------------ */

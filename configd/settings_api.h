@@ -12,7 +12,10 @@
 extern const rpc_method settings_methods[];
 extern const size_t settings_methods_count;
 
-/* The settings.changed hint; source is "api" or "env". pub may be NULL. */
+#define SETTINGS_CHANGED_TOPIC "settings.changed"
+
+/* The settings.changed hint; source is "api" or "env". pub may be NULL.
+ * With HA on it also goes to the other nodes (db/changes.h). */
 void settings_publish_changed(bus_pub *pub, const char *source);
 
 #endif

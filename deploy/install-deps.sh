@@ -10,7 +10,8 @@ protobuf-compiler libprotobuf-dev libgrpc-dev libpq-dev libzmq3-dev libmsgpack-d
 libcurl4-openssl-dev libjansson-dev check libsubunit-dev libmicrohttpd-dev
 libsodium-dev libcrypt-dev libzip-dev postgresql-15 postgresql-contrib supervisor python3-grpcio
 python3-protobuf python3-zmq curl wrk victoria-metrics nginx openssl prometheus-node-exporter prometheus-alertmanager libyaml-dev
-libexpat1-dev clang libclang-rt-14-dev python3-boto3 nodejs libarchive-dev openssh-server"
+libexpat1-dev clang libclang-rt-14-dev python3-boto3 nodejs libarchive-dev openssh-server
+libraft-dev libuv1-dev"
 
 # The e2e tests' S3 server (s3rver, from npm with Debian's nodejs), kept
 # outside the work tree; tests/e2e/run.sh finds it there.

@@ -10,14 +10,15 @@
 #   suite.sh ctl ARGS    supervisorctl against this suite (status, restart inventoryd, ...)
 #   suite.sh pmmctl ARGS pmmctl against this suite's PostgreSQL (user add alice --role=admin,
 #                        user unlock admin, token create ci --role=admin, ...)
+#   suite.sh hactl status [--json]  this node's HA member: role, term, leader, members
 #
 # Environment:
 #   PMM_VAR_DIR      state, logs, sockets (default ./var)
 #   PMM_BIN_DIR      where gateway, inventoryd, configd are (default build/release/bin)
 #   PMM_PORT_BASE    when set: gRPC/REST/debug/PostgreSQL on BASE+1/+2/+3/+4,
 #                    VictoriaMetrics/vmalert on BASE+5/+6, nginx TLS/plain on
-#                    BASE+7/+8, Alertmanager on BASE+14 (+9..+13 are the e2e
-#                    stand-ins'); otherwise 7771/7772/7773, PostgreSQL 5433 (not
+#                    BASE+7/+8, Alertmanager on BASE+18, the vmproxy on +19,
+#                    raft on +20 (tests/e2e/run.sh lists the stand-ins'); otherwise 7771/7772/7773, PostgreSQL 5433 (not
 #                    5432, where Debian's own cluster may already listen),
 #                    9090/8880, nginx 8443/8080 (deploy/nginx.sh), Alertmanager 9093
 #   PMM_VM_BIN       VictoriaMetrics binary (default Debian's /usr/bin/victoria-metrics)
@@ -37,6 +38,9 @@
 #                    annotations, the pmm-agents' service accounts)
 #   PMM_BACKUPD_FLAGS extra flags of backupd (e.g. --job-lost-after=5)
 #   PMM_AGENTSD_FLAGS extra flags of agentsd (e.g. --workers=8)
+#   PMM_HA_ENABLE, PMM_HA_NODE_ID, PMM_HA_PEERS, PMM_HA_ADVERTISE_ADDRESS (or their
+#                    PMM_TEST_HA_* names) pass through to hactl and the daemons (README: HA);
+#   PMM_HA_RAFT_PORT raft's TCP port (default 9760; BASE+20 with PMM_PORT_BASE)
 #   PMM_INTERFACE_TO_BIND, PMM_LOG_LEVEL, PMM_ADMIN_PASSWORD pass through to the daemons.
 set -eu
 
@@ -45,7 +49,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PGBIN=${PMM_PG_BIN:-/usr/lib/postgresql/15/bin}
 BIND=${PMM_INTERFACE_TO_BIND:-127.0.0.1}
 READY_TIMEOUT=${PMM_READY_TIMEOUT:-60}
-DAEMONS="inventoryd configd agentsd backupd checksd qanfwd gateway"
+DAEMONS="inventoryd configd agentsd backupd checksd qanfwd hactl gateway"
 
 die() { echo "$PROGRAM: $*" >&2; exit 1; }
 say() { echo "$PROGRAM: $*"; }
@@ -64,6 +68,7 @@ if [ -n "${PMM_PORT_BASE:-}" ]; then
     # tests' stand-ins (tests/e2e/run.sh lists every slot)
     VMPROXY_PORT=$((PMM_PORT_BASE + 19))
     ALERTMANAGER_PORT=$((PMM_PORT_BASE + 18))
+    RAFT_PORT=${PMM_HA_RAFT_PORT:-${PMM_TEST_HA_RAFT_PORT:-$((PMM_PORT_BASE + 20))}}
 else
     GRPC_PORT=7771
     REST_PORT=7772
@@ -73,6 +78,7 @@ else
     VMALERT_PORT=8880
     VMPROXY_PORT=8430
     ALERTMANAGER_PORT=9093
+    RAFT_PORT=${PMM_HA_RAFT_PORT:-${PMM_TEST_HA_RAFT_PORT:-9760}}
 fi
 VM_BIN=${PMM_VM_BIN:-/usr/bin/victoria-metrics}
 . "$ROOT/deploy/nginx.sh"
@@ -339,6 +345,8 @@ EOF
     # PMM_QAN_API_ADDR: qan-api2's gRPC API (the e2e tests' stand-in);
     # PMM_QANFWD_FLAGS: extra flags (the e2e tests bound the spool)
     render_program qanfwd 26 --var-dir="$VAR" --qan-api-addr="${PMM_QAN_API_ADDR:-127.0.0.1:9911}" ${PMM_QANFWD_FLAGS:-}
+    # HA: idle unless PMM_HA_ENABLE; raft storage under $VAR/ha/<node id>
+    render_program hactl 28 --var-dir="$VAR" --ha-raft-port="$RAFT_PORT"
     # the gateway relays to exactly the daemons supervisord runs here
     render_program gateway 30 --interface-to-bind="$BIND" --grpc-port="$GRPC_PORT" \
         --http-port="$REST_PORT" --debug-port="$DEBUG_PORT" --vmproxy-port="$VMPROXY_PORT" \
@@ -475,8 +483,13 @@ cmd_pmmctl() {
     exec "$BIN/pmmctl" "$@"
 }
 
+cmd_hactl() {
+    [ -x "$BIN/hactl" ] || die "no $BIN/hactl: build first (make), or set PMM_BIN_DIR"
+    PMM_RUN_DIR=$VAR/run exec "$BIN/hactl" "$@"
+}
+
 usage() {
-    sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 [ $# -ge 1 ] || { usage >&2; exit 2; }
@@ -490,6 +503,7 @@ case $cmd in
     stop) cmd_stop ;;
     ctl) cmd_ctl "$@" ;;
     pmmctl) cmd_pmmctl "$@" ;;
+    hactl) cmd_hactl "$@" ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;
 esac

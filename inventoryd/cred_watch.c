@@ -1,38 +1,22 @@
 /* cred_watch: LISTEN for credential changes, publish them (cred_watch.h). */
 #include "cred_watch.h"
 
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "bus/credential_events.h"
 #include "db/credentials.h"
-#include "db/store/store.h"
-#include "log.h"
-
-#define POLL_MS 500
+#include "db/listen.h"
 
 static struct {
-    db *d;
     bus_pub *pub;
-    pthread_t thread;
-    bool started;
-    atomic_int stop;
+    pg_listen *l;
 } W;
 
-static void pause_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
 /* "user:alice" -> kind "user", name "alice". */
-static void relay(const char *payload)
+static void relay(void *arg, const char *payload)
 {
+    (void)arg;
     const char *colon = strchr(payload, ':');
     if (!colon || colon == payload) {
         credential_events_changed(W.pub, "all", "");
@@ -43,81 +27,24 @@ static void relay(const char *payload)
     credential_events_changed(W.pub, kind, colon + 1);
 }
 
-/* Listens on a (new) connection: true when it does. */
-static bool listen_on(void)
-{
-    rpc_status st;
-    PGresult *r = db_exec_script(W.d, &st, "LISTEN " CRED_CHANNEL);
-    if (!r) {
-        log_warn("cannot listen for credential changes: %s", st.message);
-        return false;
-    }
-    PQclear(r);
-    credential_events_changed(W.pub, "all", ""); /* what we missed meanwhile */
-    return true;
-}
-
-static void *watch_main(void *arg)
+/* (re)connected: what was changed meanwhile is unknown */
+static void missed(void *arg)
 {
     (void)arg;
-    int listening_pid = 0; /* the backend that LISTENs; 0 = none */
-    while (!atomic_load(&W.stop)) {
-        PGconn *c = db_conn(W.d);
-        if (!c) {
-            listening_pid = 0;
-            pause_ms(1000);
-            continue;
-        }
-        if (PQbackendPID(c) != listening_pid) {
-            listening_pid = listen_on() ? PQbackendPID(c) : 0;
-            if (!listening_pid) {
-                pause_ms(1000);
-                continue;
-            }
-        }
-        struct pollfd pfd = { .fd = PQsocket(c), .events = POLLIN };
-        if (pfd.fd < 0 || poll(&pfd, 1, POLL_MS) < 0)
-            continue;
-        if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(c)) {
-            /* the connection broke: a statement lets db notice and drop it */
-            rpc_status st;
-            store_ping(W.d, &st);
-            listening_pid = 0;
-            continue;
-        }
-        PGnotify *n;
-        while ((n = PQnotifies(c)) != NULL) {
-            relay(n->extra ? n->extra : "");
-            PQfreemem(n);
-        }
-    }
-    return NULL;
+    credential_events_changed(W.pub, "all", "");
 }
 
 int cred_watch_start(const db_params *p, bus_pub *pub)
 {
     W.pub = pub;
-    W.d = db_new(p);
-    if (!W.d)
-        return -1;
-    db_set_application_name(W.d, "inventoryd");
-    atomic_store(&W.stop, 0);
-    if (pthread_create(&W.thread, NULL, watch_main, NULL) != 0) {
-        db_destroy(W.d);
-        W.d = NULL;
-        return -1;
-    }
-    W.started = true;
-    return 0;
+    pg_listen_config c = { .db = p, .app_name = "inventoryd", .channel = CRED_CHANNEL, .on_notify = relay,
+                           .on_listen = missed };
+    W.l = pg_listen_start(&c);
+    return W.l ? 0 : -1;
 }
 
 void cred_watch_stop(void)
 {
-    if (W.started) {
-        atomic_store(&W.stop, 1);
-        pthread_join(W.thread, NULL);
-        W.started = false;
-    }
-    db_destroy(W.d);
-    W.d = NULL;
+    pg_listen_stop(W.l);
+    W.l = NULL;
 }

@@ -1,5 +1,5 @@
 /* cred_watch: relays revocations of credentials to the gateways. A thread
- * with its own PostgreSQL connection LISTENs on CRED_CHANNEL, where every
+ * with its own PostgreSQL connection (db/listen.h) LISTENs on CRED_CHANNEL, where every
  * change of users and service tokens notifies in its own transaction
  * (inventoryd's and pmmctl's alike, common/db/credentials.c), and
  * publishes each as credentials.changed on inventoryd's bus (see

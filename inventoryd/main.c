@@ -17,6 +17,8 @@
 #include "db/daemon_db.h"
 #include "fixtures.h"
 #include "lockouts.h"
+#include "db/changes.h"
+#include "leader.h"
 #include "log.h"
 #include "inventoryd/management/management.h"
 #include "nodes.h"
@@ -108,10 +110,18 @@ int main(int argc, char **argv)
         log_error("cannot start the password checks or the credential watch");
         goto out;
     }
+    /* HA: every inventory change also reaches the other nodes (db/changes.h) */
+    char node[256];
+    leader_node_id(node, sizeof node);
+    if (leader_ha_enabled() && changes_notifier_start(&a.db, node) != 0) {
+        log_error("cannot start the HA change notifications");
+        goto out;
+    }
     if (daemon_serve(zctx, run_dir, "inventoryd", methods, n_methods, workers, &a.db, &a, stop) == 0)
         status = 0;
     log_info("stopped");
 out:
+    changes_notifier_stop();
     cred_watch_stop();
     pwcheck_stop();
     bus_pub_destroy(a.pub);

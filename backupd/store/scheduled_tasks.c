@@ -136,10 +136,20 @@ int store_task_delete(db *d, const char *id, rpc_status *st)
     return store_exec_one(d, st, "DELETE FROM scheduled_tasks WHERE id = $1", 1, (const char *[]){ id }, "ScheduledTask", id);
 }
 
-int store_task_set_running(db *d, const char *id, bool running, rpc_status *st)
+int store_task_claim_due(db *d, const char *id, int64_t due_ms, bool *claimed, rpc_status *st)
 {
-    return store_exec_one(d, st, "UPDATE scheduled_tasks SET running = $2, updated_at = " SQL_NOW " WHERE id = $1", 2,
-                    (const char *[]){ id, running ? "t" : "f" }, "ScheduledTask", id);
+    char due[32];
+    store_ms_param(due, sizeof due, due_ms);
+    *claimed = false;
+    PGresult *r = db_exec(d, st,
+                          "UPDATE scheduled_tasks SET claimed_due = " SQL_TS("$2") ", running = true, updated_at = " SQL_NOW
+                          " WHERE id = $1 AND (claimed_due IS NULL OR claimed_due < " SQL_TS("$2") ")",
+                          2, (const char *[]){ id, due });
+    if (!r)
+        return st->code;
+    *claimed = strcmp(PQcmdTuples(r), "1") == 0;
+    PQclear(r);
+    return RPC_OK;
 }
 
 int store_task_finish_run(db *d, const char *id, const char *error, int64_t last_run, int64_t next_run, rpc_status *st)

@@ -181,8 +181,10 @@ int store_task_services_at(db *d, const char *location_id, const char *folder, c
 /* Writes cron_expression, start_at, data, disabled. */
 int store_task_update(db *d, const sched_task *t, rpc_status *st);
 int store_task_delete(db *d, const char *id, rpc_status *st);
-int store_task_set_running(db *d, const char *id, bool running, rpc_status *st);
 /* After a run: running false, error, last_run and next_run. */
+/* Claims the run due at due_ms (and marks the task running): *claimed is
+ * false when that run, or a later one, was claimed already. */
+int store_task_claim_due(db *d, const char *id, int64_t due_ms, bool *claimed, rpc_status *st);
 int store_task_finish_run(db *d, const char *id, const char *error, int64_t last_run, int64_t next_run, rpc_status *st);
 
 /* ---- service_software_versions ------------------------------------------------------ */

@@ -30,7 +30,7 @@ void inventory_events_changed(bus_pub *pub, const char *kind, const char *op, co
     pack_str(&pk, "ids");
     msgpack_pack_array(&pk, 1);
     pack_str(&pk, id);
-    if (bus_pub_send(pub, "inventory.changed", sb.data, sb.size) != 0)
+    if (bus_pub_send(pub, INVENTORY_EVENTS_TOPIC, sb.data, sb.size) != 0)
         log_warn("could not publish inventory.changed for %s %s", kind, id);
     msgpack_sbuffer_destroy(&sb);
 }

@@ -8,6 +8,8 @@
 
 #include "bus/bus.h"
 
+#define INVENTORY_EVENTS_TOPIC "inventory.changed"
+
 /* pub may be NULL (nothing is sent). */
 void inventory_events_changed(bus_pub *pub, const char *kind, const char *op, const char *id);
 

@@ -368,6 +368,7 @@ static const daemon_rule daemon_rules[] = {
     {"actions.v1.", "agentsd"},
     {"backup.v1.", "backupd"},
     {"dump.v1beta1.", "backupd"},
+    {"ha.v1beta1.", "hactl"},
     {"advisors.v1.", "checksd"},
     {"alerting.v1.", "checksd"},
 };

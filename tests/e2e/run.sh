@@ -15,7 +15,7 @@ BUILD=${1:-build/release}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 case $BUILD in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
 PY=/usr/bin/python3
-DAEMONS="inventoryd configd agentsd backupd checksd qanfwd gateway"
+DAEMONS="inventoryd configd agentsd backupd checksd qanfwd hactl gateway"
 
 VAR=$(mktemp -d "${TMPDIR:-/tmp}/pmm-e2e.XXXXXX")
 chmod 755 "$VAR" # PostgreSQL runs as user postgres and must reach its data dir
@@ -116,6 +116,8 @@ export E2E_S3_BUCKET=pmm-backups
 S3RVER=${PMM_S3RVER:-${PMM_S3RVER_PREFIX:-/usr/local/lib/pmm-core-s3rver}/node_modules/.bin/s3rver}
 S3_PID=
 # backupd gives up on a lost job and on S3 sooner than in production
+# BASE+20 is this suite's raft port (deploy/suite.sh; hactl idles without
+# PMM_HA_ENABLE); test_ha.py runs three more suites on bases of their own.
 # BASE+21 is the qan-api2 stand-in's gRPC port (tests/e2e/qan_standin.py,
 # started by test_qan.py; qanfwd forwards QAN data there), BASE+22 its JSON
 # port (nginx's /v1/qan/).

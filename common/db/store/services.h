@@ -130,4 +130,21 @@ int store_services_names(db *d, char **json, rpc_status *st);
  * ids left out. */
 int store_services_kinds(db *d, const char *ids_json, char **json, rpc_status *st);
 
+/* checksd */
+/* The services of service_type that checks run on (not on node
+ * pmm-server), each with its node, the first pmm-agent (by id) that runs
+ * one of its agents, and of that pmm-agent's agents of the service the
+ * first of agent_types (text[], in preference order: the one whose DSN
+ * the queries use), one row each, ordered by service id. Columns: */
+enum {
+    TGT_S_ID, TGT_S_NAME, TGT_S_TYPE, TGT_S_ENV, TGT_S_CLUSTER, TGT_S_RS, TGT_S_GROUP, TGT_S_LABELS,
+    TGT_N_ID, TGT_N_NAME, TGT_N_TYPE, TGT_N_MACHINE, TGT_N_CONTAINER_ID, TGT_N_CONTAINER_NAME, TGT_N_MODEL,
+    TGT_N_REGION, TGT_N_AZ, TGT_N_LABELS,
+    TGT_PA_ID, TGT_PA_VERSION, /* NULL when no pmm-agent runs an agent of the service */
+    TGT_A_ID, TGT_A_TYPE, TGT_A_LABELS, /* NULL when that pmm-agent has none of agent_types */
+    TGT_NCOLS
+};
+PGresult *store_services_check_targets(db *d, const char *service_type, const char *agent_types, rpc_status *st);
+
+
 #endif

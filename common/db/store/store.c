@@ -69,6 +69,11 @@ int store_ping(db *d, rpc_status *st)
     return store_write(d, "SELECT 1", 0, NULL, NULL, st);
 }
 
+int store_notify(db *d, const char *channel, const char *payload, rpc_status *st)
+{
+    return store_write(d, "SELECT pg_notify($1, $2)", 2, (const char *[]){ channel, payload }, NULL, st);
+}
+
 char *store_text_array(const char *const *ids, size_t n)
 {
     size_t cap = 3;

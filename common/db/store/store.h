@@ -50,6 +50,8 @@ int store_xact_lock(db *d, const char *key, rpc_status *st);
 /* Runs a statement that reads no table ("SELECT 1"): on a connection that
  * broke, db notices and drops it. RPC_OK, or st's code. */
 int store_ping(db *d, rpc_status *st);
+/* NOTIFY channel with payload (PostgreSQL delivers it at commit, or at once outside a transaction). */
+int store_notify(db *d, const char *channel, const char *payload, rpc_status *st);
 
 /* A PostgreSQL text[] literal of ids, for "= ANY($1::text[])" (malloc'd;
  * NULL on ENOMEM). */
