@@ -30,7 +30,7 @@ fi
 
 TOP=$(mktemp -d /tmp/pmm-bench-ha.XXXXXX)
 chmod 755 "$TOP"
-BASE0=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 600 * 20))
+BASE0=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 250 * 40))
 SUITE="sh $ROOT/deploy/suite.sh"
 FLEETS=
 PG_DIR=
@@ -39,9 +39,9 @@ node_env() { # i: the environment of node i as assignments for env(1)
     i=$1
     peers=
     for j in 1 2 3; do
-        [ "$j" = "$i" ] || peers="$peers${peers:+,}127.0.0.1:$((BASE0 + 20 * j + 14))"
+        [ "$j" = "$i" ] || peers="$peers${peers:+,}127.0.0.1:$((BASE0 + 40 * j + 20))"
     done
-    echo "PMM_VAR_DIR=$TOP/n$i PMM_PORT_BASE=$((BASE0 + 20 * i)) PMM_BIN_DIR=$ROOT/$BUILD/bin PMM_LOG_LEVEL=warn" \
+    echo "PMM_VAR_DIR=$TOP/n$i PMM_PORT_BASE=$((BASE0 + 40 * i)) PMM_BIN_DIR=$ROOT/$BUILD/bin PMM_LOG_LEVEL=warn" \
         "PMM_POSTGRES_ADDR=127.0.0.1:$PGTMP_PORT PMM_POSTGRES_DBPASSWORD_FILE=$PGTMP_PASSWORD_FILE" \
         "PMM_ADMIN_PASSWORD=admin PMM_INTERFACE_TO_BIND=127.0.0.1 PMM_ENCRYPTION_KEY_PATH=$TOP/pmm-encryption.key" \
         "PMM_HA_ENABLE=1 PMM_HA_NODE_ID=n$i PMM_HA_PEERS=$peers"
@@ -68,15 +68,24 @@ psql_q() { PGPASSWORD=$(cat "$PGTMP_PASSWORD_FILE") psql -q -At -h 127.0.0.1 -p 
     -d pmm-managed -v ON_ERROR_STOP=1 "$@"; }
 rest() { # node method path [body]
     curl -s -m 10 -u admin:admin -X "$2" ${4:+-H 'Content-Type: application/json' -d "$4"} \
-        "http://127.0.0.1:$((BASE0 + 20 * $1 + 2))$3"
+        "http://127.0.0.1:$((BASE0 + 40 * $1 + 2))$3"
 }
-leader_code() { curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$((BASE0 + 20 * $1 + 2))/v1/server/leaderHealthCheck" || true; }
+leader_code() { curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$((BASE0 + 40 * $1 + 2))/v1/server/leaderHealthCheck" || true; }
 leader() { for i in 1 2 3; do [ "$(leader_code "$i")" = 200 ] && { echo "$i"; return 0; }; done; return 1; }
 now() { date +%s.%N; }
+# json_field: a JSON answer's string at a dotted path ("service.service_id"), "" if none
+json_field() { /usr/bin/python3 -c 'import json, sys
+try:
+    v = json.load(sys.stdin)
+    for k in sys.argv[1].split("."):
+        v = v[k]
+    print(v)
+except Exception:
+    pass' "$1"; }
 
 for i in 1 2 3; do on_node "$i" sh "$ROOT/deploy/suite.sh" start >/dev/null & done
 wait
-echo "suites: 3 nodes in $TOP (ports from $((BASE0 + 21))), one PostgreSQL on $PGTMP_PORT"
+echo "suites: 3 nodes in $TOP (ports from $((BASE0 + 41))), one PostgreSQL on $PGTMP_PORT"
 
 echo "== inventory: $N pmm-agents on their nodes; a MySQL service with the first agent; a schedule due every second"
 # pmm-agents ha-a-1..HALF (they connect to node 2) and ha-b-1..N-HALF (node 3)
@@ -94,18 +103,18 @@ ANALYZE nodes, agents;
 SQL
 SVC=$(rest 1 POST /v1/management/services '{"mysql": {"node_id": "ha-n-a1", "pmm_agent_id": "ha-a-1",
   "service_name": "ha-bench-mysql", "address": "127.0.0.1", "port": 3306, "username": "pmm", "password": "x",
-  "skip_connection_check": true}}' | sed -n 's/.*"service":{"service_id":"\([^"]*\)".*/\1/p')
+  "skip_connection_check": true}}' | json_field mysql.service.service_id)
 LOC=$(rest 1 POST /v1/backups/locations '{"name": "ha-bench", "filesystem_config": {"path": "/tmp/pmm-bench-ha-backups"}}' |
-    sed -n 's/.*"location_id":"\([^"]*\)".*/\1/p')
+    json_field location_id)
 [ -n "$SVC" ] && [ -n "$LOC" ] || { echo "ha: cannot make the service or the location"; exit 1; }
 TASK=$(rest 1 POST /v1/backups:schedule "{\"service_id\": \"$SVC\", \"location_id\": \"$LOC\",
   \"cron_expression\": \"@every 1s\", \"name\": \"ha-bench\", \"enabled\": true, \"mode\": \"BACKUP_MODE_SNAPSHOT\",
-  \"data_model\": \"DATA_MODEL_PHYSICAL\"}" | sed -n 's/.*"scheduled_backup_id":"\([^"]*\)".*/\1/p')
+  \"data_model\": \"DATA_MODEL_PHYSICAL\"}" | json_field scheduled_backup_id)
 [ -n "$TASK" ] || { echo "ha: cannot make the schedule"; exit 1; }
 
 echo "== $N pmm-agents connect: $HALF to node 2, $((N - HALF)) to node 3"
 start_fleet() { # node id-prefix count out
-    "$ROOT/$BUILD/bench/fleet" --target "127.0.0.1:$((BASE0 + 20 * $1 + 1))" --agents "$3" --id-prefix "$2" \
+    "$ROOT/$BUILD/bench/fleet" --target "127.0.0.1:$((BASE0 + 40 * $1 + 1))" --agents "$3" --id-prefix "$2" \
         --user admin --password admin >"$4" 2>"$4.err" &
     FLEETS="$FLEETS $!"
 }
