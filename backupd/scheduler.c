@@ -60,6 +60,8 @@ struct scheduler {
     dbhold_pool *pool;     /* the runners' few connections (dbhold.h) */
     bool ha;               /* leader_ha_enabled() at start */
     int64_t loaded_ms;     /* clock_mono_ms of the last reload */
+    int64_t retry_ms;      /* a failed reload is not tried again before this (clock_mono_ms) */
+    bool reload_failing;   /* logged once per streak of failed reloads */
 };
 
 static int64_t now_s(void)
@@ -82,10 +84,16 @@ static void reload(scheduler *s)
     size_t n = 0;
     rpc_status st = { 0 };
     if (store_task_list(s->d, &t, &n, &st)) {
-        log_warn("scheduler: cannot read the scheduled tasks: %s", st.message);
-        s->dirty = true; /* try again */
+        if (!s->reload_failing)
+            log_warn("scheduler: cannot read the scheduled tasks: %s (trying every second)", st.message);
+        s->reload_failing = true;
+        s->dirty = true; /* try again, but not before a second: PostgreSQL may be down for long */
+        s->retry_ms = clock_mono_ms() + 1000;
         return;
     }
+    if (s->reload_failing)
+        log_info("scheduler: the scheduled tasks are readable again");
+    s->reload_failing = false;
     entry *e = calloc(n ? n : 1, sizeof *e);
     size_t m = 0;
     int64_t now = now_s();
@@ -158,7 +166,8 @@ static void *timetable(void *arg)
     dbhold_pool_warm(s->pool);
     pthread_mutex_lock(&s->mu);
     while (!s->stop) {
-        if (s->dirty || (s->ha && clock_mono_ms() - s->loaded_ms >= HA_RELOAD_MS))
+        int64_t mono = clock_mono_ms();
+        if ((s->dirty && mono >= s->retry_ms) || (s->ha && mono - s->loaded_ms >= HA_RELOAD_MS))
             reload(s);
         int64_t now_ms = clock_wall_ms(), now = now_ms / 1000, soonest = 0;
         int64_t term = 0;
@@ -191,7 +200,7 @@ static void *timetable(void *arg)
         int64_t wait_ms = soonest ? soonest * 1000 - clock_wall_ms() : 1000;
         if (wait_ms > 1000)
             wait_ms = 1000;
-        if (wait_ms > 0 && !s->dirty && !s->stop) {
+        if (wait_ms > 0 && (!s->dirty || clock_mono_ms() < s->retry_ms) && !s->stop) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_sec += wait_ms / 1000;

@@ -32,6 +32,7 @@
 #                    daemons' role pmm-managed is no superuser and its password is
 #                    random, in the 0600 file $PMM_VAR_DIR/secrets/pmm-managed.dbpassword
 #   PMM_READY_TIMEOUT seconds `start` waits for /v1/server/readyz (default 60)
+#   PMM_PG_MAX_CONNECTIONS the private PostgreSQL's max_connections (default 300)
 #   PMM_NGINX_BIN    the TLS front's nginx (default /usr/sbin/nginx)
 #   PMM_GRAFANA_ADDR host:port of a Grafana (default: none): the gateway and
 #                    inventoryd get it as --grafana-addr (Grafana-backed logins,
@@ -49,6 +50,10 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PGBIN=${PMM_PG_BIN:-/usr/lib/postgresql/15/bin}
 BIND=${PMM_INTERFACE_TO_BIND:-127.0.0.1}
 READY_TIMEOUT=${PMM_READY_TIMEOUT:-60}
+# One suite holds about 50 connections (workers, listeners, backupd's
+# scheduler pool); several suites sharing this cluster as one HA server, or
+# tests doing so, need more than PostgreSQL's default 100.
+PG_MAX_CONNECTIONS=${PMM_PG_MAX_CONNECTIONS:-300}
 DAEMONS="inventoryd configd agentsd backupd checksd qanfwd hactl gateway"
 
 die() { echo "$PROGRAM: $*" >&2; exit 1; }
@@ -304,7 +309,7 @@ EOF
         cat <<EOF
 
 [program:postgresql]
-command=$(conf_escape "$PGBIN/postgres") -D $(conf_escape "$PGDATA") -k $(conf_escape "$PGRUN") -h 127.0.0.1 -p $PG_PORT -c unix_socket_permissions=0700
+command=$(conf_escape "$PGBIN/postgres") -D $(conf_escape "$PGDATA") -k $(conf_escape "$PGRUN") -h 127.0.0.1 -p $PG_PORT -c unix_socket_permissions=0700 -c max_connections=$PG_MAX_CONNECTIONS
 user=$PG_OS_USER
 directory=$(conf_escape "$VAR/pg")
 priority=1

@@ -50,13 +50,16 @@ def read(path):
 
 
 def vmalert_groups():
+    """The groups vmalert loaded from the user's rules (configd's copy of
+    USER_RULES); other daemons' files (checksd's pmm_alerting.yml) aside."""
     try:
         r = http_call(VMALERT, "GET", "/api/v1/rules", auth=None, timeout=5)
     except OSError:
         return None
     if r.status != 200:
         return None
-    return sorted(g["name"] for g in json.loads(r.body)["data"]["groups"])
+    return sorted(g["name"] for g in json.loads(r.body)["data"]["groups"]
+                  if os.path.basename(g.get("file", "")) == os.path.basename(APPLIED_RULES))
 
 
 def http_status(base, path):
