@@ -13,6 +13,7 @@
 #include "advisors.h"
 #include "alerting/alerting.h"
 #include "app.h"
+#include "bus/leader_events.h"
 #include "bus/peers.h"
 #include "catalog.h"
 #include "child.h"
@@ -99,7 +100,7 @@ int main(int argc, char **argv)
         .start_delay_ms = no_delay ? 0 : 60000, .workers = check_workers, .run_dir = run_dir,
     };
     catalog_install(files_load(&a.dirs)); /* ListAdvisors answers before the first run */
-    leader_init(); /* with HA on, a follower until hactl says otherwise (runner.c follows its events) */
+    leader_init(); /* with HA on, a follower until hactl says otherwise (leader_follow_start) */
 
     int status = 1;
     size_t n_methods = 0;
@@ -113,12 +114,14 @@ int main(int argc, char **argv)
         result_alerts *ra = *am_url ? result_alerts_start(am_url) : NULL;
         if (*am_url && !ra)
             log_error("cannot start sending advisor results to Alertmanager");
-        if (zctx && bus_peers_init(zctx, run_dir) == 0 && (a.alerting = alerting_start(&acfg, d)) &&
+        if (zctx && bus_peers_init(zctx, run_dir) == 0 && leader_follow_start(zctx, run_dir) == 0 &&
+            (a.alerting = alerting_start(&acfg, d)) &&
             (a.runner = runner_start(&rcfg)) &&
             daemon_serve(zctx, run_dir, "checksd", methods, n_methods, workers, &a.db, &a, stop) == 0)
             status = 0;
         *stop = 1;
         runner_stop(a.runner);
+        leader_follow_stop();
         result_alerts_stop(ra);
         alerting_stop(a.alerting);
         bus_peers_thread_done();

@@ -389,8 +389,6 @@ static bool wait_event(runner *r, bus_sub *sub, int64_t ms)
             uint8_t *payload = NULL;
             size_t len;
             int got = bus_sub_recv(sub, slice, &topic, &payload, &len);
-            if (got == 1 && leader_on_event(topic, payload, len))
-                log_info("HA: this server is now %s", leader_is() ? "the leader" : "a follower");
             free(topic);
             free(payload);
             if (got == 1)
@@ -412,11 +410,9 @@ static void *runner_main(void *arg)
         char ep[512];
         bus_pub_endpoint(ep, sizeof ep, r->cfg.run_dir, "configd");
         sub = bus_sub_new(r->cfg.zmq_ctx);
-        /* hactl's leadership events drive common/leader.h: runs happen on the leader only */
-        char ha[512];
-        bus_pub_endpoint(ha, sizeof ha, r->cfg.run_dir, "hactl");
-        if (sub && (bus_sub_connect(sub, ep, "settings.changed") != 0 || bus_sub_connect(sub, ha, "leader") != 0 ||
-                    bus_sub_connect(sub, ha, "follower") != 0)) {
+        /* leadership comes from main.c's leader_follow_start (common/bus/leader_events.h):
+         * hactl announces every 300 ms, which must not wake this loop */
+        if (sub && bus_sub_connect(sub, ep, "settings.changed") != 0) {
             bus_sub_destroy(sub);
             sub = NULL;
         }
